@@ -1,0 +1,3 @@
+export * from "./classes.js";
+export * from "./geo/mercator.js";
+export * from "./label.js";
