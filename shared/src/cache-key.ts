@@ -1,0 +1,102 @@
+/**
+ * The canonical cache key of an analysis. Two requests share a key exactly when they must share a
+ * result: coordinates are compared at 1e-7° (about 1 cm), a polygon's start vertex and orientation
+ * do not matter, nor does the order of classes; the provider order does (it decides which imagery
+ * is used), and so do the model (a new model never serves stale results) and the key schema.
+ */
+import { LANE_CLASS_NAMES } from "./classes.js";
+import { sha256Hex } from "./crypto.js";
+import type { Area, ResolvedAnalysisRequest } from "./schemas/request.js";
+
+/** Bump when the canonical form below changes, so old entries are never read with a new meaning. */
+export const CACHE_KEY_SCHEMA_VERSION = 1;
+export const CACHE_KEY_PREFIX = `analysis:v${CACHE_KEY_SCHEMA_VERSION}:`;
+
+/** Coordinates are compared in units of 1e-7 degree (1.1 cm of latitude). */
+const COORD_SCALE = 1e7;
+
+export interface ModelIdentity {
+  readonly name: string;
+  readonly version: string;
+}
+
+type Json = null | boolean | number | string | readonly Json[] | { readonly [k: string]: Json };
+
+/** JSON with object keys sorted at every level; arrays keep their order. */
+export function canonicalJson(value: Json): string {
+  if (value === null || typeof value !== "object") {
+    if (typeof value === "number" && !Number.isFinite(value))
+      throw new RangeError("non-finite number in key");
+    return JSON.stringify(value);
+  }
+  if (Array.isArray(value)) return `[${value.map((v: Json) => canonicalJson(v)).join(",")}]`;
+  const obj = value as { readonly [k: string]: Json };
+  const keys = Object.keys(obj).sort();
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k]!)}`).join(",")}}`;
+}
+
+// Math.round gives -0 for small negatives; `+ 0` turns it into 0 so both print as "0".
+const roundCoord = (deg: number): number => Math.round(deg * COORD_SCALE) + 0;
+
+/** The area in canonical form: integer 1e-7° units; a polygon as an open CCW ring from its smallest vertex. */
+export function canonicalArea(area: Area): Json {
+  if (area.type === "bbox") return { type: "bbox", bbox: area.bbox.map(roundCoord) };
+  const ring = area.coordinates[0] ?? [];
+  const pts: [number, number][] = [];
+  for (const p of ring) {
+    const q: [number, number] = [roundCoord(p[0] ?? Number.NaN), roundCoord(p[1] ?? Number.NaN)];
+    const prev = pts[pts.length - 1];
+    if (!prev || prev[0] !== q[0] || prev[1] !== q[1]) pts.push(q);
+  }
+  // Drop the closing position (and any repeats of the start that rounding produced at the end).
+  while (pts.length > 1 && pts[0]![0] === pts[pts.length - 1]![0] && pts[0]![1] === pts[pts.length - 1]![1]) {
+    pts.pop();
+  }
+  if (signedArea2(pts) < 0) pts.reverse();
+  let start = 0;
+  for (let i = 1; i < pts.length; i++) {
+    const a = pts[i]!;
+    const b = pts[start]!;
+    if (a[0] < b[0] || (a[0] === b[0] && a[1] < b[1])) start = i;
+  }
+  return { type: "Polygon", ring: [...pts.slice(start), ...pts.slice(0, start)] };
+}
+
+/** Twice the planar signed area (positive = counter-clockwise), relative to the first vertex. */
+function signedArea2(pts: readonly (readonly [number, number])[]): number {
+  if (pts.length < 3) return 0;
+  const [ox, oy] = pts[0]!;
+  let s = 0;
+  for (let i = 0; i < pts.length; i++) {
+    const a = pts[i]!;
+    const b = pts[(i + 1) % pts.length]!;
+    s += (a[0] - ox) * (b[1] - oy) - (b[0] - ox) * (a[1] - oy);
+  }
+  return s;
+}
+
+/** The whole request in canonical form, as it is hashed. */
+export function canonicalAnalysisRequest(req: ResolvedAnalysisRequest, model: ModelIdentity): Json {
+  const classes = [...new Set(req.classes)].sort(
+    (a, b) => LANE_CLASS_NAMES.indexOf(a) - LANE_CLASS_NAMES.indexOf(b),
+  );
+  return {
+    key_schema: CACHE_KEY_SCHEMA_VERSION,
+    model: { name: model.name, version: model.version },
+    area: canonicalArea(req.area),
+    resolution_mm: Math.round(req.resolution_m * 1000),
+    classes,
+    providers: [...req.providers],
+    min_confidence_milli: Math.round(req.min_confidence * 1000),
+  };
+}
+
+/** `analysis:v1:<sha256 hex>` of the canonical request. */
+export async function analysisCacheKey(req: ResolvedAnalysisRequest, model: ModelIdentity): Promise<string> {
+  return CACHE_KEY_PREFIX + (await sha256Hex(canonicalJson(canonicalAnalysisRequest(req, model))));
+}
+
+/** A short, stable hash of the area alone (16 hex chars) for audit logs: no coordinates in logs. */
+export async function areaHash(area: Area): Promise<string> {
+  return (await sha256Hex(canonicalJson(canonicalArea(area)))).slice(0, 16);
+}

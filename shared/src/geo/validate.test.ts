@@ -1,0 +1,265 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { LIMITS } from "../limits.js";
+import { bboxArea } from "./geodesic.js";
+import { type AreaInput, type AreaIssueCode, findSelfIntersection, validateArea } from "./validate.js";
+
+const BRISBANE: [number, number, number, number] = [153.0245, -27.4709, 153.0265, -27.4693];
+
+function codes(area: AreaInput, resolutionM?: number): AreaIssueCode[] {
+  const r = validateArea(area, resolutionM === undefined ? {} : { resolutionM });
+  return r.ok ? [] : r.issues.map((i) => i.code);
+}
+
+function square(lon: number, lat: number, d: number): number[][] {
+  return [
+    [lon, lat],
+    [lon + d, lat],
+    [lon + d, lat + d],
+    [lon, lat + d],
+    [lon, lat],
+  ];
+}
+
+describe("bbox", () => {
+  it("accepts a city block and reports its size and raster", () => {
+    const r = validateArea({ type: "bbox", bbox: BRISBANE });
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.value.kind).toBe("bbox");
+    expect(r.value.areaM2).toBeCloseTo(bboxArea(BRISBANE), 6);
+    expect(r.value.widthM).toBeGreaterThan(195);
+    expect(r.value.widthM).toBeLessThan(200);
+    expect(r.value.heightM).toBeGreaterThan(176);
+    expect(r.value.heightM).toBeLessThan(179);
+    // 0.25 m ground pixels: about width/0.25 by height/0.25.
+    // (Spherical Mercator scale differs from the ellipsoid's by up to ~0.7 %, hence 1 %.)
+    expect(Math.abs(r.value.grid.width / (r.value.widthM / 0.25) - 1)).toBeLessThan(0.01);
+    expect(Math.abs(r.value.grid.height / (r.value.heightM / 0.25) - 1)).toBeLessThan(0.01);
+    expect(r.value.pixels).toBe(r.value.grid.width * r.value.grid.height);
+  });
+
+  it("rejects coordinates out of range with the field's path", () => {
+    const r = validateArea({ type: "bbox", bbox: [-181, -86, 10, 10] }, { basePath: ["area"] });
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.issues.map((i) => [i.code, i.path])).toEqual([
+      ["out_of_range", "/area/bbox/0"],
+      ["out_of_range", "/area/bbox/1"],
+    ]);
+    expect(r.issues[1]!.message).toMatch(/85\.0511/);
+    expect(codes({ type: "bbox", bbox: [0, 0, 0.001, 85.06] })).toEqual(["out_of_range"]);
+  });
+
+  it("explains that antimeridian crossing is not supported", () => {
+    const r = validateArea({ type: "bbox", bbox: [179.999, 0, -179.999, 0.001] });
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.issues[0]!.code).toBe("antimeridian");
+    expect(r.issues[0]!.message).toMatch(/antimeridian.*not supported/);
+  });
+
+  it("rejects degenerate, inverted and malformed boxes", () => {
+    expect(codes({ type: "bbox", bbox: [10, 10, 10, 10.001] })).toEqual(["degenerate"]);
+    expect(codes({ type: "bbox", bbox: [10, 10.001, 10.001, 10.001] })).toEqual(["degenerate"]);
+    expect(codes({ type: "bbox", bbox: [10, 10.001, 10.001, 10] })).toEqual(["out_of_range"]);
+    expect(codes({ type: "bbox", bbox: [10, 10, 10.001] })).toEqual(["invalid_structure"]);
+    expect(codes({ type: "bbox", bbox: [10, Number.NaN, 10.001, 10.001] })).toEqual(["invalid_structure"]);
+    expect(codes({ type: "bbox", bbox: [10, 10, Number.POSITIVE_INFINITY, 10.001] })).toEqual([
+      "invalid_structure",
+    ]);
+  });
+
+  it("enforces minimum side, maximum area and maximum pixels", () => {
+    // 0.00005° of latitude is about 5.5 m.
+    expect(codes({ type: "bbox", bbox: [10, 10, 10.01, 10.00005] })).toEqual(["too_small"]);
+    // 0.1° x 0.1° at the equator is about 123 km².
+    expect(codes({ type: "bbox", bbox: [0, 0, 0.1, 0.1] })).toEqual(["too_large"]);
+    // About 1 km x 1 km: 1 km² is fine by area but 16 Mpx at 0.25 m, 4 Mpx at 0.5 m.
+    const km: AreaInput = { type: "bbox", bbox: [0, 0, 0.009, 0.009] };
+    expect(codes(km, 0.25)).toEqual(["too_many_pixels"]);
+    expect(codes(km, 0.5)).toEqual([]);
+    const r = validateArea(km);
+    expect(!r.ok && r.issues[0]!.message).toMatch(/coarser resolution_m/);
+  });
+
+  it("never accepts more pixels or area than the limits, whatever the box", () => {
+    fc.assert(
+      fc.property(
+        fc.double({ min: -179, max: 179, noNaN: true }),
+        fc.double({ min: -84, max: 84, noNaN: true }),
+        fc.double({ min: 1e-6, max: 0.1, noNaN: true }),
+        fc.double({ min: 1e-6, max: 0.1, noNaN: true }),
+        fc.double({ min: LIMITS.minResolutionM, max: LIMITS.maxResolutionM, noNaN: true }),
+        (w, s, dw, dh, res) => {
+          const r = validateArea({ type: "bbox", bbox: [w, s, w + dw, s + dh] }, { resolutionM: res });
+          if (!r.ok) return;
+          expect(r.value.pixels).toBeLessThanOrEqual(LIMITS.maxPixels);
+          expect(r.value.areaM2).toBeLessThanOrEqual(LIMITS.maxAreaKm2 * 1e6);
+          expect(Math.min(r.value.widthM, r.value.heightM)).toBeGreaterThanOrEqual(LIMITS.minSideM);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it("throws only for a resolution the caller should have validated", () => {
+    expect(() => validateArea({ type: "bbox", bbox: BRISBANE }, { resolutionM: 0 })).toThrow(RangeError);
+  });
+});
+
+describe("polygon", () => {
+  const poly = (ring: number[][], ...holes: number[][][]): AreaInput => ({
+    type: "Polygon",
+    coordinates: [ring, ...holes],
+  });
+
+  it("accepts a simple ring in either orientation, with or without altitude", () => {
+    const ring = square(153.0245, -27.4709, 0.001);
+    const r = validateArea(poly(ring));
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.value.kind).toBe("polygon");
+    expect(r.value.bbox).toEqual([153.0245, -27.4709, 153.0255, -27.4699]);
+    expect(r.value.areaM2).toBeCloseTo(bboxArea(r.value.bbox), -1);
+    expect(codes(poly([...ring].reverse()))).toEqual([]);
+    expect(codes(poly(ring.map(([x, y]) => [x!, y!, 12])))).toEqual([]);
+  });
+
+  it("requires closed rings of at least 4 positions", () => {
+    const open = square(10, 10, 0.001).slice(0, 4);
+    const r = validateArea(poly(open), { basePath: ["area"] });
+    expect(!r.ok && r.issues.map((i) => [i.code, i.path])).toEqual([["not_closed", "/area/coordinates/0/3"]]);
+    expect(
+      codes(
+        poly([
+          [10, 10],
+          [10.001, 10],
+          [10, 10],
+        ]),
+      ),
+    ).toEqual(["too_few_positions"]);
+  });
+
+  it("rejects holes, bad positions and out-of-range coordinates", () => {
+    expect(codes(poly(square(10, 10, 0.01), square(10.002, 10.002, 0.001)))).toEqual(["holes_unsupported"]);
+    expect(codes({ type: "Polygon", coordinates: [] })).toEqual(["invalid_structure"]);
+    const ring = square(10, 10, 0.001);
+    ring[2] = [10.001];
+    expect(codes(poly(ring))).toEqual(["invalid_structure"]);
+    const r = validateArea(poly(square(179.9999, 85.05, 0.002)), { basePath: ["area"] });
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.issues.map((i) => i.path)).toEqual([
+      "/area/coordinates/0/1/0",
+      "/area/coordinates/0/2/0",
+      "/area/coordinates/0/2/1",
+      "/area/coordinates/0/3/1",
+    ]);
+  });
+
+  it("rejects rings that cross the antimeridian", () => {
+    const ring = [
+      [179.9995, 0],
+      [-179.9995, 0],
+      [-179.9995, 0.001],
+      [179.9995, 0.001],
+      [179.9995, 0],
+    ];
+    const r = validateArea(poly(ring));
+    expect(!r.ok && r.issues[0]!.code).toBe("antimeridian");
+    expect(!r.ok && r.issues[0]!.message).toMatch(/not supported/);
+  });
+
+  it("rejects degenerate rings", () => {
+    const flat = [
+      [10, 10],
+      [10.001, 10.001],
+      [10.002, 10.002],
+      [10, 10],
+    ];
+    expect(codes(poly(flat))).toEqual(["degenerate"]);
+    const repeated = [
+      [10, 10],
+      [10, 10],
+      [10.001, 10],
+      [10.001, 10],
+      [10, 10],
+    ];
+    expect(codes(poly(repeated))).toEqual(["degenerate"]);
+  });
+
+  it("rejects self-intersecting rings (bow tie, spike, touching vertex)", () => {
+    const bowTie = [
+      [10, 10],
+      [10.001, 10.001],
+      [10.001, 10],
+      [10, 10.001],
+      [10, 10],
+    ];
+    const r = validateArea(poly(bowTie));
+    expect(!r.ok && r.issues[0]!.code).toBe("self_intersection");
+    const spike = [
+      [10, 10],
+      [10.002, 10],
+      [10.002, 10.002],
+      [10.002, 10.003], // out ...
+      [10.002, 10.001], // ... and back over the same edge
+      [10, 10.002],
+      [10, 10],
+    ];
+    expect(codes(poly(spike))).toEqual(["self_intersection"]);
+    const figureEight = [
+      [10, 10],
+      [10.001, 10],
+      [10.001, 10.001],
+      [10.0005, 10.0005],
+      [10.0005, 10.0015],
+      [10, 10.0015],
+      [10.0005, 10.0005],
+      [10, 10],
+    ];
+    expect(codes(poly(figureEight))).toEqual(["self_intersection"]);
+  });
+
+  it("finds intersections exactly as a brute-force point test of simple shapes expects", () => {
+    // Convex polygons (points on a circle, in order) are always simple; swapping two
+    // non-adjacent vertices of a convex polygon with >= 5 vertices always makes it cross.
+    fc.assert(
+      fc.property(fc.integer({ min: 5, max: 40 }), fc.nat(), fc.nat(), (n, a, b) => {
+        const pts = Array.from({ length: n }, (_, k) => {
+          const t = (2 * Math.PI * k) / n;
+          return [10 + 0.001 * Math.cos(t), 10 + 0.001 * Math.sin(t)] as [number, number];
+        });
+        expect(findSelfIntersection(pts)).toBeNull();
+        const i = a % n;
+        const j = (i + 2 + (b % (n - 3))) % n;
+        const swapped = [...pts];
+        [swapped[i], swapped[j]] = [swapped[j]!, swapped[i]!];
+        expect(findSelfIntersection(swapped)).not.toBeNull();
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it("caps vertices before doing the O(n²) check, and stays fast at the cap", () => {
+    const n = LIMITS.maxPolygonVertices;
+    const circle = (k: number): number[][] => {
+      const ring = Array.from({ length: k }, (_, i) => {
+        const t = (2 * Math.PI * i) / k;
+        return [10 + 0.003 * Math.cos(t), 10 + 0.003 * Math.sin(t)];
+      });
+      return [...ring, ring[0]!];
+    };
+    expect(codes(poly(circle(n + 1)))).toEqual(["too_many_vertices"]);
+    const t0 = performance.now();
+    expect(codes(poly(circle(n)))).toEqual([]);
+    expect(performance.now() - t0).toBeLessThan(200);
+  });
+
+  it("applies size limits to polygons too", () => {
+    expect(codes(poly(square(0, 0, 0.00005)))).toEqual(["too_small"]);
+    expect(codes(poly(square(0, 0, 0.1)))).toEqual(["too_large"]);
+    expect(codes(poly(square(0, 0, 0.009)), 0.25)).toEqual(["too_many_pixels"]);
+  });
+});

@@ -1,0 +1,29 @@
+/**
+ * The one set of limits every part of the system enforces (edge validation, backend, frontend
+ * hints). They bound the work one request can cause: pixels bound imagery download, memory and
+ * inference time; vertices bound the O(n²) polygon checks; bytes bound parsing.
+ */
+export const LIMITS = {
+  /** Largest area in km² (geodesic area of the bbox or polygon). */
+  maxAreaKm2: 10,
+  /**
+   * Largest raster, in pixels, of the area's bbox at the requested ground resolution
+   * (2^23 = e.g. 4096 x 2048; about 0.5 km² at the default 0.25 m). Time and memory of an analysis
+   * scale with this number.
+   */
+  maxPixels: 8_388_608,
+  /** Shortest allowed side (width or height through the centre of the bbox) in metres. */
+  minSideM: 10,
+  /** Most vertices in a polygon ring (the closing position not counted). */
+  maxPolygonVertices: 512,
+  /** Finest ground resolution a request may ask for, m/px (no provider serves finer). */
+  minResolutionM: 0.05,
+  /** Coarsest ground resolution a request may ask for, m/px (markings vanish beyond this). */
+  maxResolutionM: 2,
+  /** Ground resolution used when a request does not give one, m/px. */
+  defaultResolutionM: 0.25,
+  /** Largest request body in bytes; 512 vertices of full-precision coordinates need about 25 KB. */
+  maxRequestBytes: 65_536,
+} as const;
+
+export type Limits = { readonly [K in keyof typeof LIMITS]: number };

@@ -1,0 +1,107 @@
+/**
+ * Errors as RFC 9457 problem details (application/problem+json). Every 4xx/5xx of the API is one
+ * of these: a stable `type`, a human `title`/`detail`, and for validation errors the list of
+ * fields at fault as JSON Pointers. Never model internals or stack traces.
+ */
+import { z } from "zod";
+import { toJsonPointer } from "../json-pointer.js";
+
+export const PROBLEM_CONTENT_TYPE = "application/problem+json";
+
+/**
+ * Problem types of this API, as URI references relative to the API origin (RFC 9457 §3.1.1
+ * allows relative references); the edge can serve a human page at each.
+ */
+export const PROBLEM_TYPES = {
+  invalidRequest: "/problems/invalid-request",
+  rateLimited: "/problems/rate-limited",
+  overloaded: "/problems/overloaded",
+  noImagery: "/problems/no-imagery",
+} as const;
+
+export const FieldErrorSchema = z
+  .object({
+    path: z
+      .string()
+      .describe('JSON Pointer (RFC 6901) of the field at fault, e.g. "/area/bbox/0"; "" is the whole body.'),
+    message: z.string(),
+  })
+  .meta({ id: "FieldError" });
+
+export const ProblemSchema = z
+  .object({
+    type: z
+      .string()
+      .describe('A URI identifying the problem type; "about:blank" when the status says it all.'),
+    title: z.string(),
+    status: z.int().min(100).max(599),
+    detail: z.string().optional(),
+    instance: z.string().optional().describe("The request path or id this problem is about."),
+    errors: z.array(FieldErrorSchema).optional(),
+  })
+  .meta({ id: "Problem", description: "An RFC 9457 problem details object." });
+
+export type FieldError = z.infer<typeof FieldErrorSchema>;
+export type Problem = z.infer<typeof ProblemSchema>;
+
+const STATUS_TITLES: Readonly<Record<number, string>> = {
+  400: "Bad Request",
+  401: "Unauthorized",
+  403: "Forbidden",
+  404: "Not Found",
+  405: "Method Not Allowed",
+  406: "Not Acceptable",
+  409: "Conflict",
+  413: "Content Too Large",
+  415: "Unsupported Media Type",
+  422: "Unprocessable Content",
+  429: "Too Many Requests",
+  500: "Internal Server Error",
+  502: "Bad Gateway",
+  503: "Service Unavailable",
+  504: "Gateway Timeout",
+};
+
+export interface ProblemInit {
+  type?: string;
+  title?: string;
+  detail?: string;
+  instance?: string;
+  errors?: readonly FieldError[];
+}
+
+/** Build a problem object; title defaults to the status's reason phrase, type to about:blank. */
+export function problem(status: number, init: ProblemInit = {}): Problem {
+  const out: Problem = {
+    type: init.type ?? "about:blank",
+    title: init.title ?? STATUS_TITLES[status] ?? "Error",
+    status,
+  };
+  if (init.detail !== undefined) out.detail = init.detail;
+  if (init.instance !== undefined) out.instance = init.instance;
+  if (init.errors !== undefined && init.errors.length > 0) out.errors = [...init.errors];
+  return out;
+}
+
+/** Field errors from a zod error, with paths as JSON Pointers. */
+export function fieldErrorsFromZod(error: z.ZodError): FieldError[] {
+  return error.issues.map((issue) => ({ path: toJsonPointer(issue.path), message: issue.message }));
+}
+
+/** A 400 validation problem from a failed zod parse of a request body. */
+export function validationProblem(error: z.ZodError, init: Omit<ProblemInit, "errors"> = {}): Problem {
+  return problem(400, {
+    type: PROBLEM_TYPES.invalidRequest,
+    title: "Invalid request",
+    detail: "The request body does not match the API: see errors for each field at fault.",
+    ...init,
+    errors: fieldErrorsFromZod(error),
+  });
+}
+
+/** A Fetch API Response carrying a problem (works in workerd and Node 18+). */
+export function problemResponse(p: Problem, headers?: HeadersInit): Response {
+  const h = new Headers(headers);
+  h.set("content-type", PROBLEM_CONTENT_TYPE);
+  return new Response(JSON.stringify(p), { status: p.status, headers: h });
+}

@@ -1,0 +1,135 @@
+import { describe, expect, it } from "vitest";
+import { LANE_CLASS_NAMES } from "../classes.js";
+import { LIMITS } from "../limits.js";
+import { AnalysisRequestSchema, MARKING_CLASS_NAMES, resolveAnalysisRequest } from "./request.js";
+
+const bbox = { type: "bbox", bbox: [153.0245, -27.4709, 153.0265, -27.4693] };
+
+function issues(body: unknown): { path: string; message: string; code: string }[] {
+  const r = AnalysisRequestSchema.safeParse(body);
+  if (r.success) return [];
+  return r.error.issues.map((i) => ({ path: `/${i.path.join("/")}`, message: i.message, code: i.code }));
+}
+
+describe("AnalysisRequestSchema", () => {
+  it("accepts a bbox request and a full polygon request", () => {
+    expect(AnalysisRequestSchema.parse({ area: bbox })).toEqual({ area: bbox });
+    const full = {
+      area: {
+        type: "Polygon",
+        coordinates: [
+          [
+            [153.0245, -27.4709],
+            [153.0255, -27.4709],
+            [153.0255, -27.4699],
+            [153.0245, -27.4699],
+            [153.0245, -27.4709],
+          ],
+        ],
+      },
+      resolution_m: 0.1,
+      classes: ["double_yellow_solid", "single_white_dashed"],
+      providers: ["esri", "local"],
+      min_confidence: 0.6,
+    };
+    expect(AnalysisRequestSchema.parse(full)).toEqual(full);
+  });
+
+  it("lists every class but background", () => {
+    expect(MARKING_CLASS_NAMES).toEqual(LANE_CLASS_NAMES.slice(1));
+  });
+
+  it("rejects unknown fields, wrong types and bad enums", () => {
+    expect(issues({ area: bbox, extra: 1 })[0]?.code).toBe("unrecognized_keys");
+    expect(issues({ area: { ...bbox, extra: 1 } })[0]?.code).toBe("unrecognized_keys");
+    expect(issues({ area: { bbox: bbox.bbox } })[0]?.path).toBe("/area/type");
+    expect(issues({ area: { type: "bbox", bbox: [1, 2, 3] } })[0]?.path).toBe("/area/bbox");
+    expect(issues({ area: bbox, classes: ["background"] })[0]?.path).toBe("/classes/0");
+    expect(issues({ area: bbox, classes: [] })[0]?.path).toBe("/classes");
+    expect(issues({ area: bbox, providers: ["google"] })[0]?.path).toBe("/providers/0");
+    expect(issues({ area: bbox, min_confidence: 1.5 })[0]?.path).toBe("/min_confidence");
+    expect(issues({ area: bbox, resolution_m: "0.3" })[0]?.path).toBe("/resolution_m");
+    expect(issues({})[0]?.path).toBe("/area");
+    expect(issues(null)).toHaveLength(1);
+  });
+
+  it("rejects repeated classes and providers", () => {
+    expect(issues({ area: bbox, classes: ["single_white_solid", "single_white_solid"] })[0]?.message).toMatch(
+      /must not repeat/,
+    );
+    expect(issues({ area: bbox, providers: ["esri", "esri"] })[0]?.message).toMatch(/must not repeat/);
+  });
+
+  it("rejects resolutions outside the limits", () => {
+    expect(issues({ area: bbox, resolution_m: LIMITS.minResolutionM / 2 })[0]?.path).toBe("/resolution_m");
+    expect(issues({ area: bbox, resolution_m: LIMITS.maxResolutionM * 2 })[0]?.path).toBe("/resolution_m");
+    expect(issues({ area: bbox, resolution_m: 0 })).toHaveLength(1);
+  });
+
+  it("rejects bad areas through the geo validation, with JSON paths", () => {
+    const anti = issues({ area: { type: "bbox", bbox: [179.9, 0, -179.9, 0.01] } });
+    expect(anti[0]).toMatchObject({ path: "/area/bbox", code: "custom" });
+    expect(anti[0]?.message).toMatch(/antimeridian/);
+    expect(issues({ area: { type: "bbox", bbox: [10, 86, 10.01, 86.01] } })[0]?.path).toBe("/area/bbox/1");
+    // 1 km x 1 km: fine at 0.5 m, too many pixels at the default 0.25 m.
+    const km = { type: "bbox", bbox: [0, 0, 0.009, 0.009] };
+    expect(issues({ area: km })[0]?.message).toMatch(/pixels/);
+    expect(issues({ area: km, resolution_m: 0.5 })).toEqual([]);
+    // A bad resolution does not hide the area's own problems.
+    const both = issues({ area: { type: "bbox", bbox: [10, 10, 10, 10.01] }, resolution_m: 99 });
+    expect(both.map((i) => i.path).sort()).toEqual(["/area/bbox", "/resolution_m"]);
+  });
+
+  it("rejects polygons with holes, too many vertices or self-intersections", () => {
+    const ring = [
+      [10, 10],
+      [10.001, 10],
+      [10.001, 10.001],
+      [10, 10.001],
+      [10, 10],
+    ];
+    expect(issues({ area: { type: "Polygon", coordinates: [ring, ring] } })[0]?.message).toMatch(/holes/);
+    const many = Array.from({ length: LIMITS.maxPolygonVertices + 2 }, () => [10, 10]);
+    expect(issues({ area: { type: "Polygon", coordinates: [many] } })[0]?.path).toBe("/area/coordinates/0");
+    const bowTie = [
+      [10, 10],
+      [10.001, 10.001],
+      [10.001, 10],
+      [10, 10.001],
+      [10, 10],
+    ];
+    expect(issues({ area: { type: "Polygon", coordinates: [bowTie] } })[0]?.message).toMatch(
+      /intersects itself/,
+    );
+    expect(
+      issues({ area: { type: "Polygon", coordinates: [ring], bbox: [10, 10, 10.001, 10.001] } }),
+    ).toEqual([]);
+  });
+});
+
+describe("resolveAnalysisRequest", () => {
+  it("fills defaults and orders classes by id, keeping the provider order", () => {
+    const defaults = { providers: ["local", "esri"] as const, minConfidence: 0.5 };
+    expect(resolveAnalysisRequest({ area: bbox as never }, defaults)).toEqual({
+      area: bbox,
+      resolution_m: LIMITS.defaultResolutionM,
+      classes: MARKING_CLASS_NAMES,
+      providers: ["local", "esri"],
+      min_confidence: 0.5,
+    });
+    const r = resolveAnalysisRequest(
+      {
+        area: bbox as never,
+        classes: ["double_yellow_solid", "single_white_solid"],
+        providers: ["mapbox", "local"],
+        min_confidence: 0.7,
+        resolution_m: 0.3,
+      },
+      defaults,
+    );
+    expect(r.classes).toEqual(["single_white_solid", "double_yellow_solid"]);
+    expect(r.providers).toEqual(["mapbox", "local"]);
+    expect(r.min_confidence).toBe(0.7);
+    expect(r.resolution_m).toBe(0.3);
+  });
+});

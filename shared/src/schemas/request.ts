@@ -1,0 +1,169 @@
+/**
+ * The analysis request (POST /v1/analyses). The schema alone rejects every bad request: structure
+ * and types here, geography and work limits through validateArea (superRefine), so the edge never
+ * passes an area it would refuse to the backend.
+ */
+import { z } from "zod";
+import { LANE_CLASS_NAMES, type MarkingClassName } from "../classes.js";
+import { validateArea } from "../geo/validate.js";
+import { LIMITS } from "../limits.js";
+import { IMAGERY_PROVIDERS, type ImageryProviderName } from "../providers.js";
+
+/** Class names a request may filter on (every class but background). */
+export const MARKING_CLASS_NAMES = LANE_CLASS_NAMES.filter(
+  (n): n is MarkingClassName => n !== "background",
+) as readonly MarkingClassName[] as readonly [MarkingClassName, ...MarkingClassName[]];
+
+export const MarkingClassNameSchema = z.enum(MARKING_CLASS_NAMES).meta({
+  id: "MarkingClassName",
+  description: "A lane-marking class (the registry in shared/src/classes.ts; background excluded).",
+});
+
+export const ImageryProviderSchema = z.enum(IMAGERY_PROVIDERS).meta({
+  id: "ImageryProvider",
+  description:
+    "An imagery source: the local store, Esri World Imagery, Mapbox Satellite or Google Earth Engine.",
+});
+
+const unique = <T>(items: readonly T[]): boolean => new Set(items).size === items.length;
+
+export const BboxAreaSchema = z
+  .strictObject({
+    type: z.literal("bbox"),
+    bbox: z
+      .tuple([z.number(), z.number(), z.number(), z.number()])
+      .describe("[west, south, east, north] in WGS84 degrees; west < east (no antimeridian crossing)."),
+  })
+  .meta({
+    id: "BboxArea",
+    description: "An axis-aligned lon/lat box.",
+    example: { type: "bbox", bbox: [153.0245, -27.4709, 153.0265, -27.4693] },
+  });
+
+const PositionSchema = z
+  .array(z.number())
+  .min(2)
+  .max(3)
+  .describe("[lon, lat] or [lon, lat, altitude] in WGS84 degrees (altitude ignored).");
+
+export const PolygonAreaSchema = z
+  .strictObject({
+    type: z.literal("Polygon"),
+    coordinates: z
+      .array(
+        // +1: the closing position repeats the first vertex. Bounding the array here bounds all
+        // later work (including the O(n²) self-intersection test) before it starts.
+        z.array(PositionSchema).max(LIMITS.maxPolygonVertices + 1),
+      )
+      .min(1)
+      .max(1, {
+        error: "polygons with holes (interior rings) are not supported: send only the exterior ring",
+      })
+      .describe("One closed linear ring (RFC 7946); holes are not supported."),
+    // RFC 7946 §5 allows a bbox member on any GeoJSON object; it is accepted and ignored.
+    bbox: z.array(z.number()).optional(),
+  })
+  .meta({
+    id: "PolygonArea",
+    description:
+      "A GeoJSON Polygon geometry (RFC 7946) with one closed exterior ring, not self-intersecting and not crossing the antimeridian.",
+  });
+
+export const AreaSchema = z.discriminatedUnion("type", [BboxAreaSchema, PolygonAreaSchema]).meta({
+  id: "Area",
+  description: 'The area to analyse: {"type":"bbox","bbox":[w,s,e,n]} or a GeoJSON Polygon geometry.',
+});
+
+export const AnalysisRequestSchema = z
+  .strictObject({
+    area: AreaSchema,
+    resolution_m: z
+      .number()
+      .min(LIMITS.minResolutionM)
+      .max(LIMITS.maxResolutionM)
+      .optional()
+      .describe(
+        `Wanted ground resolution in metres per pixel (default ${LIMITS.defaultResolutionM}); the response reports the real one.`,
+      ),
+    classes: z
+      .array(MarkingClassNameSchema)
+      .min(1)
+      .refine(unique, { error: "classes must not repeat" })
+      .optional()
+      .describe("Only return these classes (default: all)."),
+    providers: z
+      .array(ImageryProviderSchema)
+      .min(1)
+      .refine(unique, { error: "providers must not repeat" })
+      .optional()
+      .describe("Imagery providers to try, in order of preference (default: the server's order)."),
+    min_confidence: z
+      .number()
+      .min(0)
+      .max(1)
+      .optional()
+      .describe("Drop features whose confidence is below this (default: the server's threshold)."),
+  })
+  .superRefine((req, ctx) => {
+    // An out-of-range resolution is reported on its own field; size the area at the coarsest
+    // allowed one meanwhile, so only limits that no resolution could satisfy are reported.
+    const r = req.resolution_m;
+    const resolutionM =
+      r === undefined
+        ? LIMITS.defaultResolutionM
+        : r >= LIMITS.minResolutionM && r <= LIMITS.maxResolutionM
+          ? r
+          : LIMITS.maxResolutionM;
+    const result = validateArea(req.area, { resolutionM, basePath: ["area"] });
+    if (result.ok) return;
+    for (const issue of result.issues) {
+      ctx.addIssue({
+        code: "custom",
+        path: [...issue.segments],
+        message: issue.message,
+        params: { area: issue.code },
+      });
+    }
+  })
+  .meta({
+    id: "AnalysisRequest",
+    description: "Find lane markings in aerial imagery of an area.",
+    example: { area: { type: "bbox", bbox: [153.0245, -27.4709, 153.0265, -27.4693] }, resolution_m: 0.25 },
+  });
+
+export type BboxArea = z.infer<typeof BboxAreaSchema>;
+export type PolygonArea = z.infer<typeof PolygonAreaSchema>;
+export type Area = z.infer<typeof AreaSchema>;
+export type AnalysisRequest = z.infer<typeof AnalysisRequestSchema>;
+
+/** A request with every default filled in: what the backend runs and what the cache key hashes. */
+export interface ResolvedAnalysisRequest {
+  readonly area: Area;
+  readonly resolution_m: number;
+  /** Sorted by class id; all marking classes when the request named none. */
+  readonly classes: readonly MarkingClassName[];
+  /** In preference order. */
+  readonly providers: readonly ImageryProviderName[];
+  readonly min_confidence: number;
+}
+
+export interface RequestDefaults {
+  /** The server's provider order when a request gives none. */
+  readonly providers: readonly ImageryProviderName[];
+  /** The server's confidence threshold when a request gives none. */
+  readonly minConfidence: number;
+}
+
+export function resolveAnalysisRequest(
+  req: AnalysisRequest,
+  defaults: RequestDefaults,
+): ResolvedAnalysisRequest {
+  const wanted = new Set<string>(req.classes ?? MARKING_CLASS_NAMES);
+  return {
+    area: req.area,
+    resolution_m: req.resolution_m ?? LIMITS.defaultResolutionM,
+    classes: MARKING_CLASS_NAMES.filter((n) => wanted.has(n)),
+    providers: [...(req.providers ?? defaults.providers)],
+    min_confidence: req.min_confidence ?? defaults.minConfidence,
+  };
+}

@@ -1,0 +1,115 @@
+/**
+ * The analysis result: an RFC 7946 FeatureCollection of lane-marking centrelines (LineStrings in
+ * WGS84 lon/lat) with a top-level `analysis` foreign member describing how it was made. Objects are
+ * not strict: clients must ignore members they do not know, so the response can grow.
+ */
+import { z } from "zod";
+import { laneClassByName } from "../classes.js";
+import { ImageryProviderSchema, MarkingClassNameSchema } from "./request.js";
+
+const PositionSchema = z
+  .tuple([z.number().min(-180).max(180), z.number().min(-90).max(90)])
+  .describe("[lon, lat] in WGS84 degrees.");
+
+export const LineStringSchema = z.object({
+  type: z.literal("LineString"),
+  coordinates: z.array(PositionSchema).min(2),
+});
+
+export const DashStatsSchema = z
+  .object({
+    count: z.int().min(1).describe("Number of painted dashes along the line."),
+    mean_dash_m: z.number().positive().describe("Mean painted dash length, metres."),
+    mean_gap_m: z.number().nonnegative().describe("Mean gap between dashes, metres."),
+  })
+  .meta({ id: "DashStats", description: "Dash statistics; only on dashed lines whose dashes could be measured." });
+
+export const LaneFeaturePropertiesSchema = z
+  .object({
+    id: z.string().describe("Feature id, unique within the analysis."),
+    class: MarkingClassNameSchema,
+    class_id: z.int().min(1).max(6),
+    length_m: z.number().nonnegative().describe("Geodesic length of the centreline (WGS84), metres."),
+    width_m: z.number().positive().describe("Measured width of the marking, metres."),
+    confidence: z.number().min(0).max(1).describe("Mean model probability of the class along the line."),
+    dashed: z.boolean(),
+    dash: DashStatsSchema.optional(),
+  })
+  .superRefine((p, ctx) => {
+    // The registry is the single source of truth: class, class_id and dashed must agree with it.
+    const c = laneClassByName(p.class);
+    if (c && c.id !== p.class_id) {
+      ctx.addIssue({ code: "custom", path: ["class_id"], message: `class_id of ${p.class} is ${c.id}` });
+    }
+    if (c && c.dashed !== p.dashed) {
+      ctx.addIssue({ code: "custom", path: ["dashed"], message: `dashed of ${p.class} is ${c.dashed}` });
+    }
+    if (p.dash && !p.dashed)
+      ctx.addIssue({ code: "custom", path: ["dash"], message: "dash is only for dashed lines" });
+  });
+
+export const LaneFeatureSchema = z
+  .object({
+    type: z.literal("Feature"),
+    id: z.string(),
+    geometry: LineStringSchema,
+    properties: LaneFeaturePropertiesSchema,
+  })
+  .meta({ id: "LaneFeature", description: "One lane-marking centreline." });
+
+export const ProviderAttemptSchema = z
+  .object({
+    provider: ImageryProviderSchema,
+    outcome: z.enum(["used", "no_coverage", "failed", "timeout", "unhealthy", "not_configured"]),
+    reason: z.string().optional().describe("Human explanation (never a secret or a stack trace)."),
+  })
+  .meta({ id: "ProviderAttempt" });
+
+export const ClassTotalsSchema = z.object({
+  count: z.int().nonnegative(),
+  length_m: z.number().nonnegative(),
+});
+
+export const AnalysisInfoSchema = z
+  .object({
+    id: z.string().describe("Analysis id; GET /v1/analyses/{id} returns this result again."),
+    model: z.object({ name: z.string(), version: z.string() }),
+    imagery: z.object({
+      provider: ImageryProviderSchema,
+      attribution: z.string().min(1),
+      resolution_m: z.number().positive().describe("Real ground resolution of the analysed raster, m/px."),
+      captured: z
+        .string()
+        .optional()
+        .describe("Capture date or range of the imagery when the provider tells it."),
+    }),
+    area_m2: z.number().nonnegative().describe("Geodesic area of the requested area, m²."),
+    totals: z
+      .partialRecord(MarkingClassNameSchema, ClassTotalsSchema)
+      .describe("Per requested class: number of features and their total length."),
+    cache: z.enum(["HIT", "MISS"]),
+    providers_tried: z.array(ProviderAttemptSchema),
+    created_at: z.iso.datetime(),
+    timings_ms: z.record(z.string(), z.number().nonnegative()).optional(),
+  })
+  .meta({ id: "AnalysisInfo", description: "How the result was made." });
+
+export const AnalysisResponseSchema = z
+  .object({
+    type: z.literal("FeatureCollection"),
+    bbox: z.tuple([z.number(), z.number(), z.number(), z.number()]).optional(),
+    features: z.array(LaneFeatureSchema),
+    analysis: AnalysisInfoSchema,
+  })
+  .meta({
+    id: "AnalysisResponse",
+    description: "Lane-marking centrelines as a GeoJSON FeatureCollection (RFC 7946) with analysis metadata.",
+  });
+
+export type DashStats = z.infer<typeof DashStatsSchema>;
+export type LaneFeatureProperties = z.infer<typeof LaneFeaturePropertiesSchema>;
+export type LaneFeature = z.infer<typeof LaneFeatureSchema>;
+export type ProviderAttempt = z.infer<typeof ProviderAttemptSchema>;
+export type ClassTotals = z.infer<typeof ClassTotalsSchema>;
+export type AnalysisInfo = z.infer<typeof AnalysisInfoSchema>;
+export type AnalysisResponse = z.infer<typeof AnalysisResponseSchema>;
