@@ -1,0 +1,2 @@
+export * from "./ael-dir.js";
+export * from "./store.js";

@@ -1,0 +1,80 @@
+/**
+ * Build the coordinate-to-image index of a local imagery store.
+ *   npm run index:build -- --src DIR --out FILE [--allow-missing-images] [--skip-bad] [--concurrency N]
+ */
+import { parseArgs } from "node:util";
+import { mercatorToLonLat } from "@lanesegnet/shared";
+import { buildIndexFromStore, writeIndexFile } from "../../gpu-backend/src/coverage/index.js";
+
+const USAGE =
+  "usage: npm run index:build -- --src DIR --out FILE [--allow-missing-images] [--skip-bad] [--concurrency N]";
+
+function die(message: string, code: number): never {
+  console.error(`index:build: ${message}`);
+  process.exit(code);
+}
+
+async function main(): Promise<void> {
+  let values: ReturnType<typeof parse>["values"];
+  try {
+    values = parse().values;
+  } catch (e) {
+    die(`${(e as Error).message} (${USAGE})`, 2);
+  }
+  const { src, out } = values;
+  if (!src || !out) die(`--src and --out are required (${USAGE})`, 2);
+  const concurrency = values.concurrency === undefined ? undefined : Number(values.concurrency);
+  if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency > 0)) {
+    die(`--concurrency must be a positive integer, got ${values.concurrency}`, 2);
+  }
+
+  const started = performance.now();
+  let store: Awaited<ReturnType<typeof buildIndexFromStore>>;
+  try {
+    store = await buildIndexFromStore(src, {
+      allowMissingImages: values["allow-missing-images"] ?? false,
+      onBadSidecar: values["skip-bad"] ? "skip" : "fail",
+      ...(concurrency === undefined ? {} : { concurrency }),
+    });
+    await writeIndexFile(out, store.buffer);
+  } catch (e) {
+    const message = (e as Error).message;
+    const hint = message.includes("no image beside it")
+      ? " (sidecar-only store? pass --allow-missing-images)"
+      : "";
+    die(message + hint, 1);
+  }
+  const seconds = (performance.now() - started) / 1000;
+
+  for (const w of store.warnings.slice(0, 10)) console.warn(`warning: ${w}`);
+  for (const s of store.skipped.slice(0, 10)) console.warn(`skipped ${s.file}: ${s.reason}`);
+  if (store.skipped.length > 10) console.warn(`skipped ${store.skipped.length - 10} more bad sidecar(s)`);
+
+  console.info(
+    `indexed ${store.count} image(s) (${store.withImages} with image files, ${store.skipped.length} skipped) from ${src} in ${seconds.toFixed(2)} s`,
+  );
+  if (store.bounds) {
+    const [x0, y0, x1, y1] = store.bounds;
+    const [w, s] = mercatorToLonLat(x0, y0);
+    const [e, n] = mercatorToLonLat(x1, y1);
+    console.info(`bbox EPSG:3857 [${[x0, y0, x1, y1].map((v) => v.toFixed(2)).join(", ")}]`);
+    console.info(`bbox lon/lat   [${[w, s, e, n].map((v) => v.toFixed(6)).join(", ")}]`);
+  }
+  console.info(`wrote ${out} (${(store.buffer.byteLength / 1024).toFixed(1)} KiB)`);
+}
+
+function parse() {
+  return parseArgs({
+    options: {
+      src: { type: "string" },
+      out: { type: "string" },
+      "allow-missing-images": { type: "boolean" },
+      "skip-bad": { type: "boolean" },
+      concurrency: { type: "string" },
+    },
+    allowPositionals: false,
+    strict: true,
+  });
+}
+
+await main();
