@@ -1,0 +1,194 @@
+/**
+ * Evaluation CLI: scores an ONNX model on an MMSegmentation-layout split with the production
+ * pre-processing, tiling and runtime (gpu-backend/src/runtime), so the figures are the service's.
+ *
+ *   npm run eval -- --data ROOT --split test [--model FILE] [--pred-out DIR] [--json FILE]
+ */
+import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
+import { basename, extname, join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import sharp from "sharp";
+import { loadModelManifest } from "../../gpu-backend/src/runtime/model-manifest.js";
+import { InferencePool } from "../../gpu-backend/src/runtime/pool.js";
+import { segmentRaster } from "../../gpu-backend/src/runtime/segment.js";
+import { SegmentationScore, type SplitMetrics } from "./metrics.js";
+
+const USAGE = `usage: npm run eval -- --data ROOT --split SPLIT [options]
+  --data ROOT         MMSegmentation layout: ROOT/img_dir/SPLIT, ROOT/ann_dir/SPLIT
+  --split NAME        train | val | test (default test)
+  --model FILE        ONNX model (default models/lanesegnet-lite.onnx; its .json card beside it)
+  --pred-out DIR      write each predicted mask as DIR/<id>.png (class ids)
+  --json FILE         write the metrics as JSON
+  --limit N           score only the first N images (sorted by id)
+  --ep LIST           execution providers in order (default cpu), e.g. webgpu,cpu
+  --workers N         inference workers (default 1)
+  --tile N            largest tile side (default 1024)
+  --overlap N         tile overlap in pixels (default 64)
+  --record NAME       store the metrics in the model card's "metrics" under NAME`;
+
+class UsageError extends Error {}
+
+function parse(argv: string[]) {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      data: { type: "string" },
+      split: { type: "string", default: "test" },
+      model: { type: "string", default: "models/lanesegnet-lite.onnx" },
+      "pred-out": { type: "string" },
+      json: { type: "string" },
+      limit: { type: "string" },
+      ep: { type: "string", default: "cpu" },
+      workers: { type: "string", default: "1" },
+      tile: { type: "string", default: "1024" },
+      overlap: { type: "string", default: "64" },
+      record: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+    strict: true,
+  });
+  if (values.help) return null;
+  if (!values.data) throw new UsageError("--data ROOT is required");
+  const int = (name: string, v: string | undefined, min: number) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name} must be an integer >= ${min}`);
+    return n;
+  };
+  return {
+    data: values.data,
+    split: values.split!,
+    model: values.model!,
+    predOut: values["pred-out"],
+    json: values.json,
+    limit: values.limit === undefined ? undefined : int("limit", values.limit, 1),
+    eps: values.ep!.split(",").filter(Boolean),
+    workers: int("workers", values.workers, 1),
+    tile: int("tile", values.tile, 64),
+    overlap: int("overlap", values.overlap, 0),
+    record: values.record,
+  };
+}
+
+async function listPairs(root: string, split: string, limit?: number) {
+  const imgDir = join(root, "img_dir", split);
+  const annDir = join(root, "ann_dir", split);
+  let files: string[];
+  try {
+    files = await readdir(imgDir);
+  } catch {
+    throw new UsageError(`no images folder ${imgDir}`);
+  }
+  const images = files.filter((f) => /\.(jpe?g|png)$/i.test(f)).sort();
+  if (images.length === 0) throw new UsageError(`no images in ${imgDir}`);
+  const pairs = images.map((f) => ({
+    id: basename(f, extname(f)),
+    image: join(imgDir, f),
+    mask: join(annDir, `${basename(f, extname(f))}.png`),
+  }));
+  return limit ? pairs.slice(0, limit) : pairs;
+}
+
+function fmt(x: number | null): string {
+  return x === null ? "  n/a" : x.toFixed(4);
+}
+
+function report(m: SplitMetrics, seconds: number): string {
+  const lines = [
+    `images ${m.images}, ${(m.pixels / 1e6).toFixed(1)} Mpx scored, ${(m.images / seconds).toFixed(2)} images/s`,
+    "per-class IoU:",
+    ...Object.entries(m.perClassIoU).map(([k, v]) => `  ${k.padEnd(22)} ${fmt(v)}`),
+    `lane mIoU (classes 1-6 present)  ${fmt(m.laneMIoU)}`,
+    `mIoU (MMSeg, incl. background)   ${fmt(m.mmsegMIoU)}`,
+    `binary marking IoU               ${fmt(m.binaryIoU)}`,
+    `relaxed F1 @3px                  ${fmt(m.relaxedF1_3px)} (P ${fmt(m.relaxedPrecision3px)}, R ${fmt(m.relaxedRecall3px)})`,
+  ];
+  return lines.join("\n");
+}
+
+async function main(): Promise<void> {
+  const opts = parse(process.argv.slice(2));
+  if (!opts) {
+    console.info(USAGE);
+    return;
+  }
+  const modelPath = resolve(opts.model);
+  const model = await loadModelManifest(modelPath, modelPath.replace(/\.onnx$/, ".json"));
+  const pairs = await listPairs(opts.data, opts.split, opts.limit);
+  const tile = Math.floor(opts.tile / model.sizeMultiple) * model.sizeMultiple;
+  const pool = await InferencePool.start({ modelPath, executionProviders: opts.eps, workers: opts.workers });
+  if (opts.predOut) await mkdir(opts.predOut, { recursive: true });
+  const score = new SegmentationScore();
+  const started = performance.now();
+  try {
+    // Keep every worker busy: score images concurrently, one in flight per worker.
+    let next = 0;
+    const runOne = async () => {
+      while (next < pairs.length) {
+        const pair = pairs[next++]!;
+        const [img, ann] = await Promise.all([
+          sharp(pair.image).removeAlpha().toColorspace("srgb").raw().toBuffer({ resolveWithObject: true }),
+          sharp(pair.mask).extractChannel(0).raw().toBuffer({ resolveWithObject: true }),
+        ]);
+        const { width, height } = img.info;
+        if (ann.info.width !== width || ann.info.height !== height)
+          throw new UsageError(`mask size differs from image: ${pair.id}`);
+        const seg = await segmentRaster(
+          pool,
+          { width, height, rgb: new Uint8Array(img.data.buffer, img.data.byteOffset, img.data.length) },
+          {
+            normalisation: model.normalisation,
+            sizeMultiple: model.sizeMultiple,
+            maxTile: tile,
+            overlap: opts.overlap,
+            batch: 1,
+          },
+        );
+        score.add(
+          seg.labels,
+          new Uint8Array(ann.data.buffer, ann.data.byteOffset, ann.data.length),
+          width,
+          height,
+        );
+        if (opts.predOut) {
+          await sharp(seg.labels, { raw: { width, height, channels: 1 } })
+            .png()
+            .toFile(join(opts.predOut, `${pair.id}.png`));
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: opts.workers }, runOne));
+  } finally {
+    await pool.close();
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const metrics = score.result();
+  console.info(
+    `model ${model.manifest.name} ${model.manifest.version} on ${pool.provider}; ${opts.data} [${opts.split}]`,
+  );
+  console.info(report(metrics, seconds));
+  const result = {
+    model: { name: model.manifest.name, version: model.manifest.version, sha256: model.manifest.sha256 },
+    data: resolve(opts.data),
+    split: opts.split,
+    executionProvider: pool.provider,
+    imagesPerSecond: metrics.images / seconds,
+    tile,
+    overlap: opts.overlap,
+    ...metrics,
+  };
+  if (opts.json) await writeFile(opts.json, `${JSON.stringify(result, null, 2)}\n`);
+  if (opts.record) {
+    const cardPath = modelPath.replace(/\.onnx$/, ".json");
+    const card = JSON.parse(await readFile(cardPath, "utf8")) as { metrics?: Record<string, unknown> };
+    card.metrics = {
+      ...card.metrics,
+      [opts.record]: { ...result, data: opts.data, evaluated: new Date().toISOString() },
+    };
+    await writeFile(cardPath, `${JSON.stringify(card, null, 2)}\n`);
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(`eval: ${e instanceof Error ? e.message : String(e)}`);
+  process.exit(e instanceof UsageError ? 2 : 1);
+});
