@@ -73,7 +73,9 @@ export async function segmentRaster(
       inferenceMs += result.ms;
       classes = result.classes;
       probs ??= new Float32Array(classes * raster.width * raster.height);
-      batch.forEach((t, b) => stitch(probs!, raster.width, raster.height, result.probs, b, classes, t));
+      batch.forEach((t, b) => {
+        stitch(probs!, raster.width, raster.height, result.probs, b, classes, t);
+      });
     }),
   );
   const out = probs!;
