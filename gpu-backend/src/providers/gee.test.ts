@@ -1,0 +1,273 @@
+import { generateKeyPairSync, verify } from "node:crypto";
+import { type MercatorGrid, pixelToMercator } from "@lanesegnet/shared";
+import sharp from "sharp";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { targetGrid } from "../raster/target-grid.js";
+import { NoCoverageError, ProviderBadDataError, ProviderHttpError } from "./errors.js";
+import { createGeeProvider, type GeeProviderOptions } from "./gee.js";
+import { EARTH_ENGINE_SCOPE } from "./google-auth.js";
+import { type Handler, type Loopback, patternAt, startLoopback } from "./test-support.js";
+
+const PROJECT = "test-proj";
+const ACCESS_TOKEN = "ya29.loopback-access-token";
+const FAST_RETRY = { retries: 1, baseDelayMs: 5, maxDelayMs: 20 };
+
+const keys = generateKeyPairSync("rsa", {
+  modulusLength: 2048,
+  publicKeyEncoding: { type: "spki", format: "pem" },
+  privateKeyEncoding: { type: "pkcs8", format: "pem" },
+});
+const otherKeys = generateKeyPairSync("rsa", {
+  modulusLength: 2048,
+  publicKeyEncoding: { type: "spki", format: "pem" },
+  privateKeyEncoding: { type: "pkcs8", format: "pem" },
+});
+const serviceAccount = {
+  type: "service_account",
+  project_id: PROJECT,
+  private_key_id: "key-1",
+  private_key: keys.privateKey,
+  client_email: "lanes@test-proj.iam.gserviceaccount.com",
+  token_uri: "https://oauth2.googleapis.com/token", // overridden to the loopback below
+};
+
+const AREA = [-120.4512, 38.8731, -120.4471, 38.8762] as const;
+
+/** The pattern rendered on a grid, as the server renders it (expected result, byte for byte). */
+function render(grid: MercatorGrid): Uint8Array {
+  const rgb = new Uint8Array(grid.width * grid.height * 3);
+  for (let j = 0; j < grid.height; j++) {
+    for (let i = 0; i < grid.width; i++) {
+      const [x, y] = pixelToMercator(grid, i + 0.5, j + 0.5);
+      rgb.set(
+        patternAt(x, y).map((v) => v + 0.5),
+        (j * grid.width + i) * 3,
+      );
+    }
+  }
+  return rgb;
+}
+
+interface Seen {
+  tokenRequests: number;
+  problems: string[];
+  lastGrid: unknown;
+  mask: boolean;
+  computeStatus: number;
+  expiresIn: number;
+}
+const seen: Seen = {
+  tokenRequests: 0,
+  problems: [],
+  lastGrid: null,
+  mask: false,
+  computeStatus: 200,
+  expiresIn: 3600,
+};
+
+/** Checks the JWT bearer assertion like Google's token endpoint would (signature included). */
+function checkAssertion(form: URLSearchParams, tokenUri: string): string | null {
+  if (form.get("grant_type") !== "urn:ietf:params:oauth:grant-type:jwt-bearer") return "grant_type";
+  const parts = (form.get("assertion") ?? "").split(".");
+  if (parts.length !== 3) return "assertion is not a JWT";
+  const [h, p, s] = parts as [string, string, string];
+  const header = JSON.parse(Buffer.from(h, "base64url").toString());
+  const claims = JSON.parse(Buffer.from(p, "base64url").toString());
+  if (header.alg !== "RS256" || header.typ !== "JWT" || header.kid !== "key-1") return "header";
+  if (claims.iss !== serviceAccount.client_email) return "iss";
+  if (claims.aud !== tokenUri) return "aud";
+  if (claims.scope !== EARTH_ENGINE_SCOPE) return "scope";
+  const now = Date.now() / 1000;
+  if (!(Math.abs(claims.iat - now) < 60 && claims.exp - claims.iat === 3600)) return "iat/exp";
+  if (!verify("RSA-SHA256", Buffer.from(`${h}.${p}`), keys.publicKey, Buffer.from(s, "base64url")))
+    return "signature";
+  return null;
+}
+
+let server: Loopback;
+const handler: Handler = async (req, res, body) => {
+  const url = new URL(req.url ?? "", "http://x");
+  if (req.method === "POST" && url.pathname === "/token") {
+    seen.tokenRequests++;
+    const problem = checkAssertion(new URLSearchParams(body), `${server.url}/token`);
+    if (problem) {
+      seen.problems.push(problem);
+      return void res
+        .writeHead(400, { "content-type": "application/json" })
+        .end(`{"error":"invalid_grant","error_description":"${problem}"}`);
+    }
+    res.writeHead(200, { "content-type": "application/json" });
+    return void res.end(
+      JSON.stringify({ access_token: ACCESS_TOKEN, expires_in: seen.expiresIn, token_type: "Bearer" }),
+    );
+  }
+  if (req.method === "POST" && url.pathname === `/v1/projects/${PROJECT}/image:computePixels`) {
+    if (req.headers.authorization !== `Bearer ${ACCESS_TOKEN}`) return void res.writeHead(401).end();
+    if (seen.computeStatus !== 200) {
+      return void res
+        .writeHead(seen.computeStatus, { "content-type": "application/json" })
+        .end('{"error":{"code":400,"message":"Image.load: Asset not found."}}');
+    }
+    const request = JSON.parse(body);
+    seen.lastGrid = request.grid;
+    const text = JSON.stringify(request.expression);
+    if (
+      request.fileFormat !== "PNG" ||
+      !text.includes('"USDA/NAIP/DOQQ"') ||
+      !text.includes('["R","G","B"]')
+    ) {
+      return void res.writeHead(400).end("bad request body");
+    }
+    // Render what the request's grid asks for, from the request's own numbers.
+    const { width, height } = request.grid.dimensions;
+    const t = request.grid.affineTransform;
+    const grid: MercatorGrid = {
+      originX: t.translateX,
+      originY: t.translateY,
+      resolution: t.scaleX,
+      width,
+      height,
+    };
+    const rgb = render(grid);
+    let png: Buffer;
+    if (seen.mask) {
+      const rgba = new Uint8Array(width * height * 4);
+      for (let p = 0; p < width * height; p++) {
+        rgba.set(rgb.subarray(p * 3, p * 3 + 3), p * 4);
+        rgba[p * 4 + 3] = p % width < width / 2 ? 0 : 255; // west half masked
+      }
+      png = await sharp(rgba, { raw: { width, height, channels: 4 } })
+        .png()
+        .toBuffer();
+    } else {
+      png = await sharp(rgb, { raw: { width, height, channels: 3 } })
+        .png()
+        .toBuffer();
+    }
+    return void res.writeHead(200, { "content-type": "image/png" }).end(png);
+  }
+  res.writeHead(404).end();
+};
+
+const gee = (opts: GeeProviderOptions = {}) =>
+  createGeeProvider({
+    project: PROJECT,
+    serviceAccountKey: JSON.stringify(serviceAccount),
+    apiBaseUrl: `${server.url}/v1`,
+    tokenUri: `${server.url}/token`,
+    retry: FAST_RETRY,
+    timeoutMs: 5_000,
+    ...opts,
+  });
+
+beforeAll(async () => {
+  server = await startLoopback(handler);
+});
+afterAll(async () => {
+  await server.close();
+});
+afterEach(() => {
+  Object.assign(seen, {
+    tokenRequests: 0,
+    problems: [],
+    lastGrid: null,
+    mask: false,
+    computeStatus: 200,
+    expiresIn: 3600,
+  });
+});
+
+describe("Earth Engine provider against loopback token and computePixels endpoints", () => {
+  it("signs a valid JWT, asks for exactly our grid, and returns the PNG unresampled", async () => {
+    const provider = gee();
+    const grid = targetGrid(AREA, 0.6);
+    const result = await provider.fetch({ grid, bboxLonLat: AREA });
+    expect(seen.problems).toEqual([]);
+    expect(seen.lastGrid).toEqual({
+      dimensions: { width: grid.width, height: grid.height },
+      affineTransform: {
+        scaleX: grid.resolution,
+        shearX: 0,
+        translateX: grid.originX,
+        shearY: 0,
+        scaleY: -grid.resolution,
+        translateY: grid.originY,
+      },
+      crsCode: "EPSG:3857",
+    });
+    expect(result).toMatchObject({ provider: "gee", coverage: 1, groundResolutionM: 0.6 });
+    expect(result.attribution).toMatch(/NAIP/);
+    expect(result.raster.grid).toEqual(grid);
+    expect(Buffer.from(result.raster.rgb).equals(Buffer.from(render(grid)))).toBe(true);
+    // The token is cached across requests.
+    await provider.fetch({ grid: targetGrid(AREA, 1), bboxLonLat: AREA });
+    expect(seen.tokenRequests).toBe(1);
+  });
+
+  it("renews a token that is about to expire", async () => {
+    seen.expiresIn = 30; // inside the 60 s renewal margin
+    const provider = gee();
+    await provider.fetch({ grid: targetGrid(AREA, 1), bboxLonLat: AREA });
+    await provider.fetch({ grid: targetGrid(AREA, 1), bboxLonLat: AREA });
+    expect(seen.tokenRequests).toBe(2);
+  });
+
+  it("fails the token exchange when the assertion is signed with the wrong key", async () => {
+    const provider = gee({ serviceAccountKey: { ...serviceAccount, private_key: otherKeys.privateKey } });
+    const err = await provider
+      .fetch({ grid: targetGrid(AREA, 1), bboxLonLat: AREA })
+      .catch((e: unknown) => e);
+    expect(seen.problems).toEqual(["signature"]); // 400 is not retried
+    expect(err).toBeInstanceOf(ProviderHttpError);
+    expect((err as Error).message).toBe("gee: HTTP 400 for OAuth token exchange");
+  });
+
+  it("treats masked (transparent) pixels as missing coverage", async () => {
+    seen.mask = true;
+    const err = await gee()
+      .fetch({ grid: targetGrid(AREA, 1), bboxLonLat: AREA })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(NoCoverageError);
+    expect((err as NoCoverageError).coverage).toBeCloseTo(0.5, 1);
+  });
+
+  it("reports computePixels errors and bad data", async () => {
+    seen.computeStatus = 400;
+    const err = await gee()
+      .fetch({ grid: targetGrid(AREA, 1), bboxLonLat: AREA })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ProviderHttpError);
+    expect((err as ProviderHttpError).status).toBe(400);
+    seen.computeStatus = 200;
+    server.handler = (req, res, body) => {
+      if (req.url?.endsWith(":computePixels"))
+        return void res.writeHead(200, { "content-type": "image/png" }).end("not a png");
+      return handler(req, res, body);
+    };
+    try {
+      await expect(gee().fetch({ grid: targetGrid(AREA, 1), bboxLonLat: AREA })).rejects.toThrow(
+        ProviderBadDataError,
+      );
+    } finally {
+      server.handler = handler;
+    }
+  });
+
+  it("refuses to build without a project or key, without quoting the key", () => {
+    expect(() => createGeeProvider({ project: PROJECT, serviceAccountKey: "{oops" })).toThrow(
+      /not valid JSON/,
+    );
+    const err = (() => {
+      try {
+        createGeeProvider({
+          project: PROJECT,
+          serviceAccountKey: { ...serviceAccount, private_key: "-----BEGIN nonsense" },
+        });
+      } catch (e) {
+        return e as Error;
+      }
+    })();
+    expect(err?.message).toMatch(/not a valid PEM key/);
+    expect(err?.message).not.toContain("nonsense");
+  });
+});

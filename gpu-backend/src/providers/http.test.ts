@@ -1,0 +1,98 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ProviderBadDataError, ProviderHttpError, ProviderTimeoutError } from "./errors.js";
+import { httpRequest, mapConcurrent, redact, withDeadline } from "./http.js";
+import { type Loopback, startLoopback } from "./test-support.js";
+
+let server: Loopback;
+let inFlight = 0;
+let maxInFlight = 0;
+
+beforeAll(async () => {
+  server = await startLoopback((req, res) => {
+    const url = new URL(req.url ?? "", "http://x");
+    if (url.pathname === "/slow") {
+      inFlight++;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      setTimeout(() => {
+        inFlight--;
+        res.writeHead(200, { "content-type": "text/plain" }).end("ok");
+      }, 30);
+      return;
+    }
+    if (url.pathname === "/big") return void res.writeHead(200).end(Buffer.alloc(10_000));
+    if (url.pathname === "/chunked-big") {
+      res.writeHead(200);
+      res.write(Buffer.alloc(6_000));
+      setTimeout(() => res.end(Buffer.alloc(6_000)), 5);
+      return;
+    }
+    if (url.pathname === "/busy") return void res.writeHead(503, { "retry-after": "120" }).end();
+    res.writeHead(404).end();
+  });
+});
+afterAll(async () => {
+  await server.close();
+});
+
+const get = (path: string, extra: { maxBytes?: number; idempotent?: boolean } = {}) => ({
+  url: `${server.url}${path}`,
+  what: path,
+  idempotent: extra.idempotent ?? true,
+  maxBytes: extra.maxBytes ?? 1 << 20,
+});
+
+describe("http plumbing", () => {
+  it("caps parallel requests at the concurrency limit", async () => {
+    inFlight = 0;
+    maxInFlight = 0;
+    const signal = AbortSignal.timeout(5_000);
+    const out = await mapConcurrent(
+      Array.from({ length: 12 }, (_, k) => k),
+      3,
+      signal,
+      (k, s) => httpRequest("t", get(`/slow?k=${k}`), s).then((r) => r.status),
+    );
+    expect(out).toEqual(new Array(12).fill(200));
+    expect(maxInFlight).toBe(3);
+  });
+
+  it("refuses bodies over the limit, declared or streamed", async () => {
+    const signal = AbortSignal.timeout(5_000);
+    await expect(httpRequest("t", get("/big", { maxBytes: 5_000 }), signal)).rejects.toThrow(/exceeds 5000/);
+    await expect(httpRequest("t", get("/chunked-big", { maxBytes: 10_000 }), signal)).rejects.toThrow(
+      ProviderBadDataError,
+    );
+  });
+
+  it("bounds a long Retry-After by maxDelayMs and never retries non-idempotent requests", async () => {
+    const before = server.requests.length;
+    const started = performance.now();
+    const err = await httpRequest("t", get("/busy"), AbortSignal.timeout(5_000), {
+      retries: 2,
+      baseDelayMs: 10,
+      maxDelayMs: 50,
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ProviderHttpError);
+    expect(server.requests.length - before).toBe(3);
+    expect(performance.now() - started).toBeLessThan(1_000);
+    await httpRequest("t", get("/busy", { idempotent: false }), AbortSignal.timeout(5_000)).catch(
+      () => undefined,
+    );
+    expect(server.requests.length - before).toBe(4);
+  });
+
+  it("turns the deadline into ProviderTimeoutError, and keeps results that beat it", async () => {
+    await expect(
+      withDeadline("t", 50, undefined, (s) =>
+        httpRequest("t", get("/slow"), s).then(() => new Promise(() => {})),
+      ),
+    ).rejects.toThrow(ProviderTimeoutError);
+    await expect(
+      withDeadline("t", 1_000, undefined, async (s) => (await httpRequest("t", get("/slow"), s)).status),
+    ).resolves.toBe(200);
+  });
+
+  it("redacts secrets from quoted text", () => {
+    expect(redact("a KEY b KEY", ["KEY", ""])).toBe("a [redacted] b [redacted]");
+  });
+});

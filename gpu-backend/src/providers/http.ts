@@ -1,0 +1,205 @@
+/**
+ * HTTP plumbing shared by the remote providers: a per-provider deadline combined with the
+ * caller's signal, bounded retries with full jitter, bounded response bodies, and a concurrency
+ * cap for parallel tile fetches. Error messages name what was fetched ("tile 19/1/2"), never the
+ * URL, which may carry a key.
+ */
+import { setTimeout as sleep } from "node:timers/promises";
+import pLimit from "p-limit";
+import {
+  ProviderBadDataError,
+  ProviderHttpError,
+  ProviderNetworkError,
+  ProviderTimeoutError,
+} from "./errors.js";
+
+export interface RetryPolicy {
+  /** Retries after the first attempt (0 = none). */
+  readonly retries: number;
+  /** Full jitter: the k-th retry waits uniformly in [0, min(maxDelayMs, baseDelayMs * 2^k)). */
+  readonly baseDelayMs: number;
+  readonly maxDelayMs: number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { retries: 2, baseDelayMs: 100, maxDelayMs: 1_000 };
+
+/**
+ * Run `work` under a deadline of `timeoutMs` combined with the caller's signal. When the deadline
+ * fires, whatever `work` threw is replaced by ProviderTimeoutError; when the caller aborts, the
+ * caller's abort reason is rethrown unchanged (that is not a provider failure).
+ */
+export async function withDeadline<T>(
+  provider: string,
+  timeoutMs: number,
+  callerSignal: AbortSignal | undefined,
+  work: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  callerSignal?.throwIfAborted();
+  const deadline = AbortSignal.timeout(timeoutMs);
+  const signal = callerSignal ? AbortSignal.any([callerSignal, deadline]) : deadline;
+  // Race the work against the signal too: steps that cannot be aborted (a decode, an injected
+  // lookup) must not hold the caller past the deadline. They finish in the background.
+  let onAbort = () => {};
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([work(signal), aborted]);
+  } catch (e) {
+    if (callerSignal?.aborted) throw callerSignal.reason;
+    if (deadline.aborted) throw new ProviderTimeoutError(provider, timeoutMs);
+    throw e;
+  } finally {
+    signal.removeEventListener("abort", onAbort);
+  }
+}
+
+export interface HttpRequest {
+  readonly url: string;
+  readonly method?: "GET" | "POST";
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly body?: string;
+  /** What is being fetched, for error messages ("tile 19/1/2"). Must not contain secrets. */
+  readonly what: string;
+  /**
+   * Whether repeating the request is harmless. Only such requests are retried (GETs, and POSTs
+   * that only compute, like Earth Engine's computePixels or an OAuth token exchange).
+   */
+  readonly idempotent: boolean;
+  /** Statuses returned to the caller instead of thrown (2xx always are), e.g. 404 for a missing tile. */
+  readonly passStatuses?: readonly number[];
+  /** Largest body accepted; larger ones are ProviderBadDataError. */
+  readonly maxBytes: number;
+}
+
+export interface HttpResponse {
+  readonly status: number;
+  /** Lower-cased media type without parameters ("image/jpeg"), "" when absent. */
+  readonly contentType: string;
+  readonly body: Uint8Array;
+}
+
+function isRetryableStatus(status: number): boolean {
+  return status === 429 || status >= 500;
+}
+
+function retryDelay(policy: RetryPolicy, attempt: number, retryAfter: string | null): number {
+  const seconds = retryAfter !== null && /^\d+$/.test(retryAfter.trim()) ? Number(retryAfter) : Number.NaN;
+  if (Number.isFinite(seconds)) return Math.min(policy.maxDelayMs, seconds * 1000);
+  return Math.random() * Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** attempt);
+}
+
+function errnoOf(e: unknown): string | undefined {
+  const cause = (e as { cause?: { code?: unknown } }).cause;
+  return typeof cause?.code === "string" ? cause.code : undefined;
+}
+
+/**
+ * One HTTP exchange with retries. Throws ProviderHttpError / ProviderNetworkError /
+ * ProviderBadDataError, or the signal's abort reason (withDeadline turns that into a timeout).
+ */
+export async function httpRequest(
+  provider: string,
+  req: HttpRequest,
+  signal: AbortSignal,
+  retry: RetryPolicy = DEFAULT_RETRY,
+): Promise<HttpResponse> {
+  const attempts = 1 + (req.idempotent ? Math.max(0, retry.retries) : 0);
+  for (let attempt = 0; ; attempt++) {
+    const last = attempt === attempts - 1;
+    let res: Response;
+    try {
+      res = await fetch(req.url, {
+        method: req.method ?? "GET",
+        ...(req.headers ? { headers: req.headers } : {}),
+        ...(req.body !== undefined ? { body: req.body } : {}),
+        signal,
+        redirect: "follow",
+      });
+    } catch (e) {
+      if (signal.aborted) throw signal.reason;
+      if (last) throw new ProviderNetworkError(provider, req.what, errnoOf(e));
+      await sleep(retryDelay(retry, attempt, null), undefined, { signal });
+      continue;
+    }
+    const { status } = res;
+    if ((status >= 200 && status < 300) || req.passStatuses?.includes(status)) {
+      const contentType = (res.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
+      return { status, contentType, body: await readBody(provider, res, req) };
+    }
+    await res.body?.cancel().catch(() => undefined);
+    if (last || !isRetryableStatus(status)) throw new ProviderHttpError(provider, status, req.what);
+    await sleep(retryDelay(retry, attempt, res.headers.get("retry-after")), undefined, { signal });
+  }
+}
+
+async function readBody(provider: string, res: Response, req: HttpRequest): Promise<Uint8Array> {
+  const declared = Number(res.headers.get("content-length"));
+  if (Number.isFinite(declared) && declared > req.maxBytes) {
+    await res.body?.cancel().catch(() => undefined);
+    throw new ProviderBadDataError(
+      provider,
+      `${req.what}: response of ${declared} bytes exceeds ${req.maxBytes}`,
+    );
+  }
+  if (!res.body) return new Uint8Array(0);
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  const reader = res.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > req.maxBytes) {
+      await reader.cancel().catch(() => undefined);
+      throw new ProviderBadDataError(provider, `${req.what}: response exceeds ${req.maxBytes} bytes`);
+    }
+    chunks.push(value);
+  }
+  if (chunks.length === 1) return chunks[0]!;
+  const out = new Uint8Array(total);
+  let o = 0;
+  for (const c of chunks) {
+    out.set(c, o);
+    o += c.byteLength;
+  }
+  return out;
+}
+
+/**
+ * Map over items with at most `concurrency` in flight (p-limit). The first failure aborts the
+ * signal handed to the others, so a failed tile fetch does not leave the rest downloading.
+ */
+export async function mapConcurrent<T, R>(
+  items: readonly T[],
+  concurrency: number,
+  signal: AbortSignal,
+  fn: (item: T, signal: AbortSignal) => Promise<R>,
+): Promise<R[]> {
+  const limit = pLimit(Math.max(1, concurrency));
+  const stop = new AbortController();
+  const inner = AbortSignal.any([signal, stop.signal]);
+  try {
+    return await Promise.all(
+      items.map((item) =>
+        limit(() => {
+          inner.throwIfAborted();
+          return fn(item, inner);
+        }),
+      ),
+    );
+  } catch (e) {
+    // Promise.all rejects with the first failure; the others see the abort and settle quietly.
+    stop.abort(e);
+    limit.clearQueue();
+    throw e;
+  }
+}
+
+/** Replace every occurrence of each secret in a text (for messages that quote upstream text). */
+export function redact(text: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const s of secrets) if (s.length > 0) out = out.split(s).join("[redacted]");
+  return out;
+}

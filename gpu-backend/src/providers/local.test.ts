@@ -1,0 +1,221 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import {
+  CoverageIndex,
+  groundResolution,
+  type MercatorBbox,
+  type MercatorGrid,
+  mercatorToLonLat,
+  pixelToMercator,
+} from "@lanesegnet/shared";
+import sharp from "sharp";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildIndexFromStore } from "../coverage/store.js";
+import { targetGrid } from "../raster/target-grid.js";
+import { NoCoverageError, ProviderBadDataError, TooCoarseError } from "./errors.js";
+import { coverageIndexLookup, createLocalProvider, type LocalCoverageLookup } from "./local.js";
+
+const AX = -41_900;
+const AY = 4_790_000;
+
+interface StoreImage {
+  readonly id: string;
+  readonly ext: "jpg" | "png";
+  readonly grid: MercatorGrid;
+  readonly colour: (x: number, y: number) => [number, number, number];
+}
+
+// A: coarse (0.5 m), red-dominant, JPEG. B: fine (0.2 m), blue-dominant, PNG, overlapping A's
+// east part and reaching 30 m beyond it.
+const A: StoreImage = {
+  id: "a",
+  ext: "jpg",
+  grid: { originX: AX, originY: AY, resolution: 0.5, width: 400, height: 300 },
+  colour: (x, y) => [190 + 40 * Math.sin((x - AX) / 9), 90 + 30 * Math.sin((y - AY) / 13), 40],
+};
+const B: StoreImage = {
+  id: "b",
+  ext: "png",
+  grid: { originX: AX + 130.3, originY: AY - 40.7, resolution: 0.2, width: 500, height: 400 },
+  colour: (x, y) => [40, 90 + 30 * Math.sin((x - AX) / 11), 190 + 40 * Math.sin((y - AY) / 7)],
+};
+
+function footprint(g: MercatorGrid): MercatorBbox {
+  return [g.originX, g.originY - g.height * g.resolution, g.originX + g.width * g.resolution, g.originY];
+}
+
+async function writeImage(dir: string, img: StoreImage): Promise<void> {
+  const { width, height } = img.grid;
+  const rgb = new Uint8Array(width * height * 3);
+  for (let j = 0; j < height; j++) {
+    for (let i = 0; i < width; i++) {
+      const [x, y] = pixelToMercator(img.grid, i + 0.5, j + 0.5);
+      rgb.set(
+        img.colour(x, y).map((v) => v + 0.5),
+        (j * width + i) * 3,
+      );
+    }
+  }
+  const s = sharp(rgb, { raw: { width, height, channels: 3 } });
+  await writeFile(
+    path.join(dir, `${img.id}.${img.ext}`),
+    await (img.ext === "jpg" ? s.jpeg({ quality: 95 }) : s.png()).toBuffer(),
+  );
+  const sidecar = {
+    coordinates_type: "EPSG:3857",
+    region: footprint(img.grid),
+    resolution: [width, height],
+    meters_per_pixel: img.grid.resolution,
+    lanes: [],
+  };
+  await writeFile(path.join(dir, `${img.id}.json`), JSON.stringify(sidecar));
+}
+
+/** lon/lat bbox of Mercator offsets from (AX, AY): x east, y south. */
+function bbox(left: number, top: number, right: number, bottom: number) {
+  const [west, north] = mercatorToLonLat(AX + left, AY - top);
+  const [east, south] = mercatorToLonLat(AX + right, AY - bottom);
+  return [west, south, east, north] as const;
+}
+
+let dir: string;
+let lookup: LocalCoverageLookup;
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), "local-provider-"));
+  await Promise.all([writeImage(dir, A), writeImage(dir, B)]);
+  const store = await buildIndexFromStore(dir);
+  lookup = coverageIndexLookup(CoverageIndex.from(store.buffer));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe("local store provider", () => {
+  it("mosaics overlapping images with the finest on top and a seam exactly where the footprints say", async () => {
+    const provider = createLocalProvider({ dir, lookup });
+    const area = bbox(100, 45, 220, 110);
+    const lat = (area[1] + area[3]) / 2;
+    const grid = targetGrid(area, 0.3);
+    const result = await provider.fetch({ grid, bboxLonLat: area });
+    expect(result).toMatchObject({ provider: "local", coverage: 1 });
+    // A supplies the west part, so the mosaic is only as fine as A.
+    expect(result.groundResolutionM).toBeCloseTo(groundResolution(0.5, lat), 12);
+
+    const [bx0, by0, bx1, by1] = footprint(B.grid);
+    let wrongOwner = 0;
+    let errA = 0;
+    let nA = 0;
+    let errB = 0;
+    let nB = 0;
+    for (let j = 0; j < grid.height; j++) {
+      for (let i = 0; i < grid.width; i++) {
+        const [x, y] = pixelToMercator(grid, i + 0.5, j + 0.5);
+        const inB = x >= bx0 && x < bx1 && y > by0 && y <= by1;
+        const o = (j * grid.width + i) * 3;
+        const px = [...result.raster.rgb.subarray(o, o + 3)];
+        const looksB = px[2]! > px[0]!;
+        if (looksB !== inB) wrongOwner++;
+        const want = (inB ? B : A).colour(x, y);
+        const e = Math.abs(px[0]! - want[0]) + Math.abs(px[1]! - want[1]) + Math.abs(px[2]! - want[2]);
+        if (inB) {
+          errB += e;
+          nB += 3;
+        } else {
+          errA += e;
+          nA += 3;
+        }
+      }
+    }
+    expect(wrongOwner).toBe(0);
+    expect(nA).toBeGreaterThan(0);
+    expect(nB).toBeGreaterThan(0);
+    expect(errA / nA).toBeLessThan(2.5); // JPEG + bilinear
+    expect(errB / nB).toBeLessThan(1); // PNG + bilinear
+  });
+
+  it("reports the fine image's resolution when it alone fills the area", async () => {
+    const provider = createLocalProvider({ dir, lookup });
+    const area = bbox(140, 50, 220, 110);
+    const result = await provider.fetch({ grid: targetGrid(area, 0.25), bboxLonLat: area });
+    expect(result.groundResolutionM).toBeCloseTo(groundResolution(0.2, (area[1] + area[3]) / 2), 12);
+  });
+
+  it("refuses areas the images do not fully cover, with the covered fraction", async () => {
+    const provider = createLocalProvider({ dir, lookup });
+    // x 180..260: A ends at 200, B at 230.3; y 50..100 is inside B's rows.
+    const area = bbox(180, 50, 260, 100);
+    const err = await provider
+      .fetch({ grid: targetGrid(area, 0.3), bboxLonLat: area })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(NoCoverageError);
+    expect((err as NoCoverageError).coverage).toBeCloseTo(50.3 / 80, 2);
+    const nowhere = bbox(1000, 1000, 1050, 1050);
+    const none = await provider
+      .fetch({ grid: targetGrid(nowhere, 0.3), bboxLonLat: nowhere })
+      .catch((e: unknown) => e);
+    expect(none).toBeInstanceOf(NoCoverageError);
+    expect((none as NoCoverageError).coverage).toBe(0);
+  });
+
+  it("leaves out images coarser than the limit, and says too coarse when nothing is left", async () => {
+    const provider = createLocalProvider({ dir, lookup });
+    const onlyA = bbox(10, 10, 60, 60);
+    const err = await provider
+      .fetch({ grid: targetGrid(onlyA, 0.3), bboxLonLat: onlyA, maxGroundResolutionM: 0.3 })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TooCoarseError);
+    const overlap = bbox(140, 50, 190, 100);
+    const fine = await provider.fetch({
+      grid: targetGrid(overlap, 0.3),
+      bboxLonLat: overlap,
+      maxGroundResolutionM: 0.3,
+    });
+    expect(fine.groundResolutionM).toBeLessThan(0.2);
+  });
+
+  it("decodes each file once while it stays in the byte-bounded cache", async () => {
+    const provider = createLocalProvider({ dir, lookup });
+    const area = bbox(100, 45, 220, 110);
+    const req = { grid: targetGrid(area, 0.3), bboxLonLat: area };
+    const first = await provider.fetch(req);
+    expect(provider.cacheStats()).toMatchObject({
+      misses: 2,
+      hits: 0,
+      entries: 2,
+      bytes: (400 * 300 + 500 * 400) * 3,
+    });
+    const second = await provider.fetch(req);
+    expect(provider.cacheStats()).toMatchObject({ misses: 2, hits: 2 });
+    expect(second.raster.rgb).toEqual(first.raster.rgb);
+    const tiny = createLocalProvider({ dir, lookup, cacheBytes: 500 * 400 * 3 - 1 });
+    await tiny.fetch(req);
+    await tiny.fetch(req);
+    expect(tiny.cacheStats()).toMatchObject({ misses: 3, hits: 1, entries: 1 }); // only A fits
+  });
+
+  it("rejects an image whose size disagrees with its sidecar", async () => {
+    const bad = await mkdtemp(path.join(tmpdir(), "local-provider-bad-"));
+    try {
+      await writeImage(bad, A);
+      await writeFile(
+        path.join(bad, "a.jpg"),
+        await sharp({ create: { width: 100, height: 75, channels: 3, background: "#808080" } })
+          .jpeg()
+          .toBuffer(),
+      );
+      const store = await buildIndexFromStore(bad);
+      const provider = createLocalProvider({
+        dir: bad,
+        lookup: coverageIndexLookup(CoverageIndex.from(store.buffer)),
+      });
+      const area = bbox(10, 10, 60, 60);
+      await expect(provider.fetch({ grid: targetGrid(area, 0.5), bboxLonLat: area })).rejects.toThrow(
+        ProviderBadDataError,
+      );
+    } finally {
+      await rm(bad, { recursive: true, force: true });
+    }
+  });
+});
