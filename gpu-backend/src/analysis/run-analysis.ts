@@ -1,0 +1,187 @@
+/**
+ * One analysis, end to end: choose the raster's ground resolution, fetch imagery from the first
+ * provider that can serve it (exactly onto the Web Mercator grid of the area), segment it on the
+ * inference pool, vectorise with physics filters, and assemble the API's GeoJSON.
+ */
+import {
+  type AnalysisResponse,
+  type ClassTotals,
+  type ImageryProviderName,
+  laneClassByName,
+  type MarkingClassName,
+  type ProviderAttempt,
+  randomHex,
+  resolveAnalysisRequest,
+  validateArea,
+} from "@lanesegnet/shared";
+import { clipRegionFromBbox, clipRegionFromPolygon, vectoriseToFeatures } from "../postprocess/index.js";
+import {
+  AllProvidersFailedError,
+  type ChainFailure,
+  fetchFromChain,
+  type ImageryProvider,
+} from "../providers/index.js";
+import { asRgbRaster } from "../raster/georaster.js";
+import { targetGrid } from "../raster/target-grid.js";
+import type { LoadedModel } from "../runtime/model-manifest.js";
+import type { InferencePool } from "../runtime/pool.js";
+import { segmentRaster } from "../runtime/segment.js";
+import { DEFAULT_MIN_CONFIDENCE, type InternalAnalyze } from "./internal-request.js";
+
+export interface AnalysisDeps {
+  readonly pool: InferencePool;
+  readonly model: LoadedModel;
+  readonly providers: ReadonlyMap<ImageryProviderName, ImageryProvider>;
+  readonly tile: { readonly size: number; readonly overlap: number; readonly batch: number };
+  /** Called once per stage with its duration, for metrics. */
+  readonly onStage?: (stage: "imagery" | "inference" | "vectorise", ms: number) => void;
+  readonly onProvider?: (provider: string, outcome: string) => void;
+}
+
+/** No provider could serve the area. */
+export class NoImageryError extends Error {
+  constructor(readonly attempts: ProviderAttempt[]) {
+    super("no imagery provider could serve the area");
+  }
+}
+
+/** Ground resolution of the analysed raster: the request's, kept inside what the model was trained on. */
+export function analysisResolution(requested: number, model: LoadedModel): number {
+  const range = model.manifest.trained_gsd_m;
+  if (!range) return requested;
+  return Math.min(Math.max(requested, range.min), range.max);
+}
+
+function attemptOf(f: ChainFailure): ProviderAttempt {
+  const outcome: ProviderAttempt["outcome"] =
+    f.reason === "no_coverage" || f.reason === "too_coarse"
+      ? "no_coverage"
+      : f.reason === "timeout"
+        ? "timeout"
+        : f.reason === "not_configured"
+          ? "not_configured"
+          : "failed";
+  return { provider: f.provider as ImageryProviderName, outcome, reason: f.message };
+}
+
+export async function runAnalysis(
+  deps: AnalysisDeps,
+  input: InternalAnalyze,
+  signal?: AbortSignal,
+): Promise<AnalysisResponse> {
+  const started = performance.now();
+  const req = resolveAnalysisRequest(input.request, {
+    providers: input.providers,
+    minConfidence: DEFAULT_MIN_CONFIDENCE,
+  });
+  const resolutionM = analysisResolution(req.resolution_m, deps.model);
+  const area = validateArea(req.area, { resolutionM });
+  // The schema already validated the area; this can only fail if limits changed in between.
+  if (!area.ok) throw new RangeError(area.issues[0]?.message ?? "invalid area");
+  const grid = targetGrid(area.value.bbox, resolutionM);
+
+  const attempts: ProviderAttempt[] = [];
+  const candidates: ImageryProvider[] = [];
+  for (const name of input.providers) {
+    const p = deps.providers.get(name);
+    if (p) candidates.push(p);
+    else
+      attempts.push({
+        provider: name,
+        outcome: "not_configured",
+        reason: `${name} is not enabled on this backend`,
+      });
+  }
+
+  let t = performance.now();
+  let chain: Awaited<ReturnType<typeof fetchFromChain>>;
+  try {
+    chain = await fetchFromChain(
+      candidates,
+      { grid, bboxLonLat: area.value.bbox, ...(signal ? { signal } : {}) },
+      { maxGroundResolutionM: deps.model.manifest.trained_gsd_m?.max ?? 0.5 },
+    );
+  } catch (e) {
+    if (e instanceof AllProvidersFailedError) {
+      for (const f of e.failures) deps.onProvider?.(f.provider, f.reason);
+      throw new NoImageryError([...attempts, ...e.failures.map(attemptOf)]);
+    }
+    throw e;
+  }
+  for (const f of chain.failures) deps.onProvider?.(f.provider, f.reason);
+  deps.onProvider?.(chain.result.provider, "used");
+  attempts.push(...chain.failures.map(attemptOf), {
+    provider: chain.result.provider as ImageryProviderName,
+    outcome: "used",
+  });
+  const imageryMs = performance.now() - t;
+  deps.onStage?.("imagery", imageryMs);
+
+  t = performance.now();
+  const seg = await segmentRaster(deps.pool, asRgbRaster(chain.result.raster), {
+    normalisation: deps.model.normalisation,
+    sizeMultiple: deps.model.sizeMultiple,
+    maxTile: deps.tile.size,
+    overlap: deps.tile.overlap,
+    batch: deps.tile.batch,
+  });
+  const inferenceMs = performance.now() - t;
+  deps.onStage?.("inference", inferenceMs);
+
+  t = performance.now();
+  const clip =
+    req.area.type === "bbox"
+      ? clipRegionFromBbox(grid, area.value.bbox)
+      : clipRegionFromPolygon(grid, req.area.coordinates);
+  const classIds = req.classes.map((n) => laneClassByName(n)!.id);
+  const { collection } = vectoriseToFeatures(
+    {
+      width: seg.width,
+      height: seg.height,
+      classIds: seg.labels,
+      scores: { data: seg.probs, channels: seg.classes, kind: "probabilities" },
+    },
+    grid,
+    { clip, classes: classIds, params: { minConfidence: req.min_confidence } },
+  );
+  const features = collection.features;
+  const vectoriseMs = performance.now() - t;
+  deps.onStage?.("vectorise", vectoriseMs);
+
+  const totals: Partial<Record<MarkingClassName, ClassTotals>> = {};
+  for (const name of req.classes) totals[name] = { count: 0, length_m: 0 };
+  for (const f of features) {
+    const tot = totals[f.properties.class]!;
+    tot.count++;
+    tot.length_m = Math.round((tot.length_m + f.properties.length_m) * 100) / 100;
+  }
+  const gridGroundM = resolutionM;
+  const imagery = chain.result;
+  return {
+    type: "FeatureCollection",
+    bbox: [...area.value.bbox] as [number, number, number, number],
+    features,
+    analysis: {
+      id: input.analysis_id ?? `an_${randomHex(12)}`,
+      model: { name: deps.model.manifest.name, version: deps.model.manifest.version },
+      imagery: {
+        provider: imagery.provider as ImageryProviderName,
+        attribution: imagery.attribution,
+        // What the raster really resolves: the grid's pixel, or the source's if that is coarser.
+        resolution_m: Math.round(Math.max(gridGroundM, imagery.groundResolutionM || 0) * 1e4) / 1e4,
+        ...(imagery.captured ? { captured: imagery.captured } : {}),
+      },
+      area_m2: Math.round(area.value.areaM2 * 100) / 100,
+      totals,
+      cache: "MISS",
+      providers_tried: attempts,
+      created_at: new Date().toISOString(),
+      timings_ms: {
+        imagery: Math.round(imageryMs),
+        inference: Math.round(inferenceMs),
+        vectorise: Math.round(vectoriseMs),
+        total: Math.round(performance.now() - started),
+      },
+    },
+  };
+}

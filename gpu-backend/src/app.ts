@@ -1,0 +1,29 @@
+/** The backend's HTTP app, assembled from its parts (so tests can build one with their own). */
+import { problem, problemResponse } from "@lanesegnet/shared";
+import { Hono } from "hono";
+import type { Logger } from "./observability/logger.js";
+import type { Metrics } from "./observability/metrics.js";
+import { type AnalyzeRouteDeps, analyzeRoute } from "./routes/analyze.js";
+import { type HealthState, healthRoutes } from "./routes/health.js";
+
+export interface AppDeps extends AnalyzeRouteDeps {
+  readonly health: HealthState;
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+}
+
+export function createApp(deps: AppDeps) {
+  const app = new Hono();
+  app.use(async (c, next) => {
+    await next();
+    deps.metrics.requests.inc({ route: c.req.routePath, status: String(c.res.status) });
+  });
+  app.route("/", healthRoutes(deps.health, deps.metrics));
+  app.route("/", analyzeRoute(deps));
+  app.notFound(() => problemResponse(problem(404, { detail: "no such route" })));
+  app.onError((err) => {
+    deps.logger.error({ err }, "unhandled error");
+    return problemResponse(problem(500, { detail: "internal error; it was logged" }));
+  });
+  return app;
+}

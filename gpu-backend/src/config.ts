@@ -1,0 +1,101 @@
+/**
+ * Backend configuration from the environment, validated once at start. Every variable, its default
+ * and meaning is listed in the README's configuration table; a bad value stops the process with a
+ * one-line message naming the variable.
+ */
+import { availableParallelism } from "node:os";
+import { fileURLToPath } from "node:url";
+import { IMAGERY_PROVIDERS } from "@lanesegnet/shared";
+import { z } from "zod";
+
+const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
+
+const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
+const list = <T extends string>(values: readonly [T, ...T[]], def: string) =>
+  z
+    .string()
+    .default(def)
+    .transform((s) =>
+      s
+        .split(",")
+        .map((x) => x.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.enum(values)).min(1));
+
+const EnvSchema = z.object({
+  BACKEND_HOST: z.string().default("127.0.0.1"),
+  BACKEND_PORT: int(8788),
+  /** Shared with the edge; requests without a valid signature are refused. */
+  BACKEND_SIGNING_SECRET: z.string().min(32, "BACKEND_SIGNING_SECRET must be at least 32 characters"),
+  MODEL_PATH: z.string().default(`${repoRoot}models/lanesegnet-v1.onnx`),
+  /** Tried in order; the first that loads the model is used, CPU is the fallback. */
+  EXECUTION_PROVIDERS: list(["cuda", "webgpu", "cpu"] as const, "cpu"),
+  INFERENCE_WORKERS: int(1, 1),
+  INFERENCE_THREADS: int(0),
+  TILE_SIZE: int(1024, 64),
+  TILE_OVERLAP: int(64),
+  TILE_BATCH: int(1, 1),
+  MAX_CONCURRENT_ANALYSES: int(2, 1),
+  MAX_QUEUED_ANALYSES: int(8, 0),
+  PROVIDER_TIMEOUT_MS: int(8_000, 100),
+  LOCAL_STORE_DIR: z.string().default(`${repoRoot}gpu-backend/demo-store`),
+  LOCAL_INDEX_FILE: z.string().optional(),
+  ESRI_TILE_URL: z
+    .string()
+    .default("https://server.arcgisonline.com/ArcGIS/rest/services/World_Imagery/MapServer/tile/{z}/{y}/{x}"),
+  MAPBOX_TILE_URL: z
+    .string()
+    .default("https://api.mapbox.com/v4/mapbox.satellite/{z}/{x}/{y}@2x.jpg90?access_token={key}"),
+  MAPBOX_ACCESS_TOKEN: z.string().optional(),
+  GEE_API_URL: z.string().default("https://earthengine.googleapis.com"),
+  GEE_PROJECT: z.string().optional(),
+  GEE_SERVICE_ACCOUNT_KEY: z.string().optional(),
+  GEE_ASSET: z.string().default("USDA/NAIP/DOQQ"),
+  ENABLED_PROVIDERS: list(IMAGERY_PROVIDERS, "local,esri,mapbox,gee"),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  SHUTDOWN_GRACE_MS: int(30_000),
+});
+
+export type BackendConfig = ReturnType<typeof loadConfig>;
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new Error(`invalid configuration: ${issue.path.join(".")}: ${issue.message}`);
+  }
+  const e = parsed.data;
+  const threads =
+    e.INFERENCE_THREADS || Math.max(1, Math.floor(availableParallelism() / e.INFERENCE_WORKERS));
+  return {
+    host: e.BACKEND_HOST,
+    port: e.BACKEND_PORT,
+    signingSecret: e.BACKEND_SIGNING_SECRET,
+    model: { path: e.MODEL_PATH, manifestPath: e.MODEL_PATH.replace(/\.onnx$/, ".json") },
+    inference: {
+      executionProviders: e.EXECUTION_PROVIDERS,
+      workers: e.INFERENCE_WORKERS,
+      threadsPerWorker: threads,
+      tileSize: e.TILE_SIZE,
+      tileOverlap: e.TILE_OVERLAP,
+      batch: e.TILE_BATCH,
+    },
+    admission: { concurrent: e.MAX_CONCURRENT_ANALYSES, queue: e.MAX_QUEUED_ANALYSES },
+    providers: {
+      enabled: e.ENABLED_PROVIDERS,
+      timeoutMs: e.PROVIDER_TIMEOUT_MS,
+      local: { dir: e.LOCAL_STORE_DIR, indexFile: e.LOCAL_INDEX_FILE },
+      esri: { urlTemplate: e.ESRI_TILE_URL },
+      mapbox: { urlTemplate: e.MAPBOX_TILE_URL, accessToken: e.MAPBOX_ACCESS_TOKEN },
+      gee: {
+        apiUrl: e.GEE_API_URL,
+        project: e.GEE_PROJECT,
+        serviceAccountKey: e.GEE_SERVICE_ACCOUNT_KEY,
+        asset: e.GEE_ASSET,
+      },
+    },
+    logLevel: e.LOG_LEVEL,
+    shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+  };
+}

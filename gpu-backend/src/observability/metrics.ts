@@ -1,0 +1,67 @@
+/** Prometheus metrics of the backend (GET /metrics). One registry per app instance, so tests are isolated. */
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
+
+export type Stage = "imagery" | "inference" | "vectorise" | "total";
+
+export function createMetrics() {
+  const registry = new Registry();
+  const stageSeconds = new Histogram({
+    name: "lanesegnet_backend_stage_seconds",
+    help: "Latency of each analysis stage",
+    labelNames: ["stage"] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 3.2, 6.4, 12.8],
+    registers: [registry],
+  });
+  const errors = new Counter({
+    name: "lanesegnet_backend_errors_total",
+    help: "Analyses that failed, by kind",
+    labelNames: ["kind"] as const,
+    registers: [registry],
+  });
+  const requests = new Counter({
+    name: "lanesegnet_backend_requests_total",
+    help: "Requests by route and status",
+    labelNames: ["route", "status"] as const,
+    registers: [registry],
+  });
+  const queueDepth = new Gauge({
+    name: "lanesegnet_backend_queue_depth",
+    help: "Analyses waiting for admission",
+    registers: [registry],
+  });
+  const inFlight = new Gauge({
+    name: "lanesegnet_backend_analyses_in_flight",
+    help: "Analyses running",
+    registers: [registry],
+  });
+  const inferences = new Counter({
+    name: "lanesegnet_backend_inferences_total",
+    help: "Model runs (one per batch of tiles)",
+    registers: [registry],
+  });
+  const providerCalls = new Counter({
+    name: "lanesegnet_backend_provider_calls_total",
+    help: "Imagery provider calls by outcome",
+    labelNames: ["provider", "outcome"] as const,
+    registers: [registry],
+  });
+  const executionProvider = new Gauge({
+    name: "lanesegnet_backend_execution_provider",
+    help: "The onnxruntime execution provider in use (value 1)",
+    labelNames: ["provider"] as const,
+    registers: [registry],
+  });
+  return {
+    registry,
+    stageSeconds,
+    errors,
+    requests,
+    queueDepth,
+    inFlight,
+    inferences,
+    providerCalls,
+    executionProvider,
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

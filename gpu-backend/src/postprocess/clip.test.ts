@@ -1,0 +1,53 @@
+import { describe, expect, it } from "vitest";
+import { clipPolyline, pointInRegion } from "./clip.js";
+import { lengthOf } from "./polyline.js";
+import type { ClipRegion, Pt } from "./types.js";
+
+const square = (x0: number, y0: number, x1: number, y1: number): Pt[] => [
+  [x0, y0],
+  [x1, y0],
+  [x1, y1],
+  [x0, y1],
+  [x0, y0],
+];
+
+describe("clipping to the requested area", () => {
+  const region: ClipRegion = { rings: [square(0, 0, 100, 100), square(40, 40, 60, 60)] };
+
+  it("treats inner rings as holes", () => {
+    expect(pointInRegion(region, 10, 10)).toBe(true);
+    expect(pointInRegion(region, 50, 50)).toBe(false);
+    expect(pointInRegion(region, 150, 50)).toBe(false);
+  });
+
+  it("cuts a line at the outer ring and around a hole, marking the cut ends", () => {
+    const pieces = clipPolyline(
+      {
+        pts: [
+          [-20, 50],
+          [50, 50],
+          [130, 50],
+        ],
+        bridged: [false, true],
+      },
+      region,
+    );
+    expect(pieces).toHaveLength(2);
+    expect(pieces.map((p) => lengthOf(p.line.pts))).toEqual([40, 40]);
+    expect(pieces.every((p) => p.cutStart && p.cutEnd)).toBe(true);
+    // The second piece lies on the original's second (bridged) segment.
+    expect(pieces[1]!.line.bridged).toEqual([true]);
+  });
+
+  it("keeps a line wholly inside as it is", () => {
+    const pts: Pt[] = [
+      [10, 10],
+      [30, 20],
+      [20, 35],
+    ];
+    const [only, ...rest] = clipPolyline({ pts, bridged: [false, false] }, region);
+    expect(rest).toHaveLength(0);
+    expect(only!.line.pts).toEqual(pts);
+    expect(only!.cutStart || only!.cutEnd).toBe(false);
+  });
+});

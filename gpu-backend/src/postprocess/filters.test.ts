@@ -1,0 +1,127 @@
+import { describe, expect, it } from "vitest";
+import {
+  curvatureRule,
+  dashPatternRule,
+  minConfidenceRule,
+  minLengthRule,
+  type PhysicsRule,
+  paintWidthRule,
+  zigzagRule,
+} from "./filters.js";
+import { resolveParams } from "./params.js";
+import { IMPLAUSIBLE_LANES, lanesAt, ROAD_LANES, SCENE_SIZE_M } from "./scenes.js";
+import { coverageOf, makeScene, metresToPx } from "./synthetic.js";
+import type { MeasuredLine } from "./types.js";
+import { vectorise } from "./vectorise.js";
+
+const RULES: Record<string, PhysicsRule> = {
+  min_length: minLengthRule,
+  paint_width: paintWidthRule,
+  dash_pattern: dashPatternRule,
+  curvature: curvatureRule,
+  zigzag: zigzagRule,
+};
+
+function run(lanes: typeof ROAD_LANES, gsd: number, seed: number) {
+  const size = Math.ceil(SCENE_SIZE_M / gsd);
+  const scene = makeScene(lanesAt(lanes, gsd), { width: size, height: size, gsdM: gsd, seed });
+  return vectorise(scene, { groundResolutionM: gsd });
+}
+
+/** The line (kept or rejected) that lies along a truth polyline. */
+function lineAlong(
+  lines: readonly MeasuredLine[],
+  truth: [number, number][],
+  gsd: number,
+): MeasuredLine | undefined {
+  const px = metresToPx(truth, gsd);
+  return lines
+    .map((l) => ({ l, c: coverageOf(l.line.pts, px, 0.6 / gsd) }))
+    .filter((x) => x.c > 0.5)
+    .sort((a, b) => b.l.lengthPx - a.l.lengthPx)[0]?.l;
+}
+
+describe.each([0.1, 0.2, 0.3])("physics filters at %s m/px", (gsd) => {
+  const ctx = { gsdM: gsd, params: resolveParams() };
+  const real = run(ROAD_LANES, gsd, 11);
+  const bad = run(IMPLAUSIBLE_LANES, gsd, 12);
+  const badLines = [...bad.lines, ...bad.rejected.map((r) => r.line)];
+
+  it("keeps every real marking", () => {
+    expect(real.lines).toHaveLength(ROAD_LANES.length);
+  });
+
+  it.each(Object.keys(RULES))("rule %s keeps every real marking", (name) => {
+    for (const l of real.lines) expect(RULES[name]!.check(l, ctx)).toBeNull();
+  });
+
+  it("keeps none of the implausible lines", () => {
+    for (const t of IMPLAUSIBLE_LANES) {
+      expect(lineAlong(bad.lines, t.points, gsd), t.name).toBeUndefined();
+    }
+  });
+
+  it.each(IMPLAUSIBLE_LANES.map((t) => [t.name, t] as const))("removes the %s by its rule", (_, t) => {
+    const line = lineAlong(badLines, t.points, gsd);
+    expect(line, `${t.name} was not traced at all`).toBeDefined();
+    const rejection = bad.rejected.find((r) => r.line === line);
+    // A zig-zag turns both ways within the curvature window or not, depending on its legs: either
+    // shape rule may fire first, and the zigzag rule must catch it on its own (next test).
+    expect(t.rule.split("|")).toContain(rejection?.rule);
+    expect(RULES[rejection!.rule]!.check(line!, ctx)).not.toBeNull();
+  });
+
+  it("rule zigzag on its own removes the zig-zag", () => {
+    const t = IMPLAUSIBLE_LANES.find((x) => x.name === "zig-zag")!;
+    const line = lineAlong(badLines, t.points, gsd)!;
+    expect(zigzagRule.check(line, ctx)).toMatch(/sinuosity/);
+  });
+
+  it("rule min_confidence removes a line the model is unsure of and keeps confident ones", () => {
+    const strict = { gsdM: gsd, params: resolveParams({ minConfidence: 0.75 }) };
+    for (const l of real.lines.filter((x) => x.dash === null))
+      expect(minConfidenceRule.check(l, strict)).toBeNull();
+    const unsure = run([{ ...ROAD_LANES[0]!, lane: { classId: 1, prob: 0.6 } }], gsd, 13);
+    expect(unsure.lines).toHaveLength(1);
+    expect(minConfidenceRule.check(unsure.lines[0]!, strict)).toMatch(/confidence/);
+  });
+});
+
+describe("filter thresholds scale with the ground resolution", () => {
+  const base: MeasuredLine = {
+    classId: 1,
+    line: { pts: [], bridged: [] },
+    startKind: "free",
+    endKind: "free",
+    lengthPx: 100,
+    lengthM: 10,
+    widthPx: 3,
+    widthM: 0,
+    widthResolved: false,
+    confidence: 0.9,
+    dashed: false,
+    dash: null,
+  };
+  const params = resolveParams();
+
+  it("accepts a 3-px mask (the label floor) at any resolution, even when it is 0.9 m wide", () => {
+    for (const gsd of [0.05, 0.1, 0.3]) {
+      expect(
+        paintWidthRule.check({ ...base, widthPx: 3, widthM: 3 * gsd }, { gsdM: gsd, params }),
+      ).toBeNull();
+    }
+  });
+
+  it("rejects 0.8 m of paint at 0.1 m/px but accepts a 0.55 m double line", () => {
+    const gsd = 0.1;
+    expect(paintWidthRule.check({ ...base, widthPx: 8 }, { gsdM: gsd, params })).not.toBeNull();
+    expect(paintWidthRule.check({ ...base, classId: 5, widthPx: 5.5 }, { gsdM: gsd, params })).toBeNull();
+    expect(paintWidthRule.check({ ...base, classId: 1, widthPx: 7 }, { gsdM: gsd, params })).not.toBeNull();
+  });
+
+  it("lets a line cut by the raster edge be as short as a dash", () => {
+    const short = { ...base, lengthM: 2 };
+    expect(minLengthRule.check(short, { gsdM: 0.1, params })).not.toBeNull();
+    expect(minLengthRule.check({ ...short, endKind: "border" }, { gsdM: 0.1, params })).toBeNull();
+  });
+});

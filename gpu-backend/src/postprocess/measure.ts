@@ -1,0 +1,98 @@
+/**
+ * Measurements of a centreline in the raster's pixel space: planar length, marking width, model
+ * confidence and (dashed classes) dash statistics. Geodesic length is computed later, on the
+ * lon/lat geometry (to-geojson.ts).
+ *
+ * Width: the mask's cross-section (chord along the normal) sampled every pixel along the
+ * mask-backed part of the line, each chord ending halfway between the last sample inside and the
+ * first outside. That midpoint makes the estimate unbiased for pixel-centre masks (a pixel is in
+ * when its centre is within half the width), which a distance transform sampled at pixel centres
+ * is not: for a mark an even number of pixels wide, no pixel centre lies on the centreline and
+ * 2 x the distance to background comes out one pixel short. The mean is trimmed (middle 60 %)
+ * so crossings, junctions and line ends do not bias it.
+ */
+import { laneClassById, MIN_LABEL_WIDTH_PX } from "@lanesegnet/shared";
+import { measureDashes } from "./dashes.js";
+import type { MarkingRaster } from "./mask.js";
+import type { VectoriseParams } from "./params.js";
+import { lengthOf, sampleAlong } from "./polyline.js";
+import { chordAt } from "./refine.js";
+import type { ProbabilitySampler } from "./scores.js";
+import type { EndKind, MeasuredLine, Polyline } from "./types.js";
+
+export interface MeasureContext {
+  raster: MarkingRaster;
+  sampler: ProbabilitySampler;
+  gsdM: number;
+  params: VectoriseParams;
+  /** Longest half-chord looked for, in pixels (wider masks measure as this). */
+  maxHalfPx: number;
+}
+
+export function measureWidthPx(line: Polyline, ctx: MeasureContext): number {
+  const widths: number[] = [];
+  // Every pixel, or 400 cross-sections on long lines: plenty for a trimmed mean.
+  const step = Math.max(1, lengthOf(line.pts) / 400);
+  for (const s of sampleAlong(line, step)) {
+    if (s.bridged) continue;
+    const c = chordAt(ctx.raster, [s.x, s.y], [-s.dy, s.dx], ctx.maxHalfPx);
+    if (c) widths.push(c[0] + c[1]);
+  }
+  if (widths.length === 0) return 0;
+  widths.sort((a, b) => a - b);
+  const lo = Math.floor(widths.length * 0.2);
+  const hi = Math.max(lo + 1, Math.ceil(widths.length * 0.8));
+  let sum = 0;
+  for (let i = lo; i < hi; i++) sum += widths[i]!;
+  return sum / (hi - lo);
+}
+
+export function measureConfidence(line: Polyline, classId: number, sampler: ProbabilitySampler): number {
+  let sum = 0;
+  let n = 0;
+  for (const s of sampleAlong(line, 0.5)) {
+    // Bridged spans are gaps the model did not see as paint: they are not evidence either way.
+    if (s.bridged) continue;
+    sum += sampler.probAt(classId, s.x, s.y);
+    n++;
+  }
+  return n > 0 ? sum / n : 0;
+}
+
+export function measureLine(
+  classId: number,
+  line: Polyline,
+  startKind: EndKind,
+  endKind: EndKind,
+  ctx: MeasureContext,
+  knownWidthPx?: number,
+): MeasuredLine {
+  const lengthPx = lengthOf(line.pts);
+  const widthPx = knownWidthPx ?? measureWidthPx(line, ctx);
+  const dashed = laneClassById(classId).dashed;
+  const truncated = (k: EndKind): boolean => k === "border" || k === "clip";
+  const dash = dashed
+    ? measureDashes(line, classId, ctx.sampler, {
+        gsdM: ctx.gsdM,
+        minContrast: ctx.params.dashMinContrast,
+        minRunPx: ctx.params.dashMinRunM / ctx.gsdM,
+        minGapPx: ctx.params.dashMinGapM / ctx.gsdM,
+        truncatedStart: truncated(startKind),
+        truncatedEnd: truncated(endKind),
+      })
+    : null;
+  return {
+    classId,
+    line,
+    startKind,
+    endKind,
+    lengthPx,
+    lengthM: lengthPx * ctx.gsdM,
+    widthPx,
+    widthM: widthPx * ctx.gsdM,
+    widthResolved: widthPx > MIN_LABEL_WIDTH_PX + 0.5,
+    confidence: measureConfidence(line, classId, ctx.sampler),
+    dashed,
+    dash,
+  };
+}

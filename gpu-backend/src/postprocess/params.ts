@@ -1,0 +1,115 @@
+/**
+ * Every tunable of the vectoriser, in metres where it is a physical length, so the same values
+ * work at every ground resolution. Defaults are chosen for road markings seen at 0.05–0.35 m/px.
+ */
+import { DASH_LENGTH_RANGE_M, GAP_LENGTH_RANGE_M } from "@lanesegnet/shared";
+
+export interface VectoriseParams {
+  /** Skeleton branches from a free end to a junction shorter than this are thinning spurs. */
+  spurM: number;
+  /** Skeleton loops shorter than this (around small holes in the mask) are removed. */
+  loopM: number;
+  /** Junctions closer than this are one crossing (thinning splits an X into two Y junctions). */
+  junctionMergeM: number;
+  /** Two skeleton branches through a junction continue as one line when they bend less than this. */
+  junctionMaxTurnDeg: number;
+  /** Class runs along a traced line shorter than this are absorbed by their neighbours. */
+  minClassRunM: number;
+
+  /** Bridging: largest end-to-end gap for solid classes (vehicles, shadows). */
+  bridgeMaxGapSolidM: number;
+  /** Bridging: largest gap for dashed classes (national gaps up to 15 m, a little slack). */
+  bridgeMaxGapDashedM: number;
+  /** Bridging: largest angle between an end's direction and the bridge, and between the two ends. */
+  bridgeMaxAngleDeg: number;
+  /** Bridging: largest sideways offset of one end from the other's extension on a straight road. */
+  bridgeLateralM: number;
+  /** Bridging: tightest road radius assumed when allowing extra sideways offset on long gaps. */
+  bridgeMinRadiusM: number;
+  /** Pieces shorter than this do not take part in bridging (noise, specks). */
+  bridgeMinPieceM: number;
+  /** A gap may be at most this many times the shorter of the two pieces it joins. */
+  bridgeMaxGapPerLength: number;
+
+  /** Douglas–Peucker tolerance: the simplified line never moves further than this. */
+  simplifyToleranceM: number;
+
+  /** Paint width limits for single and double lines (the label rule's 3-px minimum is allowed for). */
+  minPaintWidthM: number;
+  maxPaintWidthSingleM: number;
+  maxPaintWidthDoubleM: number;
+  /** Extra mask width in pixels tolerated for model blur before the width rule rejects a line. */
+  widthSlackPx: number;
+  /** Minimum lengths. */
+  minLengthSolidM: number;
+  minLengthDashedM: number;
+  /** Plausible dash and gap lengths (medians along a line must fall inside). */
+  dashLengthRangeM: { min: number; max: number };
+  gapLengthRangeM: { min: number; max: number };
+  /** Curvature: the line must not turn more than window/minRadius within any window of this length. */
+  curvatureWindowM: number;
+  minRadiusM: number;
+  /** Zig-zag: mean path-to-chord ratio over curvature windows above this means a jagged false line. */
+  maxSinuosity: number;
+  /** Minimum confidence (the API's min_confidence); 0 keeps every line. */
+  minConfidence: number;
+
+  /** Dashes: minimum probability contrast between dashes and gaps for the dashes to count as seen. */
+  dashMinContrast: number;
+  /** Dashes: painted runs shorter than this along the profile are noise. */
+  dashMinRunM: number;
+  /** Dashes: gaps shorter than this along the profile are noise (real gaps are 1.5 m or more). */
+  dashMinGapM: number;
+
+  /** Duplicate merging: lines of one class closer than this for most of their length are one line. */
+  duplicateToleranceM: number;
+  /** Duplicate merging: share of the shorter line that must lie within the tolerance. */
+  duplicateMinOverlap: number;
+
+  /** Clipped pieces shorter than this are dropped (slivers at the area's edge). */
+  minClippedLengthM: number;
+}
+
+export const DEFAULT_PARAMS: Readonly<VectoriseParams> = Object.freeze({
+  spurM: 0.6,
+  loopM: 1.5,
+  junctionMergeM: 1,
+  junctionMaxTurnDeg: 25,
+  minClassRunM: 2,
+
+  bridgeMaxGapSolidM: 10,
+  bridgeMaxGapDashedM: GAP_LENGTH_RANGE_M.max + 1,
+  bridgeMaxAngleDeg: 20,
+  bridgeLateralM: 0.3,
+  bridgeMinRadiusM: 40,
+  bridgeMinPieceM: 0.6,
+  bridgeMaxGapPerLength: 6,
+
+  simplifyToleranceM: 0.08,
+
+  minPaintWidthM: 0.05,
+  maxPaintWidthSingleM: 0.5,
+  maxPaintWidthDoubleM: 0.6,
+  widthSlackPx: 1.5,
+  minLengthSolidM: 3,
+  minLengthDashedM: 1.5,
+  dashLengthRangeM: { min: DASH_LENGTH_RANGE_M.min, max: DASH_LENGTH_RANGE_M.max },
+  gapLengthRangeM: { min: GAP_LENGTH_RANGE_M.min, max: GAP_LENGTH_RANGE_M.max },
+  curvatureWindowM: 3,
+  minRadiusM: 3,
+  maxSinuosity: 1.1,
+  minConfidence: 0,
+
+  dashMinContrast: 0.2,
+  dashMinRunM: 0.25,
+  dashMinGapM: 1,
+
+  duplicateToleranceM: 0.3,
+  duplicateMinOverlap: 0.7,
+
+  minClippedLengthM: 0.2,
+});
+
+export function resolveParams(overrides?: Partial<VectoriseParams>): VectoriseParams {
+  return { ...DEFAULT_PARAMS, ...overrides };
+}

@@ -1,0 +1,174 @@
+import {
+  gridForBbox,
+  LaneFeatureSchema,
+  type LonLatBbox,
+  lonLatToPixel,
+  type MercatorGrid,
+  pixelToLonLat,
+} from "@lanesegnet/shared";
+import { describe, expect, it } from "vitest";
+import { clipRegionFromBbox } from "./clip.js";
+import { mergeDuplicateFeatures } from "./merge-features.js";
+import { lanesAt, ROAD_LANES, SCENE_SIZE_M } from "./scenes.js";
+import { cropScene, makeScene } from "./synthetic.js";
+import { gridGroundResolution, vectoriseToFeatures } from "./to-features.js";
+import { geodesicLength } from "./to-geojson.js";
+import type { Pt } from "./types.js";
+
+// A 62 m square in Berlin (52.5° N): Mercator metres are 1.64x ground metres here.
+const lat0 = 52.5;
+const lon0 = 13.4;
+const dLat = SCENE_SIZE_M / 111_250;
+const dLon = SCENE_SIZE_M / (111_320 * Math.cos((lat0 * Math.PI) / 180));
+const bbox: LonLatBbox = [lon0, lat0, lon0 + dLon, lat0 + dLat];
+
+function sceneOn(grid: MercatorGrid, gsd: number) {
+  return makeScene(lanesAt(ROAD_LANES, gsd), { width: grid.width, height: grid.height, gsdM: gsd, seed: 3 });
+}
+
+describe("GeoJSON output on a Mercator grid", () => {
+  const grid = gridForBbox(bbox, 0.15);
+  const gsd = gridGroundResolution(grid);
+  const { collection, result } = vectoriseToFeatures(sceneOn(grid, gsd), grid);
+
+  it("uses the real ground resolution of the grid (Mercator resolution x cos(lat))", () => {
+    expect(gsd).toBeCloseTo(0.15, 3);
+    expect(grid.resolution).toBeGreaterThan(0.24);
+  });
+
+  it("emits features that satisfy the API schema", () => {
+    expect(collection.type).toBe("FeatureCollection");
+    expect(collection.features).toHaveLength(ROAD_LANES.length);
+    for (const f of collection.features) expect(() => LaneFeatureSchema.parse(f)).not.toThrow();
+    expect(new Set(collection.features.map((f) => f.id)).size).toBe(collection.features.length);
+  });
+
+  it("places lines in lon/lat where the pixels are", () => {
+    collection.features.forEach((f, i) => {
+      const pts = result.lines[i]!.line.pts;
+      const [lon, lat] = pixelToLonLat(grid, pts[0]![0], pts[0]![1]);
+      expect(f.geometry.coordinates[0]![0]).toBeCloseTo(lon, 7);
+      expect(f.geometry.coordinates[0]![1]).toBeCloseTo(lat, 7);
+      for (const [x, y] of f.geometry.coordinates) {
+        expect(x).toBeGreaterThanOrEqual(bbox[0] - 1e-9);
+        expect(x).toBeLessThanOrEqual(bbox[2] + 1e-9);
+        expect(y).toBeGreaterThanOrEqual(bbox[1] - 1e-9);
+        expect(y).toBeLessThanOrEqual(bbox[3] + 1e-9);
+      }
+    });
+  });
+
+  it("reports geodesic lengths within 2 % of the true ground lengths", () => {
+    for (const t of ROAD_LANES) {
+      const f = collection.features.find((x, i) => {
+        const p = result.lines[i]!.line.pts[0]!;
+        return x.properties.class_id === t.classId && near(p, t.points, gsd);
+      });
+      expect(f, t.name).toBeDefined();
+      expect(Math.abs(f!.properties.length_m - t.lengthM) / t.lengthM, t.name).toBeLessThan(0.02);
+    }
+  });
+
+  it("reports width, model confidence and dash statistics", () => {
+    for (const f of collection.features) {
+      const p = f.properties;
+      expect(p.confidence).toBeGreaterThan(0.6);
+      expect(p.confidence).toBeLessThan(0.95);
+      expect(p.width_m).toBeGreaterThanOrEqual(0.15);
+      expect(p.width_m).toBeLessThan(0.7);
+      if (p.dashed) {
+        expect(p.dash?.count).toBe(4);
+        expect(p.dash?.mean_dash_m).toBeCloseTo(3, 0);
+        expect(p.dash?.mean_gap_m).toBeCloseTo(9, 0);
+      } else {
+        expect(p.dash).toBeUndefined();
+      }
+    }
+  });
+
+  it("clips to a requested bbox smaller than the raster", () => {
+    const half: LonLatBbox = [lon0, lat0, lon0 + dLon / 2, lat0 + dLat];
+    const { collection: clipped } = vectoriseToFeatures(sceneOn(grid, gsd), grid, {
+      clip: clipRegionFromBbox(grid, half),
+    });
+    expect(clipped.features.length).toBeGreaterThan(0);
+    for (const f of clipped.features) {
+      // Coordinates are rounded to 8 decimals (about 1 mm).
+      for (const [x] of f.geometry.coordinates) expect(x).toBeLessThanOrEqual(half[2] + 1e-8);
+    }
+  });
+
+  it("refuses a grid that does not match the segmentation", () => {
+    expect(() => vectoriseToFeatures(sceneOn(grid, gsd), { ...grid, width: grid.width + 1 })).toThrow(
+      RangeError,
+    );
+  });
+});
+
+describe("geodesicLength", () => {
+  it("measures a meridian arc on WGS84, not on the sphere or in Mercator metres", () => {
+    // One arc-minute of latitude at 52.5° N: the meridional radius of curvature there is
+    // M = a(1 - e²) / (1 - e² sin²φ)^1.5 = 6 375 676 m, so 1854.62 m (the mean sphere gives 1853.2).
+    const l = geodesicLength([
+      [13.4, 52.5 - 1 / 120],
+      [13.4, 52.5 + 1 / 120],
+    ]);
+    const e2 = 0.00669437999014;
+    const s2 = Math.sin((52.5 * Math.PI) / 180) ** 2;
+    const m = (6378137 * (1 - e2)) / (1 - e2 * s2) ** 1.5;
+    expect(l).toBeCloseTo((m * Math.PI) / (180 * 60), 1);
+  });
+});
+
+describe("mergeDuplicateFeatures", () => {
+  it("joins the features of two overlapping tiles into one per marking", () => {
+    const grid = gridForBbox(bbox, 0.15);
+    const gsd = gridGroundResolution(grid);
+    const scene = sceneOn(grid, gsd);
+    const split = 250;
+    const overlap = 60;
+    const gridA: MercatorGrid = { ...grid, width: split };
+    const gridB: MercatorGrid = {
+      ...grid,
+      originX: grid.originX + (split - overlap) * grid.resolution,
+      width: grid.width - (split - overlap),
+    };
+    const opts = { groundResolutionM: gsd };
+    const a = vectoriseToFeatures(cropScene(scene, 0, 0, gridA.width, grid.height), gridA, opts).collection;
+    const b = vectoriseToFeatures(
+      cropScene(scene, split - overlap, 0, gridB.width, grid.height),
+      gridB,
+      opts,
+    ).collection;
+    const merged = mergeDuplicateFeatures([...a.features, ...b.features]);
+    // The dashed line with unlabelled gaps cannot be joined across a seam (see merge.test.ts).
+    for (const t of ROAD_LANES.filter((x) => x.lane.dash?.gaps !== "background")) {
+      const matches = merged.filter(
+        (f) =>
+          f.properties.class_id === t.classId &&
+          f.geometry.coordinates.every(([lon, lat]) => {
+            const p = lonLatToPixel(grid, lon, lat);
+            return near(p, t.points, gsd);
+          }),
+      );
+      expect(matches, t.name).toHaveLength(1);
+      expect(Math.abs(matches[0]!.properties.length_m - t.lengthM) / t.lengthM, t.name).toBeLessThan(0.02);
+      expect(() => LaneFeatureSchema.parse(matches[0])).not.toThrow();
+    }
+  });
+});
+
+/** Whether a pixel point lies within 0.5 m of a truth polyline given in metres. */
+function near(p: readonly number[], truthM: readonly Pt[], gsd: number): boolean {
+  const x = p[0]! * gsd;
+  const y = p[1]! * gsd;
+  for (let i = 0; i + 1 < truthM.length; i++) {
+    const [ax, ay] = truthM[i]!;
+    const [bx, by] = truthM[i + 1]!;
+    const dx = bx - ax;
+    const dy = by - ay;
+    const t = Math.max(0, Math.min(1, ((x - ax) * dx + (y - ay) * dy) / (dx * dx + dy * dy || 1)));
+    if (Math.hypot(x - ax - t * dx, y - ay - t * dy) <= 0.5) return true;
+  }
+  return false;
+}

@@ -1,0 +1,197 @@
+import { laneClassById } from "@lanesegnet/shared";
+import { describe, expect, it } from "vitest";
+import { lanesAt, ROAD_LANES, SCENE_SIZE_M } from "./scenes.js";
+import { coverageOf, makeScene, meanOffsetPx, metresToPx } from "./synthetic.js";
+import type { MeasuredLine } from "./types.js";
+import { vectorise } from "./vectorise.js";
+
+function sceneAt(gsd: number, extra: { logits?: boolean; blobs?: number } = {}) {
+  const size = Math.ceil(SCENE_SIZE_M / gsd);
+  return makeScene(lanesAt(ROAD_LANES, gsd), {
+    width: size,
+    height: size,
+    gsdM: gsd,
+    blobs: extra.blobs ?? Math.round((size * size) / 4000),
+    seed: 7,
+    ...(extra.logits ? { logits: true } : {}),
+  });
+}
+
+/** Recovered lines lying along a truth polyline (most of the line within 0.5 m of it). */
+function along(lines: readonly MeasuredLine[], truthPx: [number, number][], gsd: number): MeasuredLine[] {
+  return lines.filter((l) => coverageOf(l.line.pts, truthPx, 0.5 / gsd) > 0.5);
+}
+
+describe.each([0.1, 0.2, 0.3])("vectorise a road scene at %s m/px", (gsd) => {
+  const result = vectorise(sceneAt(gsd), { groundResolutionM: gsd });
+
+  it("keeps exactly one line per marking and removes every noise blob", () => {
+    expect(result.lines).toHaveLength(ROAD_LANES.length);
+    // Every blob was seen and rejected (they are tiny: the length rule removes them).
+    expect(result.rejected.length).toBeGreaterThan(0);
+    for (const r of result.rejected) expect(r.line.lengthM).toBeLessThan(1.5);
+  });
+
+  it.each(ROAD_LANES.map((t) => [t.name, t] as const))("recovers the %s line", (_, truth) => {
+    const truthPx = metresToPx(truth.points, gsd);
+    const found = along(result.lines, truthPx, gsd);
+    expect(found).toHaveLength(1);
+    const line = found[0]!;
+    expect(line.classId).toBe(truth.classId);
+    expect(line.dashed).toBe(laneClassById(truth.classId).dashed);
+    // Position: mean offset from the true centreline, and the whole truth is covered.
+    // Within 0.5 m as required, and in fact within half a pixel (the label mask's own quantisation).
+    const offsetPx = meanOffsetPx(line.line.pts, truthPx);
+    expect(offsetPx * gsd).toBeLessThan(0.5);
+    expect(offsetPx).toBeLessThan(0.5);
+    expect(coverageOf(truthPx, line.line.pts, 0.5 / gsd)).toBeGreaterThan(0.97);
+    // Length within 2 %.
+    expect(Math.abs(line.lengthM - truth.lengthM) / truth.lengthM).toBeLessThan(0.02);
+    // Confidence is the model's, not a constant: about 0.9 on paint.
+    expect(line.confidence).toBeGreaterThan(0.6);
+    expect(line.confidence).toBeLessThan(0.95);
+    if (truth.dashed) {
+      expect(line.dash).not.toBeNull();
+      expect(line.dash!.count).toBe(4);
+      expect(line.dash!.meanDashM).toBeCloseTo(truth.dashed.dashM, 0);
+      expect(line.dash!.meanGapM).toBeCloseTo(truth.dashed.gapM, 0);
+    } else {
+      expect(line.dash).toBeNull();
+    }
+  });
+
+  it("measures widths that the label rule explains", () => {
+    for (const l of result.lines) {
+      const label = laneClassById(l.classId).labelWidthM;
+      const expectedPx = Math.max(3, Math.ceil(label / gsd - 1e-9));
+      expect(Math.abs(l.widthPx - expectedPx)).toBeLessThan(0.75);
+      expect(l.widthResolved).toBe(expectedPx > 3);
+    }
+  });
+});
+
+describe("vectorise: inputs and options", () => {
+  const gsd = 0.2;
+
+  it("gives the same lines for logits as for probabilities", () => {
+    const a = vectorise(sceneAt(gsd), { groundResolutionM: gsd });
+    const b = vectorise(sceneAt(gsd, { logits: true }), { groundResolutionM: gsd });
+    expect(b.lines.map((l) => l.classId)).toEqual(a.lines.map((l) => l.classId));
+    b.lines.forEach((l, i) => {
+      expect(l.lengthM).toBeCloseTo(a.lines[i]!.lengthM, 6);
+      expect(l.confidence).toBeCloseTo(a.lines[i]!.confidence, 5);
+    });
+  });
+
+  it("computes the argmax itself when no class ids are given", () => {
+    const scene = sceneAt(gsd);
+    const a = vectorise(scene, { groundResolutionM: gsd });
+    const { classIds: _, ...noIds } = scene;
+    const b = vectorise(noIds, { groundResolutionM: gsd });
+    expect(b.lines.map((l) => [l.classId, l.lengthM])).toEqual(a.lines.map((l) => [l.classId, l.lengthM]));
+  });
+
+  it("reports no dash statistics where the model is equally sure of dashes and gaps", () => {
+    const pts = metresToPx(
+      [
+        [3, 10],
+        [40, 10],
+      ],
+      gsd,
+    );
+    const scene = makeScene([{ classId: 2, points: pts }], { width: 220, height: 100, gsdM: gsd });
+    const [line] = vectorise(scene, { groundResolutionM: gsd }).lines;
+    expect(line?.dashed).toBe(true);
+    expect(line?.dash).toBeNull();
+  });
+
+  it("keeps only the requested classes", () => {
+    const r = vectorise(sceneAt(gsd), { groundResolutionM: gsd, classes: [2, 4] });
+    expect(r.lines.map((l) => l.classId).sort()).toEqual([2, 4]);
+  });
+
+  it("clips lines to the requested area and measures the part inside", () => {
+    // Keep the left half of the scene: the straight line (3 m .. 39.7 m in x) is cut at x = 20 m.
+    const x = 20 / gsd;
+    const size = SCENE_SIZE_M / gsd;
+    const clip = {
+      rings: [
+        [
+          [0, 0],
+          [x, 0],
+          [x, size],
+          [0, size],
+          [0, 0],
+        ] as [number, number][],
+      ],
+    };
+    const r = vectorise(sceneAt(gsd), { groundResolutionM: gsd, clip });
+    for (const l of r.lines) for (const p of l.line.pts) expect(p[0]).toBeLessThanOrEqual(x + 1e-9);
+    const straight = ROAD_LANES[0]!;
+    const truthInside = (20 - 3) / Math.cos(0.13);
+    const found = along(r.lines, metresToPx(straight.points, gsd), gsd).filter((l) => l.classId === 1);
+    expect(found).toHaveLength(1);
+    expect(found[0]!.endKind === "clip" || found[0]!.startKind === "clip").toBe(true);
+    expect(Math.abs(found[0]!.lengthM - truthInside) / truthInside).toBeLessThan(0.02);
+  });
+
+  it("rejects a ground resolution that is not positive", () => {
+    expect(() => vectorise(sceneAt(gsd), { groundResolutionM: 0 })).toThrow(RangeError);
+  });
+});
+
+describe("vectorise: hostile model output", () => {
+  it("returns nothing for a raster without markings", () => {
+    const scene = makeScene([], { width: 200, height: 150, gsdM: 0.2 });
+    const r = vectorise(scene, { groundResolutionM: 0.2 });
+    expect(r.lines).toEqual([]);
+    expect(r.rejected).toEqual([]);
+  });
+
+  it("drops a field painted as marking quickly, keeping a line that runs into it", () => {
+    const gsd = 0.1;
+    const size = 800;
+    const fieldPx = metresToPx(
+      [
+        [40, 20],
+        [40, 60],
+      ],
+      gsd,
+    );
+    const line = metresToPx(
+      [
+        [3.013, 40.021],
+        [30.013, 40.021],
+      ],
+      gsd,
+    );
+    // A 30 m wide "marking" (a mis-segmented roof or field) and a solid line ending in it.
+    const scene = makeScene(
+      [
+        { classId: 1, points: fieldPx, paintWidthM: 30 },
+        { classId: 1, points: [line[0]!, [fieldPx[0]![0], line[1]![1]]] },
+      ],
+      { width: size, height: size, gsdM: gsd },
+    );
+    const t0 = performance.now();
+    const r = vectorise(scene, { groundResolutionM: gsd });
+    expect(performance.now() - t0).toBeLessThan(2000);
+    expect(r.wideRegionPixels).toBeGreaterThan(150_000);
+    const kept = r.lines.filter((l) => coverageOf(l.line.pts, line, 5) > 0.5);
+    expect(kept).toHaveLength(1);
+    // The line outside the field (3 m to 25 m) survives.
+    expect(kept[0]!.lengthM).toBeGreaterThan(20);
+  });
+
+  it("drops a whole raster of marking", () => {
+    const size = 600;
+    const classIds = new Uint8Array(size * size).fill(1);
+    const data = new Float32Array(7 * size * size);
+    data.fill(0.9, size * size, 2 * size * size);
+    const r = vectorise(
+      { width: size, height: size, classIds, scores: { data, channels: 7, kind: "probabilities" } },
+      { groundResolutionM: 0.1 },
+    );
+    expect(r.lines).toEqual([]);
+  });
+});

@@ -1,0 +1,135 @@
+/**
+ * The vectoriser: segmentation output (argmax classes + per-class scores) of one raster to
+ * measured, filtered centreline polylines in pixel space. Each stage is its own module:
+ *
+ *   mask      argmax -> union marking mask (padded), pinholes filled
+ *   thin      Guo–Hall thinning to a one-pixel skeleton
+ *   trace     skeleton -> graph of ends, junctions and paths
+ *   prune     drop thinning spurs and hole loops (metres)
+ *   chains    join paths through junctions where they continue straight
+ *   classify  class per line from the argmax, split where it really changes
+ *   refine    centre on the mask's cross-section, extend free ends to the mask's end
+ *   simplify  Douglas–Peucker within a tolerance in metres
+ *   bridge    join collinear pieces of one class across gaps (vehicles, dash gaps)
+ *   measure   width, confidence, dash statistics, length
+ *   filters   physics rules in metres
+ *   merge     duplicate lines become one
+ *   clip      cut to the requested area, re-measure
+ */
+import { NUM_CLASSES } from "@lanesegnet/shared";
+import { bridgePieces } from "./bridge.js";
+import { clipPolyline } from "./clip.js";
+import { applyPhysicsFilters, type Rejection } from "./filters.js";
+import { buildMarkingRaster, dropWideRegions, fillPinholes } from "./mask.js";
+import { type MeasureContext, measureLine, measureWidthPx } from "./measure.js";
+import { mergeDuplicates } from "./merge.js";
+import { resolveParams, type VectoriseParams } from "./params.js";
+import { bridgeOptions, extractPieces, maxHalfWidthPx } from "./pieces.js";
+import { lengthOf, slicePolyline } from "./polyline.js";
+import { argmaxClasses, type ClassScores, ProbabilitySampler } from "./scores.js";
+import type { ClipRegion, EndKind, MeasuredLine, Polyline } from "./types.js";
+
+export interface SegmentationOutput {
+  width: number;
+  height: number;
+  /**
+   * Argmax class per pixel, row-major (0 = background; 255 = ignore counts as background).
+   * Computed from `scores` when absent.
+   */
+  classIds?: Uint8Array;
+  /** Per-class scores, C x H x W: softmax probabilities or logits (say which). */
+  scores: ClassScores;
+}
+
+export interface VectoriseOptions {
+  /** Real ground resolution of the raster in metres per pixel (Mercator resolution x cos(lat)). */
+  groundResolutionM: number;
+  /** Keep only the parts of lines inside this pixel-space region (the requested area). */
+  clip?: ClipRegion;
+  /** Keep only these class ids (the request's class filter); all marking classes by default. */
+  classes?: readonly number[];
+  params?: Partial<VectoriseParams>;
+}
+
+export interface VectoriseResult {
+  lines: MeasuredLine[];
+  /** Lines removed by the physics filters, with the rule and the reason. */
+  rejected: Rejection[];
+  /** Milliseconds spent in each stage. */
+  timingsMs: Record<string, number>;
+  /** Mask pixels dropped before tracing as parts of regions far wider than any marking. */
+  wideRegionPixels: number;
+}
+
+export function vectorise(out: SegmentationOutput, opts: VectoriseOptions): VectoriseResult {
+  const gsd = opts.groundResolutionM;
+  if (!(gsd > 0 && Number.isFinite(gsd))) throw new RangeError(`ground resolution must be > 0, got ${gsd}`);
+  const { width, height } = out;
+  const params = resolveParams(opts.params);
+  const timingsMs: Record<string, number> = {};
+  let t0 = performance.now();
+  const lap = (name: string): void => {
+    const t = performance.now();
+    timingsMs[name] = (timingsMs[name] ?? 0) + (t - t0);
+    t0 = t;
+  };
+  const px = (m: number): number => m / gsd;
+
+  const sampler = new ProbabilitySampler(out.scores, width, height);
+  const classIds = out.classIds ?? argmaxClasses(out.scores, width, height);
+  // Class ids outside the registry (a model with extra channels) count as background.
+  const raster = buildMarkingRaster(classIds, width, height, Math.min(out.scores.channels, NUM_CLASSES));
+  fillPinholes(raster);
+  const wideRegionPixels = dropWideRegions(raster, Math.ceil(maxHalfWidthPx(gsd)) + 1);
+  lap("mask");
+
+  const pieces = extractPieces(raster, gsd, params, lap);
+
+  const bridged = bridgePieces(pieces, bridgeOptions(gsd, params));
+  lap("bridge");
+
+  const ctx: MeasureContext = { raster, sampler, gsdM: gsd, params, maxHalfPx: maxHalfWidthPx(gsd) };
+  const measured: MeasuredLine[] = [];
+  for (const b of bridged) {
+    // The label rule's round caps reach half a width past a line's real ends: trim free ends.
+    const widthPx = measureWidthPx(b.line, ctx);
+    const line = trimFreeEnds(b.line, b.startKind, b.endKind, widthPx / 2);
+    if (line.pts.length < 2) continue;
+    measured.push(measureLine(b.classId, line, b.startKind, b.endKind, ctx, widthPx));
+  }
+  lap("measure");
+
+  const { kept, rejected } = applyPhysicsFilters(measured, { gsdM: gsd, params });
+  let lines = mergeDuplicates(kept, { gsdM: gsd, params });
+  if (opts.classes) {
+    const wanted = new Set(opts.classes);
+    lines = lines.filter((l) => wanted.has(l.classId));
+  }
+  lap("filter");
+
+  if (opts.clip) {
+    const clipped: MeasuredLine[] = [];
+    for (const l of lines) {
+      for (const piece of clipPolyline(l.line, opts.clip)) {
+        if (lengthOf(piece.line.pts) < px(params.minClippedLengthM)) continue;
+        const sk: EndKind = piece.cutStart ? "clip" : l.startKind;
+        const ek: EndKind = piece.cutEnd ? "clip" : l.endKind;
+        const whole = !piece.cutStart && !piece.cutEnd;
+        clipped.push(whole ? l : measureLine(l.classId, piece.line, sk, ek, ctx));
+      }
+    }
+    lines = clipped;
+    lap("clip");
+  }
+  return { lines, rejected, timingsMs, wideRegionPixels };
+}
+
+/** Shorten free ends by `by` pixels (never more than a third of the line). */
+function trimFreeEnds(line: Polyline, startKind: EndKind, endKind: EndKind, by: number): Polyline {
+  const len = lengthOf(line.pts);
+  const cut = Math.min(by, len / 3);
+  const s0 = startKind === "free" ? cut : 0;
+  const s1 = endKind === "free" ? len - cut : len;
+  if (s0 === 0 && s1 === len) return line;
+  return slicePolyline(line, s0, s1);
+}

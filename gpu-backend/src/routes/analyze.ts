@@ -1,0 +1,114 @@
+/** POST /internal/v1/analyze: the edge's cache misses, signed, admitted or shed, answered as GeoJSON. */
+import { fieldErrorsFromZod, type ProviderAttempt, problem, problemResponse } from "@lanesegnet/shared";
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { InternalAnalyzeSchema } from "../analysis/internal-request.js";
+import { type AnalysisDeps, NoImageryError, runAnalysis } from "../analysis/run-analysis.js";
+import { type SignedBodyEnv, verifySignature } from "../middleware/verify-signature.js";
+import type { Logger } from "../observability/logger.js";
+import type { Metrics } from "../observability/metrics.js";
+import { type Admission, OverloadedError } from "../runtime/admission.js";
+
+export interface AnalyzeRouteDeps {
+  readonly analysis: AnalysisDeps;
+  readonly admission: Admission;
+  readonly signingSecret: string;
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+}
+
+const MAX_BODY_BYTES = 256 * 1024;
+
+function noImageryProblem(attempts: ProviderAttempt[]): Response {
+  // Nothing there to analyse (no coverage, or not configured) is the caller's area; anything
+  // else (errors, timeouts) is an upstream failure worth retrying later.
+  const upstream = attempts.some((a) => a.outcome === "failed" || a.outcome === "timeout");
+  const status = upstream ? 502 : 422;
+  const body = {
+    ...problem(status, {
+      type: "/problems/no-imagery",
+      title: "No imagery",
+      detail: upstream
+        ? "no imagery provider could deliver imagery for this area right now"
+        : "no configured imagery provider covers this area at a usable resolution",
+    }),
+    providers_tried: attempts,
+  };
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { "content-type": "application/problem+json", ...(upstream ? { "retry-after": "30" } : {}) },
+  });
+}
+
+export function analyzeRoute(deps: AnalyzeRouteDeps) {
+  const app = new Hono<SignedBodyEnv>();
+  app.post(
+    "/internal/v1/analyze",
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: () => problemResponse(problem(413, { detail: `request body over ${MAX_BODY_BYTES} bytes` })),
+    }),
+    verifySignature(deps.signingSecret),
+    async (c) => {
+      let json: unknown;
+      try {
+        json = JSON.parse(new TextDecoder().decode(c.get("rawBody")));
+      } catch {
+        return problemResponse(problem(400, { detail: "body is not valid JSON" }));
+      }
+      const parsed = InternalAnalyzeSchema.safeParse(json);
+      if (!parsed.success) {
+        return problemResponse(
+          problem(400, { title: "Invalid request", errors: fieldErrorsFromZod(parsed.error) }),
+        );
+      }
+      const started = performance.now();
+      const m = deps.metrics;
+      try {
+        m.queueDepth.set(deps.admission.queued + 1);
+        const result = await deps.admission.run(() => {
+          m.queueDepth.set(deps.admission.queued);
+          m.inFlight.set(deps.admission.inFlight);
+          return runAnalysis(deps.analysis, parsed.data, c.req.raw.signal);
+        });
+        m.stageSeconds.observe({ stage: "total" }, (performance.now() - started) / 1000);
+        deps.logger.info(
+          {
+            request_id: parsed.data.request_id,
+            analysis_id: result.analysis.id,
+            provider: result.analysis.imagery.provider,
+            features: result.features.length,
+            timings_ms: result.analysis.timings_ms,
+          },
+          "analysis done",
+        );
+        return c.json(result);
+      } catch (e) {
+        if (e instanceof OverloadedError) {
+          m.errors.inc({ kind: "overloaded" });
+          return problemResponse(
+            problem(503, { detail: "the inference backend is at capacity; retry later" }),
+            {
+              "Retry-After": String(e.retryAfterS),
+            },
+          );
+        }
+        if (e instanceof NoImageryError) {
+          m.errors.inc({ kind: "no_imagery" });
+          return noImageryProblem(e.attempts);
+        }
+        if (c.req.raw.signal.aborted) {
+          m.errors.inc({ kind: "aborted" });
+          return problemResponse(problem(499, { title: "Client Closed Request" }));
+        }
+        m.errors.inc({ kind: "internal" });
+        deps.logger.error({ request_id: parsed.data.request_id, err: e }, "analysis failed");
+        return problemResponse(problem(500, { detail: "the analysis failed; the error was logged" }));
+      } finally {
+        m.queueDepth.set(deps.admission.queued);
+        m.inFlight.set(deps.admission.inFlight);
+      }
+    },
+  );
+  return app;
+}

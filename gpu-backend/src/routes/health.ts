@@ -1,0 +1,32 @@
+/** Liveness, readiness and Prometheus metrics. */
+import { Hono } from "hono";
+import type { Metrics } from "../observability/metrics.js";
+
+export interface HealthState {
+  /** Model loaded and a warm-up inference done. */
+  ready: boolean;
+  /** Shutting down: not ready for new work, still alive. */
+  draining: boolean;
+  readonly executionProvider: string;
+  readonly model: { name: string; version: string };
+}
+
+export function healthRoutes(state: HealthState, metrics: Metrics) {
+  const app = new Hono();
+  app.get("/healthz", (c) => c.json({ status: "ok" }));
+  app.get("/readyz", (c) => {
+    const ready = state.ready && !state.draining;
+    return c.json(
+      {
+        status: ready ? "ready" : state.draining ? "draining" : "starting",
+        model: state.model,
+        execution_provider: state.executionProvider,
+      },
+      ready ? 200 : 503,
+    );
+  });
+  app.get("/metrics", async (c) => {
+    return c.body(await metrics.registry.metrics(), 200, { "content-type": metrics.registry.contentType });
+  });
+  return app;
+}

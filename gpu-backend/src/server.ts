@@ -1,0 +1,109 @@
+/**
+ * Start the backend: load and check the model, start the inference pool and warm it up, load the
+ * imagery providers, then listen. Refuses to start, with one clear line, when anything it needs is
+ * missing or broken. Shuts down gracefully: stop accepting, finish in-flight analyses, stop workers.
+ */
+import type { AddressInfo } from "node:net";
+import { serve } from "@hono/node-server";
+import type { ImageryProviderName } from "@lanesegnet/shared";
+import { createApp } from "./app.js";
+import type { BackendConfig } from "./config.js";
+import { createLogger, type Logger } from "./observability/logger.js";
+import { createMetrics } from "./observability/metrics.js";
+import { providersFromConfig } from "./providers/from-config.js";
+import type { ImageryProvider } from "./providers/types.js";
+import type { HealthState } from "./routes/health.js";
+import { Admission } from "./runtime/admission.js";
+import { loadModelManifest } from "./runtime/model-manifest.js";
+import { InferencePool } from "./runtime/pool.js";
+
+export interface RunningBackend {
+  readonly url: string;
+  readonly port: number;
+  readonly health: HealthState;
+  readonly pool: InferencePool;
+  /** Stop accepting, finish in-flight work (bounded by the grace period), release everything. */
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  readonly logger?: Logger;
+  /** Replace the configured providers (tests with loopback servers). */
+  readonly providers?: Map<ImageryProviderName, ImageryProvider>;
+}
+
+export async function startBackend(config: BackendConfig, opts: StartOptions = {}): Promise<RunningBackend> {
+  const logger = opts.logger ?? createLogger(config.logLevel);
+  const model = await loadModelManifest(config.model.path, config.model.manifestPath);
+  const pool = await InferencePool.start({
+    modelPath: config.model.path,
+    executionProviders: config.inference.executionProviders,
+    workers: config.inference.workers,
+    threadsPerWorker: config.inference.threadsPerWorker,
+  });
+  for (const f of pool.fallbacks)
+    logger.warn({ provider: f.provider, error: f.error }, "execution provider unavailable, fell back");
+  const metrics = createMetrics();
+  metrics.executionProvider.set({ provider: pool.provider }, 1);
+  const health: HealthState = {
+    ready: false,
+    draining: false,
+    executionProvider: pool.provider,
+    model: { name: model.manifest.name, version: model.manifest.version },
+  };
+  let providers = opts.providers;
+  if (!providers) {
+    const configured = await providersFromConfig(config.providers);
+    for (const s of configured.skipped) logger.warn(s, "imagery provider enabled but not configured");
+    logger.info({ images: configured.localImages }, "local imagery store indexed");
+    providers = configured.providers;
+  }
+  const admission = new Admission(config.admission.concurrent, config.admission.queue);
+  const app = createApp({
+    analysis: {
+      pool,
+      model,
+      providers,
+      tile: {
+        size: config.inference.tileSize,
+        overlap: config.inference.tileOverlap,
+        batch: config.inference.batch,
+      },
+      onStage: (stage, ms) => metrics.stageSeconds.observe({ stage }, ms / 1000),
+      onProvider: (provider, outcome) => metrics.providerCalls.inc({ provider, outcome }),
+    },
+    admission,
+    signingSecret: config.signingSecret,
+    metrics,
+    logger,
+    health,
+  });
+
+  // Warm-up: the first run pays for graph optimisation and memory arenas; do it before "ready".
+  const m = model.sizeMultiple;
+  await pool.run(new Float32Array(3 * 8 * m * 8 * m), [1, 3, 8 * m, 8 * m]);
+  health.ready = true;
+
+  const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
+    const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, () => resolve(s));
+    s.once("error", reject);
+  });
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://${config.host}:${port}`;
+  logger.info({ url, provider: pool.provider, model: health.model }, "backend listening");
+
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      health.draining = true;
+      const deadline = Date.now() + config.shutdownGraceMs;
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      while ((admission.inFlight > 0 || admission.queued > 0) && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      await pool.close();
+    })();
+    return closing;
+  };
+  return { url, port, health, pool, close };
+}
