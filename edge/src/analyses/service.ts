@@ -1,0 +1,239 @@
+/**
+ * An analysis request from cache lookup to stored result:
+ *   GET result (the hit path: one Redis command, no parsing of the stored body)
+ *   miss -> single flight -> leader: choose providers, call the backend, finalize, store
+ * and the Redis-down policy: fail-closed answers 503; fail-open computes without cache or single
+ * flight (the rate limit then falls back to a per-isolate count, see ratelimit/limiter.ts).
+ */
+import type { Problem, ResolvedAnalysisRequest } from "@lanesegnet/shared";
+import { PROBLEM_TYPES, problem } from "@lanesegnet/shared";
+import type { BackendClient, BackendFailureCause } from "../backend/client.js";
+import { CacheEntryError, decodeEntry, encodeEntry, etagOf } from "../cache/entry.js";
+import type { SingleFlight } from "../cache/single-flight.js";
+import type { RedisDownPolicy } from "../config.js";
+import { EDGE_PROBLEM_TYPES } from "../problems.js";
+import { chooseProviders } from "../providers/choose.js";
+import { type CoverageSource, localCoverageOf } from "../providers/coverage.js";
+import type { ProviderHealthStore } from "../providers/health.js";
+import { type Redis, RedisUnavailableError, redisCall } from "../redis/client.js";
+import type { KeySpace } from "../redis/keys.js";
+import { finalizeBody } from "./finalize.js";
+
+/** What the route turns into a Response. */
+export type AnalysisOutcome =
+  | {
+      readonly kind: "result";
+      readonly body: string;
+      readonly cache: "HIT" | "MISS";
+      readonly etag: string;
+      readonly provider: string;
+      /** MISS only: whether it was stored (false: too large, model mismatch or Redis down). */
+      readonly stored?: boolean;
+    }
+  | {
+      readonly kind: "problem";
+      readonly problem: Problem;
+      readonly retryAfterS: number | undefined;
+      /** For the audit log. */
+      readonly cause: BackendFailureCause | "storage" | "pending" | "shared_failure";
+    };
+
+/** A leader's failure as shared with waiters through Redis. */
+interface SharedFailure {
+  readonly problem: Problem;
+  readonly retryAfterS?: number;
+}
+
+export interface AnalysisServiceDeps {
+  readonly redis: Redis;
+  readonly keys: KeySpace;
+  readonly flight: SingleFlight;
+  readonly backend: BackendClient;
+  readonly health: ProviderHealthStore;
+  readonly coverage: CoverageSource;
+  readonly model: { readonly name: string; readonly version: string };
+  readonly chain: ResolvedAnalysisRequest["providers"];
+  readonly cache: { readonly compressMinBytes: number; readonly maxEntryBytes: number };
+  readonly resultTtlMs: number;
+  readonly redisDownPolicy: RedisDownPolicy;
+  /** Retry-After for a request that waited its whole bound for another's analysis. */
+  readonly pendingRetryAfterS?: number;
+}
+
+export interface AnalyzeContext {
+  readonly id: string;
+  readonly requestId: string;
+  readonly waitUntil: (p: Promise<unknown>) => void;
+}
+
+export class AnalysisService {
+  constructor(private readonly deps: AnalysisServiceDeps) {}
+
+  /**
+   * A stored result by id: the HIT body, or null when absent or unreadable (an entry of another
+   * format is treated as absent and replaced by the next analysis). Throws RedisUnavailableError.
+   */
+  async stored(id: string): Promise<{ body: string; etag: string; provider: string } | null> {
+    const raw = await redisCall(() => this.deps.redis.get<string>(this.deps.keys.result(id)));
+    return raw === null ? null : readable(raw);
+  }
+
+  async analyze(request: ResolvedAnalysisRequest, ctx: AnalyzeContext): Promise<AnalysisOutcome> {
+    try {
+      const hit = await this.stored(ctx.id);
+      if (hit) return { kind: "result", cache: "HIT", ...hit };
+      const outcome = await this.deps.flight.run(ctx.id, () => this.#compute(request, ctx, true));
+      switch (outcome.role) {
+        case "hit": {
+          const hit = await readable(outcome.stored);
+          if (hit) return { kind: "result", cache: "HIT", ...hit };
+          // Only an unreadable entry makes the flight report a hit we cannot serve: replace it.
+          return await this.#replace(request, ctx);
+        }
+        case "leader":
+          return outcome.value.kind === "result"
+            ? { ...outcome.value, stored: outcome.saved }
+            : outcome.value;
+        case "failed": {
+          const shared = JSON.parse(outcome.failure) as SharedFailure;
+          return {
+            kind: "problem",
+            problem: shared.problem,
+            retryAfterS: shared.retryAfterS,
+            cause: "shared_failure",
+          };
+        }
+        case "timeout":
+          return {
+            kind: "problem",
+            problem: problem(503, {
+              type: EDGE_PROBLEM_TYPES.analysisPending,
+              title: "Analysis in progress",
+              detail: "An identical analysis is still running; retry to get its result.",
+            }),
+            retryAfterS: this.deps.pendingRetryAfterS ?? 5,
+            cause: "pending",
+          };
+      }
+    } catch (error) {
+      if (!(error instanceof RedisUnavailableError)) throw error;
+      if (this.deps.redisDownPolicy === "fail-closed") {
+        return {
+          kind: "problem",
+          problem: problem(503, {
+            type: EDGE_PROBLEM_TYPES.storageUnavailable,
+            title: "Service temporarily unavailable",
+            detail: "The result store is unreachable; try again shortly.",
+          }),
+          retryAfterS: 30,
+          cause: "storage",
+        };
+      }
+      // fail-open: answer without cache or single flight.
+      const computed = await this.#compute(request, ctx, false);
+      return computed.value.kind === "result" ? { ...computed.value, stored: false } : computed.value;
+    }
+  }
+
+  /** Compute without single flight and overwrite the stored entry (for unreadable entries). */
+  async #replace(request: ResolvedAnalysisRequest, ctx: AnalyzeContext): Promise<AnalysisOutcome> {
+    const computed = await this.#compute(request, ctx, true);
+    if (computed.value.kind !== "result" || !("entry" in computed) || computed.entry === null)
+      return computed.value;
+    const entry = computed.entry;
+    const saved = await redisCall(() =>
+      this.deps.redis.set(this.deps.keys.result(ctx.id), entry, { px: this.deps.resultTtlMs }),
+    ).then(
+      () => true,
+      () => false,
+    );
+    return { ...computed.value, stored: saved };
+  }
+
+  /** The leader's work. `store`: whether to build a cache entry at all. */
+  async #compute(
+    request: ResolvedAnalysisRequest,
+    ctx: AnalyzeContext,
+    store: boolean,
+  ): Promise<{ value: AnalysisOutcome; entry: string | null } | { value: AnalysisOutcome; failure: string }> {
+    const { backend, health, coverage } = this.deps;
+    const [healthStates, coverageState] = await Promise.all([
+      // Health is advice: when Redis cannot tell, every provider counts as healthy.
+      health.read(this.deps.chain).catch(() => []),
+      coverage.get(),
+    ]);
+    const choice = chooseProviders({
+      preference: request.providers,
+      chain: this.deps.chain,
+      localCoverage: localCoverageOf(coverageState, request.area),
+      unhealthy: new Set(healthStates.filter((h) => !h.healthy).map((h) => h.provider)),
+    });
+    if (choice.candidates.length === 0) {
+      return this.#fail(
+        problem(422, {
+          type: PROBLEM_TYPES.noImagery,
+          title: "No imagery for this area",
+          detail:
+            "None of the requested imagery providers is enabled or covers this area; see GET /v1/providers.",
+        }),
+        undefined,
+        "no_imagery",
+      );
+    }
+
+    const reply = await backend.analyze(request, choice.candidates, {
+      requestId: ctx.requestId,
+      analysisId: ctx.id,
+    });
+    if (!reply.ok) {
+      if (reply.attempts) ctx.waitUntil(health.record(reply.attempts));
+      return this.#fail(reply.problem, reply.retryAfterS, reply.cause);
+    }
+
+    ctx.waitUntil(health.record(reply.body.analysis.providers_tried).catch(() => {}));
+    const { body, provider } = finalizeBody(reply.body, ctx.id, request.providers, choice.skipped);
+    const etag = await etagOf(body);
+    const value: AnalysisOutcome = { kind: "result", cache: "MISS", body, etag, provider };
+    if (!this.#sameModel(reply.body.analysis.model)) {
+      // Caching it under the configured model's key would serve it for the wrong model; say so.
+      console.warn(
+        JSON.stringify({
+          level: "warn",
+          msg: "backend model differs from MODEL_NAME/MODEL_VERSION: result not cached",
+          request_id: ctx.requestId,
+          configured: this.deps.model,
+          backend: reply.body.analysis.model ?? null,
+        }),
+      );
+      return { value, entry: null };
+    }
+    if (!store) return { value, entry: null };
+    const entry = await encodeEntry(body, { etag, provider }, this.deps.cache);
+    // Too large for one Upstash request: served, not stored (identical waiters then compute too).
+    return { value, entry: entry.length <= this.deps.cache.maxEntryBytes ? entry : null };
+  }
+
+  #fail(
+    p: Problem,
+    retryAfterS: number | undefined,
+    cause: BackendFailureCause,
+  ): { value: AnalysisOutcome; failure: string } {
+    const shared: SharedFailure = retryAfterS === undefined ? { problem: p } : { problem: p, retryAfterS };
+    return { value: { kind: "problem", problem: p, retryAfterS, cause }, failure: JSON.stringify(shared) };
+  }
+
+  /** A result made by another model than the configured one must not be cached under its key. */
+  #sameModel(model: unknown): boolean {
+    const m = model as { name?: unknown; version?: unknown } | undefined;
+    return m?.name === this.deps.model.name && m?.version === this.deps.model.version;
+  }
+}
+
+async function readable(raw: string): Promise<{ body: string; etag: string; provider: string } | null> {
+  try {
+    return await decodeEntry(raw);
+  } catch (error) {
+    if (error instanceof CacheEntryError) return null;
+    throw error;
+  }
+}

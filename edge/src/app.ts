@@ -1,0 +1,126 @@
+/**
+ * The edge app, built from injected dependencies (deps.ts) so the Worker entry, tests and load
+ * harnesses share it. Middleware order is deliberate:
+ *   request id -> audit line -> secure headers -> CORS -> body limit -> Server-Timing
+ *   -> auth (/v1/*) -> rate limit (POST /v1/analyses) -> JSON check -> validation -> handler
+ * Every error leaves as problem+json (onError, notFound, validation hook).
+ */
+
+import { swaggerUI } from "@hono/swagger-ui";
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { LIMITS, validationProblem } from "@lanesegnet/shared";
+import { cors } from "hono/cors";
+import { HTTPException } from "hono/http-exception";
+import { requestId } from "hono/request-id";
+import { secureHeaders } from "hono/secure-headers";
+import { timing } from "hono/timing";
+import type { EdgeDeps } from "./deps.js";
+import type { AppEnv } from "./env.js";
+import { audit } from "./middleware/audit/index.js";
+import { auth } from "./middleware/auth/index.js";
+import { bodyLimit } from "./middleware/body-limit/index.js";
+import { rateLimit } from "./middleware/rate-limit/index.js";
+import { EDGE_PROBLEM_TYPES, problemJson, problemResponse } from "./problems.js";
+import { registerAnalysisRoutes } from "./routes/analyses.js";
+import { registerCoverageRoute } from "./routes/coverage.js";
+import { registerHealthRoute } from "./routes/health.js";
+import { registerProvidersRoute } from "./routes/providers.js";
+
+export const API_VERSION = "1.0.0";
+
+/** Headers a browser client may read (CORS). */
+export const EXPOSED_HEADERS = [
+  "RateLimit",
+  "RateLimit-Policy",
+  "Retry-After",
+  "X-Request-Id",
+  "X-Cache",
+  "ETag",
+  "Content-Location",
+  "Server-Timing",
+];
+
+export function createApp(deps: EdgeDeps): OpenAPIHono<AppEnv> {
+  const app = new OpenAPIHono<AppEnv>({
+    defaultHook: (result, c) => {
+      if (!result.success) return problemResponse(validationProblem(result.error, { instance: c.req.path }));
+      return undefined;
+    },
+  });
+  const origins = new Set(deps.config.corsOrigins);
+
+  app.use(requestId({ limitLength: 128 }));
+  app.use(audit(deps.auditSink));
+  app.use(secureHeaders());
+  app.use(
+    cors({
+      origin: (origin) => (origins.has(origin) ? origin : null),
+      allowMethods: ["GET", "POST", "OPTIONS"],
+      allowHeaders: ["Authorization", "Content-Type", "If-None-Match", "X-Request-Id"],
+      exposeHeaders: EXPOSED_HEADERS,
+      maxAge: 600,
+    }),
+  );
+  app.use(bodyLimit(LIMITS.maxRequestBytes));
+  app.use(timing({ total: true }));
+  app.use("/v1/*", auth({ apiKeys: deps.apiKeys, apiKeyCache: deps.apiKeyCache, jwt: deps.jwt }));
+
+  const limitAnalyses = rateLimit({ limiter: deps.limiter, policy: deps.config.redisDownPolicy });
+  registerAnalysisRoutes(app, deps, limitAnalyses);
+  registerCoverageRoute(app, deps);
+  registerProvidersRoute(app, deps);
+  registerHealthRoute(app, deps);
+
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
+    type: "http",
+    scheme: "bearer",
+    description: "An API key (`lsn_…`, from `npm run keys -- create`) or a JWT whose `sub` is the user.",
+  });
+  app.doc31("/openapi.json", {
+    openapi: "3.1.0",
+    info: {
+      title: "LaneSegNet API",
+      version: API_VERSION,
+      description:
+        "Lane markings in aerial imagery of an area, as measured, georeferenced GeoJSON lines. Errors are RFC 9457 problem+json.",
+    },
+    tags: [
+      { name: "analyses", description: "Run and fetch analyses (POST counts against the hourly quota)." },
+      { name: "imagery", description: "Imagery providers and local coverage." },
+      { name: "operations", description: "Health." },
+    ],
+  });
+  app.get("/docs", swaggerUI({ url: "/openapi.json", title: "LaneSegNet API" }));
+
+  app.notFound((c) =>
+    problemJson(404, {
+      type: EDGE_PROBLEM_TYPES.notFound,
+      detail: "No such resource.",
+      instance: c.req.path,
+    }),
+  );
+  app.onError((error, c) => {
+    if (error instanceof HTTPException && error.status < 500) {
+      // hono's validators throw 400 for unparseable JSON; nothing else of theirs reaches here.
+      const detail = error.status === 400 ? "The request body is not valid JSON." : undefined;
+      return problemJson(error.status, {
+        ...(error.status === 400
+          ? { type: EDGE_PROBLEM_TYPES.invalidRequest, title: "Invalid request" }
+          : {}),
+        ...(detail === undefined ? {} : { detail }),
+        instance: c.req.path,
+      });
+    }
+    // Logged for operators (name and message only); the client learns nothing about it.
+    console.error(
+      JSON.stringify({
+        level: "error",
+        msg: "unhandled error",
+        request_id: c.var.requestId,
+        error: error instanceof Error ? `${error.name}: ${error.message}` : "non-error thrown",
+      }),
+    );
+    return problemJson(500, { detail: "An unexpected error occurred.", instance: c.req.path });
+  });
+  return app;
+}

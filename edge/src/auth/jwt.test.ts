@@ -1,0 +1,72 @@
+/** JwtVerifier against a real loopback JWKS server: claims policy and the JWKS cache. */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { hsToken, JwksServer } from "../../test/support/credentials.js";
+import { JwtVerifier } from "./jwt.js";
+
+let jwks: JwksServer;
+beforeAll(async () => {
+  jwks = await JwksServer.start("k1");
+});
+afterAll(() => jwks.close());
+
+const settings = (over: Partial<ConstructorParameters<typeof JwtVerifier>[0]> = {}) => ({
+  secret: undefined,
+  jwksUrl: jwks.url,
+  issuer: "https://id.example.com/",
+  audience: "api",
+  ...over,
+});
+const claims = { sub: "u1", iss: "https://id.example.com/", aud: "api" };
+
+describe("JwtVerifier", () => {
+  it("fetches the JWKS once, then answers from its cache", async () => {
+    let now = 1_000_000;
+    const v = new JwtVerifier(settings(), undefined, () => now);
+    const before = jwks.requests;
+    expect(await v.verify(await jwks.token(claims))).toEqual({ ok: true, sub: "u1" });
+    expect(await v.verify(await jwks.token(claims))).toEqual({ ok: true, sub: "u1" });
+    expect(jwks.requests - before).toBe(1);
+
+    // An unknown kid refetches only when the set is older than the refetch interval.
+    expect(await v.verify(await jwks.token(claims, "k2"))).toEqual({ ok: false, reason: "invalid" });
+    expect(jwks.requests - before).toBe(1);
+    now += 31_000;
+    expect(await v.verify(await jwks.token(claims, "k2"))).toEqual({ ok: false, reason: "invalid" });
+    expect(jwks.requests - before).toBe(2);
+
+    // Stale but present keys are used while the JWKS endpoint is down.
+    jwks.down = true;
+    now += 11 * 60_000;
+    try {
+      expect(await v.verify(await jwks.token(claims))).toEqual({ ok: true, sub: "u1" });
+    } finally {
+      jwks.down = false;
+    }
+  });
+
+  it("reports the JWKS as unavailable when it cannot be fetched and nothing is cached", async () => {
+    jwks.down = true;
+    try {
+      const v = new JwtVerifier(settings());
+      expect(await v.verify(await jwks.token(claims))).toEqual({ ok: false, reason: "unavailable" });
+    } finally {
+      jwks.down = false;
+    }
+  });
+
+  it("checks HS256 tokens with the secret, and requires sub and exp", async () => {
+    const secret = "0123456789abcdef0123456789abcdef";
+    const v = new JwtVerifier(
+      settings({ secret, jwksUrl: undefined, issuer: undefined, audience: undefined }),
+    );
+    expect(v.enabled).toBe(true);
+    expect(await v.verify(await hsToken({ sub: "a" }, secret))).toEqual({ ok: true, sub: "a" });
+    expect(await v.verify(await hsToken({ sub: "a b" }, secret))).toEqual({ ok: false, reason: "invalid" });
+    expect(await v.verify(await hsToken({ sub: "a", exp: undefined }, secret))).toEqual({
+      ok: false,
+      reason: "invalid",
+    });
+    expect(await v.verify(await jwks.token(claims))).toEqual({ ok: false, reason: "invalid" });
+    expect(new JwtVerifier(settings({ jwksUrl: undefined })).enabled).toBe(false);
+  });
+});

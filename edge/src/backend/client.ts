@@ -1,0 +1,253 @@
+/**
+ * The signed client of the inference backend:
+ *   POST {BACKEND_URL}/internal/v1/analyze   {request, providers, request_id}
+ * HMAC-signed with shared/signing, one time budget for the whole call (BACKEND_TIMEOUT_MS), one
+ * retry when the connection fails (never after an answer or a timeout), and every failure mapped
+ * to the edge's own problem (502/503/504; Retry-After where a retry can help). Nothing the backend
+ * says in an error reaches the client: only its status class and, for 503, its Retry-After.
+ */
+import {
+  type ImageryProviderName,
+  ImageryProviderSchema,
+  PROBLEM_TYPES,
+  type Problem,
+  type ProviderAttempt,
+  ProviderAttemptSchema,
+  problem,
+  type ResolvedAnalysisRequest,
+  signRequest,
+} from "@lanesegnet/shared";
+import { z } from "zod";
+import { DEPENDENCY_RETRY_AFTER_S, EDGE_PROBLEM_TYPES } from "../problems.js";
+
+export const ANALYZE_PATH = "/internal/v1/analyze";
+/** The backend's readiness route (200 once its model is loaded and it is not draining). */
+export const HEALTH_PATH = "/readyz";
+
+export interface BackendOptions {
+  readonly url: string;
+  readonly signingSecret: string;
+  readonly timeoutMs: number;
+}
+
+/** What the edge relies on in a backend answer; everything else is passed through unchecked. */
+const BackendAnalysisSchema = z.looseObject({
+  type: z.literal("FeatureCollection"),
+  features: z.array(z.unknown()),
+  analysis: z.looseObject({
+    imagery: z.looseObject({ provider: ImageryProviderSchema }),
+    providers_tried: z.array(ProviderAttemptSchema),
+  }),
+});
+export type BackendAnalysis = z.infer<typeof BackendAnalysisSchema>;
+const AttemptsSchema = z.array(ProviderAttemptSchema);
+
+export type BackendFailureCause =
+  | "connect"
+  | "timeout"
+  | "overloaded"
+  | "no_imagery"
+  | "bad_status"
+  | "bad_body";
+
+export type BackendReply =
+  | { readonly ok: true; readonly body: BackendAnalysis }
+  | {
+      readonly ok: false;
+      readonly problem: Problem;
+      readonly retryAfterS: number | undefined;
+      /** For the audit log (never sent to the client). */
+      readonly cause: BackendFailureCause;
+      readonly backendStatus: number | undefined;
+      /** What the backend tried before giving up (no-imagery answers), for provider health. */
+      readonly attempts?: readonly ProviderAttempt[];
+    };
+
+function parseRetryAfter(value: string | null): number | undefined {
+  if (value === null || !/^\d{1,5}$/.test(value.trim())) return undefined;
+  const s = Number(value);
+  return s >= 1 && s <= 3600 ? s : undefined;
+}
+
+function failure(
+  status: number,
+  type: string,
+  detail: string,
+  cause: BackendFailureCause,
+  retryAfterS?: number,
+  backendStatus?: number,
+): BackendReply {
+  return {
+    ok: false,
+    problem: problem(status, { type, detail }),
+    retryAfterS,
+    cause,
+    backendStatus,
+  };
+}
+
+export class BackendClient {
+  constructor(
+    private readonly options: BackendOptions,
+    private readonly fetchImpl: typeof fetch = (input, init) => fetch(input, init),
+  ) {}
+
+  async analyze(
+    request: ResolvedAnalysisRequest,
+    providers: readonly ImageryProviderName[],
+    ids: { readonly requestId: string; readonly analysisId: string },
+  ): Promise<BackendReply> {
+    const url = this.options.url + ANALYZE_PATH;
+    const path = new URL(url).pathname;
+    const requestId = ids.requestId;
+    const body = JSON.stringify({ request, providers, request_id: requestId, analysis_id: ids.analysisId });
+    const signal = AbortSignal.timeout(this.options.timeoutMs);
+
+    let res: Response | undefined;
+    for (let attempt = 0; attempt < 2 && !res; attempt++) {
+      // A fresh nonce per attempt: the backend may have seen the first one before the connection broke.
+      const headers = await signRequest(this.options.signingSecret, { method: "POST", path, body });
+      try {
+        res = await this.fetchImpl(url, {
+          method: "POST",
+          headers: { ...headers, "content-type": "application/json", "x-request-id": requestId },
+          body,
+          signal,
+        });
+      } catch {
+        if (signal.aborted) return this.#timeout();
+        // Connection failure: retry once (the loop), then give up below.
+      }
+    }
+    if (!res) {
+      return failure(
+        503,
+        EDGE_PROBLEM_TYPES.backendUnavailable,
+        "The analysis service is unreachable; cached results are still served. Try again shortly.",
+        "connect",
+        DEPENDENCY_RETRY_AFTER_S,
+      );
+    }
+
+    let text: string;
+    try {
+      text = await res.text();
+    } catch {
+      return signal.aborted
+        ? this.#timeout()
+        : failure(
+            502,
+            EDGE_PROBLEM_TYPES.badGateway,
+            "The analysis service gave an incomplete answer.",
+            "bad_body",
+          );
+    }
+    if (res.status === 200) {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        parsed = undefined;
+      }
+      const checked = BackendAnalysisSchema.safeParse(parsed);
+      if (checked.success) return { ok: true, body: checked.data };
+      return failure(
+        502,
+        EDGE_PROBLEM_TYPES.badGateway,
+        "The analysis service gave an invalid answer.",
+        "bad_body",
+        undefined,
+        200,
+      );
+    }
+    return this.#mapStatus(res.status, res.headers, text);
+  }
+
+  /** Readiness of the backend (GET /readyz within 2 s), for GET /health of the edge. */
+  async health(): Promise<"up" | "down"> {
+    try {
+      const url = this.options.url + HEALTH_PATH;
+      const headers = await signRequest(this.options.signingSecret, {
+        method: "GET",
+        path: new URL(url).pathname,
+      });
+      const res = await this.fetchImpl(url, { headers, signal: AbortSignal.timeout(2_000) });
+      await res.body?.cancel();
+      return res.ok ? "up" : "down";
+    } catch {
+      return "down";
+    }
+  }
+
+  #timeout(): BackendReply {
+    return failure(
+      504,
+      EDGE_PROBLEM_TYPES.backendTimeout,
+      "The analysis took too long and was abandoned; a smaller area or coarser resolution is faster.",
+      "timeout",
+    );
+  }
+
+  #mapStatus(status: number, headers: Headers, text: string): BackendReply {
+    if (status === 503 || status === 429) {
+      return failure(
+        503,
+        PROBLEM_TYPES.overloaded,
+        "The analysis service is busy; try again after the time in Retry-After.",
+        "overloaded",
+        parseRetryAfter(headers.get("retry-after")) ?? DEPENDENCY_RETRY_AFTER_S,
+        status,
+      );
+    }
+    const body = parseJson(text) as { type?: unknown; providers_tried?: unknown } | undefined;
+    if ((status === 422 || status === 502) && body?.type === PROBLEM_TYPES.noImagery) {
+      const tried = AttemptsSchema.safeParse(body.providers_tried);
+      const attempts = tried.success ? { attempts: tried.data } : {};
+      // 422: nothing covers the area (the caller's matter); 502: providers failed (retry later).
+      return status === 422
+        ? {
+            ...failure(
+              422,
+              PROBLEM_TYPES.noImagery,
+              "No imagery provider could supply imagery for this area; see GET /v1/providers.",
+              "no_imagery",
+              undefined,
+              status,
+            ),
+            ...attempts,
+          }
+        : {
+            ...failure(
+              502,
+              PROBLEM_TYPES.noImagery,
+              "No imagery provider could deliver imagery for this area right now; try again later.",
+              "no_imagery",
+              parseRetryAfter(headers.get("retry-after")) ?? DEPENDENCY_RETRY_AFTER_S,
+              status,
+            ),
+            ...attempts,
+          };
+    }
+    if (status === 504) {
+      return { ...(this.#timeout() as Extract<BackendReply, { ok: false }>), backendStatus: status };
+    }
+    // Any other answer (4xx: the edge and backend disagree about the contract; 5xx: a backend
+    // fault) is a bad gateway from the client's point of view.
+    return failure(
+      502,
+      EDGE_PROBLEM_TYPES.badGateway,
+      "The analysis service failed.",
+      "bad_status",
+      undefined,
+      status,
+    );
+  }
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * How an analysis result is stored in Redis: ONE string that is returned almost as is on a hit.
+ *
+ *   E1 <encoding> <etag> <provider>\n<payload>
+ *
+ * - `encoding` is `j` (payload is the response body, JSON text) or `z` (payload is the body
+ *   gzip-compressed and base64-encoded: Upstash's REST transport is JSON text, so bytes must be
+ *   text; base64 of gzip is still 4-8x smaller than GeoJSON).
+ * - `etag` is a weak entity tag of the body; `provider` the imagery provider that served it (for the
+ *   audit log, so a hit never parses the body).
+ *
+ * The body always starts with BODY_PREFIX_MISS: `analysis` is serialised right after `type` with
+ * `cache` as its first member. A hit swaps that fixed prefix for BODY_PREFIX_HIT, so
+ * `analysis.cache` tells the truth without a JSON.parse/stringify of the result.
+ */
+import { base64ToBytes, bytesToBase64 } from "./base64.js";
+import { gunzipText, gzipText } from "./compress.js";
+
+export const BODY_PREFIX_MISS = '{"type":"FeatureCollection","analysis":{"cache":"MISS",';
+export const BODY_PREFIX_HIT = '{"type":"FeatureCollection","analysis":{"cache":"HIT",';
+const ENTRY_VERSION = "E1";
+
+export interface EntryMeta {
+  /** Weak ETag, e.g. `W/"k2V…"` (no spaces). */
+  readonly etag: string;
+  readonly provider: string;
+}
+
+export interface DecodedEntry extends EntryMeta {
+  /** The response body with `analysis.cache` = "HIT". */
+  readonly body: string;
+  readonly compressed: boolean;
+}
+
+export class CacheEntryError extends Error {
+  override readonly name = "CacheEntryError";
+}
+
+/** A weak ETag of a body: base64url of the first 16 bytes of its SHA-256. */
+export async function etagOf(body: string): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(body)));
+  const b64 = bytesToBase64(digest.subarray(0, 16))
+    .replace(/=+$/, "")
+    .replace(/\+/g, "-")
+    .replace(/\//g, "_");
+  return `W/"${b64}"`;
+}
+
+/**
+ * The stored form of a body (which must start with BODY_PREFIX_MISS). Bodies of at least
+ * `compressMinBytes` UTF-16 units are gzip-compressed.
+ */
+export async function encodeEntry(
+  body: string,
+  meta: EntryMeta,
+  options: { readonly compressMinBytes: number },
+): Promise<string> {
+  if (!body.startsWith(BODY_PREFIX_MISS))
+    throw new CacheEntryError("body does not start with the MISS prefix");
+  if (/\s/.test(meta.etag) || /\s/.test(meta.provider) || meta.provider === "") {
+    throw new CacheEntryError("etag and provider must be non-empty and contain no whitespace");
+  }
+  const compress = body.length >= options.compressMinBytes;
+  const payload = compress ? bytesToBase64(await gzipText(body)) : body;
+  return `${ENTRY_VERSION} ${compress ? "z" : "j"} ${meta.etag} ${meta.provider}\n${payload}`;
+}
+
+/** Read a stored entry back, with the body rewritten to `analysis.cache` = "HIT". */
+export async function decodeEntry(stored: string): Promise<DecodedEntry> {
+  const nl = stored.indexOf("\n");
+  if (nl < 0 || nl > 512) throw new CacheEntryError("cache entry has no header line");
+  const [version, encoding, etag, provider] = stored.slice(0, nl).split(" ");
+  if (version !== ENTRY_VERSION || etag === undefined || provider === undefined) {
+    throw new CacheEntryError("cache entry header is not E1");
+  }
+  let missBody: string;
+  if (encoding === "j") missBody = stored.slice(nl + 1);
+  else if (encoding === "z") missBody = await gunzipText(base64ToBytes(stored.slice(nl + 1)));
+  else throw new CacheEntryError(`unknown cache entry encoding ${encoding}`);
+  if (!missBody.startsWith(BODY_PREFIX_MISS)) throw new CacheEntryError("cached body lacks the MISS prefix");
+  return {
+    body: BODY_PREFIX_HIT + missBody.slice(BODY_PREFIX_MISS.length),
+    etag,
+    provider,
+    compressed: encoding === "z",
+  };
+}

@@ -1,0 +1,135 @@
+/**
+ * Single flight across every isolate: identical concurrent misses cause exactly one backend call.
+ *
+ * One Lua script decides atomically what a request does for an analysis id:
+ *   - the result is stored            -> "hit" (serve it)
+ *   - a leader failed moments ago     -> "failed" (share its problem; negative cache of a few s)
+ *   - no lock                         -> take the lock (with expiry) -> "leader" (compute)
+ *   - another request holds the lock  -> "wait" (poll with backoff until one of the above)
+ * The leader stores the result (or its failure) and releases its lock in one more script call.
+ * A leader that dies leaves a lock that expires after lockTtlMs; a waiter then becomes leader.
+ * Waiting is bounded by waitMs, after which the caller answers 503 with Retry-After.
+ */
+import { randomHex } from "@lanesegnet/shared";
+import { type Redis, redisCall } from "../redis/client.js";
+import type { KeySpace } from "../redis/keys.js";
+
+const DECIDE = `
+local r = redis.call('GET', KEYS[1])
+if r then return {'hit', r} end
+local f = redis.call('GET', KEYS[2])
+if f then return {'failed', f} end
+if redis.call('SET', KEYS[3], ARGV[1], 'NX', 'PX', ARGV[2]) then return {'leader'} end
+return {'wait'}`;
+
+// Store value (unless empty) under KEYS[2] for ARGV[3] ms, then release the lock if still ours.
+const FINISH = `
+if ARGV[2] ~= '' then redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3]) end
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+return 1`;
+
+/** What the leader computed, and what to leave in Redis for the others. */
+export type LeaderResult<T> =
+  /** Store `entry` as the result (null: not cacheable; waiters will compute themselves). */
+  | { readonly value: T; readonly entry: string | null }
+  /** Share `failure` (a small JSON text) with waiters and the next requests for failureTtlMs. */
+  | { readonly value: T; readonly failure: string };
+
+export type FlightOutcome<T> =
+  | { readonly role: "hit"; readonly stored: string }
+  /** `saved`: whether the result (or failure) reached Redis. */
+  | { readonly role: "leader"; readonly value: T; readonly saved: boolean }
+  | { readonly role: "failed"; readonly failure: string }
+  | { readonly role: "timeout" };
+
+export interface SingleFlightOptions {
+  readonly lockTtlMs: number;
+  readonly waitMs: number;
+  readonly resultTtlMs: number;
+  /** How long a leader's failure answers identical requests (default 5 s). */
+  readonly failureTtlMs?: number;
+  readonly sleep?: (ms: number) => Promise<void>;
+  readonly now?: () => number;
+}
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export class SingleFlight {
+  readonly #keys: KeySpace;
+  readonly #options: SingleFlightOptions;
+  readonly #decide;
+  readonly #finish;
+
+  constructor(redis: Redis, keys: KeySpace, options: SingleFlightOptions) {
+    this.#keys = keys;
+    this.#options = options;
+    this.#decide = redis.createScript<[string, string?]>(DECIDE);
+    this.#finish = redis.createScript<number>(FINISH);
+  }
+
+  /**
+   * Get the stored result of `id`, or compute it once for everyone asking at the same time.
+   * Throws RedisUnavailableError when Redis fails (the caller applies the Redis-down policy).
+   */
+  async run<T>(id: string, compute: () => Promise<LeaderResult<T>>): Promise<FlightOutcome<T>> {
+    const { lockTtlMs, waitMs } = this.#options;
+    const sleep = this.#options.sleep ?? defaultSleep;
+    const now = this.#options.now ?? Date.now;
+    const keys = [this.#keys.result(id), this.#keys.failure(id), this.#keys.lock(id)];
+    const token = randomHex(16);
+    const deadline = now() + waitMs;
+    let delay = 20;
+    for (;;) {
+      const [decision, payload] = await redisCall(() => this.#decide.exec(keys, [token, String(lockTtlMs)]));
+      if (decision === "hit" && payload !== undefined) return { role: "hit", stored: payload };
+      if (decision === "failed" && payload !== undefined) return { role: "failed", failure: payload };
+      if (decision === "leader") return { role: "leader", ...(await this.#lead(id, token, compute)) };
+      if (now() + delay > deadline) return { role: "timeout" };
+      await sleep(delay);
+      delay = Math.min(Math.round(delay * 1.5), 250);
+    }
+  }
+
+  async #lead<T>(
+    id: string,
+    token: string,
+    compute: () => Promise<LeaderResult<T>>,
+  ): Promise<{ value: T; saved: boolean }> {
+    let result: LeaderResult<T>;
+    try {
+      result = await compute();
+    } catch (error) {
+      // A bug, not a backend failure: free the lock so others can try, then rethrow.
+      await this.#release(id, token, "", "", 0).catch(() => {});
+      throw error;
+    }
+    // The leader answers with what it computed even if Redis fails now; the lock then expires.
+    const release =
+      "failure" in result
+        ? this.#release(
+            id,
+            token,
+            this.#keys.failure(id),
+            result.failure,
+            this.#options.failureTtlMs ?? 5_000,
+          )
+        : this.#release(id, token, this.#keys.result(id), result.entry ?? "", this.#options.resultTtlMs);
+    const saved = await release.then(
+      () => !("entry" in result) || result.entry !== null,
+      () => false,
+    );
+    return { value: result.value, saved };
+  }
+
+  #release(id: string, token: string, key: string, value: string, ttlMs: number): Promise<number> {
+    // KEYS[2] must still be a key of this id (a cluster needs every key named); the result key
+    // does when nothing is stored.
+    const target = key === "" ? this.#keys.result(id) : key;
+    return redisCall(() =>
+      this.#finish.exec(
+        [this.#keys.lock(id), target],
+        [token, value, String(Math.max(1, Math.round(ttlMs)))],
+      ),
+    );
+  }
+}

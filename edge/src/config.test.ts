@@ -1,0 +1,69 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "./config.js";
+
+const base = {
+  UPSTASH_REDIS_REST_URL: "https://eu1-x.upstash.io",
+  UPSTASH_REDIS_REST_TOKEN: "token",
+  BACKEND_URL: "http://127.0.0.1:8788/",
+  BACKEND_SIGNING_SECRET: "x".repeat(32),
+  MODEL_NAME: "lanesegnet",
+  MODEL_VERSION: "1.0.0",
+};
+
+describe("loadConfig", () => {
+  it("fills the documented defaults", () => {
+    const c = loadConfig(base);
+    expect(c.rateLimit.perHour).toBe(50);
+    expect(c.cache.ttlS).toBe(2_592_000);
+    expect(c.providerChain).toEqual(["local", "esri", "mapbox", "gee"]);
+    expect(c.redisDownPolicy).toBe("fail-closed");
+    expect(c.redis.keyPrefix).toBe("lsn:");
+    expect(c.backend).toMatchObject({ url: "http://127.0.0.1:8788", timeoutMs: 30_000 });
+    expect(c.corsOrigins).toEqual([]);
+    expect(c.jwt).toEqual({ secret: undefined, jwksUrl: undefined, issuer: undefined, audience: undefined });
+    expect(c.coverageIndexUrl).toBeUndefined();
+  });
+
+  it("reads every variable", () => {
+    const c = loadConfig({
+      ...base,
+      RATE_LIMIT_PER_HOUR: "10",
+      CACHE_TTL_S: "60",
+      PROVIDER_CHAIN: "esri, local",
+      CORS_ORIGINS: "https://a.example.com,http://localhost:5173",
+      REDIS_DOWN_POLICY: "fail-open",
+      JWT_JWKS_URL: "https://id.example.com/jwks.json",
+      JWT_AUDIENCE: "api",
+      COVERAGE_INDEX_URL: "http://127.0.0.1:8788/coverage-index.bin",
+    });
+    expect(c.rateLimit.perHour).toBe(10);
+    expect(c.providerChain).toEqual(["esri", "local"]);
+    expect(c.corsOrigins).toEqual(["https://a.example.com", "http://localhost:5173"]);
+    expect(c.redisDownPolicy).toBe("fail-open");
+    expect(c.jwt.jwksUrl).toBe("https://id.example.com/jwks.json");
+  });
+
+  it.each([
+    [{ BACKEND_SIGNING_SECRET: "short" }, "BACKEND_SIGNING_SECRET"],
+    [{ UPSTASH_REDIS_REST_URL: "redis://x" }, "UPSTASH_REDIS_REST_URL"],
+    [{ RATE_LIMIT_PER_HOUR: "0" }, "RATE_LIMIT_PER_HOUR"],
+    [{ RATE_LIMIT_PER_HOUR: "fifty" }, "RATE_LIMIT_PER_HOUR"],
+    [{ PROVIDER_CHAIN: "local,bing" }, "PROVIDER_CHAIN"],
+    [{ PROVIDER_CHAIN: "esri,esri" }, "PROVIDER_CHAIN"],
+    [{ REDIS_DOWN_POLICY: "maybe" }, "REDIS_DOWN_POLICY"],
+    [{ CORS_ORIGINS: "*" }, "CORS_ORIGINS"],
+    [{ JWT_SECRET: "too-short" }, "JWT_SECRET"],
+    [{ MODEL_VERSION: "" }, "MODEL_VERSION"],
+  ])("names the bad variable (%o), never its value", (override, name) => {
+    let error: unknown;
+    try {
+      loadConfig({ ...base, ...override });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toContain(name);
+    for (const v of Object.values(override))
+      if (v.length > 4) expect((error as Error).message).not.toContain(v);
+  });
+});

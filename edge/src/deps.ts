@@ -1,0 +1,92 @@
+/**
+ * Everything the app needs, built once per isolate from the configuration. Tests and the load
+ * harness build the same graph; nothing here reads the env directly.
+ */
+import { AnalysisService } from "./analyses/service.js";
+import { type AuditSink, consoleAuditSink } from "./audit/log.js";
+import { ApiKeyStore } from "./auth/api-keys.js";
+import { JwtVerifier } from "./auth/jwt.js";
+import { ApiKeyCache } from "./auth/key-cache.js";
+import { BackendClient } from "./backend/client.js";
+import { SingleFlight } from "./cache/single-flight.js";
+import type { EdgeConfig } from "./config.js";
+import { CoverageSource } from "./providers/coverage.js";
+import { ProviderHealthStore } from "./providers/health.js";
+import { AnalysisRateLimiter } from "./ratelimit/limiter.js";
+import { createRedisClient, type Redis } from "./redis/client.js";
+import { KeySpace } from "./redis/keys.js";
+
+export interface EdgeDeps {
+  readonly config: EdgeConfig;
+  readonly redis: Redis;
+  readonly keys: KeySpace;
+  readonly apiKeys: ApiKeyStore;
+  readonly apiKeyCache: ApiKeyCache;
+  readonly jwt: JwtVerifier;
+  readonly limiter: AnalysisRateLimiter;
+  readonly backend: BackendClient;
+  readonly health: ProviderHealthStore;
+  readonly coverage: CoverageSource;
+  readonly analyses: AnalysisService;
+  readonly auditSink: AuditSink;
+}
+
+export interface DepsOverrides {
+  readonly fetch?: typeof fetch;
+  readonly auditSink?: AuditSink;
+}
+
+/** Margin of the single-flight lock over the backend's time budget. */
+const LOCK_MARGIN_MS = 5_000;
+
+export function buildDeps(config: EdgeConfig, overrides: DepsOverrides = {}): EdgeDeps {
+  const redis = createRedisClient(config.redis);
+  const keys = new KeySpace(config.redis.keyPrefix);
+  const backend = new BackendClient(config.backend, overrides.fetch);
+  const health = new ProviderHealthStore(
+    redis,
+    keys,
+    config.providerHealth.failureThreshold,
+    config.providerHealth.cooldownS,
+  );
+  const coverage = new CoverageSource(config.coverageIndexUrl, overrides.fetch);
+  const lockTtlMs = config.backend.timeoutMs + LOCK_MARGIN_MS;
+  const flight = new SingleFlight(redis, keys, {
+    lockTtlMs,
+    // A waiter waits as long as the leader may take, then a little for the result to land.
+    waitMs: lockTtlMs + 1_000,
+    resultTtlMs: config.cache.ttlS * 1000,
+    failureTtlMs: config.failureShareS * 1000,
+  });
+  return {
+    config,
+    redis,
+    keys,
+    apiKeys: new ApiKeyStore(redis, keys),
+    apiKeyCache: new ApiKeyCache(config.authCacheTtlS * 1000),
+    jwt: new JwtVerifier(config.jwt, overrides.fetch),
+    limiter: new AnalysisRateLimiter(
+      redis,
+      keys.rateLimit,
+      config.rateLimit.perHour,
+      config.redis.timeoutMs + 500,
+    ),
+    backend,
+    health,
+    coverage,
+    analyses: new AnalysisService({
+      redis,
+      keys,
+      flight,
+      backend,
+      health,
+      coverage,
+      model: config.model,
+      chain: config.providerChain,
+      cache: config.cache,
+      resultTtlMs: config.cache.ttlS * 1000,
+      redisDownPolicy: config.redisDownPolicy,
+    }),
+    auditSink: overrides.auditSink ?? consoleAuditSink,
+  };
+}

@@ -1,0 +1,89 @@
+/**
+ * `Authorization: Bearer <credential>`: an API key (`lsn_…`, looked up by its SHA-256 in Redis)
+ * or a JWT (three dot-separated parts; HS256 or JWKS, see auth/jwt.ts). Sets `c.var.principal`.
+ * 401 problem+json with a WWW-Authenticate challenge when the credential is missing or wrong;
+ * 503 when the store that could check it is unreachable (an API key cannot be checked without
+ * Redis under any Redis-down policy: keys exist only there).
+ */
+import type { MiddlewareHandler } from "hono";
+import { endTime, startTime } from "hono/timing";
+import { API_KEY_PREFIX, type ApiKeyStore } from "../../auth/api-keys.js";
+import type { JwtVerifier } from "../../auth/jwt.js";
+import type { ApiKeyCache } from "../../auth/key-cache.js";
+import type { AppEnv } from "../../env.js";
+import {
+  DEPENDENCY_RETRY_AFTER_S,
+  EDGE_PROBLEM_TYPES,
+  problemJson,
+  storageUnavailable,
+} from "../../problems.js";
+import { RedisUnavailableError, redisCall } from "../../redis/client.js";
+
+const REALM = 'Bearer realm="lanesegnet"';
+
+function unauthorized(detail: string, invalidToken: boolean): Response {
+  return problemJson(
+    401,
+    { type: EDGE_PROBLEM_TYPES.unauthorized, detail },
+    { "WWW-Authenticate": invalidToken ? `${REALM}, error="invalid_token"` : REALM },
+  );
+}
+
+export function auth(deps: {
+  readonly apiKeys: ApiKeyStore;
+  readonly apiKeyCache: ApiKeyCache;
+  readonly jwt: JwtVerifier;
+}): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const header = c.req.header("authorization");
+    const match = header ? /^Bearer[ ]+([^\s]+)\s*$/i.exec(header) : null;
+    const credential = match?.[1];
+    if (!credential) {
+      return unauthorized("Send an API key or a token as Authorization: Bearer <credential>.", false);
+    }
+    startTime(c, "auth");
+    try {
+      if (credential.startsWith(API_KEY_PREFIX)) {
+        let record: Awaited<ReturnType<ApiKeyStore["lookup"]>> | undefined = deps.apiKeyCache.get(credential);
+        try {
+          if (!record) {
+            record = await redisCall(() => deps.apiKeys.lookup(credential));
+            if (record) deps.apiKeyCache.set(credential, record);
+          }
+        } catch (error) {
+          if (error instanceof RedisUnavailableError) {
+            c.var.audit.cause = "storage";
+            return storageUnavailable();
+          }
+          throw error;
+        }
+        if (!record) return unauthorized("The API key is not valid (unknown or revoked).", true);
+        c.set("principal", { userId: record.user, method: "api_key" });
+        Object.assign(c.var.audit, { user: record.user, auth: "api_key", key_id: record.keyId });
+      } else if (credential.split(".").length === 3 && deps.jwt.enabled) {
+        const result = await deps.jwt.verify(credential);
+        if (!result.ok && result.reason === "unavailable") {
+          c.var.audit.cause = "jwks";
+          return problemJson(
+            503,
+            {
+              type: EDGE_PROBLEM_TYPES.authUnavailable,
+              title: "Service temporarily unavailable",
+              detail: "Tokens cannot be checked right now; try again shortly.",
+            },
+            { "Retry-After": String(DEPENDENCY_RETRY_AFTER_S) },
+          );
+        }
+        if (!result.ok)
+          return unauthorized("The token is not valid (signature, expiry, issuer or audience).", true);
+        c.set("principal", { userId: result.sub, method: "jwt" });
+        Object.assign(c.var.audit, { user: result.sub, auth: "jwt" });
+      } else {
+        return unauthorized("The credential is neither an API key nor an accepted token.", true);
+      }
+    } finally {
+      endTime(c, "auth");
+    }
+    await next();
+  };
+}

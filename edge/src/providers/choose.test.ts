@@ -1,0 +1,81 @@
+import type { ImageryProviderName } from "@lanesegnet/shared";
+import { describe, expect, it } from "vitest";
+import { chooseProviders, mergeAttempts } from "./choose.js";
+
+const chain: ImageryProviderName[] = ["local", "esri", "mapbox", "gee"];
+const none = new Set<ImageryProviderName>();
+
+describe("chooseProviders", () => {
+  it("keeps the chain when everything is healthy and local covers the area", () => {
+    expect(chooseProviders({ preference: chain, chain, localCoverage: "full", unhealthy: none })).toEqual({
+      candidates: chain,
+      skipped: [],
+    });
+  });
+
+  it("keeps local when coverage is unknown (the backend decides)", () => {
+    expect(
+      chooseProviders({ preference: chain, chain, localCoverage: "unknown", unhealthy: none }).candidates,
+    ).toEqual(chain);
+  });
+
+  it.each(["none", "partial"] as const)("skips local when coverage is %s", (localCoverage) => {
+    const c = chooseProviders({ preference: chain, chain, localCoverage, unhealthy: none });
+    expect(c.candidates).toEqual(["esri", "mapbox", "gee"]);
+    expect(c.skipped).toMatchObject([{ provider: "local", outcome: "no_coverage" }]);
+  });
+
+  it("skips unhealthy providers but keeps their order among the rest", () => {
+    const c = chooseProviders({
+      preference: chain,
+      chain,
+      localCoverage: "full",
+      unhealthy: new Set(["esri", "local"]),
+    });
+    expect(c.candidates).toEqual(["mapbox", "gee"]);
+    expect(c.skipped.map((s) => [s.provider, s.outcome])).toEqual([
+      ["local", "unhealthy"],
+      ["esri", "unhealthy"],
+    ]);
+  });
+
+  it("tries unhealthy providers when nothing else is left", () => {
+    const c = chooseProviders({
+      preference: ["esri"],
+      chain,
+      localCoverage: "full",
+      unhealthy: new Set(["esri"]),
+    });
+    expect(c).toEqual({ candidates: ["esri"], skipped: [] });
+  });
+
+  it("leaves out providers not in the chain, and may leave nothing", () => {
+    const c = chooseProviders({
+      preference: ["gee", "mapbox"],
+      chain: ["esri"],
+      localCoverage: "full",
+      unhealthy: none,
+    });
+    expect(c.candidates).toEqual([]);
+    expect(c.skipped.map((s) => s.outcome)).toEqual(["not_configured", "not_configured"]);
+  });
+});
+
+describe("mergeAttempts", () => {
+  it("orders by preference, the backend's word winning", () => {
+    expect(
+      mergeAttempts(
+        ["local", "esri", "mapbox"],
+        [{ provider: "local", outcome: "unhealthy" }],
+        [
+          { provider: "mapbox", outcome: "used" },
+          { provider: "esri", outcome: "failed", reason: "500" },
+        ],
+      ),
+    ).toEqual([
+      { provider: "local", outcome: "unhealthy" },
+      { provider: "esri", outcome: "failed", reason: "500" },
+      { provider: "mapbox", outcome: "used" },
+    ]);
+  });
+});

@@ -1,0 +1,82 @@
+/**
+ * Which imagery providers the backend should try, in which order. Pure: the inputs are the
+ * request's preference (already defaulted to the configured chain), the configured chain, local
+ * coverage from the index and provider health from Redis.
+ *
+ * - a provider not in the chain is skipped ("not_configured");
+ * - `local` is skipped when the index says the area is not fully covered ("no_coverage"); when
+ *   coverage is unknown (no index loaded) the backend decides;
+ * - a provider with recent failures is skipped ("unhealthy") — unless that would leave nothing, in
+ *   which case the unhealthy ones are tried anyway (a stale failure must not turn into a refusal).
+ */
+import type { ImageryProviderName, ProviderAttempt } from "@lanesegnet/shared";
+
+export type LocalCoverage = "full" | "partial" | "none" | "unknown";
+
+export interface ProviderChoiceInput {
+  readonly preference: readonly ImageryProviderName[];
+  readonly chain: readonly ImageryProviderName[];
+  readonly localCoverage: LocalCoverage;
+  readonly unhealthy: ReadonlySet<ImageryProviderName>;
+}
+
+export interface ProviderChoice {
+  /** In order; empty when no provider can serve the area. */
+  readonly candidates: readonly ImageryProviderName[];
+  /** Providers of the preference left out here, with why (merged into `providers_tried`). */
+  readonly skipped: readonly ProviderAttempt[];
+}
+
+export function chooseProviders(input: ProviderChoiceInput): ProviderChoice {
+  const enabled = new Set(input.chain);
+  const skipped: ProviderAttempt[] = [];
+  const healthy: ImageryProviderName[] = [];
+  const unhealthy: ImageryProviderName[] = [];
+  for (const p of input.preference) {
+    if (!enabled.has(p)) {
+      skipped.push({ provider: p, outcome: "not_configured", reason: "not enabled on this server" });
+    } else if (p === "local" && (input.localCoverage === "none" || input.localCoverage === "partial")) {
+      skipped.push({
+        provider: p,
+        outcome: "no_coverage",
+        reason:
+          input.localCoverage === "none"
+            ? "no local imagery intersects the area"
+            : "local imagery covers only part of the area",
+      });
+    } else if (input.unhealthy.has(p)) {
+      unhealthy.push(p);
+    } else {
+      healthy.push(p);
+    }
+  }
+  if (healthy.length === 0) return { candidates: unhealthy, skipped };
+  for (const p of unhealthy) {
+    skipped.push({ provider: p, outcome: "unhealthy", reason: "skipped after recent failures" });
+  }
+  return { candidates: healthy, skipped };
+}
+
+/**
+ * The `providers_tried` list of a response: in preference order, the edge's skips and the
+ * backend's reports together (the backend's word wins for a provider both mention).
+ */
+export function mergeAttempts(
+  preference: readonly ImageryProviderName[],
+  skipped: readonly ProviderAttempt[],
+  backend: readonly ProviderAttempt[],
+): ProviderAttempt[] {
+  const byProvider = new Map<string, ProviderAttempt>();
+  for (const a of skipped) byProvider.set(a.provider, a);
+  for (const a of backend) byProvider.set(a.provider, a);
+  const out: ProviderAttempt[] = [];
+  for (const p of preference) {
+    const a = byProvider.get(p);
+    if (a) {
+      out.push(a);
+      byProvider.delete(p);
+    }
+  }
+  out.push(...byProvider.values());
+  return out;
+}

@@ -1,0 +1,84 @@
+/**
+ * The coordinate-to-image index of the local imagery store (shared/coverage), loaded by the Worker
+ * from COVERAGE_INDEX_URL once per isolate and kept in memory (loading only lays typed arrays over
+ * the buffer). Used for GET /v1/coverage and to decide whether `local` can serve an area.
+ * Without a URL, local coverage is "unknown" and the backend decides; a failed load is retried
+ * after RETRY_AFTER_FAILURE_MS, meanwhile coverage is "unknown" too.
+ */
+import { type Area, CoverageIndex } from "@lanesegnet/shared";
+import type { LocalCoverage } from "./choose.js";
+
+const RETRY_AFTER_FAILURE_MS = 30_000;
+const FETCH_TIMEOUT_MS = 10_000;
+/** Largest index accepted (a Worker isolate has 128 MB); about a million images. */
+export const MAX_INDEX_BYTES = 96 * 1024 * 1024;
+
+export type CoverageState =
+  | { readonly state: "ready"; readonly index: CoverageIndex }
+  | { readonly state: "not_configured" }
+  | { readonly state: "unavailable" };
+
+export class CoverageSource {
+  // Settled values only, never a shared in-flight promise: in workerd a promise settled by another
+  // request's I/O may hang. Concurrent first requests each load the index once.
+  #index: CoverageIndex | undefined;
+  #failedAt = Number.NEGATIVE_INFINITY;
+
+  constructor(
+    private readonly url: string | undefined,
+    private readonly fetchImpl: typeof fetch = (input, init) => fetch(input, init),
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async get(): Promise<CoverageState> {
+    if (this.#index) return { state: "ready", index: this.#index };
+    if (this.url === undefined) return { state: "not_configured" };
+    if (this.now() - this.#failedAt < RETRY_AFTER_FAILURE_MS) return { state: "unavailable" };
+    try {
+      const index = await this.#load(this.url);
+      this.#index ??= index;
+      return { state: "ready", index: this.#index };
+    } catch {
+      this.#failedAt = this.now();
+      return { state: "unavailable" };
+    }
+  }
+
+  async #load(url: string): Promise<CoverageIndex> {
+    const res = await this.fetchImpl(url, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) });
+    if (!res.ok) throw new Error(`coverage index answered ${res.status}`);
+    const declared = Number(res.headers.get("content-length") ?? 0);
+    if (declared > MAX_INDEX_BYTES) throw new Error("coverage index too large");
+    const buf = await res.arrayBuffer();
+    if (buf.byteLength > MAX_INDEX_BYTES) throw new Error("coverage index too large");
+    return CoverageIndex.from(buf);
+  }
+}
+
+/** The lon/lat bbox of an area (a polygon's exterior ring bounds). */
+export function areaBbox(area: Area): [number, number, number, number] {
+  if (area.type === "bbox") return [...area.bbox];
+  let w = Number.POSITIVE_INFINITY;
+  let s = Number.POSITIVE_INFINITY;
+  let e = Number.NEGATIVE_INFINITY;
+  let n = Number.NEGATIVE_INFINITY;
+  for (const p of area.coordinates[0] ?? []) {
+    const [x, y] = p as [number, number];
+    w = Math.min(w, x);
+    e = Math.max(e, x);
+    s = Math.min(s, y);
+    n = Math.max(n, y);
+  }
+  return [w, s, e, n];
+}
+
+/**
+ * Whether local imagery covers the area. A polygon is judged by its bbox: "full" is then certain,
+ * "partial" may be pessimistic for a polygon that avoids the uncovered corners.
+ */
+export function localCoverageOf(state: CoverageState, area: Area): LocalCoverage {
+  if (state.state !== "ready") return "unknown";
+  const report = state.index.covers({ lonLat: areaBbox(area) });
+  if (report.fully) return "full";
+  return report.coveredFraction > 0 ? "partial" : "none";
+}

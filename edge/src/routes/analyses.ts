@@ -1,0 +1,198 @@
+/**
+ * POST /v1/analyses (counts against the hourly quota) and GET /v1/analyses/{id} (does not).
+ * The result body comes from the service as a finished JSON string and is sent as is.
+ */
+import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
+import {
+  AnalysisRequestSchema,
+  AnalysisResponseSchema,
+  analysisCacheKey,
+  areaHash,
+  resolveAnalysisRequest,
+} from "@lanesegnet/shared";
+import type { Context, MiddlewareHandler } from "hono";
+import { endTime, startTime } from "hono/timing";
+import type { AnalysisOutcome } from "../analyses/service.js";
+import type { EdgeDeps } from "../deps.js";
+import type { AppEnv } from "../env.js";
+import { requireJson } from "../middleware/require-json/index.js";
+import { EDGE_PROBLEM_TYPES, problemJson, problemResponse, storageUnavailable } from "../problems.js";
+import { RedisUnavailableError } from "../redis/client.js";
+import { ANALYSIS_ID_PATTERN, analysisIdOf } from "../redis/keys.js";
+import { waitUntilOf } from "../wait-until.js";
+import {
+  asRouteResponse,
+  COMMON_ERRORS,
+  problemSpec,
+  RATE_LIMIT_HEADERS,
+  RETRY_AFTER_HEADER,
+  SECURITY,
+} from "./common.js";
+
+export const GEOJSON_CONTENT_TYPE = "application/geo+json";
+
+const RESULT_HEADERS = z.object({
+  "X-Cache": z
+    .enum(["HIT", "MISS"])
+    .describe("HIT: served from the cache without a backend call by this request; MISS: computed for it."),
+  ETag: z.string().describe("Weak entity tag of the result."),
+  "Content-Location": z.string().describe("Where GET returns this result again."),
+});
+
+const IdParamSchema = z.object({
+  id: z
+    .string()
+    .regex(ANALYSIS_ID_PATTERN)
+    .openapi({ param: { name: "id", in: "path" }, description: "Analysis id (64 hex characters)." }),
+});
+
+function resultResponse(
+  c: Context<AppEnv>,
+  outcome: Extract<AnalysisOutcome, { kind: "result" }>,
+  id: string,
+) {
+  return new Response(outcome.body, {
+    status: 200,
+    headers: {
+      "content-type": GEOJSON_CONTENT_TYPE,
+      "x-cache": outcome.cache,
+      etag: outcome.etag,
+      "content-location": `/v1/analyses/${id}`,
+      "cache-control": "private, no-cache",
+      "x-request-id": c.var.requestId,
+    },
+  });
+}
+
+export function registerAnalysisRoutes(
+  app: OpenAPIHono<AppEnv>,
+  deps: EdgeDeps,
+  rateLimitMiddleware: MiddlewareHandler<AppEnv>,
+): void {
+  const requestDefaults = {
+    providers: deps.config.providerChain,
+    minConfidence: deps.config.defaultMinConfidence,
+  };
+
+  const post = createRoute({
+    method: "post",
+    path: "/v1/analyses",
+    tags: ["analyses"],
+    summary: "Find lane markings in an area",
+    description:
+      "Counts against the hourly quota of the user (also when the answer is an error after authentication). Identical requests share one result: a repeat is served from the cache (`X-Cache: HIT`).",
+    security: SECURITY,
+    middleware: [rateLimitMiddleware, requireJson()] as const,
+    request: {
+      body: { required: true, content: { "application/json": { schema: AnalysisRequestSchema } } },
+    },
+    responses: {
+      200: {
+        description: "Lane markings found in the area.",
+        headers: RESULT_HEADERS.extend(RATE_LIMIT_HEADERS.shape),
+        content: { [GEOJSON_CONTENT_TYPE]: { schema: AnalysisResponseSchema } },
+      },
+      400: problemSpec(
+        "The body is not valid JSON or breaks the schema or the area limits; `errors` lists each field.",
+      ),
+      413: problemSpec("The body is too large."),
+      415: problemSpec("The body is not sent as JSON."),
+      422: problemSpec("No enabled imagery provider covers the area."),
+      429: problemSpec("The hourly quota is spent.", RATE_LIMIT_HEADERS.extend(RETRY_AFTER_HEADER.shape)),
+      502: problemSpec("The analysis service failed."),
+      504: problemSpec("The analysis took too long."),
+      ...COMMON_ERRORS,
+      503: problemSpec("Redis or the analysis service is unavailable or busy.", RETRY_AFTER_HEADER),
+    },
+  });
+
+  app.openapi(post, async (c) => {
+    const request = resolveAnalysisRequest(c.req.valid("json"), requestDefaults);
+    startTime(c, "key");
+    const [key, area] = await Promise.all([
+      analysisCacheKey(request, deps.config.model),
+      areaHash(request.area),
+    ]);
+    endTime(c, "key");
+    const id = analysisIdOf(key);
+    Object.assign(c.var.audit, { area_hash: area, analysis_id: id });
+
+    startTime(c, "analysis");
+    const outcome = await deps.analyses.analyze(request, {
+      id,
+      requestId: c.var.requestId,
+      waitUntil: waitUntilOf(c),
+    });
+    endTime(c, "analysis");
+    if (outcome.kind === "problem") {
+      Object.assign(c.var.audit, { error: outcome.problem.type, cause: outcome.cause });
+      const headers: Record<string, string> = {};
+      if (outcome.retryAfterS !== undefined) headers["Retry-After"] = String(outcome.retryAfterS);
+      return asRouteResponse(problemResponse({ ...outcome.problem, instance: c.req.path }, headers));
+    }
+    Object.assign(c.var.audit, {
+      cache: outcome.cache,
+      provider: outcome.provider,
+      ...(outcome.stored === undefined ? {} : { stored: outcome.stored }),
+    });
+    return asRouteResponse(resultResponse(c, outcome, id));
+  });
+
+  const get = createRoute({
+    method: "get",
+    path: "/v1/analyses/{id}",
+    tags: ["analyses"],
+    summary: "A stored result again",
+    description: "Does not count against the hourly quota. Supports If-None-Match (304).",
+    security: SECURITY,
+    request: { params: IdParamSchema },
+    responses: {
+      200: {
+        description: "The stored result (`analysis.cache` is HIT).",
+        headers: RESULT_HEADERS,
+        content: { [GEOJSON_CONTENT_TYPE]: { schema: AnalysisResponseSchema } },
+      },
+      304: { description: "Not modified (the ETag matches If-None-Match)." },
+      400: problemSpec("The id is malformed."),
+      404: problemSpec("No stored result has this id (never made, or expired)."),
+      ...COMMON_ERRORS,
+    },
+  });
+
+  app.openapi(get, async (c): Promise<Response> => {
+    const { id } = c.req.valid("param");
+    c.var.audit.analysis_id = id;
+    let stored: Awaited<ReturnType<typeof deps.analyses.stored>>;
+    try {
+      stored = await deps.analyses.stored(id);
+    } catch (error) {
+      if (!(error instanceof RedisUnavailableError)) throw error;
+      c.var.audit.cause = "storage";
+      return storageUnavailable(c.req.path);
+    }
+    if (!stored) {
+      return problemJson(404, {
+        type: EDGE_PROBLEM_TYPES.notFound,
+        detail: "No stored result has this id; results expire after the cache TTL.",
+        instance: c.req.path,
+      });
+    }
+    Object.assign(c.var.audit, { cache: "HIT", provider: stored.provider });
+    if (ifNoneMatch(c.req.header("if-none-match"), stored.etag)) {
+      return new Response(null, {
+        status: 304,
+        headers: { etag: stored.etag, "cache-control": "private, no-cache" },
+      });
+    }
+    return resultResponse(c, { kind: "result", cache: "HIT", ...stored }, id);
+  });
+}
+
+/** RFC 9110 weak comparison of If-None-Match against an ETag. */
+export function ifNoneMatch(header: string | undefined, etag: string): boolean {
+  if (!header) return false;
+  if (header.trim() === "*") return true;
+  const opaque = (t: string) => t.trim().replace(/^W\//, "");
+  const mine = opaque(etag);
+  return header.split(",").some((t) => opaque(t) === mine);
+}

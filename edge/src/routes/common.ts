@@ -1,0 +1,40 @@
+/** OpenAPI pieces shared by the routes: problem responses and documented headers. */
+import { z } from "@hono/zod-openapi";
+import { PROBLEM_CONTENT_TYPE, ProblemSchema } from "@lanesegnet/shared";
+
+export const problemContent = { [PROBLEM_CONTENT_TYPE]: { schema: ProblemSchema } } as const;
+
+export function problemSpec(description: string, headers?: z.ZodObject) {
+  return { description, content: problemContent, ...(headers ? { headers } : {}) };
+}
+
+export const RATE_LIMIT_HEADERS = z.object({
+  "RateLimit-Policy": z
+    .string()
+    .describe('The quota: `"hourly";q=<requests>;w=3600` (draft-ietf-httpapi-ratelimit-headers).'),
+  RateLimit: z
+    .string()
+    .describe('What is left: `"hourly";r=<remaining>;t=<seconds until the window resets>`.'),
+});
+
+export const RETRY_AFTER_HEADER = z.object({
+  "Retry-After": z.int().min(1).describe("Seconds to wait before retrying."),
+});
+
+export const COMMON_ERRORS = {
+  401: problemSpec("Missing, unknown, revoked or invalid credential (WWW-Authenticate says which)."),
+  500: problemSpec("An unexpected error (no details are exposed)."),
+  503: problemSpec("Redis or the token issuer is unreachable.", RETRY_AFTER_HEADER),
+} as const;
+
+export const SECURITY = [{ bearerAuth: [] }];
+
+/**
+ * The routes answer finished bodies (cached JSON strings, problem+json) as plain Responses. When
+ * every declared response has content, @hono/zod-openapi only accepts its typed responses, which
+ * cannot carry a pre-serialised body; the declared responses still document these. This is the
+ * one place that bridges the two.
+ */
+export function asRouteResponse<T>(res: Response): T {
+  return res as unknown as T;
+}

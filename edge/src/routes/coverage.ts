@@ -1,0 +1,141 @@
+/**
+ * GET /v1/coverage?bbox=w,s,e,n[&limit=n] — footprints of local high-resolution imagery that
+ * intersect an area, as GeoJSON, best first (finest resolution, then largest overlap), from the
+ * coverage index (providers/coverage.ts).
+ */
+import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
+import { MAX_LATITUDE, toGeoJSON } from "@lanesegnet/shared";
+import type { EdgeDeps } from "../deps.js";
+import type { AppEnv } from "../env.js";
+import { EDGE_PROBLEM_TYPES, problemJson } from "../problems.js";
+import { GEOJSON_CONTENT_TYPE } from "./analyses.js";
+import { asRouteResponse, COMMON_ERRORS, problemSpec, RETRY_AFTER_HEADER, SECURITY } from "./common.js";
+
+/** Widest query, in degrees of longitude and latitude: bounds the work of one query. */
+export const COVERAGE_MAX_SPAN_DEG = 1;
+export const COVERAGE_DEFAULT_LIMIT = 200;
+export const COVERAGE_MAX_LIMIT = 1_000;
+
+const number = /^-?\d+(\.\d+)?([eE][-+]?\d+)?$/;
+
+export const CoverageQuerySchema = z.object({
+  bbox: z
+    .string()
+    .transform((s, ctx) => {
+      const parts = s.split(",");
+      if (parts.length !== 4 || !parts.every((p) => number.test(p.trim()))) {
+        ctx.addIssue({ code: "custom", message: "bbox must be four numbers: west,south,east,north" });
+        return z.NEVER;
+      }
+      return parts.map(Number) as [number, number, number, number];
+    })
+    .superRefine(([w, s, e, n], ctx) => {
+      if (w < -180 || e > 180 || s < -MAX_LATITUDE || n > MAX_LATITUDE) {
+        ctx.addIssue({
+          code: "custom",
+          message: `bbox must lie within longitude [-180, 180] and latitude [-${MAX_LATITUDE}, ${MAX_LATITUDE}]`,
+        });
+      } else if (!(w < e && s < n)) {
+        ctx.addIssue({ code: "custom", message: "bbox must have west < east and south < north" });
+      } else if (e - w > COVERAGE_MAX_SPAN_DEG || n - s > COVERAGE_MAX_SPAN_DEG) {
+        ctx.addIssue({
+          code: "custom",
+          message: `bbox may span at most ${COVERAGE_MAX_SPAN_DEG}° in each direction`,
+        });
+      }
+    })
+    .openapi({
+      param: { name: "bbox", in: "query" },
+      description: "west,south,east,north in WGS84 degrees",
+      example: "153.02,-27.48,153.03,-27.46",
+    }),
+  limit: z
+    .string()
+    .regex(/^\d+$/)
+    .transform(Number)
+    .pipe(z.int().min(1).max(COVERAGE_MAX_LIMIT))
+    .optional()
+    .openapi({
+      param: { name: "limit", in: "query" },
+      description: `Most footprints returned (default ${COVERAGE_DEFAULT_LIMIT}, at most ${COVERAGE_MAX_LIMIT}).`,
+    }),
+});
+
+const FootprintSchema = z.object({
+  type: z.literal("Feature"),
+  id: z.string(),
+  bbox: z.tuple([z.number(), z.number(), z.number(), z.number()]),
+  geometry: z.object({
+    type: z.literal("Polygon"),
+    coordinates: z.array(z.array(z.tuple([z.number(), z.number()]))),
+  }),
+  properties: z.object({
+    id: z.string(),
+    file: z.string().nullable(),
+    width: z.int(),
+    height: z.int(),
+    mercatorResolution: z.number().describe("Web Mercator metres per pixel."),
+    groundResolutionM: z.number().describe("Ground metres per pixel at the query's latitude."),
+    coverage: z.number().describe("Fraction of the query area this image covers."),
+  }),
+});
+
+export const CoverageCollectionSchema = z
+  .object({
+    type: z.literal("FeatureCollection"),
+    features: z.array(FootprintSchema),
+    truncated: z.boolean().describe("More footprints intersect the area than were returned."),
+  })
+  .meta({
+    id: "CoverageCollection",
+    description: "Local imagery footprints (lon/lat Polygons), best first.",
+  });
+
+export function registerCoverageRoute(app: OpenAPIHono<AppEnv>, deps: EdgeDeps): void {
+  const route = createRoute({
+    method: "get",
+    path: "/v1/coverage",
+    tags: ["imagery"],
+    summary: "Local high-resolution imagery in an area",
+    security: SECURITY,
+    request: { query: CoverageQuerySchema },
+    responses: {
+      200: {
+        description: "Footprints intersecting the area.",
+        content: { [GEOJSON_CONTENT_TYPE]: { schema: CoverageCollectionSchema } },
+      },
+      400: problemSpec("The bbox or limit is malformed, out of range or too wide."),
+      ...COMMON_ERRORS,
+      503: problemSpec("No coverage index is configured, or it could not be loaded.", RETRY_AFTER_HEADER),
+    },
+  });
+
+  app.openapi(route, async (c) => {
+    const { bbox, limit = COVERAGE_DEFAULT_LIMIT } = c.req.valid("query");
+    const state = await deps.coverage.get();
+    if (state.state !== "ready") {
+      return asRouteResponse(
+        problemJson(
+          503,
+          {
+            type: EDGE_PROBLEM_TYPES.storageUnavailable,
+            title: "Coverage index unavailable",
+            detail:
+              state.state === "not_configured"
+                ? "This server has no local imagery index configured."
+                : "The local imagery index could not be loaded; try again shortly.",
+          },
+          { "Retry-After": "30" },
+        ),
+      );
+    }
+    const hits = state.index.search({ lonLat: bbox }, { limit: limit + 1 });
+    const body = { ...toGeoJSON(hits.slice(0, limit)), truncated: hits.length > limit };
+    return asRouteResponse(
+      c.body(JSON.stringify(body), 200, {
+        "content-type": GEOJSON_CONTENT_TYPE,
+        "cache-control": "private, max-age=60",
+      }),
+    );
+  });
+}

@@ -1,0 +1,71 @@
+/**
+ * GET /health — liveness (always 200 while the Worker runs) plus the state of Redis, the backend
+ * and the coverage index. Checks are memoised for a few seconds per isolate, so a busy health
+ * checker cannot turn into load on Redis or the backend.
+ */
+import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
+import type { EdgeDeps } from "../deps.js";
+import type { AppEnv } from "../env.js";
+
+const MEMO_MS = 2_000;
+
+export const HealthSchema = z
+  .object({
+    status: z.enum(["ok", "degraded"]).describe("ok: Redis and the backend both answer."),
+    redis: z.enum(["up", "down"]),
+    backend: z.enum(["up", "down"]),
+    coverage_index: z.enum(["ready", "not_configured", "unavailable"]),
+    model: z.object({ name: z.string(), version: z.string() }),
+    redis_down_policy: z.enum(["fail-closed", "fail-open"]),
+  })
+  .meta({ id: "Health" });
+type Health = z.infer<typeof HealthSchema>;
+
+export function registerHealthRoute(app: OpenAPIHono<AppEnv>, deps: EdgeDeps): void {
+  // The settled value, never a shared promise: in workerd a promise settled by another request's
+  // I/O may hang or warn ("resolved from a different request context").
+  let memo: { at: number; value: Health } | undefined;
+
+  const check = async (): Promise<Health> => {
+    const [redis, backend, coverage] = await Promise.all([
+      deps.redis.ping().then(
+        () => "up" as const,
+        () => "down" as const,
+      ),
+      deps.backend.health(),
+      deps.coverage.get(),
+    ]);
+    return {
+      status: redis === "up" && backend === "up" ? "ok" : "degraded",
+      redis,
+      backend,
+      coverage_index: coverage.state,
+      model: deps.config.model,
+      redis_down_policy: deps.config.redisDownPolicy,
+    };
+  };
+
+  const route = createRoute({
+    method: "get",
+    path: "/health",
+    tags: ["operations"],
+    summary: "Liveness and the state of dependencies",
+    responses: {
+      200: {
+        description: "The Worker runs; see the fields for its dependencies.",
+        content: { "application/json": { schema: HealthSchema } },
+      },
+    },
+  });
+
+  app.openapi(route, async (c) => {
+    const now = Date.now();
+    let health = memo && now - memo.at <= MEMO_MS ? memo.value : undefined;
+    if (!health) {
+      health = await check();
+      memo = { at: now, value: health };
+    }
+    c.header("cache-control", "no-store");
+    return c.json(health, 200);
+  });
+}

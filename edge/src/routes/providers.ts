@@ -1,0 +1,65 @@
+/** GET /v1/providers — the enabled imagery providers in order, with their current health. */
+import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
+import { ImageryProviderSchema } from "@lanesegnet/shared";
+import type { EdgeDeps } from "../deps.js";
+import type { AppEnv } from "../env.js";
+import type { ProviderHealth } from "../providers/health.js";
+import { COMMON_ERRORS, SECURITY } from "./common.js";
+
+export const ProvidersSchema = z
+  .object({
+    providers: z.array(
+      z.object({
+        name: ImageryProviderSchema,
+        position: z.int().describe("Place in the default order (0 = tried first)."),
+        healthy: z.boolean().nullable().describe("null when the health store is unreachable."),
+        recent_failures: z.int().nullable(),
+        retry_in_s: z.int().nullable().describe("Seconds until a failing provider is tried again."),
+      }),
+    ),
+    coverage_index: z
+      .enum(["ready", "not_configured", "unavailable"])
+      .describe("State of the local imagery index used to decide local coverage."),
+  })
+  .meta({ id: "Providers", description: "Enabled imagery providers in the server's default order." });
+
+export function registerProvidersRoute(app: OpenAPIHono<AppEnv>, deps: EdgeDeps): void {
+  const route = createRoute({
+    method: "get",
+    path: "/v1/providers",
+    tags: ["imagery"],
+    summary: "Enabled imagery providers and their health",
+    security: SECURITY,
+    responses: {
+      200: {
+        description: "Providers in order.",
+        content: { "application/json": { schema: ProvidersSchema } },
+      },
+      ...COMMON_ERRORS,
+    },
+  });
+
+  app.openapi(route, async (c) => {
+    const chain = deps.config.providerChain;
+    const [health, coverage] = await Promise.all([
+      deps.health.read(chain).catch((): ProviderHealth[] | null => null),
+      deps.coverage.get(),
+    ]);
+    return c.json(
+      {
+        providers: chain.map((name, position) => {
+          const h = health?.find((x) => x.provider === name);
+          return {
+            name,
+            position,
+            healthy: h ? h.healthy : null,
+            recent_failures: h ? h.recentFailures : null,
+            retry_in_s: h ? h.retryInS : null,
+          };
+        }),
+        coverage_index: coverage.state,
+      },
+      200,
+    );
+  });
+}

@@ -1,0 +1,189 @@
+/**
+ * Authentication in workerd: API keys (hashed in Redis, created and revoked through the key
+ * store the CLI uses) and JWTs (HS256 secret; RS256 from a JWKS URL with issuer and audience).
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { connectRedis } from "../../test/harness/index.js";
+import { hashApiKey } from "../src/auth/api-keys.js";
+import { createKey, hsToken, JwksServer, keyStore } from "./support/credentials.js";
+import { type EdgeWorker, type Rig, startEdge, startRig } from "./support/edge.js";
+import { bboxBody, get, postAnalysis } from "./support/requests.js";
+
+let rig: Rig;
+let edge: EdgeWorker;
+let jwks: JwksServer;
+let jwksEdge: EdgeWorker;
+
+beforeAll(async () => {
+  rig = await startRig("auth");
+  jwks = await JwksServer.start();
+  [edge, jwksEdge] = await Promise.all([
+    startEdge(rig.env({ RATE_LIMIT_PER_HOUR: "1000" })),
+    startEdge(
+      rig.env({
+        RATE_LIMIT_PER_HOUR: "1000",
+        JWT_SECRET: "",
+        JWT_JWKS_URL: jwks.url,
+        JWT_ISSUER: "https://id.example.com/",
+        JWT_AUDIENCE: "lanesegnet-api",
+      }),
+    ),
+  ]);
+});
+
+afterAll(async () => {
+  await edge?.dispose();
+  await jwksEdge?.dispose();
+  await jwks?.close();
+  await rig?.close();
+});
+
+async function expect401(res: Response, invalidToken: boolean): Promise<void> {
+  expect(res.status).toBe(401);
+  expect(res.headers.get("content-type")).toBe("application/problem+json");
+  const challenge = res.headers.get("www-authenticate") ?? "";
+  expect(challenge).toMatch(/^Bearer realm="lanesegnet"/);
+  expect(challenge.includes('error="invalid_token"')).toBe(invalidToken);
+  expect(((await res.json()) as { status: number }).status).toBe(401);
+}
+
+describe("API keys", () => {
+  it("refuses a request without credentials", async () => {
+    await expect401(await edge.fetch("/v1/analyses", { method: "POST", body: "{}" }), false);
+    await expect401(await get(edge, "/v1/providers"), false);
+    await expect401(
+      await get(edge, "/v1/providers", undefined, { authorization: "Basic dXNlcjpwYXNz" }),
+      false,
+    );
+  });
+
+  it("stores only the hash, accepts the key, and refuses it once revoked", async () => {
+    const key = await createKey(rig, "alice");
+    const direct = await connectRedis(rig.stack.redisUrl);
+    try {
+      const stored = await direct.keys(`${rig.prefix}*`);
+      expect(stored).toContain(`${rig.prefix}apikey:${await hashApiKey(key)}`);
+      for (const k of stored) {
+        expect(k.includes(key)).toBe(false);
+        const type = await direct.type(k);
+        if (type === "string") expect((await direct.get(k))?.includes(key)).toBe(false);
+      }
+    } finally {
+      await direct.quit();
+    }
+
+    const ok = await postAnalysis(edge, key, bboxBody(0));
+    expect(ok.status).toBe(200);
+    expect(await edge.auditOf(ok)).toMatchObject({ user: "alice", auth: "api_key" });
+
+    expect(await keyStore(rig).revoke(key)).toBe(true);
+    await expect401(await postAnalysis(edge, key, bboxBody(0)), true);
+    expect(await keyStore(rig).revoke(key)).toBe(false);
+  });
+
+  it("refuses unknown and malformed keys", async () => {
+    const unknown = `lsn_${"A".repeat(43)}`;
+    await expect401(await postAnalysis(edge, unknown, bboxBody(0)), true);
+    await expect401(await postAnalysis(edge, "lsn_short", bboxBody(0)), true);
+    await expect401(await postAnalysis(edge, "not-a-credential", bboxBody(0)), true);
+  });
+});
+
+describe("API-key cache (AUTH_CACHE_TTL_S)", () => {
+  it("saves the lookup round trip, and a revoked key then lives on in that isolate until the TTL", async () => {
+    const cached = await startEdge(rig.env({ RATE_LIMIT_PER_HOUR: "1000", AUTH_CACHE_TTL_S: "60" }));
+    try {
+      const key = await createKey(rig, "cached-user");
+      expect((await postAnalysis(cached, key, bboxBody(9))).status).toBe(200);
+      const before = rig.stack.bridge.stats.requests;
+      const hit = await postAnalysis(cached, key, bboxBody(9));
+      expect(hit.headers.get("x-cache")).toBe("HIT");
+      expect(rig.stack.bridge.stats.requests - before).toBe(2); // rate limit + result only
+      await keyStore(rig).revoke(key);
+      expect((await postAnalysis(cached, key, bboxBody(9))).status).toBe(200);
+      // The default (no cache) isolate refuses it at once.
+      await expect401(await postAnalysis(edge, key, bboxBody(9)), true);
+    } finally {
+      await cached.dispose();
+    }
+  });
+});
+
+describe("JWT (HS256)", () => {
+  it("accepts a valid token; its sub is the user", async () => {
+    const res = await postAnalysis(edge, await hsToken({ sub: "frontend-user-1" }), bboxBody(1));
+    expect(res.status).toBe(200);
+    expect(await edge.auditOf(res)).toMatchObject({
+      user: "frontend-user-1",
+      auth: "jwt",
+    });
+  });
+
+  const now = () => Math.floor(Date.now() / 1000);
+  const bad: [string, () => Promise<string>][] = [
+    ["a wrong secret", () => hsToken({ sub: "u" }, "another-secret-another-secret-another-secret")],
+    ["an expired token", () => hsToken({ sub: "u", exp: now() - 60 })],
+    ["a token not valid yet", () => hsToken({ sub: "u", nbf: now() + 600 })],
+    ["no sub", () => hsToken({})],
+    ["no exp", async () => (await hsToken({ sub: "u", exp: undefined })).toString()],
+    [
+      "a tampered payload",
+      async () => {
+        const [h, , s] = (await hsToken({ sub: "u" })).split(".");
+        const payload = Buffer.from(JSON.stringify({ sub: "admin", exp: now() + 600 })).toString("base64url");
+        return `${h}.${payload}.${s}`;
+      },
+    ],
+    [
+      "alg none",
+      async () => {
+        const enc = (o: object) => Buffer.from(JSON.stringify(o)).toString("base64url");
+        return `${enc({ alg: "none", typ: "JWT" })}.${enc({ sub: "u", exp: now() + 600 })}.`;
+      },
+    ],
+    ["garbage with two dots", async () => "abc.def.ghi"],
+  ];
+
+  it.each(bad)("refuses %s", async (_name, make) => {
+    const token = await make();
+    const res = await postAnalysis(edge, token, bboxBody(1));
+    await expect401(res, true);
+    await edge.auditOf(res);
+    // Neither the token nor its signature appears in any log line.
+    const signature = token.split(".")[2] ?? token;
+    for (const line of edge.lines) {
+      expect(line.includes(token)).toBe(false);
+      if (signature.length > 10) expect(line.includes(signature)).toBe(false);
+    }
+  });
+});
+
+describe("JWT (JWKS, issuer and audience)", () => {
+  const claims = { sub: "jwks-user", iss: "https://id.example.com/", aud: "lanesegnet-api" };
+
+  it("accepts a token signed by a key of the JWKS", async () => {
+    const res = await postAnalysis(jwksEdge, await jwks.token(claims), bboxBody(2));
+    expect(res.status).toBe(200);
+  });
+
+  it.each([
+    ["a wrong issuer", { ...claims, iss: "https://evil.example.com/" }, undefined],
+    ["a wrong audience", { ...claims, aud: "another-api" }, undefined],
+    ["an unknown kid", claims, "unknown-kid"],
+  ] as const)("refuses %s", async (_name, c, kid) => {
+    await expect401(await postAnalysis(jwksEdge, await jwks.token(c, kid), bboxBody(2)), true);
+  });
+
+  it("refuses an HS256 token when only a JWKS is configured", async () => {
+    await expect401(await postAnalysis(jwksEdge, await hsToken(claims), bboxBody(2)), true);
+  });
+});
+
+describe("audit", () => {
+  it("never logs an API key", async () => {
+    const key = await createKey(rig, "bob");
+    await edge.auditOf(await postAnalysis(edge, key, bboxBody(3)));
+    expect(edge.lines.some((l) => l.includes(key))).toBe(false);
+    expect(edge.lines.some((l) => l.includes(key.slice(4, 20)))).toBe(false);
+  });
+});

@@ -1,0 +1,209 @@
+/**
+ * The cache in workerd against real Redis: a repeat is a HIT without a backend call, results are
+ * found by id, identical concurrent misses cause exactly one backend call (also across two
+ * isolates), large results are stored compressed, equivalent requests share a result.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { connectRedis } from "../../test/harness/index.js";
+import { BODY_PREFIX_HIT } from "../src/cache/entry.js";
+import { createKey } from "./support/credentials.js";
+import { type EdgeWorker, type Rig, startEdge, startRig } from "./support/edge.js";
+import { bboxBody, get, postAnalysis } from "./support/requests.js";
+
+let rig: Rig;
+let edge: EdgeWorker;
+let key: string;
+
+beforeAll(async () => {
+  rig = await startRig("cache");
+  edge = await startEdge(rig.env({ RATE_LIMIT_PER_HOUR: "1000", CACHE_COMPRESS_MIN_BYTES: "20000" }));
+  key = await createKey(rig, "cache-user");
+});
+
+afterAll(async () => {
+  await edge?.dispose();
+  await rig?.close();
+});
+
+describe("cache", () => {
+  it("answers a repeat from the cache without calling the backend", async () => {
+    const body = bboxBody(1);
+    const first = await postAnalysis(edge, key, body);
+    expect(first.status).toBe(200);
+    expect(first.headers.get("x-cache")).toBe("MISS");
+    expect(first.headers.get("content-type")).toBe("application/geo+json");
+    const firstJson = (await first.json()) as {
+      analysis: { id: string; cache: string; providers_tried: unknown[] };
+    };
+    expect(firstJson.analysis.cache).toBe("MISS");
+    expect(firstJson.analysis.id).toMatch(/^[0-9a-f]{64}$/);
+    expect(rig.backend.calls.at(-1)?.analysis_id).toBe(firstJson.analysis.id);
+    const calls = rig.backend.calls.length;
+
+    const requestsBefore = rig.stack.bridge.stats.requests;
+    const second = await postAnalysis(edge, key, body);
+    // The hit path's Redis round trips: API-key lookup, rate-limit script, result GET.
+    expect(rig.stack.bridge.stats.requests - requestsBefore).toBe(3);
+    expect(second.status).toBe(200);
+    expect(second.headers.get("x-cache")).toBe("HIT");
+    const text = await second.text();
+    expect(text.startsWith(BODY_PREFIX_HIT)).toBe(true);
+    const secondJson = JSON.parse(text) as typeof firstJson;
+    expect(secondJson.analysis.cache).toBe("HIT");
+    expect({ ...secondJson, analysis: { ...secondJson.analysis, cache: "MISS" } }).toEqual(firstJson);
+    expect(second.headers.get("etag")).toBe(first.headers.get("etag"));
+    expect(rig.backend.calls.length).toBe(calls);
+    expect(second.headers.get("server-timing")).toMatch(/analysis;dur=/);
+
+    expect(await edge.auditOf(second)).toMatchObject({
+      cache: "HIT",
+      provider: "local",
+      status: 200,
+      route: "/v1/analyses",
+    });
+  });
+
+  it("returns a stored result by id, with ETag and 304, without counting against the quota", async () => {
+    const res = await postAnalysis(edge, key, bboxBody(2));
+    const json = (await res.json()) as { analysis: { id: string } };
+    const rateBefore = res.headers.get("ratelimit");
+    const byId = await get(edge, `/v1/analyses/${json.analysis.id}`, key);
+    expect(byId.status).toBe(200);
+    expect(byId.headers.get("x-cache")).toBe("HIT");
+    expect(byId.headers.get("ratelimit")).toBeNull();
+    expect(((await byId.json()) as { analysis: { id: string; cache: string } }).analysis).toMatchObject({
+      id: json.analysis.id,
+      cache: "HIT",
+    });
+    const etag = byId.headers.get("etag") ?? "";
+    expect(etag).toMatch(/^W\/"[A-Za-z0-9_-]{22}"$/);
+    const notModified = await get(edge, `/v1/analyses/${json.analysis.id}`, key, { "if-none-match": etag });
+    expect(notModified.status).toBe(304);
+
+    // The quota was not touched by the GETs: the next POST has exactly one fewer remaining.
+    const next = await postAnalysis(edge, key, bboxBody(2));
+    const remaining = (h: string | null) => Number(/r=(\d+)/.exec(h ?? "")?.[1]);
+    expect(remaining(next.headers.get("ratelimit"))).toBe(remaining(rateBefore) - 1);
+
+    const missing = await get(edge, `/v1/analyses/${"0".repeat(64)}`, key);
+    expect(missing.status).toBe(404);
+    expect(missing.headers.get("content-type")).toBe("application/problem+json");
+    expect((await get(edge, "/v1/analyses/not-an-id", key)).status).toBe(400);
+  });
+
+  it("makes exactly one backend call for 20 identical concurrent misses", async () => {
+    rig.backend.delayMs = 300;
+    try {
+      const before = rig.backend.calls.length;
+      const responses = await Promise.all(
+        Array.from({ length: 20 }, () => postAnalysis(edge, key, bboxBody(3))),
+      );
+      expect(responses.map((r) => r.status)).toEqual(Array(20).fill(200));
+      expect(rig.backend.calls.length - before).toBe(1);
+      const caches = responses.map((r) => r.headers.get("x-cache"));
+      expect(caches.filter((c) => c === "MISS")).toHaveLength(1);
+      const ids = new Set(
+        await Promise.all(
+          responses.map(async (r) => ((await r.json()) as { analysis: { id: string } }).analysis.id),
+        ),
+      );
+      expect(ids.size).toBe(1);
+    } finally {
+      rig.backend.delayMs = 0;
+    }
+  });
+
+  it("makes exactly one backend call for identical misses arriving at two isolates", async () => {
+    const other = await startEdge(rig.env({ RATE_LIMIT_PER_HOUR: "1000" }));
+    rig.backend.delayMs = 300;
+    try {
+      const before = rig.backend.calls.length;
+      const responses = await Promise.all(
+        Array.from({ length: 10 }, (_, i) => postAnalysis(i % 2 === 0 ? edge : other, key, bboxBody(4))),
+      );
+      expect(responses.map((r) => r.status)).toEqual(Array(10).fill(200));
+      expect(rig.backend.calls.length - before).toBe(1);
+    } finally {
+      rig.backend.delayMs = 0;
+      await other.dispose();
+    }
+  });
+
+  it("shares one result between equivalent requests (polygon start vertex and orientation)", async () => {
+    const ring = [
+      [153.1, -27.47],
+      [153.101, -27.47],
+      [153.101, -27.469],
+      [153.1, -27.469],
+    ];
+    const closed = (r: number[][]) => [...r, r[0]];
+    const a = await postAnalysis(edge, key, { area: { type: "Polygon", coordinates: [closed(ring)] } });
+    const rotatedReversed = [...ring.slice(2), ...ring.slice(0, 2)].reverse();
+    const b = await postAnalysis(edge, key, {
+      area: { type: "Polygon", coordinates: [closed(rotatedReversed)] },
+    });
+    expect(a.headers.get("x-cache")).toBe("MISS");
+    expect(b.headers.get("x-cache")).toBe("HIT");
+    const c = await postAnalysis(edge, key, {
+      area: { type: "Polygon", coordinates: [closed(ring)] },
+      resolution_m: 0.5,
+    });
+    expect(c.headers.get("x-cache")).toBe("MISS");
+  });
+
+  it("stores large results gzip-compressed and serves them intact", async () => {
+    rig.backend.extraFeatures = 200;
+    try {
+      const first = await postAnalysis(edge, key, bboxBody(5));
+      const firstText = await first.text();
+      expect(firstText.length).toBeGreaterThan(20_000);
+      const id = (JSON.parse(firstText) as { analysis: { id: string } }).analysis.id;
+      const direct = await connectRedis(rig.stack.redisUrl);
+      const stored = await direct.get(`${rig.prefix}analysis:v1:${id}`);
+      await direct.quit();
+      expect(stored?.startsWith("E1 z ")).toBe(true);
+      expect(stored?.length).toBeLessThan(firstText.length / 2);
+
+      const second = await postAnalysis(edge, key, bboxBody(5));
+      expect(second.headers.get("x-cache")).toBe("HIT");
+      const secondText = await second.text();
+      expect(secondText).toBe(firstText.replace('"cache":"MISS"', '"cache":"HIT"'));
+    } finally {
+      rig.backend.extraFeatures = 0;
+    }
+  });
+
+  it("treats an unreadable entry as absent and replaces it", async () => {
+    const first = await postAnalysis(edge, key, bboxBody(6));
+    const id = ((await first.json()) as { analysis: { id: string } }).analysis.id;
+    const direct = await connectRedis(rig.stack.redisUrl);
+    try {
+      const resultKey = `${rig.prefix}analysis:v1:${id}`;
+      await direct.set(resultKey, "E9 format from the future\n{}");
+      expect((await get(edge, `/v1/analyses/${id}`, key)).status).toBe(404);
+      const calls = rig.backend.calls.length;
+      const again = await postAnalysis(edge, key, bboxBody(6));
+      expect(again.status).toBe(200);
+      expect(again.headers.get("x-cache")).toBe("MISS");
+      expect(rig.backend.calls.length).toBe(calls + 1);
+      expect((await direct.get(resultKey))?.startsWith("E1 ")).toBe(true);
+      expect((await postAnalysis(edge, key, bboxBody(6))).headers.get("x-cache")).toBe("HIT");
+    } finally {
+      await direct.quit();
+    }
+  });
+
+  it("serves but never caches a result made by another model than the configured one", async () => {
+    const configured = rig.backend.model;
+    rig.backend.model = { name: configured.name, version: "2-unexpected" };
+    try {
+      const first = await postAnalysis(edge, key, bboxBody(7));
+      expect(first.status).toBe(200);
+      const second = await postAnalysis(edge, key, bboxBody(7));
+      expect(second.headers.get("x-cache")).toBe("MISS");
+      expect(await edge.auditOf(second)).toMatchObject({ cache: "MISS", stored: false });
+    } finally {
+      rig.backend.model = configured;
+    }
+  });
+});

@@ -1,0 +1,238 @@
+/**
+ * Provider choice at the edge: local coverage from the coordinate index, provider health shared
+ * through Redis, the user's preference and the configured chain; GET /v1/coverage and
+ * GET /v1/providers.
+ */
+import { buildCoverageIndex, lonLatToMercator } from "@lanesegnet/shared";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { connectRedis } from "../../test/harness/index.js";
+import { createKey } from "./support/credentials.js";
+import { type EdgeWorker, type Rig, startEdge, startRig } from "./support/edge.js";
+import { bboxBody, get, postAnalysis } from "./support/requests.js";
+
+let rig: Rig;
+let edge: EdgeWorker;
+let key: string;
+
+/** Two side-by-side local images covering lon 153.02..153.03, lat -27.475..-27.465. */
+function testIndex(): ArrayBuffer {
+  const image = (id: string, w: number, e: number) => {
+    const [x0, y0] = lonLatToMercator(w, -27.475);
+    const [x1, y1] = lonLatToMercator(e, -27.465);
+    return { id, file: `${id}.jpg`, footprint: [x0, y0, x1, y1] as const, width: 2000, height: 2000 };
+  };
+  return buildCoverageIndex([image("west", 153.02, 153.025), image("east", 153.025, 153.03)]);
+}
+
+interface Body {
+  analysis: { imagery: { provider: string }; providers_tried: { provider: string; outcome: string }[] };
+}
+
+beforeAll(async () => {
+  rig = await startRig("providers");
+  rig.backend.coverageIndex = testIndex();
+  edge = await startEdge(
+    rig.env({ RATE_LIMIT_PER_HOUR: "1000", COVERAGE_INDEX_URL: `${rig.backend.url}/coverage-index.bin` }),
+  );
+  key = await createKey(rig, "provider-user");
+});
+
+afterAll(async () => {
+  await edge?.dispose();
+  await rig?.close();
+});
+
+describe("provider choice", () => {
+  it("offers local first where the index covers the area, and skips it where not", async () => {
+    const covered = await postAnalysis(edge, key, bboxBody(0));
+    expect(covered.status).toBe(200);
+    expect(rig.backend.calls.at(-1)?.providers).toEqual(["local", "esri", "mapbox", "gee"]);
+    expect(((await covered.json()) as Body).analysis.imagery.provider).toBe("local");
+
+    const outside = await postAnalysis(edge, key, bboxBody(10));
+    expect(rig.backend.calls.at(-1)?.providers).toEqual(["esri", "mapbox", "gee"]);
+    const body = (await outside.json()) as Body;
+    expect(body.analysis.imagery.provider).toBe("esri");
+    expect(body.analysis.providers_tried).toEqual([
+      { provider: "local", outcome: "no_coverage", reason: "no local imagery intersects the area" },
+      { provider: "esri", outcome: "used" },
+    ]);
+
+    // Straddling the east edge of the index: only partly covered.
+    await postAnalysis(edge, key, { area: { type: "bbox", bbox: [153.0295, -27.47, 153.0305, -27.469] } });
+    expect(rig.backend.calls.at(-1)?.providers).toEqual(["esri", "mapbox", "gee"]);
+  });
+
+  it("skips a failing provider on the next request, and reports it", async () => {
+    rig.backend.failing.add("local");
+    try {
+      const first = await postAnalysis(edge, key, bboxBody(1));
+      expect(rig.backend.calls.at(-1)?.providers).toEqual(["local", "esri", "mapbox", "gee"]);
+      const firstBody = (await first.json()) as Body;
+      expect(firstBody.analysis.providers_tried.map((a) => [a.provider, a.outcome])).toEqual([
+        ["local", "failed"],
+        ["esri", "used"],
+      ]);
+      // Health is recorded after the response (waitUntil); give it a moment.
+      await waitFor(async () => {
+        const res = await get(edge, "/v1/providers", key);
+        const p = (await res.json()) as { providers: { name: string; healthy: boolean | null }[] };
+        return p.providers.find((x) => x.name === "local")?.healthy === false;
+      });
+
+      const second = await postAnalysis(edge, key, bboxBody(2));
+      expect(rig.backend.calls.at(-1)?.providers).toEqual(["esri", "mapbox", "gee"]);
+      const secondBody = (await second.json()) as Body;
+      expect(secondBody.analysis.providers_tried.map((a) => [a.provider, a.outcome])).toEqual([
+        ["local", "unhealthy"],
+        ["esri", "used"],
+      ]);
+
+      const providers = (await (await get(edge, "/v1/providers", key)).json()) as {
+        providers: { name: string; healthy: boolean; recent_failures: number; retry_in_s: number }[];
+        coverage_index: string;
+      };
+      expect(providers.coverage_index).toBe("ready");
+      expect(providers.providers.map((p) => p.name)).toEqual(["local", "esri", "mapbox", "gee"]);
+      expect(providers.providers[0]).toMatchObject({ name: "local", healthy: false, recent_failures: 1 });
+      expect(providers.providers[0]?.retry_in_s).toBeGreaterThan(0);
+      expect(providers.providers[1]).toMatchObject({ name: "esri", healthy: true, recent_failures: 0 });
+    } finally {
+      rig.backend.failing.clear();
+    }
+
+    // Asked for local only, the unhealthy provider is still tried (never a refusal for a stale
+    // failure); it works again, and its success clears its record.
+    const onlyLocal = await postAnalysis(edge, key, bboxBody(3, { providers: ["local"] }));
+    expect(onlyLocal.status).toBe(200);
+    expect(rig.backend.calls.at(-1)?.providers).toEqual(["local"]);
+    await waitFor(async () => {
+      const p = (await (await get(edge, "/v1/providers", key)).json()) as {
+        providers: { healthy: boolean }[];
+      };
+      return p.providers[0]?.healthy === true;
+    });
+  });
+
+  it("records failures the backend reports when no provider delivered (502 no-imagery)", async () => {
+    rig.backend.failing.add("gee");
+    try {
+      const res = await postAnalysis(edge, key, bboxBody(12, { providers: ["gee"] }));
+      expect(res.status).toBe(502);
+      expect(res.headers.get("content-type")).toBe("application/problem+json");
+      expect(res.headers.get("retry-after")).toBe("30");
+      expect(((await res.json()) as { type: string }).type).toBe("/problems/no-imagery");
+      await waitFor(async () => {
+        const p = (await (await get(edge, "/v1/providers", key)).json()) as {
+          providers: { name: string; healthy: boolean }[];
+        };
+        return p.providers.find((x) => x.name === "gee")?.healthy === false;
+      });
+      // The next request, with the full chain, leaves the failing provider out.
+      await postAnalysis(edge, key, bboxBody(13, { providers: ["gee", "esri"] }));
+      expect(rig.backend.calls.at(-1)?.providers).toEqual(["esri"]);
+    } finally {
+      rig.backend.failing.clear();
+      const direct = await connectRedis(rig.stack.redisUrl);
+      await direct.del(`${rig.prefix}provider-failures:gee`);
+      await direct.quit();
+    }
+  });
+
+  it("follows the user's preference within the configured chain", async () => {
+    await postAnalysis(edge, key, bboxBody(4, { providers: ["mapbox", "esri"] }));
+    expect(rig.backend.calls.at(-1)?.providers).toEqual(["mapbox", "esri"]);
+
+    const narrow = await startEdge(rig.env({ RATE_LIMIT_PER_HOUR: "1000", PROVIDER_CHAIN: "esri" }));
+    try {
+      const calls = rig.backend.calls.length;
+      const refused = await postAnalysis(narrow, key, bboxBody(5, { providers: ["mapbox", "gee"] }));
+      expect(refused.status).toBe(422);
+      expect(refused.headers.get("content-type")).toBe("application/problem+json");
+      expect(((await refused.json()) as { type: string }).type).toBe("/problems/no-imagery");
+      expect(rig.backend.calls.length).toBe(calls);
+
+      const mixed = await postAnalysis(narrow, key, bboxBody(5, { providers: ["mapbox", "esri"] }));
+      expect(rig.backend.calls.at(-1)?.providers).toEqual(["esri"]);
+      expect(((await mixed.json()) as Body).analysis.providers_tried).toEqual([
+        { provider: "mapbox", outcome: "not_configured", reason: "not enabled on this server" },
+        { provider: "esri", outcome: "used" },
+      ]);
+    } finally {
+      await narrow.dispose();
+    }
+  });
+});
+
+describe("GET /v1/coverage", () => {
+  it("returns the local footprints intersecting an area as GeoJSON, best first", async () => {
+    const res = await get(edge, "/v1/coverage?bbox=153.024,-27.47,153.026,-27.469", key);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toBe("application/geo+json");
+    const fc = (await res.json()) as {
+      type: string;
+      truncated: boolean;
+      features: {
+        id: string;
+        geometry: { type: string; coordinates: number[][][] };
+        properties: { coverage: number };
+      }[];
+    };
+    expect(fc.type).toBe("FeatureCollection");
+    expect(fc.truncated).toBe(false);
+    expect(fc.features.map((f) => f.id).sort()).toEqual(["east", "west"]);
+    expect(fc.features[0]?.geometry.type).toBe("Polygon");
+    const west = fc.features.find((f) => f.id === "west");
+    expect(west?.geometry.coordinates[0]?.[0]?.[0]).toBeCloseTo(153.02, 9);
+    expect(west?.properties.coverage).toBeCloseTo(0.5, 6);
+
+    const one = (await (
+      await get(edge, "/v1/coverage?bbox=153.024,-27.47,153.026,-27.469&limit=1", key)
+    ).json()) as {
+      features: unknown[];
+      truncated: boolean;
+    };
+    expect(one.features).toHaveLength(1);
+    expect(one.truncated).toBe(true);
+
+    const none = (await (await get(edge, "/v1/coverage?bbox=10,10,10.1,10.1", key)).json()) as {
+      features: unknown[];
+    };
+    expect(none.features).toEqual([]);
+  });
+
+  it.each([
+    ["missing bbox", ""],
+    ["three numbers", "?bbox=1,2,3"],
+    ["not numbers", "?bbox=a,b,c,d"],
+    ["inverted", "?bbox=153.03,-27.47,153.02,-27.46"],
+    ["out of range", "?bbox=179,80,181,89"],
+    ["too wide", "?bbox=150,-30,152,-28"],
+    ["bad limit", "?bbox=153.02,-27.47,153.03,-27.46&limit=0"],
+  ])("refuses %s with 400 problem+json", async (_name, query) => {
+    const res = await get(edge, `/v1/coverage${query}`, key);
+    expect(res.status).toBe(400);
+    expect(res.headers.get("content-type")).toBe("application/problem+json");
+  });
+
+  it("answers 503 without an index, and then leaves local coverage to the backend", async () => {
+    const noIndex = await startEdge(rig.env({ RATE_LIMIT_PER_HOUR: "1000" }));
+    try {
+      const res = await get(noIndex, "/v1/coverage?bbox=153.02,-27.47,153.03,-27.46", key);
+      expect(res.status).toBe(503);
+      expect(res.headers.get("content-type")).toBe("application/problem+json");
+      await postAnalysis(noIndex, key, bboxBody(11));
+      expect(rig.backend.calls.at(-1)?.providers).toEqual(["local", "esri", "mapbox", "gee"]);
+    } finally {
+      await noIndex.dispose();
+    }
+  });
+});
+
+async function waitFor(check: () => Promise<boolean>, timeoutMs = 3_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error("condition not reached in time");
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}

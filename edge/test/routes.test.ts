@@ -1,0 +1,182 @@
+/**
+ * The public surface around the analyses: OpenAPI document and docs page, CORS, security
+ * headers, request ids, Server-Timing, the audit line, health and a misconfigured Worker.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createKey } from "./support/credentials.js";
+import { type EdgeWorker, type Rig, startEdge, startRig } from "./support/edge.js";
+import { bboxBody, get, postAnalysis } from "./support/requests.js";
+
+let rig: Rig;
+let edge: EdgeWorker;
+let key: string;
+
+beforeAll(async () => {
+  rig = await startRig("routes");
+  edge = await startEdge(rig.env({ RATE_LIMIT_PER_HOUR: "1000" }));
+  key = await createKey(rig, "routes-user");
+});
+
+afterAll(async () => {
+  await edge?.dispose();
+  await rig?.close();
+});
+
+describe("OpenAPI and docs", () => {
+  it("serves an OpenAPI 3.1 document generated from the shared schemas", async () => {
+    const res = await get(edge, "/openapi.json");
+    expect(res.status).toBe(200);
+    const doc = (await res.json()) as {
+      openapi: string;
+      paths: Record<string, Record<string, { security?: unknown; responses: Record<string, unknown> }>>;
+      components: { schemas: Record<string, unknown>; securitySchemes: Record<string, unknown> };
+    };
+    expect(doc.openapi).toBe("3.1.0");
+    expect(Object.keys(doc.paths).sort()).toEqual(
+      ["/health", "/v1/analyses", "/v1/analyses/{id}", "/v1/coverage", "/v1/providers"].sort(),
+    );
+    const post = doc.paths["/v1/analyses"]?.post;
+    expect(Object.keys(post?.responses ?? {})).toEqual(
+      expect.arrayContaining(["200", "400", "401", "413", "415", "422", "429", "502", "503", "504"]),
+    );
+    expect(post?.security).toEqual([{ bearerAuth: [] }]);
+    for (const name of [
+      "AnalysisRequest",
+      "AnalysisResponse",
+      "Problem",
+      "BboxArea",
+      "PolygonArea",
+      "CoverageCollection",
+    ]) {
+      expect(doc.components.schemas).toHaveProperty(name);
+    }
+    expect(doc.components.securitySchemes).toHaveProperty("bearerAuth");
+    expect(JSON.stringify(doc.components.schemas.AnalysisRequest)).toContain('"additionalProperties":false');
+  });
+
+  it("serves interactive docs", async () => {
+    const res = await get(edge, "/docs");
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toMatch(/^text\/html/);
+    const html = await res.text();
+    expect(html).toContain("swagger");
+    expect(html).toContain("/openapi.json");
+  });
+});
+
+describe("headers", () => {
+  it("allows the configured origin, exposing the rate-limit and cache headers", async () => {
+    const preflight = await edge.fetch("/v1/analyses", {
+      method: "OPTIONS",
+      headers: {
+        origin: "https://app.example.com",
+        "access-control-request-method": "POST",
+        "access-control-request-headers": "authorization, content-type",
+      },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get("access-control-allow-origin")).toBe("https://app.example.com");
+    expect(preflight.headers.get("access-control-allow-headers")?.toLowerCase()).toContain("authorization");
+
+    const res = await postAnalysis(edge, key, bboxBody(0), { origin: "https://app.example.com" });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("access-control-allow-origin")).toBe("https://app.example.com");
+    const exposed = (res.headers.get("access-control-expose-headers") ?? "").split(",").map((h) => h.trim());
+    expect(exposed).toEqual(
+      expect.arrayContaining(["RateLimit", "RateLimit-Policy", "Retry-After", "X-Request-Id"]),
+    );
+  });
+
+  it("does not allow other origins", async () => {
+    const res = await postAnalysis(edge, key, bboxBody(0), { origin: "https://evil.example.com" });
+    expect(res.headers.get("access-control-allow-origin")).toBeNull();
+    const preflight = await edge.fetch("/v1/analyses", {
+      method: "OPTIONS",
+      headers: { origin: "https://evil.example.com", "access-control-request-method": "POST" },
+    });
+    expect(preflight.headers.get("access-control-allow-origin")).toBeNull();
+  });
+
+  it("sets security headers, a request id and Server-Timing on every response", async () => {
+    for (const res of [
+      await get(edge, "/health"),
+      await get(edge, "/v1/providers"),
+      await postAnalysis(edge, key, bboxBody(0)),
+    ]) {
+      expect(res.headers.get("x-content-type-options")).toBe("nosniff");
+      expect(res.headers.get("strict-transport-security")).toMatch(/max-age=\d+/);
+      expect(res.headers.get("x-frame-options")).toBe("SAMEORIGIN");
+      expect(res.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+      expect(res.headers.get("server-timing")).toMatch(/total;dur=/);
+    }
+    const traced = await get(edge, "/health", undefined, { "x-request-id": "trace-abc-123" });
+    expect(traced.headers.get("x-request-id")).toBe("trace-abc-123");
+  });
+});
+
+describe("audit log", () => {
+  it("writes one JSON line per request with the agreed fields", async () => {
+    const res = await postAnalysis(edge, key, bboxBody(1));
+    const id = res.headers.get("x-request-id");
+    const line = await edge.auditOf(res);
+    const unauthorized = await edge.auditOf(await get(edge, "/v1/providers"));
+    expect(edge.audit.filter((l) => l.request_id === id)).toHaveLength(1);
+    expect(line).toMatchObject({
+      level: "info",
+      msg: "request",
+      method: "POST",
+      route: "/v1/analyses",
+      status: 200,
+      user: "routes-user",
+      auth: "api_key",
+      cache: "MISS",
+      provider: "local",
+      stored: true,
+      ratelimit_source: "redis",
+    });
+    expect(line.area_hash).toMatch(/^[0-9a-f]{16}$/);
+    expect(line.key_id).toMatch(/^[0-9a-f]{12}$/);
+    expect(typeof line.latency_ms).toBe("number");
+    expect(typeof line.ratelimit_remaining).toBe("number");
+    // No coordinates, no key.
+    const raw = edge.lines.find((l) => l.includes(id ?? "-"));
+    expect(raw).not.toContain("153.02");
+    expect(raw).not.toContain(key);
+
+    expect(unauthorized).toMatchObject({ route: "/v1/providers", status: 401 });
+    expect(unauthorized.user).toBeUndefined();
+  });
+});
+
+describe("health and configuration", () => {
+  it("reports liveness and the state of Redis and the backend", async () => {
+    const res = await get(edge, "/health");
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({
+      status: "ok",
+      redis: "up",
+      backend: "up",
+      coverage_index: "not_configured",
+      model: rig.backend.model,
+    });
+  });
+
+  it("answers 500 problem+json without details when misconfigured, and logs which variable", async () => {
+    const broken = await startEdge(rig.env({ BACKEND_SIGNING_SECRET: "short" }));
+    try {
+      const res = await get(broken, "/health");
+      expect(res.status).toBe(500);
+      expect(res.headers.get("content-type")).toBe("application/problem+json");
+      expect(await res.text()).not.toContain("BACKEND_SIGNING_SECRET");
+      const deadline = Date.now() + 5_000;
+      while (!broken.lines.some((l) => l.includes("configuration error")) && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      const log = broken.lines.find((l) => l.includes("configuration error"));
+      expect(log).toContain("BACKEND_SIGNING_SECRET");
+      expect(log).not.toContain("short");
+    } finally {
+      await broken.dispose();
+    }
+  });
+});

@@ -1,0 +1,249 @@
+/**
+ * A real loopback HTTP server speaking the backend protocol the edge uses:
+ *   POST /internal/v1/analyze  {request, providers, request_id}  (HMAC-signed, verified here)
+ *   GET  /readyz
+ *   GET  /coverage-index.bin   (a serialised coverage index, when one is set)
+ * It counts calls and has switches to be slow, down, overloaded, broken, or to fail providers.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { type ImageryProviderName, type ResolvedAnalysisRequest, verifyRequest } from "@lanesegnet/shared";
+import { InternalAnalyzeSchema } from "../../../gpu-backend/src/analysis/internal-request.js";
+
+export interface AnalyzeCall {
+  readonly request: ResolvedAnalysisRequest;
+  readonly providers: ImageryProviderName[];
+  readonly request_id: string;
+  readonly analysis_id?: string;
+}
+
+export type BackendMode =
+  | "ok"
+  /** 503 + Retry-After: 7 (load shedding). */
+  | "overloaded"
+  /** 500 with an internal message in the body (must never reach a client). */
+  | "error"
+  /** 200 with a body that is not an analysis. */
+  | "garbage"
+  /** 422 no-imagery problem. */
+  | "no_imagery";
+
+export const BACKEND_INTERNAL_DETAIL =
+  "onnxruntime: CUDA_ERROR_OUT_OF_MEMORY at /srv/models/secret-path.onnx";
+
+export class FakeBackend {
+  readonly calls: AnalyzeCall[] = [];
+  /** POST /internal/v1/analyze requests received, dropped ones included. */
+  attempts = 0;
+  /** Drop this many next analyze requests by closing the connection without an answer. */
+  dropConnections = 0;
+  badSignatures = 0;
+  /** Bodies the real backend's schema (gpu-backend InternalAnalyzeSchema) would refuse. */
+  readonly contractViolations: string[] = [];
+  mode: BackendMode = "ok";
+  delayMs = 0;
+  /** Providers that report `failed` (the next candidate is used). */
+  readonly failing = new Set<ImageryProviderName>();
+  model = { name: "test-model", version: "1" };
+  /** Extra features per answer (to make large bodies). */
+  extraFeatures = 0;
+  coverageIndex: ArrayBuffer | undefined;
+  #server: Server;
+  #port = 0;
+
+  private constructor(private readonly secret: string) {
+    this.#server = createServer((req, res) => {
+      this.#handle(req, res).catch(() => {
+        res.statusCode = 500;
+        res.end();
+      });
+    });
+  }
+
+  static async start(secret: string): Promise<FakeBackend> {
+    const b = new FakeBackend(secret);
+    await b.#listen(0);
+    return b;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.#port}`;
+  }
+
+  /** Stop listening: connections are refused from now on (the backend is "down"). */
+  async stop(): Promise<void> {
+    await new Promise<void>((resolve) => {
+      this.#server.close(() => resolve());
+      this.#server.closeAllConnections();
+    });
+  }
+
+  /** Listen again on the same port. */
+  async restart(): Promise<void> {
+    await this.#listen(this.#port);
+  }
+
+  async #listen(port: number): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      this.#server.once("error", reject);
+      this.#server.listen(port, "127.0.0.1", () => {
+        this.#server.removeListener("error", reject);
+        resolve();
+      });
+    });
+    this.#port = (this.#server.address() as AddressInfo).port;
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const body = Buffer.concat(chunks);
+    const path = req.url ?? "/";
+
+    if (req.method === "GET" && path === "/readyz") return send(res, 200, '{"status":"ready"}');
+    if (req.method === "GET" && path === "/coverage-index.bin" && this.coverageIndex) {
+      res.writeHead(200, { "content-type": "application/octet-stream" });
+      res.end(Buffer.from(this.coverageIndex));
+      return;
+    }
+    if (req.method !== "POST" || path !== "/internal/v1/analyze") return send(res, 404, "{}");
+    this.attempts++;
+    if (this.dropConnections > 0) {
+      this.dropConnections--;
+      req.socket.destroy();
+      return;
+    }
+
+    const verified = await verifyRequest(this.secret, req.headers, { method: "POST", path, body });
+    if (!verified.ok) {
+      this.badSignatures++;
+      return send(res, 401, '{"title":"bad signature"}');
+    }
+    const call = JSON.parse(body.toString("utf8")) as AnalyzeCall;
+    // The real backend's own schema of this body: the edge must satisfy it exactly.
+    const contract = InternalAnalyzeSchema.safeParse(call);
+    if (!contract.success) {
+      this.contractViolations.push(contract.error.message);
+      return send(res, 400, JSON.stringify({ title: "Invalid request", status: 400 }));
+    }
+    this.calls.push(call);
+    if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
+    if (res.destroyed) return;
+
+    switch (this.mode) {
+      case "overloaded":
+        res.setHeader("retry-after", "7");
+        return send(
+          res,
+          503,
+          JSON.stringify({
+            type: "/problems/overloaded",
+            title: "busy",
+            status: 503,
+            detail: BACKEND_INTERNAL_DETAIL,
+          }),
+        );
+      case "error":
+        return send(
+          res,
+          500,
+          JSON.stringify({ title: "boom", status: 500, detail: BACKEND_INTERNAL_DETAIL }),
+        );
+      case "garbage":
+        return send(res, 200, `{"hello":"${BACKEND_INTERNAL_DETAIL}"}`);
+      case "no_imagery":
+        return send(
+          res,
+          422,
+          JSON.stringify({
+            type: "/problems/no-imagery",
+            title: "x",
+            status: 422,
+            detail: BACKEND_INTERNAL_DETAIL,
+          }),
+        );
+      default: {
+        const { analysis, tried } = this.#analysis(call);
+        if (!analysis) {
+          // As the real backend: 502 + Retry-After when providers failed, 422 when none covers.
+          const failed = tried.some((a) => a.outcome === "failed");
+          if (failed) res.setHeader("retry-after", "30");
+          const status = failed ? 502 : 422;
+          const body = { type: "/problems/no-imagery", title: "No imagery", status, providers_tried: tried };
+          return send(res, status, JSON.stringify(body));
+        }
+        return send(res, 200, JSON.stringify(analysis));
+      }
+    }
+  }
+
+  #analysis(call: AnalyzeCall) {
+    const tried: { provider: string; outcome: string; reason?: string }[] = [];
+    let used: string | undefined;
+    for (const p of call.providers) {
+      if (this.failing.has(p)) {
+        tried.push({ provider: p, outcome: "failed", reason: "tile server answered 500" });
+        continue;
+      }
+      used = p;
+      tried.push({ provider: p, outcome: "used" });
+      break;
+    }
+    if (used === undefined) return { analysis: null, tried };
+    const area = call.request.area;
+    const [w, s, e, n] =
+      area.type === "bbox"
+        ? area.bbox
+        : [
+            Math.min(...area.coordinates[0]!.map((p) => p[0]!)),
+            Math.min(...area.coordinates[0]!.map((p) => p[1]!)),
+            Math.max(...area.coordinates[0]!.map((p) => p[0]!)),
+            Math.max(...area.coordinates[0]!.map((p) => p[1]!)),
+          ];
+    const feature = (k: number) => ({
+      type: "Feature",
+      id: `f${k}`,
+      geometry: {
+        type: "LineString",
+        coordinates: [
+          [w + ((e - w) * (k + 1)) / (k + 2), s],
+          [w + ((e - w) * (k + 1)) / (k + 2), n],
+        ],
+      },
+      properties: {
+        id: `f${k}`,
+        class: "single_white_solid",
+        class_id: 1,
+        length_m: 150.5 + k,
+        width_m: 0.15,
+        confidence: 0.91,
+        dashed: false,
+      },
+    });
+    // Backend-specific member order, on purpose: the edge must reorder it.
+    const analysis = {
+      features: Array.from({ length: 1 + this.extraFeatures }, (_, k) => feature(k)),
+      type: "FeatureCollection",
+      analysis: {
+        providers_tried: tried,
+        id: call.analysis_id ?? "backend-own-id",
+        cache: "MISS",
+        model: this.model,
+        imagery: {
+          provider: used,
+          attribution: "Test imagery",
+          resolution_m: call.request.resolution_m,
+        },
+        area_m2: 12345.6,
+        totals: { single_white_solid: { count: 1 + this.extraFeatures, length_m: 150.5 } },
+        created_at: "2026-11-26T00:00:00.000Z",
+      },
+    };
+    return { analysis, tried };
+  }
+}
+
+function send(res: ServerResponse, status: number, body: string): void {
+  res.writeHead(status, { "content-type": status >= 400 ? "application/problem+json" : "application/json" });
+  res.end(body);
+}

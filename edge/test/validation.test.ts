@@ -1,0 +1,193 @@
+/**
+ * Every bad input is a 4xx problem+json, decided at the edge: the backend is never called.
+ */
+import { LIMITS } from "@lanesegnet/shared";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createKey } from "./support/credentials.js";
+import { type EdgeWorker, type Rig, startEdge, startRig } from "./support/edge.js";
+import { bboxBody, postAnalysis } from "./support/requests.js";
+
+let rig: Rig;
+let edge: EdgeWorker;
+let key: string;
+
+beforeAll(async () => {
+  rig = await startRig("validation");
+  edge = await startEdge(rig.env({ RATE_LIMIT_PER_HOUR: "1000" }));
+  key = await createKey(rig, "validator");
+});
+
+afterAll(async () => {
+  await edge?.dispose();
+  await rig?.close();
+});
+
+const bbox = (b: unknown) => ({ area: { type: "bbox", bbox: b } });
+const polygon = (ring: number[][]) => ({ area: { type: "Polygon", coordinates: [ring] } });
+
+interface Case {
+  readonly name: string;
+  readonly body: unknown;
+  readonly status: number;
+  /** A JSON Pointer expected among `errors[].path`. */
+  readonly path?: string;
+  readonly contentType?: string;
+}
+
+const cases: Case[] = [
+  {
+    name: "inverted bbox (west > east)",
+    body: bbox([153.03, -27.47, 153.02, -27.46]),
+    status: 400,
+    path: "/area/bbox",
+  },
+  { name: "inverted bbox (south > north)", body: bbox([153.02, -27.46, 153.021, -27.47]), status: 400 },
+  {
+    name: "longitude out of range",
+    body: bbox([190, -27.47, 190.001, -27.469]),
+    status: 400,
+    path: "/area/bbox/0",
+  },
+  {
+    name: "latitude out of range",
+    body: bbox([153.02, -91, 153.021, -90.5]),
+    status: 400,
+    path: "/area/bbox/1",
+  },
+  { name: "latitude beyond Web Mercator", body: bbox([10, 86, 10.001, 86.001]), status: 400 },
+  { name: "huge area", body: bbox([150, -30, 152, -28]), status: 400, path: "/area/bbox" },
+  {
+    name: "too many pixels at a fine resolution",
+    body: { ...bbox([153.02, -27.47, 153.03, -27.46]), resolution_m: 0.05 },
+    status: 400,
+  },
+  { name: "tiny area", body: bbox([153.02, -27.47, 153.02001, -27.46999]), status: 400 },
+  {
+    name: "self-intersecting polygon (bow tie)",
+    body: polygon([
+      [153.02, -27.47],
+      [153.021, -27.469],
+      [153.021, -27.47],
+      [153.02, -27.469],
+      [153.02, -27.47],
+    ]),
+    status: 400,
+  },
+  {
+    name: "unclosed polygon ring",
+    body: polygon([
+      [153.02, -27.47],
+      [153.021, -27.47],
+      [153.021, -27.469],
+      [153.02, -27.469],
+    ]),
+    status: 400,
+  },
+  {
+    name: "polygon with a hole",
+    body: {
+      area: {
+        type: "Polygon",
+        coordinates: [
+          [
+            [153.02, -27.47],
+            [153.021, -27.47],
+            [153.021, -27.469],
+            [153.02, -27.47],
+          ],
+          [
+            [153.0202, -27.4698],
+            [153.0204, -27.4698],
+            [153.0204, -27.4696],
+            [153.0202, -27.4698],
+          ],
+        ],
+      },
+    },
+    status: 400,
+  },
+  {
+    name: "bbox of strings",
+    body: bbox(["153.02", "-27.47", "153.021", "-27.469"]),
+    status: 400,
+    path: "/area/bbox/0",
+  },
+  { name: "bbox with three numbers", body: bbox([153.02, -27.47, 153.021]), status: 400 },
+  { name: "area missing", body: { resolution_m: 0.25 }, status: 400, path: "/area" },
+  { name: "unknown area type", body: { area: { type: "circle", center: [0, 0] } }, status: 400 },
+  {
+    name: "resolution as a string",
+    body: bboxBody(0, { resolution_m: "0.25" }),
+    status: 400,
+    path: "/resolution_m",
+  },
+  {
+    name: "resolution out of range",
+    body: bboxBody(0, { resolution_m: 10 }),
+    status: 400,
+    path: "/resolution_m",
+  },
+  { name: "unknown class", body: bboxBody(0, { classes: ["zebra_crossing"] }), status: 400 },
+  { name: "repeated provider", body: bboxBody(0, { providers: ["esri", "esri"] }), status: 400 },
+  { name: "unknown provider", body: bboxBody(0, { providers: ["bing"] }), status: 400 },
+  { name: "min_confidence above 1", body: bboxBody(0, { min_confidence: 1.5 }), status: 400 },
+  { name: "unknown top-level field", body: bboxBody(0, { debug: true }), status: 400 },
+  {
+    name: "unknown field in the area",
+    body: { area: { type: "bbox", bbox: [153.02, -27.47, 153.021, -27.469], crs: "x" } },
+    status: 400,
+  },
+  { name: "body is an array", body: [bboxBody(0)], status: 400 },
+  { name: "body is null", body: "null", status: 400 },
+  { name: "bad JSON", body: '{"area": {"type": "bbox", "bbox": [1, 2, 3', status: 400 },
+  { name: "empty body", body: "", status: 400 },
+  {
+    name: "oversized body",
+    body: JSON.stringify({ ...bboxBody(0), padding: "x".repeat(LIMITS.maxRequestBytes) }),
+    status: 413,
+  },
+  {
+    name: "not JSON content type",
+    body: JSON.stringify(bboxBody(0)),
+    status: 415,
+    contentType: "text/plain",
+  },
+];
+
+describe("validation", () => {
+  it.each(cases)("$name -> $status problem+json", async ({ body, status, path, contentType }) => {
+    const calls = rig.backend.calls.length;
+    const res = await postAnalysis(edge, key, body, contentType ? { "content-type": contentType } : {});
+    expect(res.status).toBe(status);
+    expect(res.headers.get("content-type")).toBe("application/problem+json");
+    const p = (await res.json()) as {
+      status: number;
+      type: string;
+      title: string;
+      errors?: { path: string }[];
+    };
+    expect(p.status).toBe(status);
+    expect(typeof p.title).toBe("string");
+    if (status === 400) expect(p.type).toBe("/problems/invalid-request");
+    if (path !== undefined) expect(p.errors?.map((e) => e.path)).toContain(path);
+    // The rate limit ran before validation: its headers are on the error too.
+    if (status !== 413) expect(res.headers.get("ratelimit-policy")).toBe('"hourly";q=1000;w=3600');
+    expect(rig.backend.calls.length).toBe(calls);
+  });
+
+  it("accepts the valid request these cases are variations of", async () => {
+    const res = await postAnalysis(edge, key, bboxBody(0));
+    expect(res.status).toBe(200);
+  });
+
+  it("answers unknown routes and methods with 404 problem+json", async () => {
+    for (const [method, path] of [
+      ["GET", "/v2/nothing"],
+      ["DELETE", "/v1/analyses"],
+    ] as const) {
+      const res = await edge.fetch(path, { method, headers: { authorization: `Bearer ${key}` } });
+      expect(res.status).toBe(404);
+      expect(res.headers.get("content-type")).toBe("application/problem+json");
+    }
+  });
+});

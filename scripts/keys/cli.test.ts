@@ -1,0 +1,135 @@
+/**
+ * `npm run keys` end to end: the CLI process against real Redis through the Upstash bridge, and
+ * the key it prints checked with the same store the Worker uses.
+ */
+import { execFile } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { API_KEY_PATTERN, ApiKeyStore } from "../../edge/src/auth/api-keys.js";
+import { createRedisClient } from "../../edge/src/redis/client.js";
+import { KeySpace } from "../../edge/src/redis/keys.js";
+import {
+  connectRedis,
+  deleteKeysWithPrefix,
+  keyPrefix,
+  startStack,
+  type TestStack,
+} from "../../test/harness/index.js";
+
+const CLI = fileURLToPath(new URL("./cli.ts", import.meta.url));
+const TSX = fileURLToPath(new URL("../../node_modules/.bin/tsx", import.meta.url));
+
+let stack: TestStack;
+let store: ApiKeyStore;
+let dir: string;
+const prefix = keyPrefix("keys-cli");
+
+beforeAll(async () => {
+  stack = await startStack();
+  store = new ApiKeyStore(
+    createRedisClient({ url: stack.url, token: stack.token, timeoutMs: 5_000 }),
+    new KeySpace(prefix),
+  );
+  dir = await mkdtemp(join(tmpdir(), "lsn-keys-"));
+});
+
+afterAll(async () => {
+  const direct = await connectRedis(stack.redisUrl);
+  await deleteKeysWithPrefix(direct, prefix);
+  await direct.quit();
+  await stack.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+function run(args: string[], env: Record<string, string | undefined> = {}) {
+  return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+    execFile(
+      TSX,
+      [CLI, ...args],
+      {
+        env: {
+          PATH: process.env.PATH,
+          DEV_VARS_FILE: join(dir, "absent.vars"),
+          UPSTASH_REDIS_REST_URL: stack.url,
+          UPSTASH_REDIS_REST_TOKEN: stack.token,
+          REDIS_KEY_PREFIX: prefix,
+          ...env,
+        },
+        timeout: 20_000,
+      },
+      (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+describe("npm run keys", () => {
+  it("creates a key (printed once, as the last line), lists and revokes it", async () => {
+    const created = await run(["create", "--user", "carol"]);
+    expect(created.code).toBe(0);
+    const lines = created.stdout.trimEnd().split("\n");
+    const key = lines.at(-1) ?? "";
+    expect(key).toMatch(API_KEY_PATTERN);
+    expect(created.stderr).not.toContain(key);
+    expect(await store.lookup(key)).toMatchObject({ user: "carol" });
+
+    const listed = await run(["list", "--user", "carol"]);
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toMatch(/^[0-9a-f]{64} {2}created \d{4}-/);
+    expect(listed.stdout).not.toContain(key);
+
+    const revoked = await run(["revoke", key]);
+    expect(revoked.code).toBe(0);
+    expect(await store.lookup(key)).toBeNull();
+    expect((await run(["revoke", key])).code).toBe(1);
+  }, 60_000);
+
+  it("revokes by the hash that list shows", async () => {
+    const { key, hash } = await store.create("dave");
+    expect((await run(["revoke", hash])).code).toBe(0);
+    expect(await store.lookup(key)).toBeNull();
+  }, 30_000);
+
+  it("reads the connection from a .dev.vars file", async () => {
+    const file = join(dir, ".dev.vars");
+    await writeFile(
+      file,
+      `# local secrets\nUPSTASH_REDIS_REST_URL="${stack.url}"\nUPSTASH_REDIS_REST_TOKEN=${stack.token}\nREDIS_KEY_PREFIX='${prefix}'\n`,
+    );
+    const created = await run(["create", "--user", "erin"], {
+      DEV_VARS_FILE: file,
+      UPSTASH_REDIS_REST_URL: undefined,
+      UPSTASH_REDIS_REST_TOKEN: undefined,
+      REDIS_KEY_PREFIX: undefined,
+    });
+    expect(created.code).toBe(0);
+    expect(await store.lookup(created.stdout.trim().split("\n").at(-1) ?? "")).toMatchObject({
+      user: "erin",
+    });
+  }, 30_000);
+
+  it.each([
+    [[], 2],
+    [["create"], 2],
+    [["create", "--user", "bad user!"], 1],
+    [["frobnicate"], 2],
+    [["revoke"], 2],
+    [["create", "--user", "x", "--bogus"], 2],
+  ])(
+    "refuses %j with exit code %i",
+    async (args, code) => {
+      const res = await run(args as string[]);
+      expect(res.code).toBe(code);
+      expect(res.stdout).toBe("");
+    },
+    30_000,
+  );
+
+  it("says what is missing without a connection", async () => {
+    const res = await run(["list", "--user", "x"], { UPSTASH_REDIS_REST_URL: undefined });
+    expect(res.code).toBe(1);
+    expect(res.stderr).toContain("UPSTASH_REDIS_REST_URL");
+  }, 30_000);
+});

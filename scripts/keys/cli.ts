@@ -1,0 +1,120 @@
+/**
+ * API keys for the edge, in the Redis the Worker uses (through its Upstash REST URL).
+ *
+ *   npm run keys -- create --user NAME    prints the new key once, as the last line of stdout
+ *   npm run keys -- revoke KEY|HASH       revokes a key, or a key by the hash `list` shows (exit 1: no such key)
+ *   npm run keys -- list --user NAME      the user's keys: hash prefix and creation time
+ *
+ * Connection: UPSTASH_REDIS_REST_URL, UPSTASH_REDIS_REST_TOKEN and REDIS_KEY_PREFIX (default
+ * "lsn:") from the environment, else from the .dev.vars file beside wrangler.toml (what
+ * `wrangler dev` uses), so local keys land where the local Worker looks for them.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { ApiKeyStore } from "../../edge/src/auth/api-keys.js";
+import { createRedisClient } from "../../edge/src/redis/client.js";
+import { KeySpace } from "../../edge/src/redis/keys.js";
+
+const USAGE = `usage:
+  npm run keys -- create --user NAME
+  npm run keys -- revoke KEY|HASH
+  npm run keys -- list --user NAME`;
+
+const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+
+class UsageError extends Error {}
+
+/** KEY=VALUE lines of a .dev.vars file (dotenv syntax: comments, optional quotes). */
+function parseDevVars(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const raw of text.split(/\r?\n/)) {
+    const line = raw.trim();
+    if (line === "" || line.startsWith("#")) continue;
+    const m = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/.exec(line);
+    if (!m) continue;
+    let value = m[2] ?? "";
+    const quoted = /^(["'])(.*)\1$/.exec(value);
+    if (quoted) value = quoted[2] ?? "";
+    else value = value.replace(/\s+#.*$/, "");
+    out[m[1] as string] = value;
+  }
+  return out;
+}
+
+function connection(): { url: string; token: string; prefix: string } {
+  const file = process.env.DEV_VARS_FILE ?? join(REPO_ROOT, ".dev.vars");
+  const fromFile = existsSync(file) ? parseDevVars(readFileSync(file, "utf8")) : {};
+  const pick = (name: string) => process.env[name] ?? fromFile[name];
+  const url = pick("UPSTASH_REDIS_REST_URL");
+  const token = pick("UPSTASH_REDIS_REST_TOKEN");
+  if (!url || !token) {
+    throw new Error(
+      `UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN must be set (environment or ${file})`,
+    );
+  }
+  return { url, token, prefix: pick("REDIS_KEY_PREFIX") ?? "lsn:" };
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({
+    args: argv,
+    options: { user: { type: "string" }, help: { type: "boolean", short: "h" } },
+    allowPositionals: true,
+    strict: true,
+  });
+  const [command, ...rest] = positionals;
+  if (values.help || !command) throw new UsageError("");
+
+  const { url, token, prefix } = connection();
+  const store = new ApiKeyStore(createRedisClient({ url, token, timeoutMs: 10_000 }), new KeySpace(prefix));
+
+  switch (command) {
+    case "create": {
+      if (!values.user || rest.length > 0) throw new UsageError("create needs --user NAME");
+      const { key, hash } = await store.create(values.user);
+      console.error(`created an API key for user ${values.user} (id ${hash.slice(0, 12)}).`);
+      console.error("Store it now: it is not shown again. Use it as: Authorization: Bearer <key>");
+      process.stdout.write(`${key}\n`);
+      return 0;
+    }
+    case "revoke": {
+      const [key] = rest;
+      if (!key || rest.length > 1 || values.user) throw new UsageError("revoke needs exactly one KEY");
+      // A 64-hex argument is a key's hash, as `list` prints it (for keys whose text is lost).
+      const revoked = /^[0-9a-f]{64}$/.test(key) ? await store.revokeHash(key) : await store.revoke(key);
+      if (!revoked) {
+        console.error("no such key (already revoked, never created, or mistyped)");
+        return 1;
+      }
+      console.error("revoked");
+      return 0;
+    }
+    case "list": {
+      if (!values.user || rest.length > 0) throw new UsageError("list needs --user NAME");
+      const keys = await store.list(values.user);
+      if (keys.length === 0) console.error(`no keys for user ${values.user}`);
+      for (const k of keys) process.stdout.write(`${k.hash}  created ${k.created_at}\n`);
+      return 0;
+    }
+    default:
+      throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
+      if (error instanceof Error && error.message) console.error(`keys: ${error.message}`);
+      console.error(USAGE);
+      process.exitCode = 2;
+      return;
+    }
+    console.error(`keys: ${error instanceof Error ? error.message : String(error)}`);
+    process.exitCode = 1;
+  },
+);
