@@ -1,0 +1,121 @@
+"""A small learning-rate x batch-size grid of short training runs, ranked by val lane mIoU.
+
+    python3 models/training/sweep.py --data DATA --out runs/sweep1 --lrs 1e-3,3e-3,6e-3 --batches 8,16 \\
+        -- --time-budget-min 1 --epochs 100 --steps-per-epoch 100
+
+Everything after `--` is passed to every train.py run (same seed, same budget: a fair comparison
+is equal time or equal epochs, pick one with --time-budget-min or --epochs). Each run writes its
+own run dir OUT/lr<lr>_b<batch>/; the sweep writes OUT/results.json and OUT/results.md.
+Runs are sequential (one GPU). Selection uses the val split only; the test split is never read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+HERE = Path(__file__).resolve().parent
+
+
+def read_log(run_dir: Path) -> Dict[str, Any]:
+    epochs, end = [], None
+    log = run_dir / "log.jsonl"
+    if log.is_file():
+        for line in log.read_text().splitlines():
+            rec = json.loads(line)
+            if rec.get("type") == "epoch":
+                epochs.append(rec)
+            elif rec.get("type") == "end":
+                end = rec
+    best = max(epochs, key=lambda r: r["val"]["lane_miou"] or -1.0) if epochs else None
+    return {
+        "epochs": len(epochs),
+        "steps": epochs[-1]["global_step"] if epochs else 0,
+        "final_train_loss": epochs[-1]["train_loss"] if epochs else None,
+        "best_epoch": best["epoch"] if best else None,
+        "best_lane_miou": best["val"]["lane_miou"] if best else None,
+        "best_binary_iou": best["val"]["binary_iou"] if best else None,
+        "best_relaxed_f1_3px": best["val"]["relaxed_f1_3px"] if best else None,
+        "img_per_s": round(sum(e["img_per_s"] for e in epochs) / len(epochs), 1) if epochs else None,
+        "stop_reason": end["reason"] if end else "crashed",
+        "wall_s": end["wall_s"] if end else None,
+    }
+
+
+def fmt(v: Any, nd: int = 4) -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, float):
+        return f"{v:.{nd}f}"
+    return str(v)
+
+
+def markdown(rows: List[Dict[str, Any]], train_args: List[str]) -> str:
+    lines = [
+        "# LR x batch sweep",
+        "",
+        f"train.py arguments shared by every run: `{' '.join(train_args)}`",
+        "",
+        "| rank | lr | batch | best val lane mIoU | epoch | binary IoU | relaxed F1@3px | final train loss | img/s | stop | wall s |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for i, r in enumerate(rows, 1):
+        lines.append(
+            f"| {i} | {r['lr']:g} | {r['batch']} | {fmt(r['best_lane_miou'])} | {fmt(r['best_epoch'])} | "
+            f"{fmt(r['best_binary_iou'])} | {fmt(r['best_relaxed_f1_3px'])} | {fmt(r['final_train_loss'])} | "
+            f"{fmt(r['img_per_s'], 1)} | {r['stop_reason']} | {fmt(r['wall_s'], 0)} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    train_args: List[str] = []
+    if "--" in argv:
+        i = argv.index("--")
+        argv, train_args = argv[:i], argv[i + 1:]
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", required=True, help="data set root (train and val splits are used)")
+    ap.add_argument("--out", required=True, help="sweep folder: one run dir per grid point + results")
+    ap.add_argument("--lrs", default="1e-3,3e-3,6e-3", help="comma-separated peak learning rates")
+    ap.add_argument("--batches", default="8,16", help="comma-separated batch sizes")
+    ap.add_argument("--python", default=sys.executable, help="interpreter for train.py (default: this one)")
+    args = ap.parse_args(argv)
+    for flag in ("--data", "--run-dir", "--lr", "--batch", "--resume"):
+        if flag in train_args:
+            ap.error(f"{flag} is set by the sweep; do not pass it after --")
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    lrs = [float(v) for v in args.lrs.split(",") if v]
+    batches = [int(v) for v in args.batches.split(",") if v]
+    rows: List[Dict[str, Any]] = []
+    for lr in lrs:
+        for batch in batches:
+            run_dir = out / f"lr{lr:g}_b{batch}"
+            cmd = [args.python, str(HERE / "train.py"), "--data", args.data, "--run-dir", str(run_dir),
+                   "--lr", repr(lr), "--batch", str(batch), *train_args]
+            if (run_dir / "log.jsonl").exists():
+                print(f"[sweep] {run_dir} exists: reading its results", flush=True)
+                rc = 0
+            else:
+                print(f"[sweep] lr={lr:g} batch={batch}: {' '.join(cmd)}", flush=True)
+                t0 = time.time()
+                rc = subprocess.call(cmd)
+                print(f"[sweep] finished in {time.time() - t0:.0f}s (exit {rc})", flush=True)
+            row = {"lr": lr, "batch": batch, "run_dir": str(run_dir), "exit_code": rc, **read_log(run_dir)}
+            rows.append(row)
+            ranked = sorted(rows, key=lambda r: -(r["best_lane_miou"] if r["best_lane_miou"] is not None else -1))
+            # Rewritten after each run, so a sweep cut short still leaves its table.
+            (out / "results.json").write_text(json.dumps({"train_args": train_args, "runs": ranked}, indent=2))
+            (out / "results.md").write_text(markdown(ranked, train_args))
+    print((out / "results.md").read_text())
+    return 0 if all(r["exit_code"] == 0 for r in rows) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,509 @@
+"""Train LaneSegNet-Lite on an MMSegmentation-layout data set (train split; val for selection).
+
+Runs unchanged on PyTorch 1.13 CPU (Debian, /usr/bin/python3) and PyTorch 2.x + CUDA.
+
+  # tiny CPU check
+  /usr/bin/python3 models/training/train.py --data /tmp/scenes --run-dir /tmp/run --device cpu \\
+      --crop 128 --batch 4 --epochs 3 --steps-per-epoch 10
+  # GPU, six minutes, bf16
+  python3 models/training/train.py --data DATA --run-dir runs/r1 --time-budget-min 6 --epochs 100
+  # continue the same run (optimizer, schedule, epoch, RNG, log appended)
+  python3 models/training/train.py --resume runs/r1/last.pt [--time-budget-min 12]
+
+Outputs in --run-dir: log.jsonl (first line config + data identity, then one line per epoch),
+epoch_XXX.pt every epoch, last.pt, best.pt (best val lane mIoU).
+The test split is never opened here (data.open_split refuses it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import hashlib
+import json
+import math
+import os
+import platform
+import random
+import shutil
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Tuple
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch.utils.data import DataLoader
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from data import (AugmentConfig, EpochSampler, available_ram_bytes,  # noqa: E402
+                  class_frequencies, cpu_count, file_list_sha256, manifest_sha256, norm_tensors,
+                  normalise, open_split, read_manifest, subset_order, worker_init)
+from losses import SegLoss, class_weights_from_frequencies  # noqa: E402
+from metrics import SegMetrics  # noqa: E402
+from model import (PRESETS, ModelConfig, build_model, count_parameters,  # noqa: E402
+                   load_checkpoint, parse_model_overrides, preset)
+
+DEFAULT_RUNS = Path(__file__).resolve().parent / "runs"
+# Flags that may change when a run is resumed (machine, budget, stopping); everything else is
+# taken from the checkpoint so the run stays the same run.
+RESUME_OVERRIDABLE = ("data", "device", "workers", "cache_images", "epochs", "time_budget_min",
+                      "patience", "max_val_images", "log_every", "compile", "keep_epoch_checkpoints")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    g = ap.add_argument_group("data and run")
+    g.add_argument("--data", help="data set root (MMSegmentation layout: img_dir/, ann_dir/, manifest.json)")
+    g.add_argument("--run-dir", help=f"output folder for log and checkpoints (default: {DEFAULT_RUNS}/<time>)")
+    g.add_argument("--resume", metavar="CKPT",
+                   help="continue the run that wrote CKPT (its run dir, config, optimizer, epoch, RNG); "
+                        f"only {', '.join('--' + k.replace('_', '-') for k in RESUME_OVERRIDABLE)} may change")
+    g.add_argument("--seed", type=int, default=0, help="seed for init, sampling and augmentation (default 0)")
+    g.add_argument("--subset-schedule", default="all",
+                   help="progressive training subsets: 'SIZE:EPOCHS,...,all', e.g. '5000:3,15000:3,all' = "
+                        "first 5000 images of a fixed permutation for 3 epochs, 15000 for 3, then all (default all)")
+    g = ap.add_argument_group("model")
+    g.add_argument("--model", default="lite", choices=sorted(PRESETS), help="architecture preset (default lite)")
+    g.add_argument("--model-opt", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a preset field, e.g. widths=24,64,128,256 detail=0 (repeatable)")
+    g = ap.add_argument_group("optimisation")
+    g.add_argument("--epochs", type=int, default=50, help="maximum epochs (default 50)")
+    g.add_argument("--steps-per-epoch", type=int, default=300,
+                   help="optimizer steps per epoch: an epoch is a fixed number of steps so a huge data set "
+                        "still validates regularly (default 300)")
+    g.add_argument("--batch", type=int, default=16, help="batch size (default 16)")
+    g.add_argument("--lr", type=float, default=3e-3, help="peak learning rate of AdamW (default 3e-3)")
+    g.add_argument("--weight-decay", type=float, default=1e-4, help="AdamW weight decay on conv weights (default 1e-4)")
+    g.add_argument("--warmup-steps", type=int, default=100, help="linear LR warm-up steps (default 100)")
+    g.add_argument("--schedule", default="cosine", choices=["cosine", "constant"],
+                   help="LR after warm-up: cosine decay to lr*min-lr-ratio over the epochs or the time budget, "
+                        "whichever ends first (default cosine)")
+    g.add_argument("--min-lr-ratio", type=float, default=0.02, help="final LR as a fraction of --lr (default 0.02)")
+    g.add_argument("--time-budget-min", type=float, default=0.0,
+                   help="stop cleanly (validate, checkpoint) when this many minutes of run time are spent, "
+                        "counting validation and earlier resumed sessions; the LR schedule spans it (0 = none)")
+    g.add_argument("--grad-clip", type=float, default=5.0, help="clip the gradient norm (0 = off; default 5)")
+    g.add_argument("--dice-weight", type=float, default=1.0, help="weight of the soft Dice term (default 1)")
+    g.add_argument("--max-class-weight", type=float, default=10.0,
+                   help="cap of the CE class weights sqrt(f_bg/f_c) (default 10)")
+    g = ap.add_argument_group("augmentation")
+    g.add_argument("--crop", type=int, default=512, help="training crop side in pixels (default 512)")
+    g.add_argument("--scale-range", default="0.75,1.33",
+                   help="scale jitter range 'min,max' (it changes the ground resolution: keep it modest; default 0.75,1.33)")
+    g.add_argument("--focus", type=float, default=0.5,
+                   help="probability of centring a crop near a marking pixel (default 0.5)")
+    g.add_argument("--no-photometric", action="store_true", help="disable colour/blur/noise/JPEG augmentation")
+    g = ap.add_argument_group("validation and stopping")
+    g.add_argument("--max-val-images", type=int, default=100,
+                   help="validate on at most this many val images, evenly spread over the split (0 = all; default 100)")
+    g.add_argument("--patience", type=int, default=8,
+                   help="stop after this many epochs without a better val lane mIoU (0 = never; default 8)")
+    g.add_argument("--min-delta", type=float, default=1e-4, help="improvement that resets patience (default 1e-4)")
+    g = ap.add_argument_group("runtime")
+    g.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"], help="auto = cuda if available (default auto)")
+    g.add_argument("--amp", default="bf16", choices=["bf16", "off"],
+                   help="bf16 autocast on CUDA (ignored on CPU; default bf16)")
+    g.add_argument("--workers", type=int, default=-1,
+                   help="DataLoader worker processes (-1 = auto: min(16, cores) on CUDA, 0 on CPU)")
+    g.add_argument("--cache-images", default="auto", choices=["auto", "on", "off"],
+                   help="decode all train/val images into RAM once (auto: if they take < 30%% of free RAM)")
+    g.add_argument("--compile", action="store_true", help="torch.compile the training forward pass (PyTorch 2.x; costs start-up time; untested)")
+    g.add_argument("--log-every", type=int, default=50, help="print training loss every N steps (default 50)")
+    g.add_argument("--keep-epoch-checkpoints", type=int, default=0,
+                   help="keep only the newest N epoch_XXX.pt files (0 = keep all; default 0)")
+    return ap
+
+
+def explicit_flags(argv: List[str]) -> set:
+    """Names of the flags given on the command line (so resume can tell overrides from defaults)."""
+    ap = build_parser()
+    for a in ap._actions:
+        a.default = argparse.SUPPRESS
+    ns, _ = ap.parse_known_args(argv)
+    return set(vars(ns))
+
+
+def log(msg: str) -> None:
+    print(f"[{dt.datetime.now().strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+def parse_subset_schedule(text: str) -> List[Tuple[Optional[int], Optional[int]]]:
+    stages: List[Tuple[Optional[int], Optional[int]]] = []
+    for part in [p.strip() for p in text.split(",") if p.strip()]:
+        size_s, _, ep_s = part.partition(":")
+        size = None if size_s.lower() == "all" else int(size_s)
+        stages.append((size, int(ep_s) if ep_s else None))
+    if not stages:
+        stages = [(None, None)]
+    return stages
+
+
+def subset_size_for_epoch(stages: List[Tuple[Optional[int], Optional[int]]], epoch: int, n: int) -> int:
+    start = 0
+    for i, (size, eps) in enumerate(stages):
+        last = i == len(stages) - 1
+        if last or eps is None or epoch < start + eps:
+            return n if size is None else max(1, min(size, n))
+        start += eps
+    return n
+
+
+def lr_factor(step: int, elapsed: float, args: argparse.Namespace) -> float:
+    if step < args.warmup_steps:
+        return (step + 1) / args.warmup_steps
+    if args.schedule == "constant":
+        return 1.0
+    total = args.epochs * args.steps_per_epoch
+    p = (step - args.warmup_steps) / max(1, total - args.warmup_steps)
+    if args.time_budget_min > 0:
+        p = max(p, elapsed / (args.time_budget_min * 60.0))
+    p = min(max(p, 0.0), 1.0)
+    m = args.min_lr_ratio
+    return m + (1 - m) * 0.5 * (1 + math.cos(math.pi * p))
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise SystemExit("--device cuda but CUDA is not available")
+    return torch.device(name)
+
+
+def rng_state(device: torch.device) -> Dict[str, Any]:
+    st: Dict[str, Any] = {"python": random.getstate(), "numpy": np.random.get_state(),
+                          "torch": torch.get_rng_state()}
+    if device.type == "cuda":
+        st["cuda"] = torch.cuda.get_rng_state_all()
+    return st
+
+
+def set_rng_state(st: Dict[str, Any], device: torch.device) -> None:
+    random.setstate(st["python"])
+    np.random.set_state(st["numpy"])
+    torch.set_rng_state(st["torch"].cpu() if hasattr(st["torch"], "cpu") else st["torch"])
+    if device.type == "cuda" and "cuda" in st:
+        try:
+            torch.cuda.set_rng_state_all([s.cpu() for s in st["cuda"]])
+        except RuntimeError as e:  # a different GPU count: the data order does not depend on it
+            log(f"warning: CUDA RNG state not restored ({e})")
+
+
+def param_groups(model: torch.nn.Module, weight_decay: float) -> List[Dict[str, Any]]:
+    decay, no_decay = [], []
+    for p in model.parameters():
+        (decay if p.dim() == 4 else no_decay).append(p)  # conv kernels decay; BN and biases do not
+    return [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+
+
+def autocast(enabled: bool) -> Any:
+    """bf16 autocast on CUDA; a no-op context otherwise (1.13's autocast probes CUDA even when disabled)."""
+    if not enabled:
+        return contextlib.nullcontext()
+    return torch.autocast(device_type="cuda", dtype=torch.bfloat16)
+
+
+def pad_to_multiple(x: torch.Tensor, mult: int) -> Tuple[torch.Tensor, int, int]:
+    """Pad a normalised batch on the right/bottom with 0 (the mean colour), as the backend pads
+    tiles; the logits of the padding are cropped off again."""
+    h, w = x.shape[-2:]
+    ph, pw = (-h) % mult, (-w) % mult
+    if ph or pw:
+        x = F.pad(x, (0, pw, 0, ph), mode="constant", value=0.0)
+    return x, h, w
+
+
+@torch.no_grad()
+def validate(model: torch.nn.Module, loader: DataLoader, device: torch.device, amp: bool,
+             mult: int, crit: SegLoss, channels_last: bool) -> Dict[str, Any]:
+    model.eval()
+    mean, std = norm_tensors(device)
+    metrics = SegMetrics(device=device)
+    loss_sum, n = 0.0, 0
+    for img, lab in loader:
+        x = normalise(img.to(device, non_blocking=True), mean, std)
+        x, h, w = pad_to_multiple(x, mult)
+        if channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
+        y = lab.to(device, non_blocking=True).long()
+        with autocast(amp):
+            logits = model(x)
+        logits = logits[:, :, :h, :w].float()
+        loss_sum += float(crit(logits, y))
+        n += 1
+        metrics.update(logits.argmax(1), y)
+    out = metrics.compute()
+    out["loss"] = loss_sum / max(1, n)
+    out["images"] = n
+    model.train()
+    return out
+
+
+def save_checkpoint(path: Path, state: Dict[str, Any]) -> None:
+    tmp = path.with_suffix(".tmp")
+    torch.save(state, tmp)
+    os.replace(tmp, path)  # atomic: a crash never leaves a half-written last.pt
+
+
+def append_log(run_dir: Path, record: Dict[str, Any]) -> None:
+    with open(run_dir / "log.jsonl", "a") as f:
+        f.write(json.dumps(record, default=str) + "\n")
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser().parse_args(argv)
+    t_session = time.time()
+
+    ckpt: Optional[Dict[str, Any]] = None
+    if args.resume:
+        ckpt = load_checkpoint(args.resume)
+        given = explicit_flags(argv)
+        saved = dict(ckpt["args"])
+        overrides = {k: getattr(args, k) for k in RESUME_OVERRIDABLE if k in given and getattr(args, k) != saved.get(k)}
+        ignored = sorted(k for k in given - set(RESUME_OVERRIDABLE) - {"resume"} if getattr(args, k) != saved.get(k))
+        if ignored:
+            log(f"resume: ignoring changed flags {ignored}: a resumed run keeps its configuration")
+        saved.update(overrides)
+        saved["resume"] = args.resume
+        args = argparse.Namespace(**saved)
+        run_dir = Path(args.resume).resolve().parent
+    else:
+        if not args.data:
+            build_parser().error("--data is required (or --resume)")
+        overrides = {}
+        run_dir = Path(args.run_dir) if args.run_dir else DEFAULT_RUNS / dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        if (run_dir / "log.jsonl").exists():
+            raise SystemExit(f"{run_dir} already holds a run: use --resume {run_dir}/last.pt or another --run-dir")
+    run_dir.mkdir(parents=True, exist_ok=True)
+
+    device = resolve_device(args.device)
+    use_amp = args.amp == "bf16" and device.type == "cuda"
+    channels_last = device.type == "cuda"
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
+    workers = args.workers if args.workers >= 0 else (min(16, cpu_count()) if device.type == "cuda" else 0)
+
+    random.seed(args.seed)
+    np.random.seed(args.seed)
+    torch.manual_seed(args.seed)
+
+    # Data: train and val only, through the training path that refuses the test split.
+    lo, hi = (float(v) for v in args.scale_range.split(","))
+    aug = AugmentConfig(crop=args.crop, scale_min=lo, scale_max=hi, focus=args.focus)
+    if args.no_photometric:
+        aug = AugmentConfig(crop=args.crop, scale_min=lo, scale_max=hi, focus=args.focus, brightness=0.0,
+                            contrast=(1.0, 1.0), gamma=(1.0, 1.0), channel_gain=0.0, saturation=(1.0, 1.0),
+                            hue_deg=0.0, blur_p=0.0, resample_p=0.0, noise_p=0.0, jpeg_p=0.0)
+    train_ds = open_split(args.data, "train", augment=True, aug=aug, seed=args.seed)
+    val_ds = open_split(args.data, "val", augment=False, max_items=args.max_val_images or None)
+    if len(train_ds) == 0 or len(val_ds) == 0:
+        raise SystemExit(f"empty split in {args.data}: train={len(train_ds)} val={len(val_ds)}")
+    cache = args.cache_images == "on" or (
+        args.cache_images == "auto"
+        and (train_ds.estimated_bytes() + val_ds.estimated_bytes()) < 0.3 * available_ram_bytes())
+    if cache:
+        t0 = time.time()
+        train_ds.preload(threads=max(2, workers))
+        val_ds.preload(threads=max(2, workers))
+        log(f"cached {len(train_ds)} train + {len(val_ds)} val images in RAM in {time.time() - t0:.1f}s")
+
+    # Model, loss, optimizer.
+    if ckpt is not None:
+        mcfg = ModelConfig.from_dict(ckpt["model_config"])
+    else:
+        mcfg = ModelConfig.from_dict({**preset(args.model).to_dict(), **parse_model_overrides(args.model_opt)})
+    model = build_model(mcfg).to(device)
+    if channels_last:
+        model = model.to(memory_format=torch.channels_last)
+    if ckpt is not None:
+        class_weights = list(ckpt["class_weights"])
+        class_freq = list(ckpt["class_freq"])
+    else:
+        class_freq = [float(v) for v in class_frequencies(train_ds)]
+        class_weights = [float(v) for v in class_weights_from_frequencies(class_freq, args.max_class_weight)]
+    crit = SegLoss(class_weights, dice_weight=args.dice_weight).to(device)
+    opt = torch.optim.AdamW(param_groups(model, args.weight_decay), lr=args.lr, betas=(0.9, 0.999))
+
+    start_epoch, global_step, elapsed_before = 0, 0, 0.0
+    best_metric, best_epoch, bad_epochs = -1.0, 0, 0
+    run_id = uuid.uuid4().hex[:12]
+    if ckpt is not None:
+        model.load_state_dict(ckpt["model"])
+        opt.load_state_dict(ckpt["optimizer"])
+        start_epoch = int(ckpt["epoch"])
+        global_step = int(ckpt["global_step"])
+        elapsed_before = float(ckpt["elapsed_s"])
+        best_metric = float(ckpt["best_metric"])
+        best_epoch = int(ckpt["best_epoch"])
+        bad_epochs = int(ckpt["bad_epochs"])
+        run_id = ckpt["run_id"]
+        set_rng_state(ckpt["rng"], device)
+    fwd_model: torch.nn.Module = model
+    if args.compile and hasattr(torch, "compile"):
+        fwd_model = torch.compile(model)  # type: ignore[assignment]
+
+    order = subset_order(len(train_ds), args.seed)
+    stages = parse_subset_schedule(args.subset_schedule)
+    sampler = EpochSampler(order, args.steps_per_epoch * args.batch, args.seed)
+    dl_kwargs: Dict[str, Any] = dict(num_workers=workers, pin_memory=device.type == "cuda",
+                                     worker_init_fn=worker_init if workers > 0 else None)
+    if workers > 0:
+        # timeout: a stuck worker fails the run loudly instead of silently eating the time budget.
+        dl_kwargs.update(persistent_workers=True, prefetch_factor=4, timeout=300)
+    train_loader = DataLoader(train_ds, batch_size=args.batch, sampler=sampler, drop_last=True, **dl_kwargs)
+    val_kwargs = dict(dl_kwargs)
+    val_kwargs.update(num_workers=min(workers, 4), persistent_workers=min(workers, 4) > 0)
+    if val_kwargs["num_workers"] == 0:
+        for k in ("prefetch_factor", "timeout"):
+            val_kwargs.pop(k, None)
+        val_kwargs["worker_init_fn"] = None
+    val_loader = DataLoader(val_ds, batch_size=1, shuffle=False, **val_kwargs)
+
+    data_manifest = read_manifest(args.data)
+    data_id: Dict[str, Any] = {"root": str(args.data), "manifest_sha256": manifest_sha256(args.data),
+                               "n_train": len(train_ds), "n_val": len(val_ds),
+                               "val_ids_sha256": hashlib.sha256(",".join(val_ds.ids()).encode()).hexdigest()}
+    if data_id["manifest_sha256"] is None:
+        data_id["files_sha256"] = file_list_sha256(args.data)
+    env = {"python": platform.python_version(), "torch": torch.__version__, "numpy": np.__version__,
+           "device": str(device), "device_name": torch.cuda.get_device_name(0) if device.type == "cuda" else
+           platform.processor() or platform.machine(), "cpus": cpu_count(), "workers": workers,
+           "amp": "bf16" if use_amp else "off", "channels_last": channels_last, "cache_images": cache,
+           "host": platform.node()}
+    if ckpt is None:
+        append_log(run_dir, {"type": "config", "run_id": run_id, "time": dt.datetime.now().isoformat(),
+                             "args": vars(args), "model_config": mcfg.to_dict(),
+                             "params": count_parameters(model), "augment": aug.to_dict(),
+                             "class_freq": class_freq, "class_weights": class_weights,
+                             "data": data_id, "env": env})
+    else:
+        append_log(run_dir, {"type": "resume", "time": dt.datetime.now().isoformat(), "from": args.resume,
+                             "epoch": start_epoch, "global_step": global_step, "overrides": overrides,
+                             "data": data_id, "env": env})
+    log(f"run {run_id} in {run_dir}: {count_parameters(model)} params, device {device} ({env['device_name']}), "
+        f"amp {env['amp']}, workers {workers}, train {len(train_ds)} val {len(val_ds)} images")
+
+    mean, std = norm_tensors(device)
+    budget_s = args.time_budget_min * 60.0
+    last_val_s = 0.0
+    stop_reason = "epochs"
+    if budget_s > 0 and elapsed_before >= budget_s:
+        log("time budget already spent: nothing to do (give a larger --time-budget-min to continue)")
+        stop_reason = "time_budget"
+        start_epoch = args.epochs
+
+    def elapsed() -> float:
+        return elapsed_before + (time.time() - t_session)
+
+    epochs_done = start_epoch
+    for epoch in range(start_epoch, args.epochs):
+        t_epoch = time.time()
+        n_subset = subset_size_for_epoch(stages, epoch, len(train_ds))
+        sampler.set_epoch(epoch, order[:n_subset])
+        model.train()
+        loss_acc = torch.zeros(3, device=device)
+        steps = 0
+        time_up = False
+        t_data, t0 = 0.0, time.time()
+        for img, lab in train_loader:
+            t_data += time.time() - t0
+            if budget_s > 0 and elapsed() + last_val_s * 1.2 + 2.0 >= budget_s:
+                time_up = True
+                break
+            f = lr_factor(global_step, elapsed(), args)
+            for gr in opt.param_groups:
+                gr["lr"] = args.lr * f
+            x = normalise(img.to(device, non_blocking=True), mean, std)
+            if channels_last:
+                x = x.contiguous(memory_format=torch.channels_last)
+            y = lab.to(device, non_blocking=True)
+            with autocast(use_amp):
+                logits = fwd_model(x)
+            loss, ce, dice = crit.components(logits, y)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            if args.grad_clip > 0:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), args.grad_clip)
+            opt.step()
+            loss_acc += torch.stack([loss.detach(), ce, dice])
+            steps += 1
+            global_step += 1
+            if args.log_every and global_step % args.log_every == 0:
+                la = (loss_acc / steps).tolist()
+                log(f"epoch {epoch + 1} step {global_step} loss {la[0]:.4f} (ce {la[1]:.4f} dice {la[2]:.4f}) "
+                    f"lr {args.lr * f:.2e} {steps * args.batch / (time.time() - t_epoch):.1f} img/s")
+            t0 = time.time()
+        train_s = time.time() - t_epoch
+        if steps == 0 and time_up:
+            stop_reason = "time_budget"
+            break
+        t_val = time.time()
+        # The eager model: val images vary in size, which would make a compiled model recompile.
+        val = validate(model, val_loader, device, use_amp, mcfg.size_multiple, crit, channels_last)
+        last_val_s = time.time() - t_val
+        metric = val["lane_miou"] if val["lane_miou"] is not None else -1.0
+        improved = metric > best_metric + args.min_delta
+        if improved:
+            best_metric, best_epoch, bad_epochs = metric, epoch + 1, 0
+        else:
+            bad_epochs += 1
+        la = (loss_acc / max(1, steps)).tolist()
+        rec = {"type": "epoch", "epoch": epoch + 1, "global_step": global_step, "steps": steps,
+               "partial": time_up, "subset": n_subset, "lr": args.lr * lr_factor(global_step, elapsed(), args),
+               "train_loss": la[0], "train_ce": la[1], "train_dice": la[2], "val": val,
+               "best_lane_miou": best_metric, "best_epoch": best_epoch, "improved": improved,
+               "train_s": round(train_s, 2), "data_wait_s": round(t_data, 2), "val_s": round(last_val_s, 2),
+               "img_per_s": round(steps * args.batch / max(train_s, 1e-9), 2), "wall_s": round(elapsed(), 2),
+               "time": dt.datetime.now().isoformat()}
+        state = {"model": model.state_dict(), "optimizer": opt.state_dict(), "epoch": epoch + 1,
+                 "global_step": global_step, "elapsed_s": elapsed(), "best_metric": best_metric,
+                 "best_epoch": best_epoch, "bad_epochs": bad_epochs, "rng": rng_state(device),
+                 "args": vars(args), "model_config": mcfg.to_dict(), "class_weights": class_weights,
+                 "class_freq": class_freq, "run_id": run_id, "run_dir": str(run_dir),
+                 "data_manifest_sha256": data_id["manifest_sha256"], "data_files_sha256": data_id.get("files_sha256"),
+                 "data_manifest": data_manifest, "n_train": len(train_ds), "val_metrics": val,
+                 "torch_version": torch.__version__, "device_name": env["device_name"]}
+        ep_path = run_dir / f"epoch_{epoch + 1:03d}.pt"
+        save_checkpoint(ep_path, state)
+        shutil.copyfile(ep_path, run_dir / "last.pt.tmp")
+        os.replace(run_dir / "last.pt.tmp", run_dir / "last.pt")
+        if improved:
+            shutil.copyfile(ep_path, run_dir / "best.pt.tmp")
+            os.replace(run_dir / "best.pt.tmp", run_dir / "best.pt")
+        if args.keep_epoch_checkpoints > 0:
+            old = sorted(run_dir.glob("epoch_*.pt"))[: -args.keep_epoch_checkpoints]
+            for p in old:
+                p.unlink()
+        rec["wall_s"] = round(elapsed(), 2)
+        append_log(run_dir, rec)
+        epochs_done = epoch + 1
+        log(f"epoch {epoch + 1}: loss {la[0]:.4f} val lane mIoU {metric:.4f} (best {best_metric:.4f} @ {best_epoch}) "
+            f"binary IoU {val['binary_iou'] or 0:.4f} relaxed F1 {val['relaxed_f1_3px'] or 0:.4f} "
+            f"[{train_s:.0f}s train, {last_val_s:.0f}s val, {rec['img_per_s']} img/s, wall {elapsed():.0f}s]")
+        if time_up:
+            stop_reason = "time_budget"
+            break
+        if args.patience > 0 and bad_epochs >= args.patience:
+            stop_reason = "early_stopping"
+            break
+        if budget_s > 0 and elapsed() + last_val_s + 2.0 >= budget_s:
+            stop_reason = "time_budget"
+            break
+    append_log(run_dir, {"type": "end", "reason": stop_reason, "epoch": epochs_done,
+                         "global_step": global_step, "best_lane_miou": best_metric, "best_epoch": best_epoch,
+                         "wall_s": round(elapsed(), 2), "time": dt.datetime.now().isoformat()})
+    log(f"done ({stop_reason}): best val lane mIoU {best_metric:.4f} at epoch {best_epoch}; {run_dir}/best.pt")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

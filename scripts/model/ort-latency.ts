@@ -1,0 +1,129 @@
+/**
+ * Latency of an ONNX segmentation model in onnxruntime-node, the production runtime.
+ *
+ *   npx tsx scripts/model/ort-latency.ts models/foo.onnx [more.onnx ...] [--size 1024] [--batch 1]
+ *        [--runs 10] [--warmup 2] [--threads 2] [--json]
+ *
+ * Times session.run() on a random float32 [batch,3,size,size] input named `image` after warm-up
+ * runs and prints the median (plus min/max) per model. Several models are timed round-robin and
+ * compared with the first (e.g. a baseline): the CPU is shared with other work, so run it more than
+ * once and trust medians and ratios rather than one figure.
+ */
+import { parseArgs } from "node:util";
+import { InferenceSession, Tensor } from "onnxruntime-node";
+
+export interface LatencyResult {
+  model: string;
+  shape: number[];
+  threads: number;
+  runs: number;
+  medianMs: number;
+  minMs: number;
+  maxMs: number;
+}
+
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+function makeInput(shape: number[]): Float32Array {
+  const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
+  // Deterministic pseudo-random input in the normalised range; content does not change the cost.
+  let state = 12345;
+  for (let i = 0; i < data.length; i++) {
+    state = (state * 1103515245 + 12345) >>> 0;
+    data[i] = (state / 0xffffffff) * 4 - 2;
+  }
+  return data;
+}
+
+/**
+ * Times several models round-robin (A, B, C, A, B, C, ...) so they share the same background load:
+ * on a machine shared with other work the ratios are more trustworthy than the absolute figures.
+ */
+export async function measureLatency(
+  modelPaths: string[],
+  opts: { size: number; batch: number; runs: number; warmup: number; threads: number },
+): Promise<LatencyResult[]> {
+  const shape = [opts.batch, 3, opts.size, opts.size];
+  const data = makeInput(shape);
+  const sessions: InferenceSession[] = [];
+  try {
+    for (const p of modelPaths) {
+      sessions.push(
+        await InferenceSession.create(p, {
+          intraOpNumThreads: opts.threads,
+          interOpNumThreads: 1,
+          graphOptimizationLevel: "all",
+          executionMode: "sequential",
+        }),
+      );
+    }
+    const feeds = sessions.map((s) => ({ [s.inputNames[0] ?? "image"]: new Tensor("float32", data, shape) }));
+    for (let i = 0; i < opts.warmup; i++) {
+      for (let m = 0; m < sessions.length; m++) await sessions[m]!.run(feeds[m]!);
+    }
+    const times: number[][] = sessions.map(() => []);
+    for (let i = 0; i < opts.runs; i++) {
+      for (let m = 0; m < sessions.length; m++) {
+        const t0 = performance.now();
+        await sessions[m]!.run(feeds[m]!);
+        times[m]!.push(performance.now() - t0);
+      }
+    }
+    return modelPaths.map((model, m) => {
+      const t = times[m]!;
+      return {
+        model,
+        shape,
+        threads: opts.threads,
+        runs: opts.runs,
+        medianMs: median(t),
+        minMs: Math.min(...t),
+        maxMs: Math.max(...t),
+      };
+    });
+  } finally {
+    for (const s of sessions) await s.release();
+  }
+}
+
+async function main(): Promise<void> {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: {
+      size: { type: "string", default: "1024" },
+      batch: { type: "string", default: "1" },
+      runs: { type: "string", default: "10" },
+      warmup: { type: "string", default: "2" },
+      threads: { type: "string", default: "2" },
+      json: { type: "boolean", default: false },
+    },
+  });
+  if (positionals.length === 0) {
+    console.error("usage: ort-latency.ts MODEL.onnx [...] [--size 1024] [--runs 10] [--threads 2] [--json]");
+    process.exit(2);
+  }
+  const opts = {
+    size: Number(values.size),
+    batch: Number(values.batch),
+    runs: Number(values.runs),
+    warmup: Number(values.warmup),
+    threads: Number(values.threads),
+  };
+  const results = await measureLatency(positionals, opts);
+  const base = results[0]!;
+  for (const r of results) {
+    if (values.json) process.stdout.write(`${JSON.stringify(r)}\n`);
+    else
+      console.info(
+        `${r.model} ${r.shape.join("x")} threads=${r.threads}: median ${r.medianMs.toFixed(1)} ms ` +
+          `(min ${r.minMs.toFixed(1)}, max ${r.maxMs.toFixed(1)}, n=${r.runs})` +
+          (results.length > 1 ? ` = ${(r.medianMs / base.medianMs).toFixed(2)}x the first model` : ""),
+      );
+  }
+}
+
+await main();

@@ -1,0 +1,54 @@
+/**
+ * ONNX parity check in onnxruntime-node against PyTorch (npm run model:parity).
+ *
+ *   npx tsx scripts/model/parity.ts --onnx models/NAME.onnx [--model-json models/NAME.json] --parity DIR
+ *
+ * DIR comes from models/training/parity.py. Exits 1 if argmax agreement < 99.9 % on any sample, or
+ * the max absolute logit difference exceeds --max-diff x max(1, max |logit|), or the model JSON's
+ * sha256 does not match the ONNX file.
+ */
+import { parseArgs } from "node:util";
+import { checkParity, samplePasses } from "./parity-check.js";
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      onnx: { type: "string" },
+      "model-json": { type: "string" },
+      parity: { type: "string" },
+      "max-diff": { type: "string", default: "1e-3" },
+      "min-agreement": { type: "string", default: "0.999" },
+      threads: { type: "string", default: "2" },
+    },
+  });
+  if (!values.onnx || !values.parity) {
+    console.error("usage: parity.ts --onnx M.onnx [--model-json M.json] --parity DIR [--max-diff 1e-3]");
+    process.exit(2);
+  }
+  const minAgreement = Number(values["min-agreement"]);
+  const { results, shaOk } = await checkParity({
+    onnx: values.onnx,
+    modelJson: values["model-json"] ?? values.onnx.replace(/\.onnx$/, ".json"),
+    parityDir: values.parity,
+    maxDiff: Number(values["max-diff"]),
+    threads: Number(values.threads),
+  });
+  let ok = shaOk;
+  if (!shaOk) console.error("FAIL: the model JSON's sha256 does not match the ONNX file");
+  for (const r of results) {
+    const pass = samplePasses(r, minAgreement);
+    ok &&= pass;
+    console.info(
+      `${pass ? "ok  " : "FAIL"} ${r.id}: max |logit diff| ${r.maxAbsDiff.toExponential(2)} (tol ${r.tolerance.toExponential(1)}), ` +
+        `argmax agreement ${(r.argmaxAgreement * 100).toFixed(4)} %, input max |diff| ${r.inputMaxAbsDiff.toExponential(1)}`,
+    );
+  }
+  if (results.length === 0) {
+    console.error("FAIL: no parity samples");
+    ok = false;
+  }
+  console.info(ok ? "parity: PASS" : "parity: FAIL");
+  process.exit(ok ? 0 : 1);
+}
+
+await main();
