@@ -43,8 +43,14 @@ export async function spawnReady(opts: SpawnOptions): Promise<Managed> {
   child.stdout!.on("data", keep);
   child.stderr!.on("data", keep);
   if (opts.echo) {
-    child.stdout!.on("data", prefixLines(opts.name, (s) => process.stdout.write(s)));
-    child.stderr!.on("data", prefixLines(opts.name, (s) => process.stderr.write(s)));
+    child.stdout!.on(
+      "data",
+      prefixLines(opts.name, (s) => process.stdout.write(s)),
+    );
+    child.stderr!.on(
+      "data",
+      prefixLines(opts.name, (s) => process.stderr.write(s)),
+    );
   }
   let exited: number | null = null;
   child.once("exit", (code) => {
@@ -61,7 +67,9 @@ export async function spawnReady(opts: SpawnOptions): Promise<Managed> {
   const deadline = Date.now() + opts.readyTimeoutMs;
   while (Date.now() < deadline) {
     if (exited !== null) {
-      throw new Error(`${opts.name} exited (code ${exited}) before it was ready:\n${tail.join("").slice(-2000)}`);
+      throw new Error(
+        `${opts.name} exited (code ${exited}) before it was ready:\n${tail.join("").slice(-2000)}`,
+      );
     }
     try {
       const res = await fetch(opts.readyUrl, { signal: AbortSignal.timeout(1_000) });
@@ -72,5 +80,7 @@ export async function spawnReady(opts: SpawnOptions): Promise<Managed> {
     await new Promise((r) => setTimeout(r, 250));
   }
   await stop();
-  throw new Error(`${opts.name} was not ready at ${opts.readyUrl} within ${opts.readyTimeoutMs / 1000} s:\n${tail.join("").slice(-2000)}`);
+  throw new Error(
+    `${opts.name} was not ready at ${opts.readyUrl} within ${opts.readyTimeoutMs / 1000} s:\n${tail.join("").slice(-2000)}`,
+  );
 }

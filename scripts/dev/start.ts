@@ -58,7 +58,9 @@ function devSecrets(): { token: string; signingSecret: string } {
 function modelIdentity(): { name: string; version: string } {
   const card = MODEL_PATH.replace(/\.onnx$/, ".json");
   if (!existsSync(MODEL_PATH) || !existsSync(card)) {
-    throw new Error(`the model is missing: ${MODEL_PATH} and its card ${card} (set MODEL_PATH to use another)`);
+    throw new Error(
+      `the model is missing: ${MODEL_PATH} and its card ${card} (set MODEL_PATH to use another)`,
+    );
   }
   const { name, version } = JSON.parse(readFileSync(card, "utf8")) as { name: string; version: string };
   return { name, version };
@@ -102,7 +104,12 @@ async function main(): Promise<void> {
       name: "backend",
       command: process.execPath,
       args: ["--import", "tsx", `${root}gpu-backend/src/main.ts`],
-      env: { BACKEND_PORT: String(BACKEND_PORT), BACKEND_SIGNING_SECRET: signingSecret, MODEL_PATH, LOG_LEVEL: env.LOG_LEVEL ?? "warn" },
+      env: {
+        BACKEND_PORT: String(BACKEND_PORT),
+        BACKEND_SIGNING_SECRET: signingSecret,
+        MODEL_PATH,
+        LOG_LEVEL: env.LOG_LEVEL ?? "warn",
+      },
       readyUrl: `http://127.0.0.1:${BACKEND_PORT}/readyz`,
       readyTimeoutMs: 120_000,
       echo: true,
@@ -144,7 +151,9 @@ async function main(): Promise<void> {
 
   console.info(`edge (API)       http://127.0.0.1:${EDGE_PORT}   docs: http://127.0.0.1:${EDGE_PORT}/docs`);
   console.info("");
-  console.info("Create an API key:   npm run keys -- create --user you      (prints the key as its last line)");
+  console.info(
+    "Create an API key:   npm run keys -- create --user you      (prints the key as its last line)",
+  );
   console.info(
     `Analyse the demo:    curl -H "Authorization: Bearer $KEY" -H "content-type: application/json" ` +
       `-d '{"area":{"type":"bbox","bbox":[-121.4960,38.5800,-121.4930,38.5824]}}' http://127.0.0.1:${EDGE_PORT}/v1/analyses`,

@@ -22,7 +22,10 @@ export const DashStatsSchema = z
     mean_dash_m: z.number().positive().describe("Mean painted dash length, metres."),
     mean_gap_m: z.number().nonnegative().describe("Mean gap between dashes, metres."),
   })
-  .meta({ id: "DashStats", description: "Dash statistics; only on dashed lines whose dashes could be measured." });
+  .meta({
+    id: "DashStats",
+    description: "Dash statistics; only on dashed lines whose dashes could be measured.",
+  });
 
 export const LaneFeaturePropertiesSchema = z
   .object({
