@@ -48,5 +48,10 @@ echo "== parity (onnxruntime-node)"
 "$PY" models/training/parity.py --checkpoint "$WORK/run/best.pt" --data "$DATA" --out "$WORK/parity" --count 2 --size 256
 npx tsx scripts/model/parity.ts --onnx "$WORK/model/smoke.onnx" --model-json "$WORK/model/smoke.json" --parity "$WORK/parity"
 
+echo "== evaluation CLI (TypeScript, production pre-processing) on the val split"
+npx tsx scripts/eval/cli.ts --data "$DATA" --split val --model "$WORK/model/smoke.onnx" --json "$WORK/eval.json" --pred-out "$WORK/pred"
+node -e 'const r=require(process.argv[1]); if(!(r.images>0&&r.pixels>0&&typeof r.laneMIoU==="number")) process.exit(1)' "$WORK/eval.json"
+[ "$(ls "$WORK/pred" | wc -l)" -eq "$(ls "$DATA/img_dir/val" | wc -l)" ] || { echo "one predicted mask per image expected" >&2; exit 1; }
+
 echo "== train:smoke passed in $(( $(date +%s) - start ))s"
 if [ -z "${SMOKE_DIR:-}" ]; then rm -rf "$WORK"; fi
