@@ -28,7 +28,7 @@ const EnvSchema = z.object({
   BACKEND_PORT: int(8788),
   /** Shared with the edge; requests without a valid signature are refused. */
   BACKEND_SIGNING_SECRET: z.string().min(32, "BACKEND_SIGNING_SECRET must be at least 32 characters"),
-  MODEL_PATH: z.string().default(`${repoRoot}models/lanesegnet-v1.onnx`),
+  MODEL_PATH: z.string().default(`${repoRoot}models/lanesegnet-lite.onnx`),
   /** Tried in order; the first that loads the model is used, CPU is the fallback. */
   EXECUTION_PROVIDERS: list(["cuda", "webgpu", "cpu"] as const, "cpu"),
   INFERENCE_WORKERS: int(1, 1),

@@ -1,0 +1,36 @@
+import { describe, expect, it } from "vitest";
+import { matchLines } from "./vector-match.js";
+
+// A north-south line of ~100 m at lon 10, lat 50 and copies shifted east by d metres.
+const LAT = 50;
+const dLon = (m: number) => m / (111_320 * Math.cos((LAT * Math.PI) / 180));
+const line = (eastM: number, lat0 = LAT, lat1 = LAT + 0.0009): [number, number][] => [
+  [10 + dLon(eastM), lat0],
+  [10 + dLon(eastM), lat1],
+];
+
+describe("matchLines", () => {
+  it("finds a detected line 0.3 m off the truth and measures the offset", () => {
+    const truth = [{ classId: 1, dashed: false, coordinates: line(0) }];
+    const det = [{ classId: 1, dashed: false, coordinates: line(0.3), lengthM: 100.1 }];
+    const m = matchLines(truth, det);
+    expect(m.recall).toBeCloseTo(1, 3);
+    expect(m.precision).toBeCloseTo(1, 3);
+    expect(m.meanOffsetM).toBeCloseTo(0.3, 1);
+    expect(m.classAgreement).toBe(1);
+  });
+
+  it("counts a line 0.8 m away as missed and false, and a half-length detection as half recall", () => {
+    const truth = [{ classId: 2, dashed: true, coordinates: line(0) }];
+    const far = matchLines(truth, [{ classId: 2, dashed: true, coordinates: line(0.8), lengthM: 100 }]);
+    expect(far.recall).toBe(0);
+    expect(far.falseShare).toBe(1);
+    const half = matchLines(truth, [
+      { classId: 1, dashed: false, coordinates: line(0, LAT, LAT + 0.00045), lengthM: 50 },
+    ]);
+    expect(half.recall).toBeCloseTo(0.5, 2);
+    expect(half.classAgreement).toBe(0);
+    expect(half.dashedAgreement).toBe(0);
+    expect(half.lengthRatio).toBeCloseTo(0.5, 2);
+  });
+});
