@@ -22,8 +22,10 @@ import { bodyLimit } from "./middleware/body-limit/index.js";
 import { rateLimit } from "./middleware/rate-limit/index.js";
 import { EDGE_PROBLEM_TYPES, problemJson, problemResponse } from "./problems.js";
 import { registerAnalysisRoutes } from "./routes/analyses.js";
+import { registerCompatRoute } from "./routes/compat.js";
 import { registerCoverageRoute } from "./routes/coverage.js";
 import { registerHealthRoute } from "./routes/health.js";
+import { pictureServiceOf, registerOverlayRoutes } from "./routes/overlay.js";
 import { registerProvidersRoute } from "./routes/providers.js";
 
 export const API_VERSION = "1.0.0";
@@ -38,6 +40,10 @@ export const EXPOSED_HEADERS = [
   "ETag",
   "Content-Location",
   "Server-Timing",
+  "X-Image-Bounds",
+  "Deprecation",
+  "Sunset",
+  "Link",
 ];
 
 export function createApp(deps: EdgeDeps): OpenAPIHono<AppEnv> {
@@ -67,6 +73,9 @@ export function createApp(deps: EdgeDeps): OpenAPIHono<AppEnv> {
 
   const limitAnalyses = rateLimit({ limiter: deps.limiter, policy: deps.config.redisDownPolicy });
   registerAnalysisRoutes(app, deps, limitAnalyses);
+  const pictures = pictureServiceOf(deps);
+  registerOverlayRoutes(app, pictures);
+  registerCompatRoute(app, deps, limitAnalyses, pictures);
   registerCoverageRoute(app, deps);
   registerProvidersRoute(app, deps);
   registerHealthRoute(app, deps);
@@ -88,6 +97,10 @@ export function createApp(deps: EdgeDeps): OpenAPIHono<AppEnv> {
       { name: "analyses", description: "Run and fetch analyses (POST counts against the hourly quota)." },
       { name: "imagery", description: "Imagery providers and local coverage." },
       { name: "operations", description: "Health." },
+      {
+        name: "compatibility",
+        description: "Deprecated routes of the old service, kept for its frontend until their sunset.",
+      },
     ],
   });
   app.get("/docs", swaggerUI({ url: "/openapi.json", title: "LaneSegNet API" }));

@@ -33,7 +33,16 @@ describe("OpenAPI and docs", () => {
     };
     expect(doc.openapi).toBe("3.1.0");
     expect(Object.keys(doc.paths).sort()).toEqual(
-      ["/health", "/v1/analyses", "/v1/analyses/{id}", "/v1/coverage", "/v1/providers"].sort(),
+      [
+        "/health",
+        "/v1/analyses",
+        "/v1/analyses/{id}",
+        "/v1/analyses/{id}/imagery.png",
+        "/v1/analyses/{id}/overlay.png",
+        "/v1/coverage",
+        "/v1/providers",
+        "/analyze_road_infrastructure",
+      ].sort(),
     );
     const post = doc.paths["/v1/analyses"]?.post;
     expect(Object.keys(post?.responses ?? {})).toEqual(

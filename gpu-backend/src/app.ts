@@ -5,6 +5,7 @@ import type { Logger } from "./observability/logger.js";
 import type { Metrics } from "./observability/metrics.js";
 import { type AnalyzeRouteDeps, analyzeRoute } from "./routes/analyze.js";
 import { type HealthState, healthRoutes } from "./routes/health.js";
+import { renderRoute } from "./routes/render.js";
 
 export interface AppDeps extends AnalyzeRouteDeps {
   readonly health: HealthState;
@@ -20,6 +21,14 @@ export function createApp(deps: AppDeps) {
   });
   app.route("/", healthRoutes(deps.health, deps.metrics));
   app.route("/", analyzeRoute(deps));
+  app.route(
+    "/",
+    renderRoute({
+      providers: deps.analysis.providers,
+      signingSecret: deps.signingSecret,
+      logger: deps.logger,
+    }),
+  );
   app.notFound(() => problemResponse(problem(404, { detail: "no such route" })));
   app.onError((err) => {
     deps.logger.error({ err }, "unhandled error");

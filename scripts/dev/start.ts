@@ -150,6 +150,7 @@ async function main(): Promise<void> {
   }
 
   console.info(`edge (API)       http://127.0.0.1:${EDGE_PORT}   docs: http://127.0.0.1:${EDGE_PORT}/docs`);
+  console.info(`web page         http://127.0.0.1:${EDGE_PORT}/   (paste an API key, press Analyse)`);
   console.info("");
   console.info(
     "Create an API key:   npm run keys -- create --user you      (prints the key as its last line)",

@@ -1,0 +1,139 @@
+import { type AnalysisResponse, gridForBbox, type LonLatBbox, pixelToLonLat } from "@lanesegnet/shared";
+import { describe, expect, it } from "vitest";
+import { toOldResponse } from "./old-shape.js";
+import { oldFieldPath, toAnalysisRequest, validateOldRequest } from "./request.js";
+
+const bbox: LonLatBbox = [-121.496, 38.58, -121.493, 38.5824];
+const bounds = { west: bbox[0], south: bbox[1], east: bbox[2], north: bbox[3] };
+const grid = gridForBbox(bbox, 0.25);
+
+function feature(id: string, class_id: 1 | 2, px: [number, number][], length_m: number) {
+  const name = class_id === 1 ? ("single_white_solid" as const) : ("single_white_dashed" as const);
+  return {
+    type: "Feature" as const,
+    id,
+    geometry: { type: "LineString" as const, coordinates: px.map(([x, y]) => pixelToLonLat(grid, x, y)) },
+    properties: {
+      id,
+      class: name,
+      class_id,
+      length_m,
+      width_m: 0.2,
+      confidence: 0.8,
+      dashed: class_id === 2,
+    },
+  };
+}
+
+const result: AnalysisResponse = {
+  type: "FeatureCollection",
+  bbox: [...bbox],
+  features: [
+    feature(
+      "f1",
+      1,
+      [
+        [10, 20],
+        [40, 60],
+      ],
+      12.5,
+    ),
+    feature(
+      "f2",
+      2,
+      [
+        [100.5, 100.5],
+        [100.5, 200.5],
+        [200.5, 200.5],
+      ],
+      50,
+    ),
+  ],
+  analysis: {
+    id: "a".repeat(64),
+    model: { name: "lanesegnet-lite", version: "1" },
+    imagery: { provider: "local", attribution: "Local imagery store", resolution_m: 0.25 },
+    area_m2: 69_000,
+    totals: {
+      single_white_solid: { count: 1, length_m: 12.5 },
+      single_white_dashed: { count: 1, length_m: 50 },
+      single_yellow_solid: { count: 0, length_m: 0 },
+    },
+    cache: "MISS",
+    providers_tried: [{ provider: "local", outcome: "used" }],
+    created_at: "2026-11-26T06:00:00.000Z",
+  },
+};
+
+describe("toOldResponse", () => {
+  const old = toOldResponse(result, {
+    bounds,
+    analysisType: "lane_markings",
+    minConfidence: 0.5,
+    processingTimeMs: 12.345,
+    cache: "HIT",
+  });
+
+  it("keeps the real lengths and puts points on the analysed raster's pixels", () => {
+    const [a, b] = old.infrastructure_elements;
+    expect(a!.length_meters).toBe(12.5);
+    expect(a!.points).toEqual([
+      [10, 20],
+      [40, 60],
+    ]);
+    expect(a!.length_pixels).toBe(50);
+    expect(a!.area_sqm).toBe(2.5);
+    // 50 px long x 0.2 m / 0.25 m per px wide.
+    expect(a!.area_pixels).toBe(40);
+    expect(a!.geographic_points[0]).toEqual({
+      latitude: result.features[0]!.geometry.coordinates[0]![1],
+      longitude: result.features[0]!.geometry.coordinates[0]![0],
+    });
+    expect(b!.length_pixels).toBe(200);
+    expect(b!.class_id).toBe(2);
+    expect(b!.condition).toBeNull();
+  });
+
+  it("summarises like the old service, with honest nulls", () => {
+    expect(old.analysis_summary).toEqual({
+      total_elements: 2,
+      elements_by_type: { lane_marking: 2 },
+      elements_by_class: { single_white_solid: 1, single_white_dashed: 1 },
+      total_road_area_sqm: null,
+      total_lane_length_m: 62.5,
+      length_by_class_m: { single_white_solid: 12.5, single_white_dashed: 50 },
+    });
+    expect(old.image_metadata).toMatchObject({
+      width: grid.width,
+      height: grid.height,
+      resolution_mpp: 0.25,
+      bounds,
+      acquisition_date: null,
+      source: "local",
+    });
+    expect(old.processing_time_ms).toBe(12.3);
+    expect(old.coverage_percentage).toBeNull();
+    expect(old.analysis_type).toBe("lane_markings");
+    expect(old.links.overlay).toBe(`/v1/analyses/${"a".repeat(64)}/overlay.png`);
+  });
+});
+
+describe("the old request", () => {
+  it("maps bounds to a /v1 bbox [west, south, east, north]", () => {
+    expect(toAnalysisRequest(bounds, 0.1)).toEqual({ area: { type: "bbox", bbox }, resolution_m: 0.1 });
+  });
+
+  it("reports errors in the old request's terms", () => {
+    const inverted = validateOldRequest({ ...bounds, north: 38.57 }, 0.25);
+    expect(inverted.ok).toBe(false);
+    if (!inverted.ok) {
+      expect(inverted.errors[0]!.message).toMatch(/south .* must be less than north/);
+      expect(inverted.errors[0]!.path).toBe("");
+    }
+    const badLon = validateOldRequest({ ...bounds, east: 200 }, 0.25);
+    expect(!badLon.ok && badLon.errors.map((e) => e.path)).toContain("/east");
+    expect(oldFieldPath("/area/bbox/0")).toBe("/west");
+    expect(oldFieldPath("/resolution_m")).toBe("/resolution");
+    expect(validateOldRequest(bounds, 0.25).ok).toBe(true);
+  });
+});

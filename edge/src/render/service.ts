@@ -1,0 +1,98 @@
+/**
+ * Pictures of an analysis (its imagery, or the imagery with the markings drawn): cached copy ->
+ * stored result -> backend render -> cache. They need the stored result (or, for the
+ * compatibility route, the result just computed), and cost no quota: they are part of an analysis
+ * the user already paid for.
+ */
+import type { Problem } from "@lanesegnet/shared";
+import { problem } from "@lanesegnet/shared";
+import type { AnalysisService } from "../analyses/service.js";
+import { EDGE_PROBLEM_TYPES } from "../problems.js";
+import { RedisUnavailableError } from "../redis/client.js";
+import type { RenderClient } from "./client.js";
+import { pictureGrid, type RenderKind, renderBodyOf, type StoredResult } from "./from-result.js";
+import { type PictureStore, pictureEtag } from "./store.js";
+
+export type PictureOutcome =
+  | {
+      readonly kind: "picture";
+      readonly png: Uint8Array;
+      readonly etag: string;
+      readonly bounds: string;
+      readonly cache: "HIT" | "MISS";
+    }
+  | {
+      readonly kind: "problem";
+      readonly problem: Problem;
+      readonly retryAfterS: number | undefined;
+      readonly cause: string;
+    };
+
+export interface PictureContext {
+  readonly requestId: string;
+  readonly waitUntil: (p: Promise<unknown>) => void;
+  /** The result, when the caller has it already (else it is read from the store by id). */
+  readonly result?: StoredResult;
+}
+
+/** "west,south,east,north" with 8 decimals (about 1 mm). */
+export function formatBounds(b: readonly number[]): string {
+  return b.map((v) => v.toFixed(8)).join(",");
+}
+
+export class PictureService {
+  constructor(
+    private readonly deps: {
+      readonly analyses: AnalysisService;
+      readonly store: PictureStore;
+      readonly client: RenderClient;
+    },
+  ) {}
+
+  /** Throws RedisUnavailableError when the result is needed from Redis and Redis cannot answer. */
+  async picture(kind: RenderKind, id: string, ctx: PictureContext): Promise<PictureOutcome> {
+    // A picture cache that cannot answer is a miss; the result store below decides about Redis.
+    const cached = await this.deps.store.get(kind, id).catch((error: unknown) => {
+      if (error instanceof RedisUnavailableError) return null;
+      throw error;
+    });
+    if (cached) return { kind: "picture", cache: "HIT", ...cached };
+
+    let result = ctx.result;
+    if (!result) {
+      const stored = await this.deps.analyses.stored(id);
+      if (!stored) {
+        return {
+          kind: "problem",
+          problem: problem(404, {
+            type: EDGE_PROBLEM_TYPES.notFound,
+            detail: "No stored result has this id; results expire after the cache TTL.",
+          }),
+          retryAfterS: undefined,
+          cause: "not_found",
+        };
+      }
+      result = JSON.parse(stored.body) as StoredResult;
+    }
+    const body = renderBodyOf(kind, result, id);
+    const picture = pictureGrid(result);
+    if (!body || !picture) {
+      return {
+        kind: "problem",
+        problem: problem(422, {
+          type: EDGE_PROBLEM_TYPES.noImagery,
+          detail: "This result has no area to draw.",
+        }),
+        retryAfterS: undefined,
+        cause: "no_bbox",
+      };
+    }
+    const reply = await this.deps.client.render(body, ctx.requestId);
+    if (!reply.ok) {
+      return { kind: "problem", problem: reply.problem, retryAfterS: reply.retryAfterS, cause: reply.cause };
+    }
+    const made = { png: reply.png, etag: await pictureEtag(reply.png), bounds: formatBounds(picture.extent) };
+    ctx.waitUntil(this.deps.store.put(kind, id, made));
+    return { kind: "picture", cache: "MISS", ...made };
+  }
+}

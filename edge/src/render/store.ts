@@ -1,0 +1,83 @@
+/**
+ * Rendered PNGs of an analysis, cached in Redis beside the result they picture:
+ *   {prefix}render:v1:{kind}:{id} -> "P1 <etag> <west,south,east,north>\n<base64 png>"
+ * (Upstash's REST transport is JSON text, so bytes travel as base64.) A picture lives exactly as
+ * long as its result: it is stored with the result's remaining time to live, and never outlives
+ * it. Pictures larger than the entry limit are served but not stored.
+ */
+import { base64ToBytes, bytesToBase64 } from "../cache/base64.js";
+import { type Redis, redisCall } from "../redis/client.js";
+import type { KeySpace } from "../redis/keys.js";
+import type { RenderKind } from "./from-result.js";
+
+const VERSION = "P1";
+
+export interface StoredPicture {
+  readonly png: Uint8Array;
+  readonly etag: string;
+  /** Lon/lat extent of the picture, "west,south,east,north" (the X-Image-Bounds header). */
+  readonly bounds: string;
+}
+
+/** A strong ETag of the bytes: base64url of the first 16 bytes of their SHA-256. */
+export async function pictureEtag(png: Uint8Array): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", png as Uint8Array<ArrayBuffer>));
+  const b64 = bytesToBase64(digest.subarray(0, 16))
+    .replace(/=+$/, "")
+    .replace(/\+/g, "-")
+    .replace(/\//g, "_");
+  return `"${b64}"`;
+}
+
+export function encodePicture(p: StoredPicture): string {
+  return `${VERSION} ${p.etag} ${p.bounds}\n${bytesToBase64(p.png)}`;
+}
+
+/** null when the text is not a stored picture (another format: treated as absent). */
+export function decodePicture(text: string): StoredPicture | null {
+  const nl = text.indexOf("\n");
+  if (nl < 0) return null;
+  const [version, etag, bounds] = text.slice(0, nl).split(" ");
+  if (version !== VERSION || !etag || !bounds) return null;
+  try {
+    return { etag, bounds, png: base64ToBytes(text.slice(nl + 1)) };
+  } catch {
+    return null;
+  }
+}
+
+export class PictureStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: KeySpace,
+    private readonly maxEntryBytes: number,
+  ) {}
+
+  key(kind: RenderKind, id: string): string {
+    // Derived from the result's key so both share the deployment's prefix and the id.
+    return `${this.keys.prefix}render:v1:${kind}:${id}`;
+  }
+
+  /** The cached picture, or null. Throws RedisUnavailableError. */
+  async get(kind: RenderKind, id: string): Promise<StoredPicture | null> {
+    const raw = await redisCall(() => this.redis.get<string>(this.key(kind, id)));
+    return raw === null ? null : decodePicture(raw);
+  }
+
+  /**
+   * Store a picture for as long as its result still lives. False when not stored (the result is
+   * gone, the picture is too large, or Redis failed: the caller serves it anyway).
+   */
+  async put(kind: RenderKind, id: string, picture: StoredPicture): Promise<boolean> {
+    const text = encodePicture(picture);
+    if (text.length > this.maxEntryBytes) return false;
+    try {
+      const ttlMs = Number(await redisCall(() => this.redis.pttl(this.keys.result(id))));
+      if (!(ttlMs > 0)) return false;
+      await redisCall(() => this.redis.set(this.key(kind, id), text, { px: ttlMs }));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}

@@ -1,0 +1,227 @@
+/**
+ * POST /analyze_road_infrastructure: the old service's route, kept for its frontend and marked
+ * deprecated (OpenAPI `deprecated: true`; Deprecation, Sunset and Link headers name the successor,
+ * POST /v1/analyses). The request maps onto a /v1 analysis (compat/request.ts) and takes the same
+ * path — authentication, the hourly quota, validation, cache and single flight — so the same area
+ * gives the same result, with the same lengths, as /v1. The answer is the old shape filled with that
+ * result's real values (compat/old-shape.ts); `visualize=true` answers the overlay PNG instead.
+ */
+import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
+import {
+  type AnalysisResponse,
+  analysisCacheKey,
+  areaHash,
+  problem,
+  resolveAnalysisRequest,
+} from "@lanesegnet/shared";
+import type { MiddlewareHandler } from "hono";
+import { toOldResponse } from "../compat/old-shape.js";
+import { ANALYSIS_TYPES, OldBoundsSchema, OldQuerySchema, validateOldRequest } from "../compat/request.js";
+import type { EdgeDeps } from "../deps.js";
+import type { AppEnv } from "../env.js";
+import { auth } from "../middleware/auth/index.js";
+import { requireJson } from "../middleware/require-json/index.js";
+import { EDGE_PROBLEM_TYPES, problemResponse } from "../problems.js";
+import { analysisIdOf } from "../redis/keys.js";
+import type { PictureService } from "../render/service.js";
+import { waitUntilOf } from "../wait-until.js";
+import {
+  asRouteResponse,
+  COMMON_ERRORS,
+  problemSpec,
+  RATE_LIMIT_HEADERS,
+  RETRY_AFTER_HEADER,
+  SECURITY,
+} from "./common.js";
+import { PNG_CONTENT_TYPE, pictureResponse } from "./overlay.js";
+
+export const COMPAT_PATH = "/analyze_road_infrastructure";
+
+/** RFC 9745 Deprecation (since 2026-11-01), RFC 8594 Sunset, and the successor (RFC 8288 Link). */
+export const DEPRECATION_HEADERS = {
+  Deprecation: "@1793491200",
+  Sunset: "Tue, 01 Jun 2027 00:00:00 GMT",
+  Link: '</v1/analyses>; rel="successor-version", </docs>; rel="deprecation"; type="text/html"',
+} as const;
+
+const OldElementSchema = z.object({
+  class: z.string(),
+  class_id: z.int(),
+  infrastructure_type: z.literal("lane_marking"),
+  points: z
+    .array(z.tuple([z.number(), z.number()]))
+    .describe("Pixel [x, y] in the raster of image_metadata."),
+  geographic_points: z.array(z.object({ latitude: z.number(), longitude: z.number() })),
+  confidence: z.number(),
+  area_pixels: z.number(),
+  area_sqm: z.number().describe("length_meters x width_meters."),
+  length_pixels: z.number(),
+  length_meters: z.number().describe("Geodesic length (the /v1 feature's length_m)."),
+  width_meters: z.number(),
+  condition: z.null(),
+  material: z.null(),
+  id: z.string(),
+  dashed: z.boolean(),
+});
+
+const OldResponseSchema = z
+  .object({
+    infrastructure_elements: z.array(OldElementSchema),
+    analysis_summary: z.object({
+      total_elements: z.int(),
+      elements_by_type: z.record(z.string(), z.int()),
+      elements_by_class: z.record(z.string(), z.int()),
+      total_road_area_sqm: z.null(),
+      total_lane_length_m: z.number(),
+      length_by_class_m: z.record(z.string(), z.number()),
+    }),
+    image_metadata: z.object({
+      width: z.int(),
+      height: z.int(),
+      resolution_mpp: z.number(),
+      bounds: OldBoundsSchema,
+      acquisition_date: z.string().nullable(),
+      source: z.string(),
+      attribution: z.string(),
+    }),
+    processing_time_ms: z.number(),
+    model_type: z.string(),
+    analysis_type: z.enum(ANALYSIS_TYPES),
+    confidence_threshold: z.number(),
+    coverage_percentage: z.null(),
+    analysis_id: z.string(),
+    cache: z.enum(["HIT", "MISS"]),
+    links: z.record(z.string(), z.string()),
+  })
+  .openapi("OldRoadInfrastructureResponse");
+
+const DEPRECATION_DOC = z.object({
+  Deprecation: z.string().describe("When this route was deprecated (RFC 9745)."),
+  Sunset: z.string().describe("When it may stop working (RFC 8594)."),
+  Link: z.string().describe("The successor route, POST /v1/analyses."),
+});
+
+export function registerCompatRoute(
+  app: OpenAPIHono<AppEnv>,
+  deps: EdgeDeps,
+  rateLimitMiddleware: MiddlewareHandler<AppEnv>,
+  pictures: PictureService,
+): void {
+  const requestDefaults = {
+    providers: deps.config.providerChain,
+    minConfidence: deps.config.defaultMinConfidence,
+  };
+  const authenticate = auth({ apiKeys: deps.apiKeys, apiKeyCache: deps.apiKeyCache, jwt: deps.jwt });
+  // Every answer of the route, errors included, says it is deprecated.
+  const deprecation: MiddlewareHandler<AppEnv> = async (c, next) => {
+    await next();
+    for (const [k, v] of Object.entries(DEPRECATION_HEADERS)) c.res.headers.set(k, v);
+  };
+
+  const route = createRoute({
+    method: "post",
+    path: COMPAT_PATH,
+    tags: ["compatibility"],
+    deprecated: true,
+    summary: "The old service's analysis (deprecated: use POST /v1/analyses)",
+    description:
+      "Kept for the old road-engineering frontend. Body `{north, south, east, west}`, query `resolution` (m/px, default 0.1) and `analysis_type`. Runs the same analysis as POST /v1/analyses for `bbox: [west, south, east, north]` at that resolution (same cache, same result, same lengths) and counts against the same hourly quota. The answer keeps the old shape, with real values: geodesic `length_meters`, `points` in the analysed raster's pixels, and null where nothing measures a field. Sunset: 2027-06-01.",
+    security: SECURITY,
+    middleware: [deprecation, authenticate, rateLimitMiddleware, requireJson()] as const,
+    request: {
+      query: OldQuerySchema,
+      body: { required: true, content: { "application/json": { schema: OldBoundsSchema } } },
+    },
+    responses: {
+      200: {
+        description: "The analysis in the old shape (or, with `visualize=true`, the overlay PNG).",
+        headers: DEPRECATION_DOC.extend(RATE_LIMIT_HEADERS.shape),
+        content: {
+          "application/json": { schema: OldResponseSchema },
+          [PNG_CONTENT_TYPE]: { schema: z.string().openapi({ format: "binary" }) },
+        },
+      },
+      400: problemSpec("Invalid bounds or query; `detail` says what, `errors` lists each field."),
+      415: problemSpec("The body is not sent as JSON."),
+      422: problemSpec("No enabled imagery provider covers the area."),
+      429: problemSpec("The hourly quota is spent.", RATE_LIMIT_HEADERS.extend(RETRY_AFTER_HEADER.shape)),
+      502: problemSpec("The analysis service failed."),
+      504: problemSpec("The analysis took too long."),
+      ...COMMON_ERRORS,
+      503: problemSpec("Redis or the analysis service is unavailable or busy.", RETRY_AFTER_HEADER),
+    },
+  });
+
+  app.openapi(route, async (c) => {
+    const started = performance.now();
+    const bounds = c.req.valid("json");
+    const query = c.req.valid("query");
+    const checked = validateOldRequest(bounds, query.resolution);
+    if (!checked.ok) {
+      return asRouteResponse(
+        problemResponse(
+          problem(400, {
+            type: EDGE_PROBLEM_TYPES.invalidRequest,
+            title: "Invalid request",
+            detail: checked.errors[0]?.message ?? "Invalid bounds.",
+            errors: checked.errors,
+            instance: c.req.path,
+          }),
+        ),
+      );
+    }
+    const request = resolveAnalysisRequest(checked.request, requestDefaults);
+    const [key, area] = await Promise.all([
+      analysisCacheKey(request, deps.config.model),
+      areaHash(request.area),
+    ]);
+    const id = analysisIdOf(key);
+    Object.assign(c.var.audit, { area_hash: area, analysis_id: id });
+
+    const outcome = await deps.analyses.analyze(request, {
+      id,
+      requestId: c.var.requestId,
+      waitUntil: waitUntilOf(c),
+    });
+    if (outcome.kind === "problem") {
+      Object.assign(c.var.audit, { error: outcome.problem.type, cause: outcome.cause });
+      const headers: Record<string, string> = {};
+      if (outcome.retryAfterS !== undefined) headers["Retry-After"] = String(outcome.retryAfterS);
+      return asRouteResponse(problemResponse({ ...outcome.problem, instance: c.req.path }, headers));
+    }
+    Object.assign(c.var.audit, {
+      cache: outcome.cache,
+      provider: outcome.provider,
+      ...(outcome.stored === undefined ? {} : { stored: outcome.stored }),
+    });
+    const result = JSON.parse(outcome.body) as AnalysisResponse;
+
+    if (query.visualize) {
+      const picture = await pictures.picture("overlay", id, {
+        requestId: c.var.requestId,
+        waitUntil: waitUntilOf(c),
+        result,
+      });
+      return asRouteResponse(pictureResponse(c, picture));
+    }
+    const body = toOldResponse(result, {
+      bounds,
+      analysisType: query.analysis_type,
+      minConfidence: request.min_confidence,
+      processingTimeMs: performance.now() - started,
+      cache: outcome.cache,
+    });
+    return asRouteResponse(
+      new Response(JSON.stringify(body), {
+        status: 200,
+        headers: {
+          "content-type": "application/json",
+          "x-cache": outcome.cache,
+          "content-location": `/v1/analyses/${id}`,
+          "cache-control": "private, no-cache",
+          "x-request-id": c.var.requestId,
+        },
+      }),
+    );
+  });
+}

@@ -1,0 +1,128 @@
+/**
+ * GET /v1/analyses/{id}/imagery.png  the imagery the analysis used, on its grid
+ * GET /v1/analyses/{id}/overlay.png  the same with the markings, a legend and the attribution
+ * Part of the analysis they picture: authenticated, but not counted against the hourly quota.
+ * `X-Image-Bounds: west,south,east,north` is the picture's lon/lat extent (a map places it there).
+ */
+import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import type { EdgeDeps } from "../deps.js";
+import type { AppEnv } from "../env.js";
+import { problemResponse, storageUnavailable } from "../problems.js";
+import { RedisUnavailableError } from "../redis/client.js";
+import { ANALYSIS_ID_PATTERN } from "../redis/keys.js";
+import { RenderClient } from "../render/client.js";
+import type { RenderKind } from "../render/from-result.js";
+import { type PictureOutcome, PictureService } from "../render/service.js";
+import { PictureStore } from "../render/store.js";
+import { waitUntilOf } from "../wait-until.js";
+import { ifNoneMatch } from "./analyses.js";
+import { asRouteResponse, COMMON_ERRORS, problemSpec, RETRY_AFTER_HEADER, SECURITY } from "./common.js";
+
+export const PNG_CONTENT_TYPE = "image/png";
+
+const PICTURE_HEADERS = z.object({
+  ETag: z.string().describe("Entity tag of the picture."),
+  "X-Cache": z.enum(["HIT", "MISS"]).describe("HIT: served from the cache; MISS: drawn for this request."),
+  "X-Image-Bounds": z
+    .string()
+    .describe("Lon/lat extent of the picture: `west,south,east,north` (WGS84 degrees, Web Mercator pixels)."),
+});
+
+const IdParamSchema = z.object({
+  id: z
+    .string()
+    .regex(ANALYSIS_ID_PATTERN)
+    .openapi({ param: { name: "id", in: "path" }, description: "Analysis id (64 hex characters)." }),
+});
+
+/** The picture service of an app (built once per app from its deps). */
+export function pictureServiceOf(deps: EdgeDeps): PictureService {
+  return new PictureService({
+    analyses: deps.analyses,
+    store: new PictureStore(deps.redis, deps.keys, deps.config.cache.maxEntryBytes),
+    client: new RenderClient(deps.config.backend),
+  });
+}
+
+/** A picture outcome as a Response (304 when If-None-Match matches). */
+export function pictureResponse(c: Context<AppEnv>, outcome: PictureOutcome): Response {
+  if (outcome.kind === "problem") {
+    Object.assign(c.var.audit, { error: outcome.problem.type, cause: outcome.cause });
+    const headers: Record<string, string> = {};
+    if (outcome.retryAfterS !== undefined) headers["Retry-After"] = String(outcome.retryAfterS);
+    return problemResponse({ ...outcome.problem, instance: c.req.path }, headers);
+  }
+  c.var.audit.cache = outcome.cache;
+  const headers = {
+    etag: outcome.etag,
+    // The id is a hash of the request and model: its picture does not change while it lives.
+    "cache-control": "private, max-age=3600",
+    "x-cache": outcome.cache,
+    "x-image-bounds": outcome.bounds,
+    "x-request-id": c.var.requestId,
+  };
+  if (ifNoneMatch(c.req.header("if-none-match"), outcome.etag)) {
+    return new Response(null, { status: 304, headers });
+  }
+  return new Response(outcome.png as Uint8Array<ArrayBuffer>, {
+    status: 200,
+    headers: { ...headers, "content-type": PNG_CONTENT_TYPE },
+  });
+}
+
+export function registerOverlayRoutes(app: OpenAPIHono<AppEnv>, pictures: PictureService): void {
+  const routes: [RenderKind, string, string][] = [
+    [
+      "imagery",
+      "The imagery an analysis used",
+      "The analysed imagery, fetched again from the same provider onto the analysis grid (at most 2048 px on its longer side). Does not count against the hourly quota.",
+    ],
+    [
+      "overlay",
+      "The analysed imagery with the markings drawn",
+      "The analysed imagery with the markings in their class colours, a legend with per-class counts and lengths, and the imagery attribution. Does not count against the hourly quota.",
+    ],
+  ];
+  for (const [kind, summary, description] of routes) {
+    const route = createRoute({
+      method: "get",
+      path: `/v1/analyses/{id}/${kind}.png`,
+      tags: ["analyses"],
+      summary,
+      description,
+      security: SECURITY,
+      request: { params: IdParamSchema },
+      responses: {
+        200: {
+          description: "The picture (PNG).",
+          headers: PICTURE_HEADERS,
+          content: { [PNG_CONTENT_TYPE]: { schema: z.string().openapi({ format: "binary" }) } },
+        },
+        304: { description: "Not modified (the ETag matches If-None-Match)." },
+        400: problemSpec("The id is malformed."),
+        404: problemSpec("No stored result has this id (never made, or expired)."),
+        422: problemSpec("The imagery of this analysis is no longer available."),
+        502: problemSpec("The imagery could not be fetched or drawn."),
+        504: problemSpec("Drawing took too long."),
+        ...COMMON_ERRORS,
+        503: problemSpec("Redis or the imaging service is unavailable or busy.", RETRY_AFTER_HEADER),
+      },
+    });
+    app.openapi(route, async (c) => {
+      const { id } = c.req.valid("param");
+      c.var.audit.analysis_id = id;
+      try {
+        const outcome = await pictures.picture(kind, id, {
+          requestId: c.var.requestId,
+          waitUntil: waitUntilOf(c),
+        });
+        return asRouteResponse(pictureResponse(c, outcome));
+      } catch (error) {
+        if (!(error instanceof RedisUnavailableError)) throw error;
+        c.var.audit.cause = "storage";
+        return asRouteResponse(storageUnavailable(c.req.path));
+      }
+    });
+  }
+}

@@ -1,0 +1,197 @@
+/**
+ * The road-engineering page: enter a key, choose an area (type it, draw it, or the demo), analyse,
+ * then read the markings on the map and in the tables and download them. Served by the edge
+ * Worker as static assets; every request goes to the same origin.
+ */
+import "./style.css";
+import { type AnalysisReply, ApiError, analyse, picture } from "./api.js";
+import { type Bbox, DEMO_BBOX, parseBbox, parseBoundsHeader } from "./bbox.js";
+import { MapView } from "./map.js";
+import type { FailureMessage } from "./problems.js";
+import type { RateLimitPolicy, RateLimitState } from "./ratelimit.js";
+import { renderLegend, renderQuota, renderResult } from "./results.js";
+
+const CREDENTIAL_KEY = "lanesegnet.credential";
+const FIELDS = ["west", "south", "east", "north"] as const;
+
+function byId<T extends HTMLElement>(id: string): T {
+  const node = document.getElementById(id);
+  if (!node) throw new Error(`missing #${id}`);
+  return node as T;
+}
+
+const form = byId<HTMLFormElement>("analysis-form");
+const credential = byId<HTMLInputElement>("credential");
+const resolution = byId<HTMLSelectElement>("resolution");
+const analyseButton = byId<HTMLButtonElement>("analyse");
+const drawButton = byId<HTMLButtonElement>("draw");
+const status = byId("status");
+const mapElement = byId("map");
+
+let current: AnalysisReply | null = null;
+
+function setStatus(text: string): void {
+  status.textContent = text;
+}
+
+function showError(f: FailureMessage | null): void {
+  const box = byId("error");
+  box.hidden = f === null;
+  byId("error-title").textContent = f?.title ?? "";
+  byId("error-message").textContent = f?.message ?? "";
+  if (f) box.scrollIntoView({ block: "nearest" });
+}
+
+function failureOf(error: unknown): FailureMessage {
+  if (error instanceof ApiError) return error.failure;
+  return {
+    title: "Something went wrong in this page",
+    message: error instanceof Error ? error.message : String(error),
+  };
+}
+
+function setBbox(b: Bbox): void {
+  FIELDS.forEach((name, i) => {
+    byId<HTMLInputElement>(name).value = String(b[i]);
+  });
+}
+
+function readBbox() {
+  return parseBbox(FIELDS.map((name) => byId<HTMLInputElement>(name).value));
+}
+
+function save(name: string, blob: Blob): void {
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement("a");
+  a.href = url;
+  a.download = name;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+const view = new MapView(mapElement, DEMO_BBOX, (b) => {
+  setBbox(b);
+  drawButton.setAttribute("aria-pressed", "false");
+  void view.showArea(b, false);
+  setStatus("Area drawn. Press Analyse.");
+});
+
+async function showImagery(reply: AnalysisReply): Promise<void> {
+  const id = reply.result.analysis.id;
+  mapElement.dataset.overlay = "loading";
+  try {
+    const img = await picture(credential.value.trim(), id, "imagery");
+    const extent = parseBoundsHeader(img.bounds) ?? reply.result.bbox;
+    if (!extent) throw new Error("the imagery came without its extent");
+    if (current !== reply) return;
+    await view.showImagery(img.blob, extent);
+    mapElement.dataset.overlay = "ready";
+    byId("map-attribution").textContent =
+      `Imagery: ${reply.result.analysis.imagery.attribution} · Map: MapLibre`;
+    setStatus(`Done: ${reply.result.features.length} lines.`);
+  } catch (error) {
+    mapElement.dataset.overlay = "failed";
+    const f = failureOf(error);
+    showError({ title: "The imagery could not be shown", message: `${f.title}. ${f.message}` });
+  }
+}
+
+async function run(): Promise<void> {
+  showError(null);
+  const key = credential.value.trim();
+  if (!key) {
+    showError({
+      title: "An API key or token is needed",
+      message: "Paste your API key (lsn_…) or token above.",
+    });
+    credential.focus();
+    return;
+  }
+  const area = readBbox();
+  if (!area.ok) {
+    showError({ title: "The area is not valid", message: area.message });
+    return;
+  }
+  sessionStorage.setItem(CREDENTIAL_KEY, key);
+  analyseButton.disabled = true;
+  setStatus("Analysing… a new area can take several seconds.");
+  void view.showArea(area.bbox);
+  try {
+    const reply = await analyse(key, area.bbox, Number(resolution.value));
+    const first = current === null;
+    current = reply;
+    renderResult(reply, (id) => view.select(id));
+    // The first result moves the panel to it; the form stays one scroll away.
+    if (first) byId("results").scrollIntoView({ block: "start" });
+    view.clearImagery();
+    await view.showMarkings(reply.result.features);
+    setStatus(`Found ${reply.result.features.length} lines; loading the imagery…`);
+    await showImagery(reply);
+  } catch (error) {
+    const e = error as ApiError & { rateLimit?: RateLimitState | null; policy?: RateLimitPolicy | null };
+    if (current && e.rateLimit !== undefined) renderQuota(e.rateLimit ?? null, e.policy ?? null);
+    setStatus("");
+    showError(failureOf(error));
+  } finally {
+    analyseButton.disabled = false;
+  }
+}
+
+form.addEventListener("submit", (e) => {
+  e.preventDefault();
+  void run();
+});
+
+drawButton.addEventListener("click", () => {
+  const on = !view.drawMode;
+  view.setDrawMode(on);
+  drawButton.setAttribute("aria-pressed", String(on));
+  setStatus(on ? "Drag a box on the map." : "");
+});
+
+byId("demo").addEventListener("click", () => {
+  setBbox(DEMO_BBOX);
+  void view.showArea(DEMO_BBOX);
+});
+
+for (const name of FIELDS) {
+  byId<HTMLInputElement>(name).addEventListener("change", () => {
+    const area = readBbox();
+    if (area.ok) void view.showArea(area.bbox);
+  });
+}
+
+byId("download-geojson").addEventListener("click", () => {
+  if (!current) return;
+  const id = current.result.analysis.id;
+  save(`lanesegnet-${id.slice(0, 12)}.geojson`, new Blob([current.text], { type: "application/geo+json" }));
+});
+
+byId("download-overlay").addEventListener("click", async () => {
+  if (!current) return;
+  const id = current.result.analysis.id;
+  const button = byId<HTMLButtonElement>("download-overlay");
+  button.disabled = true;
+  setStatus("Drawing the overlay…");
+  try {
+    const png = await picture(credential.value.trim(), id, "overlay");
+    save(`lanesegnet-${id.slice(0, 12)}-overlay.png`, png.blob);
+    setStatus("Overlay downloaded.");
+  } catch (error) {
+    setStatus("");
+    showError(failureOf(error));
+  } finally {
+    button.disabled = false;
+  }
+});
+
+window.addEventListener("unhandledrejection", (e) => {
+  showError(failureOf(e.reason));
+});
+
+credential.value = sessionStorage.getItem(CREDENTIAL_KEY) ?? "";
+setBbox(DEMO_BBOX);
+renderLegend();
+void view.showArea(DEMO_BBOX);

@@ -1,0 +1,236 @@
+/**
+ * The map: MapLibre GL with a style that needs nothing from the network — a background layer, the
+ * analysed imagery (an image source placed at the picture's lon/lat extent), the markings as a
+ * GeoJSON line layer coloured by class from the registry, the area's outline, and a box the user
+ * draws with shift-drag or in draw mode. No tiles, glyphs or sprites: no text symbols at all.
+ */
+import {
+  type GeoJSONSource,
+  type ImageSource,
+  type LngLatBoundsLike,
+  Map as MapLibreMap,
+  type MapMouseEvent,
+  NavigationControl,
+  ScaleControl,
+  type StyleSpecification,
+  setWorkerUrl,
+} from "maplibre-gl";
+import workerUrl from "maplibre-gl/dist/maplibre-gl-worker.mjs?url";
+import "maplibre-gl/dist/maplibre-gl.css";
+import type { AnalysisFeature } from "./api.js";
+import { type Bbox, bboxFromCorners, bboxRing } from "./bbox.js";
+import { classColourExpression, DASHED_CLASS_IDS } from "./classes.js";
+
+// The worker script is bundled as an asset of this app (MapLibre would look beside its own file).
+setWorkerUrl(workerUrl);
+
+/** What a GeoJSON source accepts (MapLibre's own type: no separate GeoJSON typings needed). */
+type Geo = Exclude<Parameters<GeoJSONSource["setData"]>[0], string>;
+const EMPTY: Geo = { type: "FeatureCollection", features: [] };
+
+function polygon(b: Bbox): Geo {
+  return {
+    type: "FeatureCollection",
+    features: [
+      { type: "Feature", properties: {}, geometry: { type: "Polygon", coordinates: [bboxRing(b)] } },
+    ],
+  };
+}
+
+const isDashed = ["in", ["get", "class_id"], ["literal", [...DASHED_CLASS_IDS]]] as const;
+const LINE_LAYOUT = { "line-cap": "round", "line-join": "round" } as const;
+
+const STYLE: StyleSpecification = {
+  version: 8,
+  sources: {
+    area: { type: "geojson", data: EMPTY },
+    markings: { type: "geojson", data: EMPTY },
+    draft: { type: "geojson", data: EMPTY },
+  },
+  layers: [
+    { id: "background", type: "background", paint: { "background-color": "#1c2229" } },
+    {
+      id: "area-outline",
+      type: "line",
+      source: "area",
+      paint: { "line-color": "#cfd8e3", "line-width": 1.5, "line-dasharray": [3, 2] },
+    },
+    {
+      id: "markings-halo",
+      type: "line",
+      source: "markings",
+      layout: LINE_LAYOUT,
+      paint: { "line-color": "#000000", "line-opacity": 0.6, "line-width": 6 },
+    },
+    {
+      id: "markings-solid",
+      type: "line",
+      source: "markings",
+      filter: ["!", isDashed] as never,
+      layout: LINE_LAYOUT,
+      paint: { "line-color": classColourExpression(), "line-width": 3 },
+    },
+    {
+      id: "markings-dashed",
+      type: "line",
+      source: "markings",
+      filter: isDashed as never,
+      layout: { "line-join": "round" },
+      paint: { "line-color": classColourExpression(), "line-width": 3, "line-dasharray": [2, 1.5] },
+    },
+    {
+      id: "markings-selected",
+      type: "line",
+      source: "markings",
+      filter: ["==", ["get", "id"], ""],
+      layout: LINE_LAYOUT,
+      paint: { "line-color": "#ffffff", "line-width": 7, "line-opacity": 0.9 },
+    },
+    {
+      id: "draft-fill",
+      type: "fill",
+      source: "draft",
+      paint: { "fill-color": "#4fc3f7", "fill-opacity": 0.15 },
+    },
+    {
+      id: "draft-outline",
+      type: "line",
+      source: "draft",
+      paint: { "line-color": "#4fc3f7", "line-width": 2 },
+    },
+  ],
+};
+
+function boundsOf(b: Bbox): LngLatBoundsLike {
+  return [
+    [b[0], b[1]],
+    [b[2], b[3]],
+  ];
+}
+
+export class MapView {
+  readonly map: MapLibreMap;
+  #drawMode = false;
+  #dragStart: [number, number] | null = null;
+  #imageryUrl: string | null = null;
+  #loaded: Promise<void>;
+
+  constructor(
+    private readonly container: HTMLElement,
+    initial: Bbox,
+    private readonly onBox: (bbox: Bbox) => void,
+  ) {
+    this.map = new MapLibreMap({
+      container,
+      style: STYLE,
+      bounds: boundsOf(initial),
+      fitBoundsOptions: { padding: 40 },
+      attributionControl: false,
+      // Shift-drag draws an area here instead of zooming to a box.
+      boxZoom: false,
+      maxZoom: 23,
+    });
+    this.map.addControl(new NavigationControl({ showCompass: false }), "top-right");
+    this.map.addControl(new ScaleControl({ unit: "metric" }), "bottom-left");
+    this.#loaded = new Promise((resolve) => this.map.once("load", () => resolve()));
+    this.map.on("mousedown", (e) => this.#down(e));
+    this.map.on("mousemove", (e) => this.#move(e));
+    this.map.on("mouseup", (e) => this.#up(e));
+  }
+
+  get drawMode(): boolean {
+    return this.#drawMode;
+  }
+
+  setDrawMode(on: boolean): void {
+    this.#drawMode = on;
+    this.container.classList.toggle("drawing", on);
+  }
+
+  async showArea(b: Bbox, fit = true): Promise<void> {
+    await this.#loaded;
+    (this.map.getSource("area") as GeoJSONSource).setData(polygon(b));
+    (this.map.getSource("draft") as GeoJSONSource).setData(EMPTY);
+    if (fit) this.map.fitBounds(boundsOf(b), { padding: 40, duration: 0 });
+  }
+
+  async showMarkings(features: readonly AnalysisFeature[]): Promise<void> {
+    await this.#loaded;
+    const data = { type: "FeatureCollection", features } as unknown as Geo;
+    (this.map.getSource("markings") as GeoJSONSource).setData(data);
+    this.select(null);
+  }
+
+  /** Highlight one line (by feature id), or none. */
+  select(id: string | null): void {
+    if (!this.map.getLayer("markings-selected")) return;
+    this.map.setFilter("markings-selected", ["==", ["get", "id"], id ?? ""]);
+  }
+
+  /** Place the analysed imagery under the markings; resolves once the map has drawn it. */
+  async showImagery(blob: Blob, extent: Bbox): Promise<void> {
+    await this.#loaded;
+    const url = URL.createObjectURL(blob);
+    const [w, s, e, n] = extent;
+    const coordinates: [[number, number], [number, number], [number, number], [number, number]] = [
+      [w, n],
+      [e, n],
+      [e, s],
+      [w, s],
+    ];
+    const existing = this.map.getSource("imagery") as ImageSource | undefined;
+    if (existing) existing.updateImage({ url, coordinates });
+    else {
+      this.map.addSource("imagery", { type: "image", url, coordinates });
+      this.map.addLayer(
+        { id: "imagery", type: "raster", source: "imagery", paint: { "raster-fade-duration": 0 } },
+        "area-outline",
+      );
+    }
+    if (this.#imageryUrl) URL.revokeObjectURL(this.#imageryUrl);
+    this.#imageryUrl = url;
+    await this.idle();
+  }
+
+  clearImagery(): void {
+    if (this.map.getLayer("imagery")) this.map.removeLayer("imagery");
+    if (this.map.getSource("imagery")) this.map.removeSource("imagery");
+    if (this.#imageryUrl) URL.revokeObjectURL(this.#imageryUrl);
+    this.#imageryUrl = null;
+  }
+
+  /** Resolves when the map has finished loading and drawing what it was given. */
+  idle(): Promise<void> {
+    const idle = new Promise<void>((resolve) => this.map.once("idle", () => resolve()));
+    // An already idle map fires "idle" again after one more frame.
+    this.map.triggerRepaint();
+    return idle;
+  }
+
+  #down(e: MapMouseEvent): void {
+    if (!(this.#drawMode || e.originalEvent.shiftKey)) return;
+    e.preventDefault();
+    this.map.dragPan.disable();
+    this.#dragStart = [e.lngLat.lng, e.lngLat.lat];
+  }
+
+  #move(e: MapMouseEvent): void {
+    if (!this.#dragStart) return;
+    const b = bboxFromCorners(this.#dragStart, [e.lngLat.lng, e.lngLat.lat]);
+    (this.map.getSource("draft") as GeoJSONSource).setData(polygon(b));
+  }
+
+  #up(e: MapMouseEvent): void {
+    if (!this.#dragStart) return;
+    const b = bboxFromCorners(this.#dragStart, [e.lngLat.lng, e.lngLat.lat]);
+    this.#dragStart = null;
+    this.map.dragPan.enable();
+    this.setDrawMode(false);
+    // A click without a drag draws nothing.
+    if (b[0] === b[2] || b[1] === b[3]) {
+      (this.map.getSource("draft") as GeoJSONSource).setData(EMPTY);
+      return;
+    }
+    this.onBox(b);
+  }
+}

@@ -1,0 +1,143 @@
+/**
+ * API failures in plain words. The API answers errors as problem+json (RFC 9457: `title`, `detail`,
+ * `errors[]` for fields); this turns a status, that body and the response headers into a title and
+ * a sentence a road engineer can act on — what happened and when to try again.
+ */
+import { parseRateLimitPolicy } from "./ratelimit.js";
+
+export interface ProblemBody {
+  readonly type?: string;
+  readonly title?: string;
+  readonly status?: number;
+  readonly detail?: string;
+  readonly errors?: readonly { readonly path: string; readonly message: string }[];
+}
+
+export interface FailureMessage {
+  readonly title: string;
+  readonly message: string;
+  /** Seconds to wait before retrying, when the service said so. */
+  readonly retryAfterS?: number;
+}
+
+export interface HeaderSource {
+  get(name: string): string | null;
+}
+
+/** "45 seconds", "12 minutes", "1 hour 5 minutes". */
+export function formatDuration(seconds: number): string {
+  const s = Math.max(1, Math.ceil(seconds));
+  if (s < 60) return `${s} second${s === 1 ? "" : "s"}`;
+  const m = Math.ceil(s / 60);
+  if (m < 60) return `${m} minute${m === 1 ? "" : "s"}`;
+  const h = Math.floor(m / 60);
+  const rest = m % 60;
+  return `${h} hour${h === 1 ? "" : "s"}${rest ? ` ${rest} minute${rest === 1 ? "" : "s"}` : ""}`;
+}
+
+/** Local HH:MM of a time, rounded up to the minute (never earlier than the time itself). */
+function clock(at: Date): string {
+  const t = new Date(Math.ceil(at.getTime() / 60_000) * 60_000);
+  return `${String(t.getHours()).padStart(2, "0")}:${String(t.getMinutes()).padStart(2, "0")}`;
+}
+
+const FIELD_NAMES: Readonly<Record<string, string>> = {
+  "/area/bbox/0": "West",
+  "/area/bbox/1": "South",
+  "/area/bbox/2": "East",
+  "/area/bbox/3": "North",
+  "/area/bbox": "Area",
+  "/area": "Area",
+  "/resolution_m": "Resolution",
+};
+
+function fieldErrors(body: ProblemBody | null): string | undefined {
+  const errors = body?.errors ?? [];
+  if (errors.length === 0) return undefined;
+  return errors
+    .slice(0, 4)
+    .map((e) => {
+      const field = FIELD_NAMES[e.path];
+      return field ? `${field}: ${e.message}` : e.message;
+    })
+    .join(" ");
+}
+
+function retryAfter(headers: HeaderSource): number | undefined {
+  const v = headers.get("retry-after");
+  return v && /^\d+$/.test(v.trim()) ? Number(v) : undefined;
+}
+
+export function describeFailure(
+  status: number,
+  body: ProblemBody | null,
+  headers: HeaderSource,
+  now: Date = new Date(),
+): FailureMessage {
+  const detail = body?.detail;
+  const wait = retryAfter(headers);
+  const waitWords = wait === undefined ? "shortly" : `in ${formatDuration(wait)}`;
+  const withWait = (m: FailureMessage): FailureMessage =>
+    wait === undefined ? m : { ...m, retryAfterS: wait };
+  switch (true) {
+    case status === 0:
+      return {
+        title: "The service could not be reached",
+        message: "Check that the service is running and that this computer is online, then try again.",
+      };
+    case status === 400:
+      return {
+        title: "The area is not valid",
+        message: fieldErrors(body) ?? detail ?? "Check the area's coordinates and the resolution.",
+      };
+    case status === 401:
+      return {
+        title: "Your API key or token was not accepted",
+        message: `${detail ?? "The credential is missing or wrong."} Paste the whole key (it starts with lsn_) or a valid token.`,
+      };
+    case status === 404:
+      return {
+        title: "Result not found",
+        message: detail ?? "This result no longer exists; run the analysis again.",
+      };
+    case status === 413:
+      return { title: "The request is too large", message: detail ?? "Use a simpler area." };
+    case status === 422:
+      return {
+        title: "No imagery for this area",
+        message: detail ?? "None of the imagery sources covers this area. Try another area.",
+      };
+    case status === 429: {
+      const policy = parseRateLimitPolicy(headers.get("ratelimit-policy"));
+      const quota = policy ? `all ${policy.quota} analyses` : "all the analyses";
+      const when =
+        wait === undefined
+          ? "later"
+          : `again in about ${formatDuration(wait)} (around ${clock(new Date(now.getTime() + wait * 1000))})`;
+      return withWait({
+        title: "Hourly limit reached",
+        message: `You have used ${quota} allowed per hour. You can analyse ${when}. Results you already have, their imagery and downloads still work.`,
+      });
+    }
+    case status === 503:
+      return withWait({
+        title: "The service is busy or briefly unavailable",
+        message: `${detail ? `${detail} ` : ""}Try again ${waitWords}.`,
+      });
+    case status === 504:
+      return withWait({
+        title: "The analysis took too long",
+        message: detail ?? "Try a smaller area or a coarser resolution.",
+      });
+    case status === 502:
+      return withWait({
+        title: "The analysis failed",
+        message: `${detail ?? "The analysis service failed."} Try again ${waitWords}.`,
+      });
+    default:
+      return withWait({
+        title: status >= 500 ? "Something went wrong on the server" : `The request was refused (${status})`,
+        message: detail ?? "Try again later.",
+      });
+  }
+}

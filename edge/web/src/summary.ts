@@ -1,0 +1,46 @@
+/** Per-class counts and lengths of a result's lines, for the totals table. */
+import { MARKING_CLASSES } from "./classes.js";
+
+export interface LineProperties {
+  readonly id: string;
+  readonly class: string;
+  readonly class_id: number;
+  readonly length_m: number;
+  readonly width_m: number;
+  readonly confidence: number;
+  readonly dashed: boolean;
+}
+
+export interface ClassSummary {
+  readonly classId: number;
+  readonly name: string;
+  readonly count: number;
+  readonly lengthM: number;
+}
+
+export interface Summary {
+  /** Every marking class, in registry order, with zero rows included. */
+  readonly classes: readonly ClassSummary[];
+  readonly count: number;
+  readonly lengthM: number;
+}
+
+/** Sums of metres, rounded to the centimetre (the API rounds every length to 0.01 m). */
+const cm = (v: number) => Math.round(v * 100) / 100;
+
+export function summarise(lines: readonly LineProperties[]): Summary {
+  const classes = MARKING_CLASSES.map((c) => {
+    const mine = lines.filter((l) => l.class_id === c.id);
+    return {
+      classId: c.id,
+      name: c.name,
+      count: mine.length,
+      lengthM: cm(mine.reduce((s, l) => s + l.length_m, 0)),
+    };
+  });
+  return {
+    classes,
+    count: lines.length,
+    lengthM: cm(lines.reduce((s, l) => s + l.length_m, 0)),
+  };
+}

@@ -1,0 +1,130 @@
+/**
+ * POST /internal/v1/render (signed by the edge): a PNG of an analysed area's imagery, alone or with
+ * the markings, a legend and the attribution drawn on it. The imagery comes again from the provider
+ * that served the analysis, on the grid rule of the analysis (targetGrid), so the picture lines up
+ * with the result's coordinates. Bounded like analyses: a few renders at once, a short queue, then
+ * 503 + Retry-After.
+ *
+ * Answers: 200 image/png (X-Image-Width/Height: the picture, X-Grid-Width/Height: the raster it
+ * was drawn from); 400 invalid request; 401 bad signature; 422 the provider is not enabled here or
+ * has no imagery of the area; 502 the provider failed; 503 busy.
+ */
+import { fieldErrorsFromZod, type ImageryProviderName, problem, problemResponse } from "@lanesegnet/shared";
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { type SignedBodyEnv, verifySignature } from "../middleware/verify-signature.js";
+import type { Logger } from "../observability/logger.js";
+import { NoCoverageError, ProviderConfigError, TooCoarseError } from "../providers/errors.js";
+import type { ImageryProvider } from "../providers/types.js";
+import { targetGrid } from "../raster/target-grid.js";
+import { renderPng } from "../render/compose.js";
+import { DEFAULT_MAX_SIZE_PX, RenderRequestSchema } from "../render/request.js";
+import { Admission, OverloadedError } from "../runtime/admission.js";
+
+export const RENDER_PATH = "/internal/v1/render";
+
+export interface RenderRouteDeps {
+  readonly providers: ReadonlyMap<ImageryProviderName, ImageryProvider>;
+  readonly signingSecret: string;
+  readonly logger: Logger;
+  /** Renders at once and waiting (default 2 and 8). */
+  readonly concurrent?: number;
+  readonly queue?: number;
+  /** Time budget of one imagery fetch (default 20 s). */
+  readonly fetchTimeoutMs?: number;
+}
+
+/** A stored result with 20 000 lines of a few hundred vertices stays far below this. */
+const MAX_BODY_BYTES = 8 * 1024 * 1024;
+
+function json400(detail: string): Response {
+  return problemResponse(problem(400, { title: "Invalid request", detail }));
+}
+
+export function renderRoute(deps: RenderRouteDeps) {
+  const admission = new Admission(deps.concurrent ?? 2, deps.queue ?? 8);
+  const app = new Hono<SignedBodyEnv>();
+  app.post(
+    RENDER_PATH,
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: () => problemResponse(problem(413, { detail: `request body over ${MAX_BODY_BYTES} bytes` })),
+    }),
+    verifySignature(deps.signingSecret),
+    async (c) => {
+      let json: unknown;
+      try {
+        json = JSON.parse(new TextDecoder().decode(c.get("rawBody")));
+      } catch {
+        return json400("body is not valid JSON");
+      }
+      const parsed = RenderRequestSchema.safeParse(json);
+      if (!parsed.success) {
+        return problemResponse(
+          problem(400, { title: "Invalid request", errors: fieldErrorsFromZod(parsed.error) }),
+        );
+      }
+      const req = parsed.data;
+      const provider = deps.providers.get(req.provider);
+      if (!provider) {
+        return problemResponse(
+          problem(422, {
+            type: "/problems/no-imagery",
+            title: "No imagery",
+            detail: `${req.provider} is not enabled on this backend`,
+          }),
+        );
+      }
+      const grid = targetGrid(req.bbox, req.resolution_m);
+      const signal = AbortSignal.any([c.req.raw.signal, AbortSignal.timeout(deps.fetchTimeoutMs ?? 20_000)]);
+      try {
+        const rendered = await admission.run(async () => {
+          const imagery = await provider.fetch({ grid, bboxLonLat: req.bbox, signal });
+          return renderPng(
+            imagery.raster,
+            req.max_size_px ?? DEFAULT_MAX_SIZE_PX,
+            req.kind === "overlay"
+              ? {
+                  lines: req.lines ?? [],
+                  ...(req.totals ? { totals: req.totals } : {}),
+                  attribution: imagery.attribution,
+                  ...(req.caption ? { caption: req.caption } : {}),
+                }
+              : undefined,
+          );
+        });
+        return new Response(new Uint8Array(rendered.png), {
+          status: 200,
+          headers: {
+            "content-type": "image/png",
+            "x-image-width": String(rendered.width),
+            "x-image-height": String(rendered.height),
+            "x-grid-width": String(grid.width),
+            "x-grid-height": String(grid.height),
+          },
+        });
+      } catch (e) {
+        if (e instanceof OverloadedError) {
+          return problemResponse(problem(503, { detail: "too many renders in progress; retry later" }), {
+            "Retry-After": String(e.retryAfterS),
+          });
+        }
+        if (e instanceof NoCoverageError || e instanceof TooCoarseError || e instanceof ProviderConfigError) {
+          return problemResponse(
+            problem(422, {
+              type: "/problems/no-imagery",
+              title: "No imagery",
+              detail: `${req.provider} has no imagery of this area`,
+            }),
+          );
+        }
+        // Provider errors, timeouts and bugs: logged here, reported to the edge as a bad gateway.
+        deps.logger.warn({ err: e, provider: req.provider }, "render failed");
+        return problemResponse(problem(502, { detail: "the imagery could not be fetched or drawn" }), {
+          "Retry-After": "30",
+        });
+      }
+    },
+  );
+  return app;
+}
