@@ -1,0 +1,378 @@
+/**
+ * The real backend (startBackend: the shipped model, the worker pool, the Hono app, a real HTTP
+ * server) against a loopback XYZ tile server: request signing, validation, health/readiness,
+ * metrics, load shedding and graceful shutdown. Model quality is not asserted here (the shipped
+ * model may be an interim one); only the shape of the answers.
+ *
+ * The tile server can hold its answers behind a gate, which keeps one analysis deterministically
+ * in flight for the overload and shutdown tests.
+ */
+import { randomBytes } from "node:crypto";
+import { request as httpRequest } from "node:http";
+import { connect } from "node:net";
+import { fileURLToPath } from "node:url";
+import { type ProblemSchema, signRequest } from "@lanesegnet/shared";
+import sharp from "sharp";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { z } from "zod";
+import { loadConfig } from "./config.js";
+import { createLogger } from "./observability/logger.js";
+import { createEsriProvider } from "./providers/esri.js";
+import { type Loopback, startLoopback } from "./providers/test-support.js";
+import { type RunningBackend, startBackend } from "./server.js";
+
+const SECRET = randomBytes(24).toString("hex");
+const MODEL_PATH = fileURLToPath(new URL("../../models/lanesegnet-lite.onnx", import.meta.url));
+const ROUTE = "/internal/v1/analyze";
+/** About 45 m x 45 m in Sacramento: a few zoom-19 tiles, a 180 x 180 px raster at 0.25 m. */
+const BBOX = [-121.4946, 38.5814, -121.4941, 38.5818] as const;
+
+type Problem = z.infer<typeof ProblemSchema>;
+
+/** A one-shot latch: tiles are answered once it is open. */
+function gate() {
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  return { opened, open };
+}
+
+let tiles: Loopback;
+let tileGate = gate();
+let backend: RunningBackend;
+
+/** A grey 256-px JPEG tile with one white stripe, served for every z/x/y. */
+async function tileJpeg(): Promise<Buffer> {
+  const rgb = Buffer.alloc(256 * 256 * 3, 95);
+  for (let y = 0; y < 256; y++)
+    for (let x = 120; x < 124; x++) rgb.fill(235, (y * 256 + x) * 3, (y * 256 + x + 1) * 3);
+  return sharp(rgb, { raw: { width: 256, height: 256, channels: 3 } })
+    .jpeg({ quality: 90 })
+    .toBuffer();
+}
+
+beforeAll(async () => {
+  const jpeg = await tileJpeg();
+  tileGate.open();
+  tiles = await startLoopback(async (_req, res) => {
+    await tileGate.opened;
+    res.writeHead(200, { "content-type": "image/jpeg" });
+    res.end(jpeg);
+  });
+  const config = loadConfig({
+    BACKEND_SIGNING_SECRET: SECRET,
+    MODEL_PATH,
+    BACKEND_PORT: "0",
+    EXECUTION_PROVIDERS: "cpu",
+    INFERENCE_THREADS: "1",
+    MAX_CONCURRENT_ANALYSES: "1",
+    MAX_QUEUED_ANALYSES: "0",
+    SHUTDOWN_GRACE_MS: "10000",
+    ENABLED_PROVIDERS: "esri",
+  });
+  const providers = new Map([
+    ["esri" as const, createEsriProvider({ urlTemplate: `${tiles.url}/{z}/{y}/{x}`, timeoutMs: 10_000 })],
+  ]);
+  backend = await startBackend(config, { providers, logger: createLogger("silent") });
+});
+
+afterAll(async () => {
+  tileGate.open();
+  await backend?.close();
+  await tiles?.close();
+});
+
+function analysisBody(extra: Record<string, unknown> = {}): string {
+  return JSON.stringify({
+    request: { area: { type: "bbox", bbox: BBOX } },
+    providers: ["esri"],
+    request_id: `req-${randomBytes(4).toString("hex")}`,
+    ...extra,
+  });
+}
+
+interface SignedInit {
+  readonly secret?: string;
+  readonly now?: number;
+  readonly nonce?: string;
+  /** Sign this body but send `body`. */
+  readonly signedBody?: string;
+}
+
+async function signedHeaders(body: string, init: SignedInit = {}): Promise<Record<string, string>> {
+  const headers = await signRequest(
+    init.secret ?? SECRET,
+    { method: "POST", path: ROUTE, body: init.signedBody ?? body },
+    { ...(init.now !== undefined ? { now: init.now } : {}), ...(init.nonce ? { nonce: init.nonce } : {}) },
+  );
+  return { ...headers, "content-type": "application/json" };
+}
+
+async function post(body: string, headers: Record<string, string>): Promise<Response> {
+  return fetch(`${backend.url}${ROUTE}`, { method: "POST", headers, body });
+}
+
+async function signedPost(body: string, init: SignedInit = {}): Promise<Response> {
+  return post(body, await signedHeaders(body, init));
+}
+
+/** A problem+json answer of this status, without internals; returns the parsed problem. */
+async function expectProblem(res: Response, status: number): Promise<Problem & Record<string, unknown>> {
+  expect(res.status).toBe(status);
+  expect(res.headers.get("content-type")).toMatch(/^application\/problem\+json/);
+  const text = await res.text();
+  expect(text).not.toMatch(/\bat .+:\d+:\d+|\.onnx|models\//);
+  expect(text).not.toContain(SECRET);
+  const body = JSON.parse(text) as Problem & Record<string, unknown>;
+  expect(body).toMatchObject({ status, type: expect.any(String), title: expect.any(String) });
+  return body;
+}
+
+async function metricsText(): Promise<string> {
+  const res = await fetch(`${backend.url}/metrics`);
+  expect(res.status).toBe(200);
+  expect(res.headers.get("content-type")).toMatch(/^text\/plain; version=0\.0\.4/);
+  return res.text();
+}
+
+/** The value of one sample line (`name{labels} value`) in Prometheus text, or undefined. */
+function sample(text: string, series: string): number | undefined {
+  const line = text.split("\n").find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+async function waitFor(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+describe("health and readiness", () => {
+  it("is alive, and ready once the model is loaded and warm, naming the model and execution provider", async () => {
+    const live = await fetch(`${backend.url}/healthz`);
+    expect(live.status).toBe(200);
+    expect(await live.json()).toEqual({ status: "ok" });
+
+    const ready = await fetch(`${backend.url}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({
+      status: "ready",
+      model: { name: "lanesegnet-lite", version: expect.any(String) },
+      execution_provider: "cpu",
+    });
+  });
+});
+
+describe("request signing", () => {
+  it("refuses an unsigned request with 401 problem+json, before reading imagery", async () => {
+    const before = tiles.requests.length;
+    await expectProblem(await post(analysisBody(), { "content-type": "application/json" }), 401);
+    expect(tiles.requests.length).toBe(before);
+  });
+
+  it("refuses a wrong secret, a signature over another body, and malformed signature headers", async () => {
+    const body = analysisBody();
+    await expectProblem(await signedPost(body, { secret: "x".repeat(40) }), 401);
+    await expectProblem(await signedPost(body, { signedBody: analysisBody() }), 401);
+    const headers = await signedHeaders(body);
+    await expectProblem(await post(body, { ...headers, "X-LSN-Signature": "zz" }), 401);
+    await expectProblem(await post(body, { ...headers, "X-LSN-Timestamp": "yesterday" }), 401);
+  });
+
+  it("refuses timestamps more than 60 s away, either side, and accepts one within the window", async () => {
+    const stale = await signedPost("{}", { now: Date.now() - 61_500 });
+    expect((await expectProblem(stale, 401)).detail).toMatch(/signature/);
+    await expectProblem(await signedPost("{}", { now: Date.now() + 61_500 }), 401);
+    // Within the window the signature passes and the body is judged (400 for `{}`).
+    await expectProblem(await signedPost("{}", { now: Date.now() - 50_000 }), 400);
+  });
+
+  it("refuses a replayed nonce, even with a fresh valid signature", async () => {
+    const nonce = randomBytes(16).toString("hex");
+    await expectProblem(await signedPost("{}", { nonce }), 400);
+    const replay = await expectProblem(await signedPost("{}", { nonce }), 401);
+    expect(replay.detail).toMatch(/replayed/);
+  });
+});
+
+describe("validation", () => {
+  it("answers 400 problem+json for a body that is not JSON", async () => {
+    for (const body of ["", "{", "not json", "\u0000\u0001"]) {
+      const p = await expectProblem(await signedPost(body), 400);
+      expect(p.detail).toMatch(/JSON/);
+    }
+  });
+
+  it("answers 400 with the offending field for unknown fields, anywhere", async () => {
+    const top = await expectProblem(await signedPost(analysisBody({ debug: true })), 400);
+    expect(top.errors).toEqual(expect.arrayContaining([expect.objectContaining({ path: "" })]));
+    const nested = JSON.stringify({
+      request: { area: { type: "bbox", bbox: BBOX }, model_path: "/tmp/x.onnx" },
+      providers: ["esri"],
+      request_id: "r",
+    });
+    const p = await expectProblem(await signedPost(nested), 400);
+    expect(JSON.stringify(p.errors)).toMatch(/request/);
+  });
+
+  it.each([
+    ["west > east", { type: "bbox", bbox: [BBOX[2], BBOX[1], BBOX[0], BBOX[3]] }],
+    ["latitude beyond 90", { type: "bbox", bbox: [10, 89.9999, 10.001, 91] }],
+    ["an area over the limit", { type: "bbox", bbox: [10, 10, 11, 11] }],
+    ["a degenerate box", { type: "bbox", bbox: [10, 10, 10, 10] }],
+    [
+      "a self-crossing polygon",
+      {
+        type: "Polygon",
+        coordinates: [
+          [
+            [0, 0],
+            [0.001, 0.001],
+            [0.001, 0],
+            [0, 0.001],
+            [0, 0],
+          ],
+        ],
+      },
+    ],
+    ["NaN-like strings", { type: "bbox", bbox: ["NaN", 0, 1, 1] }],
+  ])("answers 400 for a bad area: %s", async (_name, area) => {
+    const body = JSON.stringify({ request: { area }, providers: ["esri"], request_id: "bad-area" });
+    const p = await expectProblem(await signedPost(body), 400);
+    expect(p.errors?.length).toBeGreaterThan(0);
+    expect(p.errors?.every((e) => e.path.startsWith("/request/area"))).toBe(true);
+  });
+
+  it("answers 413 for a body over the limit, before checking anything else", async () => {
+    const big = JSON.stringify({ pad: "x".repeat(300 * 1024) });
+    const headers = await signedHeaders(big);
+    // Its own connection: the server answers before reading the body and then drops the socket,
+    // which a pooled keep-alive connection would carry over into the next test's request.
+    const res = await new Promise<Response>((resolve, reject) => {
+      const req = httpRequest(`${backend.url}${ROUTE}`, { method: "POST", headers, agent: false }, (r) => {
+        const chunks: Buffer[] = [];
+        r.on("data", (c: Buffer) => chunks.push(c));
+        r.on("end", () =>
+          resolve(
+            new Response(Buffer.concat(chunks), {
+              status: r.statusCode ?? 0,
+              headers: { "content-type": String(r.headers["content-type"]) },
+            }),
+          ),
+        );
+      });
+      req.on("error", reject);
+      req.end(big);
+    });
+    await expectProblem(res, 413);
+  });
+
+  it("answers 404 problem+json for unknown routes", async () => {
+    await expectProblem(await fetch(`${backend.url}/internal/v1/nothing`), 404);
+  });
+});
+
+describe("analysis and metrics", () => {
+  it("runs a signed analysis to a GeoJSON FeatureCollection naming model, provider and attempts", async () => {
+    const res = await signedPost(analysisBody({ analysis_id: "an-test-1" }));
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as Record<string, unknown> & {
+      features: unknown[];
+      analysis: Record<string, unknown>;
+    };
+    expect(body.type).toBe("FeatureCollection");
+    expect(Array.isArray(body.features)).toBe(true);
+    expect(body.analysis).toMatchObject({
+      id: "an-test-1",
+      model: { name: "lanesegnet-lite" },
+      imagery: { provider: "esri" },
+      providers_tried: [{ provider: "esri", outcome: "used" }],
+      cache: "MISS",
+    });
+    expect(JSON.stringify(body)).not.toMatch(/\.onnx|models\//);
+  });
+
+  it("exposes Prometheus metrics: stage latency histogram, errors, queue depth, execution provider", async () => {
+    const text = await metricsText();
+    for (const stage of ["imagery", "inference", "vectorise", "total"]) {
+      expect(sample(text, `lanesegnet_backend_stage_seconds_count{stage="${stage}"}`)).toBeGreaterThanOrEqual(
+        1,
+      );
+      expect(text).toContain(`lanesegnet_backend_stage_seconds_bucket{le="+Inf",stage="${stage}"}`);
+    }
+    expect(text).toContain("# TYPE lanesegnet_backend_stage_seconds histogram");
+    expect(text).toContain("# TYPE lanesegnet_backend_errors_total counter");
+    expect(sample(text, "lanesegnet_backend_queue_depth")).toBe(0);
+    expect(sample(text, "lanesegnet_backend_analyses_in_flight")).toBe(0);
+    expect(sample(text, 'lanesegnet_backend_execution_provider{provider="cpu"}')).toBe(1);
+    expect(
+      sample(text, 'lanesegnet_backend_provider_calls_total{provider="esri",outcome="used"}'),
+    ).toBeGreaterThanOrEqual(1);
+    expect(
+      sample(text, 'lanesegnet_backend_requests_total{route="/internal/v1/analyze",status="401"}'),
+    ).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe("load shedding", () => {
+  it("with 1 concurrent and 0 queued, answers further analyses 503 + Retry-After while one runs", async () => {
+    tileGate = gate();
+    const seen = tiles.requests.length;
+    const first = signedPost(analysisBody());
+    // The first analysis is admitted and waiting for imagery.
+    await waitFor(() => tiles.requests.length > seen, "the first tile request");
+    const others = await Promise.all([signedPost(analysisBody()), signedPost(analysisBody())]);
+    for (const res of others) {
+      const retryAfter = res.headers.get("retry-after");
+      expect(retryAfter).toMatch(/^\d+$/);
+      expect(Number(retryAfter)).toBeGreaterThanOrEqual(1);
+      await expectProblem(res, 503);
+    }
+    tileGate.open();
+    const res = await first;
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { type: string }).type).toBe("FeatureCollection");
+    expect(sample(await metricsText(), 'lanesegnet_backend_errors_total{kind="overloaded"}')).toBe(2);
+  });
+});
+
+describe("graceful shutdown", () => {
+  it("finishes an in-flight analysis with 200 while close() runs, and refuses new connections", async () => {
+    tileGate = gate();
+    const seen = tiles.requests.length;
+    const inFlight = signedPost(analysisBody());
+    await waitFor(() => tiles.requests.length > seen, "the in-flight analysis to fetch imagery");
+
+    let closed = false;
+    const closing = backend.close().then(() => {
+      closed = true;
+    });
+    await waitFor(() => backend.health.draining, "draining");
+
+    const refused = await new Promise<string>((resolve) => {
+      const socket = connect({ host: "127.0.0.1", port: backend.port });
+      socket.once("connect", () => {
+        socket.destroy();
+        resolve("connected");
+      });
+      socket.once("error", (e: NodeJS.ErrnoException) => resolve(e.code ?? "error"));
+    });
+    expect(refused).toBe("ECONNREFUSED");
+    await expect(fetch(`${backend.url}/readyz`)).rejects.toThrow();
+    expect(closed).toBe(false);
+
+    tileGate.open();
+    const res = await inFlight;
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { type: string }).type).toBe("FeatureCollection");
+    await closing;
+    expect(closed).toBe(true);
+    // The pool is stopped: no more inference after close().
+    await expect(backend.pool.run(new Float32Array(3 * 16 * 16), [1, 3, 16, 16])).rejects.toThrow(
+      /shutting down/,
+    );
+  });
+});

@@ -1,0 +1,144 @@
+/**
+ * Fault: the model is missing or corrupt when the backend starts (a bad MODEL_PATH, a truncated
+ * download, a card that does not belong to the file), or the configuration is invalid.
+ *
+ * Expected (gpu-backend/src/main.ts, runtime/model-manifest.ts): the process never starts
+ * listening; it exits non-zero (1 for a model it cannot use, 2 for invalid configuration) with
+ * exactly one line on stderr, `lanesegnet-backend: ...`, that says what is wrong, and no stack
+ * trace. A container orchestrator shows that line as the reason of the failed start.
+ */
+import { createHash, randomBytes } from "node:crypto";
+import { copyFile, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, it } from "vitest";
+import { freePort } from "../../scripts/upstash-bridge/redis-source.js";
+import { runBackendMain, SHIPPED_MODEL } from "./support/backend.js";
+import { SIGNING_SECRET } from "./support/stack.js";
+
+const CARD = SHIPPED_MODEL.replace(/\.onnx$/, ".json");
+let dir: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "lsn-faults-model-"));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** A model folder with this .onnx content (or none) and card (the shipped one, or edited). */
+async function modelDir(
+  name: string,
+  onnx: Buffer | "shipped" | null,
+  card: "shipped" | "match-onnx" | string | null,
+): Promise<string> {
+  const path = join(dir, `${name}.onnx`);
+  if (onnx === "shipped") await copyFile(SHIPPED_MODEL, path);
+  else if (onnx) await writeFile(path, onnx);
+  const cardPath = path.replace(/\.onnx$/, ".json");
+  if (card === "shipped") await copyFile(CARD, cardPath);
+  else if (card === "match-onnx") {
+    const json = JSON.parse(await readFile(CARD, "utf8")) as Record<string, unknown>;
+    json.sha256 = createHash("sha256")
+      .update(onnx instanceof Buffer ? onnx : Buffer.alloc(0))
+      .digest("hex");
+    await writeFile(cardPath, JSON.stringify(json));
+  } else if (card !== null) await writeFile(cardPath, card);
+  return path;
+}
+
+interface Exit {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+async function start(env: Record<string, string>): Promise<Exit> {
+  const child = runBackendMain({
+    BACKEND_PORT: String(await freePort()),
+    BACKEND_SIGNING_SECRET: SIGNING_SECRET,
+    EXECUTION_PROVIDERS: "cpu",
+    INFERENCE_THREADS: "1",
+    ENABLED_PROVIDERS: "local",
+    LOG_LEVEL: "info",
+    ...env,
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout?.on("data", (c: Buffer) => {
+    stdout += c.toString();
+  });
+  child.stderr?.on("data", (c: Buffer) => {
+    stderr += c.toString();
+  });
+  const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+  const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+  clearTimeout(timer);
+  return { code, stdout, stderr };
+}
+
+const corrupt = randomBytes(4096);
+
+const CASES: [string, () => Promise<Record<string, string>>, number, RegExp][] = [
+  [
+    "MODEL_PATH names no file (and no card)",
+    async () => ({ MODEL_PATH: join(dir, "nothing-here.onnx") }),
+    1,
+    /model card not found: .*nothing-here\.json/,
+  ],
+  [
+    "the card is there, the model file is not",
+    async () => ({ MODEL_PATH: await modelDir("no-onnx", null, "shipped") }),
+    1,
+    /model file not found: .*no-onnx\.onnx/,
+  ],
+  [
+    "the model file is corrupt (its hash differs from the card)",
+    async () => ({ MODEL_PATH: await modelDir("corrupt", corrupt, "shipped") }),
+    1,
+    /does not match its card \(sha256 differs\)/,
+  ],
+  [
+    "the model file is truncated",
+    async () => ({
+      MODEL_PATH: await modelDir(
+        "truncated",
+        (await readFile(SHIPPED_MODEL)).subarray(0, 100_000),
+        "shipped",
+      ),
+    }),
+    1,
+    /does not match its card/,
+  ],
+  [
+    "the model file is not ONNX although its card matches it",
+    async () => ({ MODEL_PATH: await modelDir("not-onnx", corrupt, "match-onnx") }),
+    1,
+    /no execution provider could load the model: cpu: /,
+  ],
+  [
+    "the card is not JSON",
+    async () => ({ MODEL_PATH: await modelDir("bad-card", "shipped", "{ nope") }),
+    1,
+    /model card is not valid JSON/,
+  ],
+  [
+    "the signing secret is too short (configuration)",
+    async () => ({ MODEL_PATH: SHIPPED_MODEL, BACKEND_SIGNING_SECRET: "short" }),
+    2,
+    /invalid configuration: BACKEND_SIGNING_SECRET: /,
+  ],
+];
+
+describe("the backend refuses to start, with one clear line", () => {
+  it.concurrent.for(CASES)("%s", async ([, env, code, message], { expect }) => {
+    const exit = await start(await env());
+    expect(exit.code).toBe(code);
+    const lines = exit.stderr.split("\n").filter((l) => l.trim() !== "");
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^lanesegnet-backend: /);
+    expect(lines[0]).toMatch(message);
+    expect(exit.stderr).not.toMatch(/\n\s+at |^\s+at /m);
+    expect(exit.stdout).not.toMatch(/backend listening/);
+  });
+});
