@@ -87,11 +87,9 @@ const GARBAGE: Record<string, { answer: Garbage; status: number; type: string }>
 };
 
 /**
- * KNOWN ISSUE (edge/src/backend/client.ts): the edge's fetch follows redirects (the default), so a
- * backend or load balancer answering 3xx makes the edge re-send the signed request to wherever
- * the Location points (for 307/308 with the body and signature headers). The protocol defines no
- * 3xx: it should be `redirect: "manual"` and a 502. `it.fails` documents the current behaviour and
- * starts failing once the edge is fixed; then make it a plain case of GARBAGE.
+ * The protocol defines no 3xx: a backend or load balancer answering one must not make the edge
+ * re-send the signed request to wherever Location points (edge/src/backend/client.ts fetches with
+ * `redirect: "manual"`); it is a 502.
  */
 const REDIRECT: Garbage = (_q, res) => res.writeHead(307, { location: `http://127.0.0.1:9/elsewhere` }).end();
 
@@ -174,7 +172,7 @@ describe("a backend answering garbage", () => {
     },
   );
 
-  it.fails("307 redirect: 502 bad-gateway, the signed request not sent elsewhere (known issue)", async () => {
+  it("307 redirect: 502 bad-gateway, the signed request not sent elsewhere", async () => {
     const k = CASES.length;
     byArea.set(k, REDIRECT);
     const res = await worker.fetch("/v1/analyses", postInit(jwt, bboxBody(k)));

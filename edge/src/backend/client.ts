@@ -113,6 +113,8 @@ export class BackendClient {
           headers: { ...headers, "content-type": "application/json", "x-request-id": requestId },
           body,
           signal,
+          // Never re-send a signed request to wherever a Location header points: a 3xx is a 502.
+          redirect: "manual",
         });
       } catch {
         if (signal.aborted) return this.#timeout();
@@ -171,7 +173,7 @@ export class BackendClient {
         method: "GET",
         path: new URL(url).pathname,
       });
-      const res = await this.fetchImpl(url, { headers, signal: AbortSignal.timeout(2_000) });
+      const res = await this.fetchImpl(url, { headers, signal: AbortSignal.timeout(2_000), redirect: "manual" });
       await res.body?.cancel();
       return res.ok ? "up" : "down";
     } catch {

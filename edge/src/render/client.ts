@@ -61,6 +61,7 @@ export class RenderClient {
           headers: { ...headers, "content-type": "application/json", "x-request-id": requestId },
           body: text,
           signal,
+          redirect: "manual",
         });
       } catch {
         if (signal.aborted) return this.#timeout();
