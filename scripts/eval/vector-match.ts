@@ -50,7 +50,12 @@ interface Frame {
 function frameFor(lines: readonly { coordinates: readonly (readonly [number, number])[] }[]): Frame {
   let lat = 0;
   let n = 0;
-  for (const l of lines) for (const c of l.coordinates) (lat += c[1]), n++;
+  for (const l of lines) {
+    for (const c of l.coordinates) {
+      lat += c[1];
+      n++;
+    }
+  }
   const latC = n ? lat / n : 0;
   const first = lines[0]?.coordinates[0] ?? [0, latC];
   const [x0, y0] = lonLatToMercator(first[0], first[1]);

@@ -173,7 +173,11 @@ export class BackendClient {
         method: "GET",
         path: new URL(url).pathname,
       });
-      const res = await this.fetchImpl(url, { headers, signal: AbortSignal.timeout(2_000), redirect: "manual" });
+      const res = await this.fetchImpl(url, {
+        headers,
+        signal: AbortSignal.timeout(2_000),
+        redirect: "manual",
+      });
       await res.body?.cancel();
       return res.ok ? "up" : "down";
     } catch {
