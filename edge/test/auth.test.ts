@@ -81,6 +81,42 @@ describe("API keys", () => {
     expect(await keyStore(rig).revoke(key)).toBe(false);
   });
 
+  it("checks a key it has seen within the rate limit's round trip; revoked: 401 at once, not counted", async () => {
+    const stats = rig.stack.bridge.stats;
+    const evalshas = () => stats.byCommand.get("EVALSHA") ?? 0;
+    const remaining = (res: Response) => Number(/r=(\d+)/.exec(res.headers.get("ratelimit") ?? "")?.[1]);
+    const key = await createKey(rig, "bob");
+    const first = await postAnalysis(edge, key, bboxBody(3));
+    expect(first.status).toBe(200);
+
+    let before = stats.requests;
+    const second = await postAnalysis(edge, key, bboxBody(3));
+    expect(second.status).toBe(200);
+    expect(stats.requests - before).toBe(1); // key record, rate limit and result in one pipeline
+    expect(remaining(second)).toBe(remaining(first) - 1);
+
+    expect(await keyStore(rig).revoke(key)).toBe(true);
+    const evalBefore = evalshas();
+    const revoked = await postAnalysis(edge, key, bboxBody(3));
+    await expect401(revoked, true);
+    expect((await edge.auditOf(revoked)).user).toBeUndefined();
+    // Counted in the pipeline, then given back (after the response, through waitUntil).
+    for (let i = 0; i < 250 && evalshas() < evalBefore + 2; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(evalshas()).toBe(evalBefore + 2);
+
+    // Forgotten: the next request with it is checked up front (one GET, no rate-limit script).
+    before = stats.requests;
+    await expect401(await postAnalysis(edge, key, bboxBody(3)), true);
+    expect(stats.requests - before).toBe(1);
+    expect(evalshas()).toBe(evalBefore + 2);
+
+    // The refused request did not count: another key of the same user sees the same quota.
+    const other = await createKey(rig, "bob");
+    const third = await postAnalysis(edge, other, bboxBody(3));
+    expect(third.status).toBe(200);
+    expect(remaining(third)).toBe(remaining(second) - 1);
+  });
+
   it("refuses unknown and malformed keys", async () => {
     const unknown = `lsn_${"A".repeat(43)}`;
     await expect401(await postAnalysis(edge, unknown, bboxBody(0)), true);
@@ -98,7 +134,7 @@ describe("API-key cache (AUTH_CACHE_TTL_S)", () => {
       const before = rig.stack.bridge.stats.requests;
       const hit = await postAnalysis(cached, key, bboxBody(9));
       expect(hit.headers.get("x-cache")).toBe("HIT");
-      expect(rig.stack.bridge.stats.requests - before).toBe(2); // rate limit + result only
+      expect(rig.stack.bridge.stats.requests - before).toBe(1); // rate limit + result, one pipeline
       await keyStore(rig).revoke(key);
       expect((await postAnalysis(cached, key, bboxBody(9))).status).toBe(200);
       // The default (no cache) isolate refuses it at once.

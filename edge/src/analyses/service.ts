@@ -64,6 +64,8 @@ export interface AnalyzeContext {
   readonly id: string;
   readonly requestId: string;
   readonly waitUntil: (p: Promise<unknown>) => void;
+  /** The stored entry of `id`, already requested (with the rate limiter's script); else fetched here. */
+  readonly stored?: Promise<string | null>;
 }
 
 export class AnalysisService {
@@ -73,14 +75,17 @@ export class AnalysisService {
    * A stored result by id: the HIT body, or null when absent or unreadable (an entry of another
    * format is treated as absent and replaced by the next analysis). Throws RedisUnavailableError.
    */
-  async stored(id: string): Promise<{ body: string; etag: string; provider: string } | null> {
-    const raw = await redisCall(() => this.deps.redis.get<string>(this.deps.keys.result(id)));
+  async stored(
+    id: string,
+    prefetched?: Promise<string | null>,
+  ): Promise<{ body: string; etag: string; provider: string } | null> {
+    const raw = await redisCall(() => prefetched ?? this.deps.redis.get<string>(this.deps.keys.result(id)));
     return raw === null ? null : readable(raw);
   }
 
   async analyze(request: ResolvedAnalysisRequest, ctx: AnalyzeContext): Promise<AnalysisOutcome> {
     try {
-      const hit = await this.stored(ctx.id);
+      const hit = await this.stored(ctx.id, ctx.stored);
       if (hit) return { kind: "result", cache: "HIT", ...hit };
       const outcome = await this.deps.flight.run(ctx.id, () => this.#compute(request, ctx, true));
       switch (outcome.role) {

@@ -52,14 +52,24 @@ export class ApiKeyStore {
   ) {}
 
   /**
-   * The record of a presented key (with `keyId`, the first 12 hex of its hash, for logs), or null
-   * when it is malformed, unknown or revoked.
+   * The record of a presented key (with `keyId`, the first 12 hex of its hash, for logs, and the
+   * hash itself), or null when it is malformed, unknown or revoked.
    */
-  async lookup(key: string): Promise<(ApiKeyRecord & { keyId: string }) | null> {
+  async lookup(key: string): Promise<(ApiKeyRecord & { keyId: string; hash: string }) | null> {
     if (!API_KEY_PATTERN.test(key)) return null;
     const hash = await hashApiKey(key);
     const record = parseRecord(await this.redis.get<string>(this.keys.apiKey(hash)));
-    return record && { ...record, keyId: hash.slice(0, 12) };
+    return record && { ...record, keyId: hash.slice(0, 12), hash };
+  }
+
+  /** Redis key of the record of the key with this hash (to read it together with other commands). */
+  recordKey(hash: string): string {
+    return this.keys.apiKey(hash);
+  }
+
+  /** Whether a stored record, as read from `recordKey`, is a valid key of `user`. */
+  static grants(raw: string | null, user: string): boolean {
+    return parseRecord(raw)?.user === user;
   }
 
   /** Create and store a key for `user`; the key itself is returned once and never stored. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ApiKeyCache } from "./key-cache.js";
+import { ApiKeyCache, checksDeferredKeys } from "./key-cache.js";
 
 const rec = (user: string) => ({ user, created_at: "", keyId: "abc" });
 
@@ -23,5 +23,25 @@ describe("ApiKeyCache", () => {
     c.set("k3", rec("c"));
     expect(c.get("k1")).toBeUndefined();
     expect(c.get("k3")?.user).toBe("c");
+  });
+
+  it("knows a key's user with or without a TTL, bounded, until forgotten", () => {
+    const c = new ApiKeyCache(0, 2);
+    c.remember("k1", rec("a"), "h1");
+    expect(c.get("k1")).toBeUndefined(); // no validity cache with a TTL of 0
+    expect(c.known("k1")).toEqual({ record: rec("a"), hash: "h1" });
+    c.remember("k2", rec("b"), "h2");
+    c.remember("k3", rec("c"), "h3");
+    expect(c.known("k1")).toBeUndefined();
+    c.forget("k3");
+    expect(c.known("k3")).toBeUndefined();
+    expect(c.known("k2")?.record.user).toBe("b");
+  });
+
+  it("defers key checks only on POST /v1/analyses", () => {
+    expect(checksDeferredKeys({ method: "POST", path: "/v1/analyses" })).toBe(true);
+    expect(checksDeferredKeys({ method: "GET", path: "/v1/analyses" })).toBe(false);
+    expect(checksDeferredKeys({ method: "POST", path: "/v1/analyses/" })).toBe(false);
+    expect(checksDeferredKeys({ method: "POST", path: "/analyze_road_infrastructure" })).toBe(false);
   });
 });

@@ -6,8 +6,13 @@
  * When Redis cannot answer (error, or the library's fail-open timeout) the decision is
  * "unavailable"; the caller applies REDIS_DOWN_POLICY (fail-closed: 503; fail-open: the per-isolate
  * MemorySlidingWindow below).
+ *
+ * `check` can send the library's script inside a RequestBatch, so other commands of the same
+ * request (the cached result's GET) share its round trip. The library still runs unchanged: same
+ * algorithm object, script, keys, timeout and result handling; only its Redis transport differs.
  */
 import { Ratelimit } from "@upstash/ratelimit";
+import { RequestBatch } from "../redis/batch.js";
 import type { Redis } from "../redis/client.js";
 import { WINDOW_S } from "./headers.js";
 import { type LimitDecision, MemorySlidingWindow } from "./memory.js";
@@ -18,7 +23,9 @@ export type RateCheck =
 
 export class AnalysisRateLimiter {
   readonly #ratelimit: Ratelimit;
+  readonly #options: Omit<ConstructorParameters<typeof Ratelimit>[0], "redis">;
   readonly #fallback: MemorySlidingWindow;
+  readonly #redis: Redis;
 
   constructor(
     redis: Redis,
@@ -27,22 +34,42 @@ export class AnalysisRateLimiter {
     /** Longer than the Redis client's own timeout, so a slow Redis fails as an error first. */
     timeoutMs: number,
   ) {
-    this.#ratelimit = new Ratelimit({
-      redis,
+    this.#options = {
       prefix,
       limiter: Ratelimit.slidingWindow(limit, `${WINDOW_S} s`),
       ephemeralCache: false,
       analytics: false,
       enableProtection: false,
+      enableTelemetry: false,
       timeout: timeoutMs,
-    });
+    };
+    this.#ratelimit = new Ratelimit({ redis, ...this.#options });
+    this.#redis = redis;
     this.#fallback = new MemorySlidingWindow(limit, WINDOW_S * 1000);
   }
 
-  /** Count one analysis request of `user` in Redis. `waitUntil` receives the library's pending work. */
-  async check(user: string, waitUntil: (p: Promise<unknown>) => void): Promise<RateCheck> {
+  /** A batch on the limiter's Redis, for commands that should share the limiter's round trip. */
+  batch(): RequestBatch {
+    return new RequestBatch(this.#redis);
+  }
+
+  /**
+   * Count one analysis request of `user` in Redis. `waitUntil` receives the library's pending work.
+   * With `batch`, the library's script joins that request's batch (call this first, then add the
+   * other commands in the same synchronous turn).
+   */
+  async check(
+    user: string,
+    waitUntil: (p: Promise<unknown>) => void,
+    batch?: RequestBatch,
+  ): Promise<RateCheck> {
     try {
-      const r = await this.#ratelimit.limit(user);
+      // A Ratelimit is a few fields: one per batched request costs microseconds and keeps the
+      // library's own code path (the batch stands in for the @upstash/redis client it calls).
+      const ratelimit = batch
+        ? new Ratelimit({ redis: batch as unknown as Redis, ...this.#options })
+        : this.#ratelimit;
+      const r = await ratelimit.limit(user);
       waitUntil(r.pending);
       // The library answers success on its own timeout: that is Redis not answering, not a pass.
       if (r.reason === "timeout") return { source: "unavailable" };
@@ -50,6 +77,14 @@ export class AnalysisRateLimiter {
     } catch {
       return { source: "unavailable" };
     }
+  }
+
+  /**
+   * Give back one counted request of `user` (the library's refund: its script with rate -1), for a
+   * request counted before it turned out not to be one (a revoked API key, see middleware/rate-limit).
+   */
+  async refund(user: string): Promise<void> {
+    await this.#ratelimit.limit(user, { rate: -1 });
   }
 
   /** The per-isolate count used while Redis is down under the fail-open policy. */

@@ -3,31 +3,19 @@
  * The result body comes from the service as a finished JSON string and is sent as is.
  */
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
-import {
-  AnalysisRequestSchema,
-  AnalysisResponseSchema,
-  analysisCacheKey,
-  areaHash,
-  resolveAnalysisRequest,
-} from "@lanesegnet/shared";
+import { AnalysisRequestSchema, AnalysisResponseSchema } from "@lanesegnet/shared";
 import type { Context, MiddlewareHandler } from "hono";
 import { endTime, startTime } from "hono/timing";
 import type { AnalysisOutcome } from "../analyses/service.js";
+import { analysisInput, requireValidAnalysis } from "../analyses/target.js";
 import type { EdgeDeps } from "../deps.js";
 import type { AppEnv } from "../env.js";
 import { requireJson } from "../middleware/require-json/index.js";
 import { EDGE_PROBLEM_TYPES, problemJson, problemResponse, storageUnavailable } from "../problems.js";
 import { RedisUnavailableError } from "../redis/client.js";
-import { ANALYSIS_ID_PATTERN, analysisIdOf } from "../redis/keys.js";
+import { ANALYSIS_ID_PATTERN } from "../redis/keys.js";
 import { waitUntilOf } from "../wait-until.js";
-import {
-  asRouteResponse,
-  COMMON_ERRORS,
-  problemSpec,
-  RATE_LIMIT_HEADERS,
-  RETRY_AFTER_HEADER,
-  SECURITY,
-} from "./common.js";
+import { COMMON_ERRORS, problemSpec, RATE_LIMIT_HEADERS, RETRY_AFTER_HEADER, SECURITY } from "./common.js";
 
 export const GEOJSON_CONTENT_TYPE = "application/geo+json";
 
@@ -82,7 +70,6 @@ export function registerAnalysisRoutes(
     description:
       "Counts against the hourly quota of the user (also when the answer is an error after authentication). Identical requests share one result: a repeat is served from the cache (`X-Cache: HIT`).",
     security: SECURITY,
-    middleware: [rateLimitMiddleware, requireJson()] as const,
     request: {
       body: { required: true, content: { "application/json": { schema: AnalysisRequestSchema } } },
     },
@@ -106,37 +93,47 @@ export function registerAnalysisRoutes(
     },
   });
 
-  app.openapi(post, async (c) => {
-    const request = resolveAnalysisRequest(c.req.valid("json"), requestDefaults);
-    startTime(c, "key");
-    const [key, area] = await Promise.all([
-      analysisCacheKey(request, deps.config.model),
-      areaHash(request.area),
-    ]);
-    endTime(c, "key");
-    const id = analysisIdOf(key);
-    Object.assign(c.var.audit, { area_hash: area, analysis_id: id });
+  // The route is described from `post` (OpenAPI document) but validated by analyses/target.ts, once:
+  // the body is read and validated before the rate limit, so the limiter's script and the result
+  // GET share one Redis round trip, and answered (400) only after the rate limit and the JSON check,
+  // as documented. zod-openapi's own validator would validate the same body a second time.
+  const inputDeps = { keys: deps.keys, model: deps.config.model, defaults: requestDefaults };
+  app.openAPIRegistry.registerPath(post);
+  app.post(
+    post.path,
+    analysisInput(inputDeps),
+    rateLimitMiddleware,
+    requireJson(),
+    requireValidAnalysis(inputDeps),
+    async (c) => {
+      const input = c.get("analysisInput");
+      if (input?.kind !== "valid") throw new Error("unreachable: requireValidAnalysis answered it");
+      const target = input.target;
+      const { request, id } = target;
+      Object.assign(c.var.audit, { area_hash: target.areaHash, analysis_id: id });
 
-    startTime(c, "analysis");
-    const outcome = await deps.analyses.analyze(request, {
-      id,
-      requestId: c.var.requestId,
-      waitUntil: waitUntilOf(c),
-    });
-    endTime(c, "analysis");
-    if (outcome.kind === "problem") {
-      Object.assign(c.var.audit, { error: outcome.problem.type, cause: outcome.cause });
-      const headers: Record<string, string> = {};
-      if (outcome.retryAfterS !== undefined) headers["Retry-After"] = String(outcome.retryAfterS);
-      return asRouteResponse(problemResponse({ ...outcome.problem, instance: c.req.path }, headers));
-    }
-    Object.assign(c.var.audit, {
-      cache: outcome.cache,
-      provider: outcome.provider,
-      ...(outcome.stored === undefined ? {} : { stored: outcome.stored }),
-    });
-    return asRouteResponse(resultResponse(c, outcome, id));
-  });
+      startTime(c, "analysis");
+      const outcome = await deps.analyses.analyze(request, {
+        id,
+        requestId: c.var.requestId,
+        waitUntil: waitUntilOf(c),
+        ...(target.stored ? { stored: target.stored } : {}),
+      });
+      endTime(c, "analysis");
+      if (outcome.kind === "problem") {
+        Object.assign(c.var.audit, { error: outcome.problem.type, cause: outcome.cause });
+        const headers: Record<string, string> = {};
+        if (outcome.retryAfterS !== undefined) headers["Retry-After"] = String(outcome.retryAfterS);
+        return problemResponse({ ...outcome.problem, instance: c.req.path }, headers);
+      }
+      Object.assign(c.var.audit, {
+        cache: outcome.cache,
+        provider: outcome.provider,
+        ...(outcome.stored === undefined ? {} : { stored: outcome.stored }),
+      });
+      return resultResponse(c, outcome, id);
+    },
+  );
 
   const get = createRoute({
     method: "get",

@@ -9,7 +9,7 @@ import type { MiddlewareHandler } from "hono";
 import { endTime, startTime } from "hono/timing";
 import { API_KEY_PREFIX, type ApiKeyStore } from "../../auth/api-keys.js";
 import type { JwtVerifier } from "../../auth/jwt.js";
-import type { ApiKeyCache } from "../../auth/key-cache.js";
+import { type ApiKeyCache, checksDeferredKeys } from "../../auth/key-cache.js";
 import type { AppEnv } from "../../env.js";
 import {
   DEPENDENCY_RETRY_AFTER_S,
@@ -21,7 +21,9 @@ import { RedisUnavailableError, redisCall } from "../../redis/client.js";
 
 const REALM = 'Bearer realm="lanesegnet"';
 
-function unauthorized(detail: string, invalidToken: boolean): Response {
+export const INVALID_API_KEY_DETAIL = "The API key is not valid (unknown or revoked).";
+
+export function unauthorized(detail: string, invalidToken: boolean): Response {
   return problemJson(
     401,
     { type: EDGE_PROBLEM_TYPES.unauthorized, detail },
@@ -44,11 +46,26 @@ export function auth(deps: {
     startTime(c, "auth");
     try {
       if (credential.startsWith(API_KEY_PREFIX)) {
-        let record: Awaited<ReturnType<ApiKeyStore["lookup"]>> | undefined = deps.apiKeyCache.get(credential);
+        let record: { user: string; keyId: string } | null | undefined = deps.apiKeyCache.get(credential);
+        const known = record ? undefined : deps.apiKeyCache.known(credential);
+        if (known && checksDeferredKeys(c.req)) {
+          // A key this isolate has seen: its user is known, and whether it still exists is read in
+          // the rate limiter's round trip, before anything is decided (middleware/rate-limit).
+          record = known.record;
+          c.set("keyCheck", {
+            recordKey: deps.apiKeys.recordKey(known.hash),
+            user: known.record.user,
+            forget: () => deps.apiKeyCache.forget(credential),
+          });
+        }
         try {
           if (!record) {
-            record = await redisCall(() => deps.apiKeys.lookup(credential));
-            if (record) deps.apiKeyCache.set(credential, record);
+            const found = await redisCall(() => deps.apiKeys.lookup(credential));
+            if (found) {
+              deps.apiKeyCache.set(credential, found);
+              deps.apiKeyCache.remember(credential, found, found.hash);
+            } else deps.apiKeyCache.forget(credential);
+            record = found;
           }
         } catch (error) {
           if (error instanceof RedisUnavailableError) {
@@ -57,7 +74,7 @@ export function auth(deps: {
           }
           throw error;
         }
-        if (!record) return unauthorized("The API key is not valid (unknown or revoked).", true);
+        if (!record) return unauthorized(INVALID_API_KEY_DETAIL, true);
         c.set("principal", { userId: record.user, method: "api_key" });
         Object.assign(c.var.audit, { user: record.user, auth: "api_key", key_id: record.keyId });
       } else if (credential.split(".").length === 3 && deps.jwt.enabled) {

@@ -2,15 +2,24 @@
  * The hourly analysis quota of the authenticated user. Adds RateLimit-Policy and RateLimit to the
  * response (whatever its status), and answers 429 problem+json with Retry-After when the quota is
  * spent. When Redis cannot count: fail-closed answers 503; fail-open counts in this isolate.
+ *
+ * One Redis round trip (redis/batch.ts) carries, with the rate limiter's script:
+ * - the record of an API key whose check the auth middleware deferred (auth/key-cache.ts): it is
+ *   applied before anything else. A key found revoked gets the same 401 as up front, its count is
+ *   given back (the library's own refund, rate -1), and the isolate forgets it;
+ * - the stored result's GET when the analysis is already known (analyses/target.ts); the rate-limit
+ *   decision is still applied first, and only the handler of a request that passed reads it.
  */
 import type { MiddlewareHandler } from "hono";
 import { endTime, startTime } from "hono/timing";
+import { ApiKeyStore } from "../../auth/api-keys.js";
 import type { RedisDownPolicy } from "../../config.js";
 import type { AppEnv } from "../../env.js";
 import { EDGE_PROBLEM_TYPES, problemJson, storageUnavailable } from "../../problems.js";
 import { policyHeader, rateLimitHeaders, retryAfterS } from "../../ratelimit/headers.js";
 import type { AnalysisRateLimiter } from "../../ratelimit/limiter.js";
 import { waitUntilOf } from "../../wait-until.js";
+import { INVALID_API_KEY_DETAIL, unauthorized } from "../auth/index.js";
 
 export function rateLimit(deps: {
   readonly limiter: AnalysisRateLimiter;
@@ -21,8 +30,44 @@ export function rateLimit(deps: {
   return async (c, next) => {
     const user = c.var.principal.userId;
     startTime(c, "ratelimit");
-    let decision = await deps.limiter.check(user, waitUntilOf(c));
+    const input = c.get("analysisInput");
+    const target = input?.kind === "valid" ? input.target : undefined;
+    const keyCheck = c.get("keyCheck");
+    const waitUntil = waitUntilOf(c);
+    let checking: ReturnType<AnalysisRateLimiter["check"]>;
+    let keyRecord: Promise<string | null> | undefined;
+    if (target || keyCheck) {
+      const batch = deps.limiter.batch();
+      checking = deps.limiter.check(user, waitUntil, batch);
+      if (keyCheck) keyRecord = batch.get(keyCheck.recordKey);
+      if (target) target.stored = batch.get(target.resultKey);
+      // Left unread when the request is refused: that must not be an unhandled rejection.
+      keyRecord?.catch(() => {});
+      target?.stored?.catch(() => {});
+    } else {
+      checking = deps.limiter.check(user, waitUntil);
+    }
+    let decision = await checking;
     endTime(c, "ratelimit");
+    if (keyCheck && keyRecord) {
+      let raw: string | null;
+      try {
+        raw = await keyRecord;
+      } catch {
+        // As up front: an API key cannot be checked without Redis, under either policy.
+        c.var.audit.cause = "storage";
+        return storageUnavailable();
+      }
+      if (!ApiKeyStore.grants(raw, keyCheck.user)) {
+        keyCheck.forget();
+        if (decision.source === "redis" && decision.success) waitUntil(deps.limiter.refund(user));
+        const audit = c.var.audit as Record<string, unknown>;
+        delete audit.user;
+        delete audit.auth;
+        delete audit.key_id;
+        return unauthorized(INVALID_API_KEY_DETAIL, true);
+      }
+    }
     if (decision.source === "unavailable") {
       c.var.audit.ratelimit_source = "unavailable";
       if (deps.policy === "fail-closed") {

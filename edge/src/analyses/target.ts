@@ -1,0 +1,97 @@
+/**
+ * What a POST /v1/analyses is about (validated request, analysis id, area hash), worked out BEFORE
+ * the rate limit, so the rate limiter's Redis script and the cached result's GET can travel in one
+ * round trip (redis/batch.ts). Nothing is decided before the rate limit: an unreadable or invalid
+ * body is answered after it (`requireValidAnalysis`, after the 415 check), so invalid requests
+ * still count against the quota and carry its headers, as documented. The rate-limit decision is
+ * always applied first; a prefetched result is only used once the request has passed everything.
+ */
+import {
+  AnalysisRequestSchema,
+  analysisCacheKey,
+  areaHash,
+  problemResponse,
+  type ResolvedAnalysisRequest,
+  resolveAnalysisRequest,
+  validationProblem,
+} from "@lanesegnet/shared";
+import type { Context, MiddlewareHandler } from "hono";
+import { HTTPException } from "hono/http-exception";
+import { endTime, startTime } from "hono/timing";
+import type { z } from "zod";
+import type { AppEnv } from "../env.js";
+import { analysisIdOf, type KeySpace } from "../redis/keys.js";
+
+export interface AnalysisTarget {
+  readonly request: ResolvedAnalysisRequest;
+  readonly id: string;
+  readonly areaHash: string;
+  /** Redis key of the stored result. */
+  readonly resultKey: string;
+  /** The stored result, fetched with the rate limiter's script (set by the rate-limit middleware). */
+  stored?: Promise<string | null>;
+}
+
+/** The body of a POST /v1/analyses, read and validated once. */
+export type AnalysisInput =
+  | { readonly kind: "valid"; readonly target: AnalysisTarget }
+  | { readonly kind: "invalid"; readonly error: z.ZodError }
+  | { readonly kind: "unreadable" };
+
+/** The media types the JSON check (middleware/require-json) accepts. */
+const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json$/i;
+
+export interface AnalysisInputDeps {
+  readonly keys: KeySpace;
+  readonly model: { readonly name: string; readonly version: string };
+  readonly defaults: Parameters<typeof resolveAnalysisRequest>[1];
+}
+
+async function readInput(c: Context<AppEnv>, deps: AnalysisInputDeps): Promise<AnalysisInput> {
+  let body: unknown;
+  try {
+    body = await c.req.json();
+  } catch {
+    return { kind: "unreadable" };
+  }
+  const parsed = AnalysisRequestSchema.safeParse(body);
+  if (!parsed.success) return { kind: "invalid", error: parsed.error };
+  startTime(c, "key");
+  const request = resolveAnalysisRequest(parsed.data, deps.defaults);
+  const [key, area] = await Promise.all([analysisCacheKey(request, deps.model), areaHash(request.area)]);
+  endTime(c, "key");
+  const id = analysisIdOf(key);
+  return { kind: "valid", target: { request, id, areaHash: area, resultKey: deps.keys.result(id) } };
+}
+
+/**
+ * Before the rate limit: read and validate a JSON body (nothing is decided here; a body that is
+ * not JSON by its content type is left to the JSON check after the rate limit).
+ */
+export function analysisInput(deps: AnalysisInputDeps): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const mediaType = (c.req.header("content-type") ?? "").split(";")[0]?.trim() ?? "";
+    if (JSON_MEDIA_TYPE.test(mediaType)) c.set("analysisInput", await readInput(c, deps));
+    await next();
+  };
+}
+
+/**
+ * After the rate limit and the JSON check: answer an unreadable or invalid body, exactly as the
+ * route's validator would have (400 problem+json with each field; unparseable JSON through the
+ * app's error handler), so the body is validated once per request, not twice.
+ */
+export function requireValidAnalysis(deps: AnalysisInputDeps): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    let input = c.get("analysisInput");
+    if (!input) {
+      input = await readInput(c, deps);
+      c.set("analysisInput", input);
+    }
+    if (input.kind === "unreadable")
+      throw new HTTPException(400, { message: "Malformed JSON in request body" });
+    if (input.kind === "invalid")
+      return problemResponse(validationProblem(input.error, { instance: c.req.path }));
+    await next();
+  };
+}
