@@ -43,4 +43,10 @@ describe("planTiles", () => {
     expect(tiles).toHaveLength(1);
     expect(tiles[0]).toMatchObject({ x: 0, y: 0, width: 320, height: 224 });
   });
+
+  it("splits a raster just over one tile into even windows, not full tiles", () => {
+    const tiles = planTiles(1050, 1050, 1024, 64, 32);
+    expect(tiles).toHaveLength(4);
+    for (const t of tiles) expect(t.width).toBe(576);
+  });
 });

@@ -17,6 +17,18 @@ export interface Tile {
   readonly keepY1: number;
 }
 
+/**
+ * Window side along one axis: as many windows as maxTile needs, then the smallest side (a multiple
+ * of the model's) that still covers the axis with the overlap, so a 1,050-px raster runs as two
+ * 576-px windows, not two 1,024-px ones.
+ */
+function tileSide(length: number, maxTile: number, overlap: number, multiple: number): number {
+  const round = (n: number) => Math.ceil(n / multiple) * multiple;
+  if (length <= maxTile) return Math.min(maxTile, round(length));
+  const n = Math.ceil((length - overlap) / (maxTile - overlap));
+  return Math.min(maxTile, round(Math.ceil((length + overlap * (n - 1)) / n)));
+}
+
 /** The fewest windows with at least `overlap` shared pixels, spread evenly along the axis. */
 function starts(length: number, size: number, overlap: number): number[] {
   if (length <= size) return [0];
@@ -49,8 +61,8 @@ export function planTiles(
 ): Tile[] {
   if (maxTile % sizeMultiple !== 0) throw new RangeError("maxTile must be a multiple of sizeMultiple");
   if (overlap < 0 || overlap >= maxTile) throw new RangeError("overlap must be in [0, maxTile)");
-  const tw = Math.min(maxTile, Math.ceil(width / sizeMultiple) * sizeMultiple);
-  const th = Math.min(maxTile, Math.ceil(height / sizeMultiple) * sizeMultiple);
+  const tw = tileSide(width, maxTile, overlap, sizeMultiple);
+  const th = tileSide(height, maxTile, overlap, sizeMultiple);
   const xs = starts(width, tw, overlap);
   const ys = starts(height, th, overlap);
   const kx = keeps(xs, tw, width);
