@@ -6,29 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sha1Hex } from "../../scripts/upstash-bridge/lua-scripts.js";
 import { spawnRedisServer } from "../../scripts/upstash-bridge/redis-source.js";
 import { type Bridge, startBridge } from "../../scripts/upstash-bridge/server.js";
-import {
-  connectRedis,
-  deleteKeysWithPrefix,
-  keyPrefix,
-  startStack,
-  type TestRedisClient,
-  type TestStack,
-} from "../harness/index.js";
+import { useStack } from "../harness/vitest-stack.js";
 
-let stack: TestStack;
-let direct: TestRedisClient;
-const prefix = keyPrefix("upstash-protocol");
-
-beforeAll(async () => {
-  stack = await startStack();
-  direct = await connectRedis(stack.redisUrl);
-});
-
-afterAll(async () => {
-  await deleteKeysWithPrefix(direct, prefix);
-  await direct.quit();
-  await stack.close();
-});
+const ctx = useStack("upstash-protocol");
 
 interface Call {
   path?: string;
@@ -44,11 +24,11 @@ async function call({
   body,
 }: Call): Promise<{ status: number; json: unknown }> {
   const headers: Record<string, string> = {
-    authorization: `Bearer ${token ?? stack.token}`,
+    authorization: `Bearer ${token ?? ctx.stack.token}`,
     "content-type": "application/json",
   };
   if (base64) headers["upstash-encoding"] = "base64";
-  const response = await fetch(`${stack.url}${path}`, {
+  const response = await fetch(`${ctx.stack.url}${path}`, {
     method: "POST",
     headers,
     body: typeof body === "string" ? body : JSON.stringify(body),
@@ -63,8 +43,8 @@ describe("encodings", () => {
   const allBytes = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
 
   it("returns the exact bytes of a binary value base64-encoded", async () => {
-    const k = `${prefix}bin`;
-    await direct.set(k, allBytes);
+    const k = `${ctx.prefix}bin`;
+    await ctx.direct.set(k, allBytes);
     const { status, json } = await call({ base64: true, body: ["GET", k] });
     expect(status).toBe(200);
     const result = (json as { result: string }).result;
@@ -72,15 +52,15 @@ describe("encodings", () => {
   });
 
   it("returns strings as UTF-8 text without the header", async () => {
-    const k = `${prefix}bin`;
-    await direct.set(k, allBytes);
+    const k = `${ctx.prefix}bin`;
+    await ctx.direct.set(k, allBytes);
     expect((await call({ body: ["GET", k] })).json).toEqual({ result: allBytes.toString("utf8") });
-    await direct.set(k, "héllo 🚀");
+    await ctx.direct.set(k, "héllo 🚀");
     expect((await call({ body: ["GET", k] })).json).toEqual({ result: "héllo 🚀" });
   });
 
   it("encodes every string, nested ones too, but not a top-level OK, numbers or null", async () => {
-    const k = `${prefix}enc`;
+    const k = `${ctx.prefix}enc`;
     expect((await call({ base64: true, body: ["SET", k, "v"] })).json).toEqual({ result: "OK" });
     expect((await call({ base64: true, body: ["TYPE", k] })).json).toEqual({ result: b64("string") });
     expect((await call({ base64: true, body: ["STRLEN", k] })).json).toEqual({ result: 1 });
@@ -94,20 +74,20 @@ describe("encodings", () => {
   });
 
   it("turns numbers and booleans in the command into strings", async () => {
-    const k = `${prefix}num`;
+    const k = `${ctx.prefix}num`;
     expect((await call({ body: ["SET", k, 12.5] })).json).toEqual({ result: "OK" });
     expect((await call({ body: ["SET", `${k}:b`, true] })).json).toEqual({ result: "OK" });
-    expect(await direct.mGet([k, `${k}:b`])).toEqual(["12.5", "true"]);
+    expect(await ctx.direct.mGet([k, `${k}:b`])).toEqual(["12.5", "true"]);
   });
 });
 
 describe("status codes", () => {
   it("answers 401 for a wrong or missing token, and accepts ?_token=", async () => {
     expect((await call({ token: "wrong", body: ["PING"] })).status).toBe(401);
-    const missing = await fetch(`${stack.url}/`, { method: "POST", body: '["PING"]' });
+    const missing = await fetch(`${ctx.stack.url}/`, { method: "POST", body: '["PING"]' });
     expect(missing.status).toBe(401);
     expect(await missing.json()).toEqual({ error: "Unauthorized" });
-    const query = await fetch(`${stack.url}/?_token=${encodeURIComponent(stack.token)}`, {
+    const query = await fetch(`${ctx.stack.url}/?_token=${encodeURIComponent(ctx.stack.token)}`, {
       method: "POST",
       body: '["PING"]',
     });
@@ -115,8 +95,8 @@ describe("status codes", () => {
   });
 
   it("answers 400 {error} for Redis errors and malformed bodies", async () => {
-    const k = `${prefix}str`;
-    await direct.set(k, "abc");
+    const k = `${ctx.prefix}str`;
+    await ctx.direct.set(k, "abc");
     expect(await call({ body: ["INCR", k] })).toEqual({
       status: 400,
       json: { error: "ERR value is not an integer or out of range" },
@@ -136,17 +116,17 @@ describe("status codes", () => {
   });
 
   it("serves liveness on GET / and /health, 404 on unknown paths, 405 on other methods", async () => {
-    expect((await fetch(`${stack.url}/health`)).status).toBe(200);
-    expect(await (await fetch(`${stack.url}/`)).json()).toEqual({ result: "PONG" });
+    expect((await fetch(`${ctx.stack.url}/health`)).status).toBe(200);
+    expect(await (await fetch(`${ctx.stack.url}/`)).json()).toEqual({ result: "PONG" });
     expect((await call({ path: "/nope", body: ["PING"] })).status).toBe(404);
-    expect((await fetch(`${stack.url}/`, { method: "DELETE" })).status).toBe(405);
+    expect((await fetch(`${ctx.stack.url}/`, { method: "DELETE" })).status).toBe(405);
   });
 
   it("serves its counters on GET /stats, with the token only", async () => {
-    expect((await fetch(`${stack.url}/stats`)).status).toBe(401);
+    expect((await fetch(`${ctx.stack.url}/stats`)).status).toBe(401);
     await call({ body: ["PING"] });
-    const response = await fetch(`${stack.url}/stats`, {
-      headers: { authorization: `Bearer ${stack.token}` },
+    const response = await fetch(`${ctx.stack.url}/stats`, {
+      headers: { authorization: `Bearer ${ctx.stack.token}` },
     });
     const stats = (await response.json()) as { requests: number; byCommand: Record<string, number> };
     expect(stats.requests).toBeGreaterThan(0);
@@ -157,7 +137,7 @@ describe("status codes", () => {
 describe("request size limit", () => {
   let small: Bridge;
   beforeAll(async () => {
-    small = await startBridge({ token: "t", redisUrl: stack.redisUrl, maxBodyBytes: 1024 });
+    small = await startBridge({ token: "t", redisUrl: ctx.stack.redisUrl, maxBodyBytes: 1024 });
   });
   afterAll(() => small.close());
 
@@ -165,7 +145,7 @@ describe("request size limit", () => {
     fetch(`${small.url}/`, { method: "POST", headers: { authorization: "Bearer t" }, body, ...extra });
 
   it("answers 413 for a body over the limit, declared or streamed, and keeps serving", async () => {
-    const k = `${prefix}big`;
+    const k = `${ctx.prefix}big`;
     const declared = await post(JSON.stringify(["SET", k, "x".repeat(2000)]));
     expect(declared.status).toBe(413);
     expect(await declared.json()).toEqual({ error: "ERR max request size exceeded" });
@@ -181,7 +161,7 @@ describe("request size limit", () => {
     // Streamed with chunked encoding: no Content-Length to check up front.
     const streamed = await post(stream, { duplex: "half" } as RequestInit);
     expect(streamed.status).toBe(413);
-    expect(await direct.exists(k)).toBe(0);
+    expect(await ctx.direct.exists(k)).toBe(0);
 
     const ok = await post(JSON.stringify(["SET", k, "small"]));
     expect(await ok.json()).toEqual({ result: "OK" });
@@ -190,7 +170,7 @@ describe("request size limit", () => {
 
 describe("pipeline and multi-exec", () => {
   it("runs a pipeline in order, each command succeeding or failing on its own", async () => {
-    const k = `${prefix}pipe`;
+    const k = `${ctx.prefix}pipe`;
     const { status, json } = await call({
       path: "/pipeline",
       base64: true,
@@ -213,7 +193,7 @@ describe("pipeline and multi-exec", () => {
   });
 
   it("runs multi-exec atomically; runtime errors come back per command", async () => {
-    const k = `${prefix}tx`;
+    const k = `${ctx.prefix}tx`;
     const { status, json } = await call({
       path: "/multi-exec",
       body: [
@@ -233,7 +213,7 @@ describe("pipeline and multi-exec", () => {
   });
 
   it("aborts the whole transaction when Redis refuses a command while queueing", async () => {
-    const k = `${prefix}tx-abort`;
+    const k = `${ctx.prefix}tx-abort`;
     const { status, json } = await call({
       path: "/multi-exec",
       body: [
@@ -243,12 +223,12 @@ describe("pipeline and multi-exec", () => {
     });
     expect(status).toBe(400);
     expect((json as { error: string }).error).toMatch(/wrong number of arguments/);
-    expect(await direct.exists(k)).toBe(0);
+    expect(await ctx.direct.exists(k)).toBe(0);
   });
 
   it("is not interleaved with concurrent commands", async () => {
-    const k = `${prefix}tx-iso`;
-    await direct.set(k, "0");
+    const k = `${ctx.prefix}tx-iso`;
+    await ctx.direct.set(k, "0");
     const incrs = Array.from({ length: 20 }, () => ["INCR", k]);
     const [tx] = await Promise.all([
       call({ path: "/multi-exec", body: [...incrs, ["GET", k]] }),
@@ -274,11 +254,11 @@ describe("Lua scripts with a #!lua shebang", () => {
   });
 
   it("answers SCRIPT LOAD with the client's SHA1 and runs EVALSHA of it", async () => {
-    const fresh = `${SHEBANG}return 'loaded-${prefix}'`;
+    const fresh = `${SHEBANG}return 'loaded-${ctx.prefix}'`;
     const { json } = await call({ body: ["SCRIPT", "LOAD", fresh] });
     expect(json).toEqual({ result: sha1Hex(fresh) });
     expect((await call({ body: ["EVALSHA", sha1Hex(fresh), 0] })).json).toEqual({
-      result: `loaded-${prefix}`,
+      result: `loaded-${ctx.prefix}`,
     });
     expect((await call({ body: ["SCRIPT", "EXISTS", sha1Hex(fresh), "0".repeat(40)] })).json).toEqual({
       result: [1, 0],
@@ -337,7 +317,7 @@ describe("when Redis loses its scripts", () => {
 
 describe("blocking commands", () => {
   it("run on their own connection and do not stall other requests", async () => {
-    const list = `${prefix}list`;
+    const list = `${ctx.prefix}list`;
     const started = Date.now();
     const blocked = call({ body: ["BLPOP", list, "2"] });
     await new Promise((r) => setTimeout(r, 50));
@@ -359,7 +339,9 @@ describe("startBridge failures", () => {
   });
 
   it("rejects when the port is taken", async () => {
-    const port = Number(new URL(stack.url).port);
-    await expect(startBridge({ token: "t", redisUrl: stack.redisUrl, port })).rejects.toThrow(/EADDRINUSE/);
+    const port = Number(new URL(ctx.stack.url).port);
+    await expect(startBridge({ token: "t", redisUrl: ctx.stack.redisUrl, port })).rejects.toThrow(
+      /EADDRINUSE/,
+    );
   });
 });

@@ -4,31 +4,11 @@
  */
 import { Ratelimit } from "@upstash/ratelimit";
 import { Redis } from "@upstash/redis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { startBridge } from "../../scripts/upstash-bridge/server.js";
-import {
-  connectRedis,
-  deleteKeysWithPrefix,
-  keyPrefix,
-  startStack,
-  type TestRedisClient,
-  type TestStack,
-} from "../harness/index.js";
+import { useStack } from "../harness/vitest-stack.js";
 
-let stack: TestStack;
-let direct: TestRedisClient;
-const prefix = keyPrefix("ratelimit");
-
-beforeAll(async () => {
-  stack = await startStack();
-  direct = await connectRedis(stack.redisUrl);
-});
-
-afterAll(async () => {
-  await deleteKeysWithPrefix(direct, prefix);
-  await direct.quit();
-  await stack.close();
-});
+const ctx = useStack("ratelimit");
 
 type Limiter = ReturnType<typeof Ratelimit.slidingWindow>;
 const LIMIT = 50;
@@ -47,16 +27,16 @@ describe.each(Object.keys(limiters))("%s, 50 per hour", (algorithm) => {
   it.each(Object.keys(clientConfigs) as (keyof typeof clientConfigs)[])(
     "allows exactly 50 of 100 concurrent calls for one user, refuses the 51st, leaves a second user alone (%s)",
     async (clientConfig) => {
-      const redis = new Redis({ url: stack.url, token: stack.token, ...clientConfigs[clientConfig] });
+      const redis = new Redis({ url: ctx.stack.url, token: ctx.stack.token, ...clientConfigs[clientConfig] });
       const ratelimit = new Ratelimit({
         redis,
         limiter: (limiters[algorithm] as () => Limiter)(),
-        prefix: `${prefix}${algorithm}:${clientConfig.replace(/\W+/g, "_")}`,
+        prefix: `${ctx.prefix}${algorithm}:${clientConfig.replace(/\W+/g, "_")}`,
         // The in-memory cache would answer some calls without Redis; we want Redis's own count.
         ephemeralCache: false,
         analytics: false,
       });
-      const stats = stack.bridge.stats;
+      const stats = ctx.stack.bridge.stats;
       const evalBefore = stats.byCommand.get("EVAL") ?? 0;
       const evalshaBefore = stats.byCommand.get("EVALSHA") ?? 0;
       const noscriptBefore = stats.noscriptReplies;
@@ -93,19 +73,19 @@ describe.each(Object.keys(limiters))("%s, 50 per hour", (algorithm) => {
 
 describe("getRemaining", () => {
   it("reports what limit() used, through the getRemaining scripts", async () => {
-    const redis = new Redis({ url: stack.url, token: stack.token });
+    const redis = new Redis({ url: ctx.stack.url, token: ctx.stack.token });
     for (const algorithm of Object.keys(limiters)) {
       const ratelimit = new Ratelimit({
         redis,
         limiter: (limiters[algorithm] as () => Limiter)(),
-        prefix: `${prefix}remaining:${algorithm}`,
+        prefix: `${ctx.prefix}remaining:${algorithm}`,
         ephemeralCache: false,
       });
       await Promise.all(Array.from({ length: 7 }, () => ratelimit.limit("user-c")));
       const { remaining } = await ratelimit.getRemaining("user-c");
       expect({ algorithm, remaining }).toEqual({ algorithm, remaining: LIMIT - 7 });
     }
-    expect(stack.bridge.stats.noscriptReplies).toBe(0);
+    expect(ctx.stack.bridge.stats.noscriptReplies).toBe(0);
   });
 });
 
@@ -113,7 +93,7 @@ describe("without preloaded scripts", () => {
   it("learns a shebang script from the client's first EVAL, then serves its EVALSHA directly", async () => {
     const bridge = await startBridge({
       token: "learn",
-      redisUrl: stack.redisUrl,
+      redisUrl: ctx.stack.redisUrl,
       preloadRatelimitScripts: false,
     });
     try {
@@ -121,7 +101,7 @@ describe("without preloaded scripts", () => {
       const ratelimit = new Ratelimit({
         redis,
         limiter: Ratelimit.fixedWindow(3, "1 h"),
-        prefix: `${prefix}learn`,
+        prefix: `${ctx.prefix}learn`,
         ephemeralCache: false,
       });
       const first = await ratelimit.limit("user-d");

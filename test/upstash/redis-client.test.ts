@@ -5,30 +5,10 @@
  */
 import { randomBytes } from "node:crypto";
 import { Redis } from "@upstash/redis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  connectRedis,
-  deleteKeysWithPrefix,
-  keyPrefix,
-  startStack,
-  type TestRedisClient,
-  type TestStack,
-} from "../harness/index.js";
+import { beforeAll, describe, expect, it } from "vitest";
+import { useStack } from "../harness/vitest-stack.js";
 
-let stack: TestStack;
-let direct: TestRedisClient;
-const prefix = keyPrefix("upstash-redis-client");
-
-beforeAll(async () => {
-  stack = await startStack();
-  direct = await connectRedis(stack.redisUrl);
-});
-
-afterAll(async () => {
-  await deleteKeysWithPrefix(direct, prefix);
-  await direct.quit();
-  await stack.close();
-});
+const ctx = useStack("upstash-redis-client");
 
 const configs = {
   defaults: {},
@@ -48,10 +28,10 @@ describe.each(Object.keys(configs) as ConfigName[])("@upstash/redis with %s", (c
   let redis: Redis;
   let n = 0;
   /** A fresh key for this config and test. */
-  const key = (name: string) => `${prefix}${configName.replace(/\W+/g, "_")}:${name}:${n++}`;
+  const key = (name: string) => `${ctx.prefix}${configName.replace(/\W+/g, "_")}:${name}:${n++}`;
 
   beforeAll(() => {
-    redis = new Redis({ url: stack.url, token: stack.token, ...options });
+    redis = new Redis({ url: ctx.stack.url, token: ctx.stack.token, ...options });
   });
 
   it("sets and gets strings, and null for a missing key", async () => {
@@ -59,7 +39,7 @@ describe.each(Object.keys(configs) as ConfigName[])("@upstash/redis with %s", (c
     expect(await redis.set(k, "hello world")).toBe("OK");
     expect(await redis.get(k)).toBe("hello world");
     expect(await redis.get(key("missing"))).toBeNull();
-    expect(await direct.get(k)).toBe("hello world");
+    expect(await ctx.direct.get(k)).toBe("hello world");
   });
 
   it("round-trips JSON values", async () => {
@@ -69,7 +49,7 @@ describe.each(Object.keys(configs) as ConfigName[])("@upstash/redis with %s", (c
     const got = await redis.get(k);
     if (deserializes) expect(got).toEqual(value);
     else expect(got).toBe(JSON.stringify(value));
-    expect(JSON.parse((await direct.get(k)) ?? "null")).toEqual(value);
+    expect(JSON.parse((await ctx.direct.get(k)) ?? "null")).toEqual(value);
   });
 
   it("keeps unicode text exact, including astral characters", async () => {
@@ -78,7 +58,7 @@ describe.each(Object.keys(configs) as ConfigName[])("@upstash/redis with %s", (c
     const text = 'héllo wörld — 中文 ✓ 🚀 \u0000 \u{10FFFF} "quoted" \\ back';
     await redis.set(k, text);
     expect(await redis.get(k)).toBe(text);
-    expect(await direct.get(k)).toBe(text);
+    expect(await ctx.direct.get(k)).toBe(text);
   });
 
   it("stores and reads back a 1 MB value", async () => {
@@ -98,7 +78,7 @@ describe.each(Object.keys(configs) as ConfigName[])("@upstash/redis with %s", (c
     // Without deserialisation the client hands back Redis's flat field/value list, as on Upstash.
     expect(all).toEqual(deserializes ? { f1: "v1", f2: "v2" } : ["f1", "v1", "f2", "v2"]);
     expect(await redis.hincrby(k, "count", 3)).toBe(3);
-    expect(await direct.hGetAll(k)).toEqual({ f1: "v1", f2: "v2", count: "3" });
+    expect(await ctx.direct.hGetAll(k)).toEqual({ f1: "v1", f2: "v2", count: "3" });
   });
 
   it("works with sets and sorted sets", async () => {
@@ -151,7 +131,7 @@ describe.each(Object.keys(configs) as ConfigName[])("@upstash/redis with %s", (c
     expect(withError[0]?.error).toBeUndefined();
     expect(withError[1]?.error).toMatch(/not an integer/);
     expect(withError[2]?.result).toBe("OK");
-    expect(await direct.get(`${s}:after`)).toBe("ran");
+    expect(await ctx.direct.get(`${s}:after`)).toBe("ran");
 
     await expect(redis.multi().set(s, "x").incr(s).exec()).rejects.toThrow(/not an integer/);
   });
@@ -159,9 +139,9 @@ describe.each(Object.keys(configs) as ConfigName[])("@upstash/redis with %s", (c
   it("answers many concurrent calls correctly (auto-pipelined when enabled)", async () => {
     const ks = Array.from({ length: 50 }, (_, i) => key(`many-${i}`));
     await Promise.all(ks.map((k, i) => redis.set(k, `value-${i}`)));
-    const before = stack.bridge.stats.requests;
+    const before = ctx.stack.bridge.stats.requests;
     const values = await Promise.all(ks.map((k) => redis.get(k)));
-    const requests = stack.bridge.stats.requests - before;
+    const requests = ctx.stack.bridge.stats.requests - before;
     expect(values).toEqual(ks.map((_, i) => `value-${i}`));
     if (configName === "enableAutoPipelining: false") expect(requests).toBe(50);
     else expect(requests).toBeLessThan(5);
@@ -175,7 +155,7 @@ describe.each(Object.keys(configs) as ConfigName[])("@upstash/redis with %s", (c
   });
 
   it("fails with a bad token", async () => {
-    const wrong = new Redis({ url: stack.url, token: "not-the-token", ...options });
+    const wrong = new Redis({ url: ctx.stack.url, token: "not-the-token", ...options });
     await expect(wrong.get(key("any"))).rejects.toThrow(/Unauthorized/);
   });
 });
@@ -191,11 +171,11 @@ describe("binary values through @upstash/redis", () => {
     ["base64", {}],
     ["no base64", { responseEncoding: false as const }],
   ])("reads a value holding all 256 byte values (%s)", async (_name, options) => {
-    const k = `${prefix}bytes:${_name}`;
-    await direct.set(k, bytes);
+    const k = `${ctx.prefix}bytes:${_name}`;
+    await ctx.direct.set(k, bytes);
     const redis = new Redis({
-      url: stack.url,
-      token: stack.token,
+      url: ctx.stack.url,
+      token: ctx.stack.token,
       automaticDeserialization: false,
       ...options,
     });
