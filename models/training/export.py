@@ -167,6 +167,7 @@ def model_card(name: str, version: str, onnx_path: Path, cfg: ModelConfig, n_par
         },
         "trained_gsd_m": {"min": gsd[0], "max": gsd[1]} if gsd else None,
         "training": run,
+        "calibration": ckpt.get("calibration") if ckpt else None,
         # Filled later by the TS evaluation CLI, one entry per evaluation set.
         "metrics": {},
     }

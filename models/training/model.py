@@ -167,6 +167,21 @@ class LaneSegNetLite(nn.Module):
         return logits
 
 
+def add_background_bias(model: LaneSegNetLite, bias: float) -> None:
+    """Add a constant to the background logit by folding it into the last bias (see calibrate.py)."""
+    with torch.no_grad():
+        if model.cfg.detail > 0:
+            last = model.detail[-1]
+            assert isinstance(last, nn.Conv2d) and last.bias is not None
+            last.bias[0] += bias
+        elif model.cfg.head == "shuffle":
+            assert model.head.bias is not None
+            model.head.bias[0:4] += bias  # PixelShuffle(2): class 0 is built from channels 0..3
+        else:
+            assert model.head.bias is not None
+            model.head.bias[0] += bias
+
+
 def build_model(cfg: ModelConfig | Dict[str, Any] | None = None) -> LaneSegNetLite:
     if isinstance(cfg, dict):
         cfg = ModelConfig.from_dict(cfg)

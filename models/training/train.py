@@ -64,6 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--resume", metavar="CKPT",
                    help="continue the run that wrote CKPT (its run dir, config, optimizer, epoch, RNG); "
                         f"only {', '.join('--' + k.replace('_', '-') for k in RESUME_OVERRIDABLE)} may change")
+    g.add_argument("--init-weights", metavar="CKPT",
+                   help="start a new run from the weights in CKPT (any checkpoint of ours, or from_onnx.py's "
+                        "output): fresh optimizer, schedule and epoch count; the architecture comes from CKPT")
     g.add_argument("--seed", type=int, default=0, help="seed for init, sampling and augmentation (default 0)")
     g.add_argument("--subset-schedule", default="all",
                    help="progressive training subsets: 'SIZE:EPOCHS,...,all', e.g. '5000:3,15000:3,all' = "
@@ -317,11 +320,17 @@ def main(argv: Optional[List[str]] = None) -> int:
         log(f"cached {len(train_ds)} train + {len(val_ds)} val images in RAM in {time.time() - t0:.1f}s")
 
     # Model, loss, optimizer.
+    init: Optional[Dict[str, Any]] = load_checkpoint(args.init_weights) if getattr(args, "init_weights", None) and ckpt is None else None
     if ckpt is not None:
         mcfg = ModelConfig.from_dict(ckpt["model_config"])
+    elif init is not None:
+        mcfg = ModelConfig.from_dict(init["model_config"])
     else:
         mcfg = ModelConfig.from_dict({**preset(args.model).to_dict(), **parse_model_overrides(args.model_opt)})
-    model = build_model(mcfg).to(device)
+    model = build_model(mcfg)
+    if init is not None:
+        model.load_state_dict(init["model"])
+    model = model.to(device)
     if channels_last:
         model = model.to(memory_format=torch.channels_last)
     if ckpt is not None:

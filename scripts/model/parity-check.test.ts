@@ -1,7 +1,9 @@
 /**
  * The parity check on a real exported model: a one-step training run on toy data (Python, torch),
- * ONNX export, PyTorch reference outputs, then onnxruntime-node. Skips when no Python with torch
- * and OpenCV is available (set PYTHON, default /usr/bin/python3).
+ * ONNX export, PyTorch reference outputs, then onnxruntime-node. Also the two ways a checkpoint
+ * is derived from another: calibrate.py (background-logit offset folded into the last bias) and
+ * from_onnx.py (warm start rebuilt from an exported ONNX file). Skips when no Python with torch,
+ * OpenCV and onnx is available (set PYTHON, default /usr/bin/python3).
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -13,7 +15,7 @@ import { checkParity, normaliseHwc, samplePasses } from "./parity-check.js";
 const PY = process.env.PYTHON ?? "/usr/bin/python3";
 const REPO = resolve(import.meta.dirname, "../..");
 const T = join(REPO, "models/training");
-const hasTorch = spawnSync(PY, ["-c", "import torch, cv2, numpy"], { stdio: "ignore" }).status === 0;
+const hasTorch = spawnSync(PY, ["-c", "import torch, cv2, numpy, onnx"], { stdio: "ignore" }).status === 0;
 
 describe.skipIf(!hasTorch)("ONNX parity against PyTorch", () => {
   let dir = "";
@@ -33,7 +35,25 @@ describe.skipIf(!hasTorch)("ONNX parity against PyTorch", () => {
       ...["--checkpoint", join(dir, "run/best.pt"), "--data", join(dir, "data")],
       ...["--out", join(dir, "p"), "--count", "2", "--size", "64"],
     ]);
-  }, 180_000);
+    // A one-value range forces the offset, so the test knows what must have been folded in.
+    run("calibrate.py", [
+      ...["--checkpoint", join(dir, "run/best.pt"), "--data", join(dir, "data"), "--images", "2"],
+      ...["--biases=1.5:1.5:1", "--write", join(dir, "run/cal.pt")],
+    ]);
+    run("export.py", ["--checkpoint", join(dir, "run/cal.pt"), "--name", "c", "--out-dir", join(dir, "m")]);
+    run("parity.py", [
+      ...["--checkpoint", join(dir, "run/cal.pt"), "--data", join(dir, "data")],
+      ...["--out", join(dir, "pc"), "--count", "2", "--size", "64"],
+    ]);
+    run("from_onnx.py", [
+      ...["--onnx", join(dir, "m/t.onnx"), "--model-json", join(dir, "m/t.json")],
+      ...["--data", join(dir, "data"), "--images", "2", "--out", join(dir, "warm.pt")],
+    ]);
+    run("parity.py", [
+      ...["--checkpoint", join(dir, "warm.pt"), "--data", join(dir, "data")],
+      ...["--out", join(dir, "pw"), "--count", "2", "--size", "64"],
+    ]);
+  }, 240_000);
 
   afterAll(() => {
     if (dir) rmSync(dir, { recursive: true, force: true });
@@ -52,6 +72,40 @@ describe.skipIf(!hasTorch)("ONNX parity against PyTorch", () => {
     expect(shaOk).toBe(true);
     expect(results.length).toBeGreaterThan(0);
     for (const r of results) expect(samplePasses(r, 0.999)).toBe(true);
+  });
+
+  it("a checkpoint rebuilt from the ONNX file (BatchNorm folded) reproduces it", async () => {
+    const { results } = await checkParity({ ...opts(), parityDir: join(dir, "pw") });
+    expect(results.length).toBeGreaterThan(0);
+    for (const r of results) expect(samplePasses(r, 0.999)).toBe(true);
+  });
+
+  it("calibration adds its offset to the background logit only, and the card records it", async () => {
+    const card = JSON.parse(readFileSync(join(dir, "m/c.json"), "utf8")) as {
+      calibration: { background_logit_bias: number };
+    };
+    expect(card.calibration.background_logit_bias).toBe(1.5);
+    const { results } = await checkParity({
+      ...opts(),
+      onnx: join(dir, "m/c.onnx"),
+      modelJson: join(dir, "m/c.json"),
+      parityDir: join(dir, "pc"),
+    });
+    for (const r of results) expect(samplePasses(r, 0.999)).toBe(true);
+    const f32 = (f: string) => {
+      const b = readFileSync(f);
+      return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+    };
+    const before = f32(join(dir, "p/logits_0.f32"));
+    const after = f32(join(dir, "pc/logits_0.f32"));
+    const plane = before.length / 7; // NCHW, N = 1, 7 classes
+    let maxOther = 0;
+    for (let i = 0; i < before.length; i++) {
+      const d = after[i]! - before[i]!;
+      if (i < plane) expect(d).toBeCloseTo(1.5, 4);
+      else maxOther = Math.max(maxOther, Math.abs(d));
+    }
+    expect(maxOther).toBeLessThan(1e-5);
   });
 
   it("fails when the reference logits differ", async () => {

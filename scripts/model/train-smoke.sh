@@ -1,20 +1,21 @@
 #!/usr/bin/env bash
 # CI smoke test of the training pipeline (npm run train:smoke), < 3 minutes on 2 CPU cores:
-# tiny data set -> test-split guard -> a few training steps -> ONNX export -> parity in
-# onnxruntime-node. Needs a Python with torch, opencv and numpy: PYTHON (default /usr/bin/python3,
+# tiny data set -> test-split guard -> a few training steps -> calibration -> ONNX export -> parity
+# in onnxruntime-node -> warm start from the ONNX file (from_onnx.py, parity again, a few steps).
+# Needs a Python with torch, opencv, numpy and onnx: PYTHON (default /usr/bin/python3,
 # Debian's python3-torch; not a pyenv python3 that lacks torch).
 #   SMOKE_DIR=/tmp/x   keep the outputs there (default: a fresh temp folder, removed on success)
 #   SMOKE_DATA=toy     use models/training/toy_data.py even when the scene generator exists
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 PY="${PYTHON:-/usr/bin/python3}"
-if ! "$PY" -c "import torch, cv2, numpy" 2>/dev/null; then
-  echo "train:smoke needs $PY with torch, opencv and numpy (apt-get install python3-torch python3-opencv python3-numpy, or set PYTHON)" >&2
+if ! "$PY" -c "import torch, cv2, numpy, onnx" 2>/dev/null; then
+  echo "train:smoke needs $PY with torch, opencv, numpy and onnx (apt-get install python3-torch python3-opencv python3-numpy python3-onnx, or set PYTHON)" >&2
   exit 1
 fi
 WORK="${SMOKE_DIR:-$(mktemp -d /tmp/lanesegnet-smoke.XXXXXX)}"
 DATA="$WORK/data"
-rm -rf "$DATA" "$WORK/run" "$WORK/model" "$WORK/parity"
+rm -rf "$DATA" "$WORK/run" "$WORK/run2" "$WORK/model" "$WORK/parity" "$WORK/parity2"
 start=$(date +%s)
 
 echo "== data ($WORK)"
@@ -41,12 +42,26 @@ assert all(r["train_loss"] == r["train_loss"] for r in epochs), "NaN training lo
 print("log ok: train loss", " -> ".join(f"{r['train_loss']:.3f}" for r in epochs))
 PYEOF
 
+echo "== calibrate the background logit on val"
+"$PY" models/training/calibrate.py --checkpoint "$WORK/run/best.pt" --data "$DATA" --images 4 --biases=-1:1:1 \
+  --write "$WORK/run/calibrated.pt"
+
 echo "== export"
-"$PY" models/training/export.py --checkpoint "$WORK/run/best.pt" --name smoke --out-dir "$WORK/model"
+"$PY" models/training/export.py --checkpoint "$WORK/run/calibrated.pt" --name smoke --out-dir "$WORK/model"
+node -e 'const c=require(process.argv[1]); if(typeof c.calibration?.background_logit_bias!=="number") { console.error("card lacks calibration"); process.exit(1) }' "$WORK/model/smoke.json"
 
 echo "== parity (onnxruntime-node)"
-"$PY" models/training/parity.py --checkpoint "$WORK/run/best.pt" --data "$DATA" --out "$WORK/parity" --count 2 --size 256
+"$PY" models/training/parity.py --checkpoint "$WORK/run/calibrated.pt" --data "$DATA" --out "$WORK/parity" --count 2 --size 256
 npx tsx scripts/model/parity.ts --onnx "$WORK/model/smoke.onnx" --model-json "$WORK/model/smoke.json" --parity "$WORK/parity"
+
+echo "== warm start from the ONNX file: the rebuilt checkpoint must match it, then train on"
+"$PY" models/training/from_onnx.py --onnx "$WORK/model/smoke.onnx" --model-json "$WORK/model/smoke.json" \
+  --data "$DATA" --images 2 --out "$WORK/warm.pt"
+"$PY" models/training/parity.py --checkpoint "$WORK/warm.pt" --data "$DATA" --out "$WORK/parity2" --count 2 --size 256
+npx tsx scripts/model/parity.ts --onnx "$WORK/model/smoke.onnx" --model-json "$WORK/model/smoke.json" --parity "$WORK/parity2"
+"$PY" models/training/train.py --data "$DATA" --run-dir "$WORK/run2" --init-weights "$WORK/warm.pt" --device cpu \
+  --workers 0 --crop 128 --batch 4 --epochs 1 --steps-per-epoch 3 --warmup-steps 1 --log-every 3 --max-val-images 2
+grep -q '"init_weights": "'"$WORK/warm.pt"'"' "$WORK/run2/log.jsonl" || { echo "run log must record --init-weights" >&2; exit 1; }
 
 echo "== evaluation CLI (TypeScript, production pre-processing) on the val split"
 npx tsx scripts/eval/cli.ts --data "$DATA" --split val --model "$WORK/model/smoke.onnx" --json "$WORK/eval.json" --pred-out "$WORK/pred"
