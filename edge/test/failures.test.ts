@@ -122,6 +122,22 @@ describe("backend failures", () => {
     }
   });
 
+  it.each([
+    ["endless_error", "an error"],
+    ["endless_ok", "a result"],
+  ] as const)("stops reading %s body that never ends (%s) and answers 502", async (mode) => {
+    // Without a cap the edge would buffer until the backend timeout (1.5 s here) and answer 504.
+    rig.backend.mode = mode;
+    try {
+      const started = Date.now();
+      const res = await postAnalysis(edge, key, bboxBody(30 + mode.length));
+      await expectProblem(res, 502, "/problems/bad-gateway");
+      expect(Date.now() - started).toBeLessThan(1_400);
+    } finally {
+      rig.backend.mode = "ok";
+    }
+  });
+
   it("shares a failure with identical requests for FAILURE_SHARE_S only", async () => {
     rig.backend.mode = "error";
     const body = bboxBody(20);

@@ -59,6 +59,8 @@ export interface LocalStackOptions {
   readonly withoutBackend?: boolean;
   /** Another Worker entry to run instead of edge/src/index.ts (e.g. an older build, to compare). */
   readonly edgeEntry?: string;
+  /** workerd's DevTools port for the edge (CPU profiles, scripts/bench/profile-edge.ts); default off. */
+  readonly inspectorPort?: number;
   /** Called with every line the Worker prints (audit log); default: dropped after counting. */
   readonly onWorkerLine?: (line: string) => void;
   /** Progress messages (default: none). */
@@ -245,6 +247,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       port: options.edgePort ?? 0,
       name: "edge",
       onLine: options.onWorkerLine,
+      ...(options.inspectorPort === undefined ? {} : { inspectorPort: options.inspectorPort }),
     });
     started.push(worker);
     log(`edge (workerd)   ${worker.url}`);

@@ -19,10 +19,19 @@ import {
 } from "@lanesegnet/shared";
 import { z } from "zod";
 import { DEPENDENCY_RETRY_AFTER_S, EDGE_PROBLEM_TYPES } from "../problems.js";
+import { BodyTooLargeError, readCapped } from "./read-capped.js";
 
 export const ANALYZE_PATH = "/internal/v1/analyze";
 /** The backend's readiness route (200 once its model is loaded and it is not draining). */
 export const HEALTH_PATH = "/readyz";
+
+/**
+ * Most bytes read from the backend. A result is GeoJSON of at most LIMITS.maxPixels of imagery:
+ * a dense 0.5 km² area measures a few MB, so 32 MiB only stops a broken or hostile peer (and keeps
+ * well inside a Worker's 128 MB). An error answer is a small problem+json.
+ */
+export const MAX_RESULT_BYTES = 32 * 2 ** 20;
+export const MAX_ERROR_BYTES = 64 * 2 ** 10;
 
 export interface BackendOptions {
   readonly url: string;
@@ -133,8 +142,18 @@ export class BackendClient {
 
     let text: string;
     try {
-      text = await res.text();
-    } catch {
+      text = await readCapped(res, res.status === 200 ? MAX_RESULT_BYTES : MAX_ERROR_BYTES);
+    } catch (error) {
+      if (error instanceof BodyTooLargeError) {
+        return failure(
+          502,
+          EDGE_PROBLEM_TYPES.badGateway,
+          "The analysis service gave an oversized answer.",
+          "bad_body",
+          undefined,
+          res.status,
+        );
+      }
       return signal.aborted
         ? this.#timeout()
         : failure(

@@ -26,7 +26,14 @@ export type BackendMode =
   /** 200 with a body that is not an analysis. */
   | "garbage"
   /** 422 no-imagery problem. */
-  | "no_imagery";
+  | "no_imagery"
+  /** 500, then a body that does not end (up to 256 MiB, or until the edge hangs up). */
+  | "endless_error"
+  /** 200, then a body that does not end (up to 256 MiB, or until the edge hangs up). */
+  | "endless_ok";
+
+/** Bytes an endless answer sends at most (the loop must end even if nobody hangs up). */
+const ENDLESS_MAX_BYTES = 256 * 2 ** 20;
 
 export const BACKEND_INTERNAL_DETAIL =
   "onnxruntime: CUDA_ERROR_OUT_OF_MEMORY at /srv/models/secret-path.onnx";
@@ -151,6 +158,9 @@ export class FakeBackend {
         );
       case "garbage":
         return send(res, 200, `{"hello":"${BACKEND_INTERNAL_DETAIL}"}`);
+      case "endless_error":
+      case "endless_ok":
+        return sendEndless(res, this.mode === "endless_ok" ? 200 : 500);
       case "no_imagery":
         return send(
           res,
@@ -241,6 +251,22 @@ export class FakeBackend {
     };
     return { analysis, tried };
   }
+}
+
+/** A chunked body that keeps coming: records whether the peer hung up before the end. */
+async function sendEndless(res: ServerResponse, status: number): Promise<void> {
+  res.writeHead(status, { "content-type": "application/json" });
+  const chunk = Buffer.alloc(64 * 1024, 0x20);
+  res.write(`{"detail":"${BACKEND_INTERNAL_DETAIL}","pad":"`);
+  for (let sent = 0; sent < ENDLESS_MAX_BYTES && !res.destroyed; sent += chunk.length) {
+    if (!res.write(chunk)) {
+      await new Promise<void>((resolve) => {
+        res.once("drain", resolve);
+        res.once("close", resolve);
+      });
+    }
+  }
+  res.end('"}');
 }
 
 function send(res: ServerResponse, status: number, body: string): void {
