@@ -108,7 +108,8 @@ function markersOf(source: string): { line: number; name: string }[] {
   const out: { line: number; name: string }[] = [];
   const lines = source.split("\n");
   for (let i = 0; i < lines.length; i++) {
-    const m = /^\/\/ (.+)$/.exec(lines[i] as string);
+    // esbuild marks each module with a `// path/to/file.ts` line (other comments are not paths).
+    const m = /^\/\/ (\S+\.[cm]?[jt]sx?)$/.exec(lines[i] as string);
     if (!m) continue;
     const path = m[1] as string;
     const nm = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path);
