@@ -32,8 +32,16 @@ from model import add_background_bias, load_checkpoint, model_from_checkpoint  #
 
 
 def parse_range(spec: str) -> List[float]:
-    lo, hi, step = (float(v) for v in spec.split(":"))
+    """'LO:HI:STEP' -> [LO, LO+STEP, ..., HI]; ValueError with a one-line reason otherwise."""
+    parts = spec.split(":")
+    if len(parts) != 3:
+        raise ValueError(f"--biases must be LO:HI:STEP, got {spec!r}")
+    lo, hi, step = (float(v) for v in parts)
+    if not (step > 0 and hi >= lo):
+        raise ValueError(f"--biases needs STEP > 0 and HI >= LO, got {spec!r}")
     n = int(round((hi - lo) / step)) + 1
+    if n > 200:
+        raise ValueError(f"--biases gives {n} offsets; at most 200")
     return [round(lo + i * step, 4) for i in range(n)]
 
 
@@ -51,11 +59,16 @@ def main() -> None:
     ap.add_argument("--write", metavar="CKPT", help="write the checkpoint with the best offset folded in")
     args = ap.parse_args()
 
+    try:
+        biases = parse_range(args.biases)
+    except ValueError as e:
+        ap.error(str(e))
+    if not Path(args.checkpoint).is_file():
+        ap.error(f"no checkpoint at {args.checkpoint}")
     torch.set_grad_enabled(False)
     ckpt = load_checkpoint(args.checkpoint)
     model, cfg = model_from_checkpoint(ckpt)
     mult = cfg.size_multiple
-    biases = parse_range(args.biases)
     metrics: Dict[float, SegMetrics] = {b: SegMetrics() for b in biases}
     ds = open_split(args.data, "val", augment=False, max_items=args.images)
     mean = torch.tensor(MEAN_255).view(1, 3, 1, 1)

@@ -36,8 +36,11 @@ from model import ModelConfig, build_model  # noqa: E402
 
 
 def onnx_convs(path: str) -> List[Tuple[np.ndarray, np.ndarray]]:
-    import onnx
-    from onnx import numpy_helper
+    try:
+        import onnx
+        from onnx import numpy_helper
+    except ImportError:
+        raise SystemExit("from_onnx.py needs the onnx package (Debian: apt-get install python3-onnx)") from None
 
     m = onnx.load(path)
     inits: Dict[str, np.ndarray] = {i.name: numpy_helper.to_array(i) for i in m.graph.initializer}
@@ -83,6 +86,9 @@ def main() -> None:
     ap.add_argument("--out", required=True, help="checkpoint to write (model + model_config)")
     args = ap.parse_args()
 
+    for f in (args.onnx, args.model_json):
+        if not Path(f).is_file():
+            ap.error(f"no file at {f}")
     card = json.loads(Path(args.model_json).read_text())
     cfg = ModelConfig.from_dict(card["architecture"])
     model = build_model(cfg).eval()
