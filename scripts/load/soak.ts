@@ -2,7 +2,7 @@
  * Soak: N uncached analyses through the whole local stack (edge in workerd, bridge, Redis, the CPU
  * backend), to show that the backend's memory stays flat and its latency does not drift.
  *
- *   npm run soak -- [--requests 1000] [--concurrency 2] [--side 100] [--json FILE]
+ *   npm run soak -- [--requests 1000] [--concurrency 2] [--side 100] [--seed 4242] [--json FILE]
  *
  * Every request is a distinct random square inside the demo imagery store (so every one is a real
  * inference, checked by X-Cache: MISS). The backend's resident memory (Linux /proc, the process and
@@ -90,6 +90,7 @@ async function main(): Promise<void> {
       requests: { type: "string", default: "1000" },
       concurrency: { type: "string", default: "2" },
       side: { type: "string", default: "100" },
+      seed: { type: "string", default: "4242" },
       json: { type: "string" },
     },
   });
@@ -108,7 +109,7 @@ async function main(): Promise<void> {
   try {
     const pids = backendPids();
     if (pids.length === 0) throw new Error("the stack's backend process was not found in /proc");
-    const areas = await storeAreas(undefined, 4242);
+    const areas = await storeAreas(undefined, Number(values.seed));
     const keys = await Promise.all(
       Array.from({ length: concurrency }, (_, i) => stack.createApiKey(`soak-${i}`)),
     );
