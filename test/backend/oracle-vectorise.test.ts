@@ -42,7 +42,7 @@ describe("post-processing with a perfect model (true label mask as the model out
     const [east, south] = pixelToLonLat(world.grid, 1417, 1417);
     const bbox: LonLatBbox = [west, south, east, north];
     const req = resolveAnalysisRequest(
-      { area: { type: "bbox", bbox }, resolution_m: 0.25 },
+      { area: { type: "bbox", bbox: [...bbox] }, resolution_m: 0.25 },
       { providers: ["esri"], minConfidence: DEFAULT_MIN_CONFIDENCE },
     );
     const area = validateArea(req.area, { resolutionM: 0.25 });
