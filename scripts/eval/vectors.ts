@@ -1,0 +1,189 @@
+/**
+ * Vector-level evaluation through the whole backend (issue 5's targets), over several generated
+ * worlds: each world is served as Web Mercator tiles by a loopback "Esri" server, the real backend
+ * (model, tiling, vectoriser, physics filters, GeoJSON) analyses its central area, and the lines are
+ * scored against the world's true lane lines (scripts/eval/vector-match.ts, 0.5 m tolerance).
+ *
+ *   npm run eval:vectors -- [--seeds 31,32,33] [--model FILE] [--resolution 0.25] [--min-confidence C]
+ *                           [--json FILE]
+ *
+ * Prints, per world and pooled over all: share of true length found, share of reported length that
+ * is false, mean offset, class agreement, dashed agreement and reported/true length ratio. The test
+ * world of test/backend/esri-e2e.test.ts is seed 31; other seeds are worlds no test looks at.
+ */
+import { writeFile } from "node:fs/promises";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { parseArgs } from "node:util";
+import {
+  type AnalysisResponse,
+  type LonLatBbox,
+  laneClassById,
+  pixelToLonLat,
+  signRequest,
+  tileGrid,
+} from "@lanesegnet/shared";
+import sharp from "sharp";
+import { loadConfig } from "../../gpu-backend/src/config.js";
+import { createEsriProvider } from "../../gpu-backend/src/providers/esri.js";
+import { type RunningBackend, startBackend } from "../../gpu-backend/src/server.js";
+import { renderWorld, sampleWorld, type World } from "../scenes/world.js";
+import { matchLines, type VectorMatch } from "./vector-match.js";
+
+const SECRET = "eval-vectors-signing-secret-0123456789abcdef";
+const WORLD_PX = 1500;
+const WORLD_GSD_M = 0.15;
+const MARGIN_PX = 83;
+
+function fail(message: string): never {
+  process.stderr.write(`eval:vectors: ${message}\n`);
+  process.exit(2);
+}
+
+async function serveTiles(get: () => World): Promise<{ server: Server; url: string }> {
+  const server = createServer(async (req, res) => {
+    const m = /^\/tile\/(\d+)\/(\d+)\/(\d+)$/.exec(req.url ?? "");
+    if (!m) return void res.writeHead(404).end();
+    const [z, y, x] = [Number(m[1]), Number(m[2]), Number(m[3])];
+    const view = sampleWorld(get(), tileGrid({ x, y, z }));
+    const jpeg = await sharp(view.rgb, { raw: { width: 256, height: 256, channels: 3 } })
+      .jpeg({ quality: 90 })
+      .toBuffer();
+    res.writeHead(200, { "content-type": "image/jpeg" }).end(jpeg);
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+}
+
+async function analyse(
+  backend: RunningBackend,
+  bbox: LonLatBbox,
+  resolutionM: number,
+  minConfidence: number | undefined,
+): Promise<AnalysisResponse> {
+  const body = JSON.stringify({
+    request: {
+      area: { type: "bbox", bbox },
+      resolution_m: resolutionM,
+      ...(minConfidence === undefined ? {} : { min_confidence: minConfidence }),
+    },
+    providers: ["esri"],
+    request_id: "eval-vectors",
+  });
+  const path = "/internal/v1/analyze";
+  const headers = await signRequest(SECRET, { method: "POST", path, body });
+  const res = await fetch(backend.url + path, {
+    method: "POST",
+    body,
+    headers: { ...headers, "content-type": "application/json" },
+    signal: AbortSignal.timeout(120_000),
+  });
+  if (res.status !== 200)
+    throw new Error(`backend answered ${res.status}: ${(await res.text()).slice(0, 200)}`);
+  return (await res.json()) as AnalysisResponse;
+}
+
+const pct = (v: number | null) => (v === null ? "–" : `${(100 * v).toFixed(1)} %`);
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      seeds: { type: "string", default: "31,32,33,34,35" },
+      model: { type: "string" },
+      resolution: { type: "string", default: "0.25" },
+      "min-confidence": { type: "string" },
+      json: { type: "string" },
+    },
+  });
+  const seeds = values.seeds.split(",").map(Number);
+  if (seeds.length === 0 || seeds.length > 50 || !seeds.every((s) => Number.isInteger(s) && s >= 0)) {
+    fail("--seeds must be 1-50 non-negative integers, comma-separated");
+  }
+  const resolutionM = Number(values.resolution);
+  if (!(resolutionM >= 0.05 && resolutionM <= 1)) fail("--resolution must be 0.05-1 m/px");
+  const minConfidence = values["min-confidence"] === undefined ? undefined : Number(values["min-confidence"]);
+  if (minConfidence !== undefined && !(minConfidence >= 0 && minConfidence <= 1))
+    fail("--min-confidence must be 0-1");
+
+  let world: World | undefined;
+  const tiles = await serveTiles(() => world as World);
+  const config = loadConfig({
+    BACKEND_SIGNING_SECRET: SECRET,
+    BACKEND_PORT: "0",
+    LOG_LEVEL: "silent",
+    ...(values.model ? { MODEL_PATH: values.model } : {}),
+  });
+  const backend = await startBackend(config, {
+    providers: new Map([["esri", createEsriProvider({ urlTemplate: `${tiles.url}/tile/{z}/{y}/{x}` })]]),
+  });
+  const rows: { seed: number; features: number; score: VectorMatch }[] = [];
+  try {
+    for (const seed of seeds) {
+      world = renderWorld({
+        seed,
+        width: WORLD_PX,
+        height: WORLD_PX,
+        gsdM: WORLD_GSD_M,
+        centre: { lon: -121.47, lat: 38.6 },
+      });
+      const [west, north] = pixelToLonLat(world.grid, MARGIN_PX, MARGIN_PX);
+      const [east, south] = pixelToLonLat(world.grid, WORLD_PX - MARGIN_PX, WORLD_PX - MARGIN_PX);
+      const bbox: LonLatBbox = [west, south, east, north];
+      const result = await analyse(backend, bbox, resolutionM, minConfidence);
+      const truth = world.lanes.map((l) => ({
+        classId: l.classId,
+        dashed: laneClassById(l.classId).dashed,
+        coordinates: l.coordinates,
+      }));
+      const score = matchLines(
+        truth,
+        result.features.map((f) => ({
+          classId: f.properties.class_id,
+          dashed: f.properties.dashed,
+          coordinates: f.geometry.coordinates,
+          lengthM: f.properties.length_m,
+        })),
+        { bbox, toleranceM: 0.5 },
+      );
+      rows.push({ seed, features: result.features.length, score });
+      process.stderr.write(`eval:vectors: world ${seed}: ${result.features.length} lines\n`);
+    }
+  } finally {
+    await backend.close();
+    await new Promise<void>((r) => tiles.server.close(() => r()));
+  }
+
+  // Pooled: length-weighted over all worlds.
+  const sum = (f: (s: VectorMatch) => number) => rows.reduce((a, r) => a + f(r.score), 0);
+  const truthM = sum((s) => s.truthLengthM);
+  const detM = sum((s) => s.detectedLengthM);
+  const foundM = sum((s) => s.recall * s.truthLengthM);
+  const falseM = sum((s) => s.falseShare * s.detectedLengthM);
+  const pooled = {
+    truthLengthM: truthM,
+    detectedLengthM: detM,
+    recall: truthM > 0 ? foundM / truthM : 0,
+    falseShare: detM > 0 ? falseM / detM : 0,
+    meanOffsetM: foundM > 0 ? sum((s) => s.meanOffsetM * s.recall * s.truthLengthM) / foundM : 0,
+    classAgreement: foundM > 0 ? sum((s) => s.classAgreement * s.recall * s.truthLengthM) / foundM : 0,
+    lengthRatio: truthM > 0 ? sum((s) => s.lengthRatio * s.truthLengthM) / truthM : 0,
+  };
+  const lines = [
+    `| world | lines | true m | found (≥ 90 %) | false (≤ 10 %) | offset m | class | dashed | length ratio (1 ± 0.02) |`,
+    `| --: | --: | --: | --: | --: | --: | --: | --: | --: |`,
+    ...rows.map(
+      ({ seed, features, score: s }) =>
+        `| ${seed} | ${features} | ${s.truthLengthM.toFixed(0)} | ${pct(s.recall)} | ${pct(s.falseShare)} | ${s.meanOffsetM.toFixed(3)} | ${pct(s.classAgreement)} | ${pct(s.dashedAgreement)} | ${s.lengthRatio.toFixed(3)} |`,
+    ),
+    `| all | ${rows.reduce((a, r) => a + r.features, 0)} | ${truthM.toFixed(0)} | ${pct(pooled.recall)} | ${pct(pooled.falseShare)} | ${pooled.meanOffsetM.toFixed(3)} | ${pct(pooled.classAgreement)} | | ${pooled.lengthRatio.toFixed(3)} |`,
+  ];
+  process.stdout.write(`${lines.join("\n")}\n`);
+  if (values.json) {
+    await writeFile(
+      values.json,
+      JSON.stringify({ resolutionM, minConfidence: minConfidence ?? null, rows, pooled }, null, 2),
+    );
+  }
+}
+
+main().catch((error: unknown) => fail(error instanceof Error ? error.message : String(error)));
