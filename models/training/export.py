@@ -133,6 +133,8 @@ def model_card(name: str, version: str, onnx_path: Path, cfg: ModelConfig, n_par
             "batch": args.get("batch"),
             "lr": args.get("lr"),
             "seed": args.get("seed"),
+            # A run warm-started from another model's weights (train.py --init-weights).
+            "init_weights": args.get("init_weights"),
             "torch": ckpt.get("torch_version"),
             "device": ckpt.get("device_name"),
         }
