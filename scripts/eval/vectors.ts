@@ -12,75 +12,20 @@
  * world of test/backend/esri-e2e.test.ts is seed 31; other seeds are worlds no test looks at.
  */
 import { writeFile } from "node:fs/promises";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { parseArgs } from "node:util";
-import {
-  type AnalysisResponse,
-  type LonLatBbox,
-  laneClassById,
-  pixelToLonLat,
-  signRequest,
-  tileGrid,
-} from "@lanesegnet/shared";
-import sharp from "sharp";
+import type { AnalysisResponse } from "@lanesegnet/shared";
 import { loadConfig } from "../../gpu-backend/src/config.js";
 import { createEsriProvider } from "../../gpu-backend/src/providers/esri.js";
-import { type RunningBackend, startBackend } from "../../gpu-backend/src/server.js";
-import { renderWorld, sampleWorld, type World } from "../scenes/world.js";
-import { matchLines, type VectorMatch } from "./vector-match.js";
+import { startBackend } from "../../gpu-backend/src/server.js";
+import type { World } from "../scenes/world.js";
+import { analyseSigned, e2eArea, e2eWorld, scoreAgainstWorld, serveWorldTiles } from "./e2e-world.js";
+import type { VectorMatch } from "./vector-match.js";
 
 const SECRET = "eval-vectors-signing-secret-0123456789abcdef";
-const WORLD_PX = 1500;
-const WORLD_GSD_M = 0.15;
-const MARGIN_PX = 83;
 
 function fail(message: string): never {
   process.stderr.write(`eval:vectors: ${message}\n`);
   process.exit(2);
-}
-
-async function serveTiles(get: () => World): Promise<{ server: Server; url: string }> {
-  const server = createServer(async (req, res) => {
-    const m = /^\/tile\/(\d+)\/(\d+)\/(\d+)$/.exec(req.url ?? "");
-    if (!m) return void res.writeHead(404).end();
-    const [z, y, x] = [Number(m[1]), Number(m[2]), Number(m[3])];
-    const view = sampleWorld(get(), tileGrid({ x, y, z }));
-    const jpeg = await sharp(view.rgb, { raw: { width: 256, height: 256, channels: 3 } })
-      .jpeg({ quality: 90 })
-      .toBuffer();
-    res.writeHead(200, { "content-type": "image/jpeg" }).end(jpeg);
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
-}
-
-async function analyse(
-  backend: RunningBackend,
-  bbox: LonLatBbox,
-  resolutionM: number,
-  minConfidence: number | undefined,
-): Promise<AnalysisResponse> {
-  const body = JSON.stringify({
-    request: {
-      area: { type: "bbox", bbox },
-      resolution_m: resolutionM,
-      ...(minConfidence === undefined ? {} : { min_confidence: minConfidence }),
-    },
-    providers: ["esri"],
-    request_id: "eval-vectors",
-  });
-  const path = "/internal/v1/analyze";
-  const headers = await signRequest(SECRET, { method: "POST", path, body });
-  const res = await fetch(backend.url + path, {
-    method: "POST",
-    body,
-    headers: { ...headers, "content-type": "application/json" },
-    signal: AbortSignal.timeout(120_000),
-  });
-  if (res.status !== 200)
-    throw new Error(`backend answered ${res.status}: ${(await res.text()).slice(0, 200)}`);
-  return (await res.json()) as AnalysisResponse;
 }
 
 const pct = (v: number | null) => (v === null ? "–" : `${(100 * v).toFixed(1)} %`);
@@ -106,7 +51,7 @@ async function main(): Promise<void> {
     fail("--min-confidence must be 0-1");
 
   let world: World | undefined;
-  const tiles = await serveTiles(() => world as World);
+  const tiles = await serveWorldTiles(() => world as World);
   const config = loadConfig({
     BACKEND_SIGNING_SECRET: SECRET,
     BACKEND_PORT: "0",
@@ -114,43 +59,27 @@ async function main(): Promise<void> {
     ...(values.model ? { MODEL_PATH: values.model } : {}),
   });
   const backend = await startBackend(config, {
-    providers: new Map([["esri", createEsriProvider({ urlTemplate: `${tiles.url}/tile/{z}/{y}/{x}` })]]),
+    providers: new Map([["esri", createEsriProvider({ urlTemplate: tiles.template })]]),
   });
   const rows: { seed: number; features: number; score: VectorMatch }[] = [];
   try {
     for (const seed of seeds) {
-      world = renderWorld({
-        seed,
-        width: WORLD_PX,
-        height: WORLD_PX,
-        gsdM: WORLD_GSD_M,
-        centre: { lon: -121.47, lat: 38.6 },
+      world = e2eWorld(seed);
+      const bbox = e2eArea(world);
+      const res = await analyseSigned(backend.url, SECRET, bbox, {
+        resolutionM,
+        ...(minConfidence === undefined ? {} : { minConfidence }),
       });
-      const [west, north] = pixelToLonLat(world.grid, MARGIN_PX, MARGIN_PX);
-      const [east, south] = pixelToLonLat(world.grid, WORLD_PX - MARGIN_PX, WORLD_PX - MARGIN_PX);
-      const bbox: LonLatBbox = [west, south, east, north];
-      const result = await analyse(backend, bbox, resolutionM, minConfidence);
-      const truth = world.lanes.map((l) => ({
-        classId: l.classId,
-        dashed: laneClassById(l.classId).dashed,
-        coordinates: l.coordinates,
-      }));
-      const score = matchLines(
-        truth,
-        result.features.map((f) => ({
-          classId: f.properties.class_id,
-          dashed: f.properties.dashed,
-          coordinates: f.geometry.coordinates,
-          lengthM: f.properties.length_m,
-        })),
-        { bbox, toleranceM: 0.5 },
-      );
+      if (res.status !== 200)
+        throw new Error(`backend answered ${res.status}: ${(await res.text()).slice(0, 200)}`);
+      const result = (await res.json()) as AnalysisResponse;
+      const score = scoreAgainstWorld(world, result.features, bbox);
       rows.push({ seed, features: result.features.length, score });
       process.stderr.write(`eval:vectors: world ${seed}: ${result.features.length} lines\n`);
     }
   } finally {
     await backend.close();
-    await new Promise<void>((r) => tiles.server.close(() => r()));
+    await tiles.close();
   }
 
   // Pooled: length-weighted over all worlds.

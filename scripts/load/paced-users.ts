@@ -13,7 +13,7 @@ import { cpuByPart, cpuMsPerRequest } from "../bench/cpu.js";
 import { prng } from "./areas.js";
 import type { PhaseRequest, PhaseResult } from "./run-phase.js";
 import { ServerTimingCollector } from "./server-timing.js";
-import { percentiles, round } from "./stats.js";
+import { percentiles, round, sortedRecord } from "./stats.js";
 
 export interface PacedSpec {
   readonly name: string;
@@ -97,8 +97,6 @@ export async function runPacedUsers(spec: PacedSpec): Promise<PhaseResult> {
   const wallS = (performance.now() - started) / 1000;
   const completed = latencies.length;
   const p = percentiles(latencies);
-  const mapOf = <T, U>(m: Map<string, T>, f: (v: T) => U) =>
-    Object.fromEntries([...m].sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, f(v)]));
   return {
     name: spec.name,
     connections: spec.users,
@@ -116,11 +114,11 @@ export async function runPacedUsers(spec: PacedSpec): Promise<PhaseResult> {
     errors,
     timeouts,
     bytesPerS: Math.round(bytes / wallS),
-    classes: mapOf(classes, (v) => v),
-    byClass: mapOf(byClass, percentiles),
-    byTag: mapOf(byTag, percentiles),
+    classes: sortedRecord(classes, (v) => v),
+    byClass: sortedRecord(byClass, percentiles),
+    byTag: sortedRecord(byTag, percentiles),
     serverTiming: timingAll.summary(),
-    serverTimingByClass: mapOf(timingByClass, (c) => c.summary()),
+    serverTimingByClass: sortedRecord(timingByClass, (c) => c.summary()),
     cpuMsPerResponse: cpuMsPerRequest(cpuBefore, cpuByPart(), completed),
   };
 }

@@ -9,7 +9,7 @@
 import autocannon from "autocannon";
 import { cpuByPart, cpuMsPerRequest } from "../bench/cpu.js";
 import { ServerTimingCollector, type ServerTimingSummary } from "./server-timing.js";
-import { type Percentiles, percentiles, round } from "./stats.js";
+import { type Percentiles, percentiles, round, sortedRecord } from "./stats.js";
 
 export interface PhaseRequest {
   readonly method?: "GET" | "POST";
@@ -201,8 +201,6 @@ export async function runPhase(spec: PhaseSpec): Promise<PhaseResult> {
   const completed = result.requests.total;
   // autocannon's `duration` is the configured length; with `amount` a phase may end earlier.
   const durationS = Math.min(wallS, result.duration || wallS);
-  const mapOf = <T, U>(m: Map<string, T>, f: (v: T) => U) =>
-    Object.fromEntries([...m].sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, f(v)]));
   return {
     name: spec.name,
     connections: spec.connections,
@@ -220,11 +218,11 @@ export async function runPhase(spec: PhaseSpec): Promise<PhaseResult> {
     errors: result.errors,
     timeouts: result.timeouts,
     bytesPerS: Math.round(result.throughput.average),
-    classes: mapOf(classes, (n) => n),
-    byClass: mapOf(latencyByClass, percentiles),
-    byTag: mapOf(latencyByTag, percentiles),
+    classes: sortedRecord(classes, (n) => n),
+    byClass: sortedRecord(latencyByClass, percentiles),
+    byTag: sortedRecord(latencyByTag, percentiles),
     serverTiming: timingAll.summary(),
-    serverTimingByClass: mapOf(timingByClass, (c) => c.summary()),
+    serverTimingByClass: sortedRecord(timingByClass, (c) => c.summary()),
     cpuMsPerResponse: cpuMsPerRequest(cpuBefore, cpuAfter, completed),
   };
 }

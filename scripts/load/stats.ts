@@ -47,3 +47,8 @@ export function append<T>(lists: Record<string, T[]>, key: string, value: T): vo
   if (list) list.push(value);
   else lists[key] = [value];
 }
+
+/** A map as a plain object with its keys sorted, each value passed through `f` (for reports). */
+export function sortedRecord<T, U>(m: ReadonlyMap<string, T>, f: (v: T) => U): Record<string, U> {
+  return Object.fromEntries([...m].sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, f(v)]));
+}

@@ -8,19 +8,14 @@
  * vectoriser and the geo code can deliver with a perfect model; the gap between it and the e2e
  * figures is the model's.
  */
-import {
-  type LonLatBbox,
-  laneClassById,
-  pixelToLonLat,
-  resolveAnalysisRequest,
-  validateArea,
-} from "@lanesegnet/shared";
+import { resolveAnalysisRequest, validateArea } from "@lanesegnet/shared";
 import { beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_MIN_CONFIDENCE } from "../../gpu-backend/src/analysis/internal-request.js";
 import { clipRegionFromBbox, vectoriseToFeatures } from "../../gpu-backend/src/postprocess/index.js";
 import { targetGrid } from "../../gpu-backend/src/raster/target-grid.js";
-import { matchLines, type VectorMatch } from "../../scripts/eval/vector-match.js";
-import { renderWorld, sampleWorld } from "../../scripts/scenes/world.js";
+import { e2eArea, e2eWorld, scoreAgainstWorld } from "../../scripts/eval/e2e-world.js";
+import type { VectorMatch } from "../../scripts/eval/vector-match.js";
+import { sampleWorld } from "../../scripts/scenes/world.js";
 
 const NUM_CLASSES = 7;
 const IGNORE = 255;
@@ -31,16 +26,8 @@ describe("post-processing with a perfect model (true label mask as the model out
 
   beforeAll(() => {
     // The same world and area as esri-e2e.test.ts.
-    const world = renderWorld({
-      seed: 31,
-      width: 1500,
-      height: 1500,
-      gsdM: 0.15,
-      centre: { lon: -121.47, lat: 38.6 },
-    });
-    const [west, north] = pixelToLonLat(world.grid, 83, 83);
-    const [east, south] = pixelToLonLat(world.grid, 1417, 1417);
-    const bbox: LonLatBbox = [west, south, east, north];
+    const world = e2eWorld(31);
+    const bbox = e2eArea(world);
     const req = resolveAnalysisRequest(
       { area: { type: "bbox", bbox: [...bbox] }, resolution_m: 0.25 },
       { providers: ["esri"], minConfidence: DEFAULT_MIN_CONFIDENCE },
@@ -68,20 +55,7 @@ describe("post-processing with a perfect model (true label mask as the model out
       { clip: clipRegionFromBbox(grid, area.value.bbox), params: { minConfidence: req.min_confidence } },
     );
     features = collection.features.length;
-    score = matchLines(
-      world.lanes.map((l) => ({
-        classId: l.classId,
-        dashed: laneClassById(l.classId).dashed,
-        coordinates: l.coordinates,
-      })),
-      collection.features.map((f) => ({
-        classId: f.properties.class_id,
-        dashed: f.properties.dashed,
-        coordinates: f.geometry.coordinates,
-        lengthM: f.properties.length_m,
-      })),
-      { bbox, toleranceM: 0.5 },
-    );
+    score = scoreAgainstWorld(world, collection.features, bbox);
   }, 120_000);
 
   it("finds the true lines", () => {

@@ -1,0 +1,123 @@
+/**
+ * The pieces of a vector-level evaluation through the backend, shared by the end-to-end tests
+ * (test/backend/esri-e2e.test.ts, oracle-vectorise.test.ts) and `npm run eval:vectors`:
+ * a generated world, the area analysed in it, a loopback "Esri" tile server that serves it, a
+ * signed call of the backend's internal route, and the scoring of the returned lines against the
+ * world's true lane lines.
+ */
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import {
+  type AnalysisResponse,
+  type LonLatBbox,
+  laneClassById,
+  pixelToLonLat,
+  signRequest,
+  tileGrid,
+} from "@lanesegnet/shared";
+import sharp from "sharp";
+import { renderWorld, sampleWorld, type World } from "../scenes/world.js";
+import { matchLines, type VectorMatch } from "./vector-match.js";
+
+const WORLD_PX = 1500;
+const WORLD_GSD_M = 0.15;
+/** Pixels left out at each edge: the analysed area is the central 200 m of the 225 m world. */
+const MARGIN_PX = 83;
+
+/** A 225 m x 225 m world at 0.15 m/px (seed 31 is the e2e test's). */
+export function e2eWorld(seed: number): World {
+  return renderWorld({
+    seed,
+    width: WORLD_PX,
+    height: WORLD_PX,
+    gsdM: WORLD_GSD_M,
+    centre: { lon: -121.47, lat: 38.6 },
+  });
+}
+
+/** The central 200 m x 200 m of the world, as a lon/lat bbox. */
+export function e2eArea(world: World): LonLatBbox {
+  const [west, north] = pixelToLonLat(world.grid, MARGIN_PX, MARGIN_PX);
+  const [east, south] = pixelToLonLat(world.grid, WORLD_PX - MARGIN_PX, WORLD_PX - MARGIN_PX);
+  return [west, south, east, north];
+}
+
+export interface TileServer {
+  readonly url: string;
+  /** URL template for createEsriProvider. */
+  readonly template: string;
+  /** Tiles served so far. */
+  readonly requests: () => number;
+  close(): Promise<void>;
+}
+
+/** Serve the current world (read at each request) as 256 px JPEG tiles at /tile/{z}/{y}/{x}. */
+export async function serveWorldTiles(world: () => World): Promise<TileServer> {
+  let requests = 0;
+  const server: Server = createServer(async (req, res) => {
+    const m = /^\/tile\/(\d+)\/(\d+)\/(\d+)$/.exec(req.url ?? "");
+    if (!m) return void res.writeHead(404).end();
+    requests++;
+    const view = sampleWorld(world(), tileGrid({ x: Number(m[3]), y: Number(m[2]), z: Number(m[1]) }));
+    const jpeg = await sharp(view.rgb, { raw: { width: 256, height: 256, channels: 3 } })
+      .jpeg({ quality: 90 })
+      .toBuffer();
+    res.writeHead(200, { "content-type": "image/jpeg" }).end(jpeg);
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    url,
+    template: `${url}/tile/{z}/{y}/{x}`,
+    requests: () => requests,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}
+
+/** POST a signed analysis of `bbox` to the backend's internal route; the raw response. */
+export async function analyseSigned(
+  backendUrl: string,
+  secret: string,
+  bbox: LonLatBbox,
+  opts: { resolutionM?: number; minConfidence?: number } = {},
+): Promise<Response> {
+  const body = JSON.stringify({
+    request: {
+      area: { type: "bbox", bbox },
+      resolution_m: opts.resolutionM ?? 0.25,
+      ...(opts.minConfidence === undefined ? {} : { min_confidence: opts.minConfidence }),
+    },
+    providers: ["esri"],
+    request_id: "e2e",
+  });
+  const path = "/internal/v1/analyze";
+  const headers = await signRequest(secret, { method: "POST", path, body });
+  return fetch(backendUrl + path, {
+    method: "POST",
+    body,
+    headers: { ...headers, "content-type": "application/json" },
+    signal: AbortSignal.timeout(120_000),
+  });
+}
+
+/** Score the returned lines against the world's true lane lines (0.5 m tolerance, inside bbox). */
+export function scoreAgainstWorld(
+  world: World,
+  features: AnalysisResponse["features"],
+  bbox: LonLatBbox,
+): VectorMatch {
+  return matchLines(
+    world.lanes.map((l) => ({
+      classId: l.classId,
+      dashed: laneClassById(l.classId).dashed,
+      coordinates: l.coordinates,
+    })),
+    features.map((f) => ({
+      classId: f.properties.class_id,
+      dashed: f.properties.dashed,
+      coordinates: f.geometry.coordinates,
+      lengthM: f.properties.length_m,
+    })),
+    { bbox, toleranceM: 0.5 },
+  );
+}
