@@ -14,6 +14,7 @@ import {
   CoverageIndex,
   CoverageIndexBuilder,
   mercatorToLonLat,
+  seededRandom,
 } from "@lanesegnet/shared";
 import {
   aelAnnotationsDir,
@@ -21,7 +22,7 @@ import {
   readIndexFile,
   writeIndexFile,
 } from "../../gpu-backend/src/coverage/index.js";
-import { type Cluster, prng, syntheticFootprints } from "./synthetic.js";
+import { type Cluster, syntheticFootprints } from "./synthetic.js";
 
 const QUERY_SIDE_M = 256; // ground metres: a small analysis area
 
@@ -151,7 +152,7 @@ async function benchAel(nQueries: number, seed: number): Promise<Row | null> {
   const buildMs = performance.now() - t1;
 
   // Query centres inside random footprints (jittered across the whole image): real use.
-  const rand = prng(seed);
+  const rand = seededRandom(seed);
   const queries = Array.from({ length: nQueries }, () => {
     const [x0, y0, x1, y1] = entries[Math.floor(rand() * entries.length)]!.footprint;
     const [lon, lat] = mercatorToLonLat(x0 + rand() * (x1 - x0), y0 + rand() * (y1 - y0));
@@ -171,7 +172,7 @@ async function benchSynthetic(n: number, nQueries: number, seed: number): Promis
   entries.length = 0;
 
   // 90 % of queries inside a random cluster's extent (weighted by size), 10 % anywhere (mostly misses).
-  const rand = prng(seed + 1);
+  const rand = seededRandom(seed + 1);
   const cumulative: number[] = [];
   let total = 0;
   for (const c of clusters) {

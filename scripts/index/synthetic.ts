@@ -3,19 +3,12 @@
  * resolution laid out in clusters (a survey flight over a town) all over the world, each image
  * overlapping its neighbours by 10-25 % and jittered, like a real aerial mosaic.
  */
-import { type CoverageEntry, lonLatToMercator, mercatorResolutionForGround } from "@lanesegnet/shared";
-
-/** Small, fast, seeded PRNG (mulberry32); the benchmark must be repeatable. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import {
+  type CoverageEntry,
+  lonLatToMercator,
+  mercatorResolutionForGround,
+  seededRandom,
+} from "@lanesegnet/shared";
 
 export interface Cluster {
   readonly lon: number;
@@ -32,7 +25,7 @@ export const IMAGE_PX = 1280;
  * to 9,500 images (a 28x28 to 97x97 grid, about 8 to 35 km across).
  */
 export function* syntheticFootprints(n: number, seed: number, clusters: Cluster[]): Generator<CoverageEntry> {
-  const rand = prng(seed);
+  const rand = seededRandom(seed);
   let made = 0;
   while (made < n) {
     const count = Math.min(n - made, 500 + Math.floor(rand() * 9000));

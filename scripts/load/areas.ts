@@ -4,7 +4,7 @@
  * request is real work on real imagery, never a "no imagery" answer.
  */
 import { join } from "node:path";
-import { CoverageIndex, mercatorToLonLat } from "@lanesegnet/shared";
+import { CoverageIndex, mercatorToLonLat, seededRandom } from "@lanesegnet/shared";
 import { buildIndexFromStore } from "../../gpu-backend/src/coverage/index.js";
 import { REPO_ROOT } from "../dev/stack.js";
 
@@ -13,18 +13,6 @@ export type Bbox = readonly [number, number, number, number];
 /** The README's demo area (inside gpu-backend/demo-store). */
 export const DEMO_BBOX: Bbox = [-121.496, 38.58, -121.493, 38.5824];
 export const DEMO_STORE_DIR = join(REPO_ROOT, "gpu-backend/demo-store");
-
-/** Deterministic PRNG (mulberry32): the same seed gives the same areas, run after run. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export interface StoreAreas {
   /** Coverage union's bounding box (lon/lat). */
@@ -50,7 +38,7 @@ export async function storeAreas(dir = DEMO_STORE_DIR, seed = 1): Promise<StoreA
   const [x0, y0, x1, y1] = store.bounds;
   const [west, south] = mercatorToLonLat(x0, y0);
   const [east, north] = mercatorToLonLat(x1, y1);
-  const random = prng(seed);
+  const random = seededRandom(seed);
   const covers = (b: Bbox) => index.covers({ lonLat: [b[0], b[1], b[2], b[3]] }).fully;
   return {
     bounds: [west, south, east, north],

@@ -9,8 +9,8 @@
  * The result has the same shape as runPhase's, so the reports treat both alike. Loopback only;
  * bounded by `durationS` (no request starts after it) and a per-request timeout.
  */
+import { seededRandom } from "@lanesegnet/shared";
 import { cpuByPart, cpuMsPerRequest } from "../bench/cpu.js";
-import { prng } from "./areas.js";
 import type { PhaseRequest, PhaseResult } from "./run-phase.js";
 import { ServerTimingCollector } from "./server-timing.js";
 import { percentiles, round, sortedRecord } from "./stats.js";
@@ -32,7 +32,7 @@ export async function runPacedUsers(spec: PacedSpec): Promise<PhaseResult> {
   if (!/^(127\.|localhost$|\[::1\]$)/.test(base.hostname)) {
     throw new Error(`load tests only target loopback addresses, not ${base.hostname}`);
   }
-  const random = prng(spec.seed ?? 11);
+  const random = seededRandom(spec.seed ?? 11);
   const think = () => -Math.log(1 - random()) * spec.meanThinkS * 1000;
   const latencies: number[] = [];
   const statuses = new Map<string, number>();

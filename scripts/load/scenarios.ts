@@ -3,7 +3,8 @@
  * writes them out. Durations are bounded (and scaled by --duration); every scenario stays on
  * loopback and within the demo imagery store.
  */
-import { analysisBody, type Bbox, DEMO_BBOX, prng, type StoreAreas } from "./areas.js";
+import { seededRandom } from "@lanesegnet/shared";
+import { analysisBody, type Bbox, DEMO_BBOX, type StoreAreas } from "./areas.js";
 import { runPacedUsers } from "./paced-users.js";
 import { type PhaseRequest, type PhaseResult, runPhase } from "./run-phase.js";
 
@@ -209,7 +210,7 @@ export const mixed: Scenario = {
     await prewarm(ctx, DEMO_BBOX);
     const keys = await ctx.keys(50, "mixed");
     const seen: Bbox[] = [DEMO_BBOX];
-    const random = prng(7);
+    const random = seededRandom(7);
     const paced = await runPacedUsers({
       name: `50 users, ${MIXED_THINK_S} s think time`,
       url: ctx.url,

@@ -14,4 +14,5 @@ export * from "./providers.js";
 export * from "./schemas/problem.js";
 export * from "./schemas/request.js";
 export * from "./schemas/response.js";
+export * from "./seeded-random.js";
 export * from "./signing.js";

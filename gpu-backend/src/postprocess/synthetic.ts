@@ -5,7 +5,14 @@
  * under "vehicles" — with noise and stray blobs. Not a model: a controlled input with a known
  * answer.
  */
-import { createMask, drawPolyline, LANE_CLASSES, labelWidthPx, laneClassById } from "@lanesegnet/shared";
+import {
+  createMask,
+  drawPolyline,
+  LANE_CLASSES,
+  labelWidthPx,
+  laneClassById,
+  seededRandom,
+} from "@lanesegnet/shared";
 import { arcLengths, distanceToPolyline, plain, sampleAlong } from "./polyline.js";
 import type { ClassScores } from "./scores.js";
 import type { Pt } from "./types.js";
@@ -39,21 +46,10 @@ export interface SceneOptions {
   logits?: boolean;
 }
 
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export function makeScene(lanes: readonly SynthLane[], opts: SceneOptions): SegmentationOutput {
   const { width: W, height: H, gsdM } = opts;
   const C = LANE_CLASSES.length;
-  const rand = mulberry32(opts.seed ?? 1);
+  const rand = seededRandom(opts.seed ?? 1);
   const winner = new Uint8Array(W * H);
   const pwin = new Float32Array(W * H);
 
