@@ -11,9 +11,9 @@
  */
 import { seededRandom } from "@lanesegnet/shared";
 import { cpuByPart, cpuMsPerRequest } from "../bench/cpu.js";
-import type { PhaseRequest, PhaseResult } from "./run-phase.js";
-import { ServerTimingCollector } from "./server-timing.js";
-import { percentiles, round, sortedRecord } from "./stats.js";
+import { ResponseTally } from "./response-tally.js";
+import { assertLoopback, type PhaseRequest, type PhaseResult } from "./run-phase.js";
+import { percentiles, round } from "./stats.js";
 
 export interface PacedSpec {
   readonly name: string;
@@ -29,27 +29,16 @@ export interface PacedSpec {
 
 export async function runPacedUsers(spec: PacedSpec): Promise<PhaseResult> {
   const base = new URL(spec.url);
-  if (!/^(127\.|localhost$|\[::1\]$)/.test(base.hostname)) {
-    throw new Error(`load tests only target loopback addresses, not ${base.hostname}`);
-  }
+  assertLoopback(base);
   const random = seededRandom(spec.seed ?? 11);
   const think = () => -Math.log(1 - random()) * spec.meanThinkS * 1000;
   const latencies: number[] = [];
   const statuses = new Map<string, number>();
-  const classes = new Map<string, number>();
-  const byClass = new Map<string, number[]>();
-  const byTag = new Map<string, number[]>();
-  const timingAll = new ServerTimingCollector();
-  const timingByClass = new Map<string, ServerTimingCollector>();
+  const tally = new ResponseTally();
   let errors = 0;
   let timeouts = 0;
   let bytes = 0;
   let n = 0;
-  const push = (m: Map<string, number[]>, k: string, v: number) => {
-    const list = m.get(k);
-    if (list) list.push(v);
-    else m.set(k, [v]);
-  };
 
   const cpuBefore = cpuByPart();
   const started = performance.now();
@@ -74,19 +63,13 @@ export async function runPacedUsers(spec: PacedSpec): Promise<PhaseResult> {
         latencies.push(ms);
         const status = String(res.status);
         statuses.set(status, (statuses.get(status) ?? 0) + 1);
-        const cache = res.headers.get("x-cache");
-        const cls = cache ? `${status} ${cache}` : status;
-        classes.set(cls, (classes.get(cls) ?? 0) + 1);
-        push(byClass, cls, ms);
-        if (req.tag !== undefined) push(byTag, req.tag, ms);
-        const timing = res.headers.get("server-timing") ?? undefined;
-        timingAll.add(timing);
-        let c = timingByClass.get(cls);
-        if (!c) {
-          c = new ServerTimingCollector();
-          timingByClass.set(cls, c);
-        }
-        c.add(timing);
+        tally.add({
+          status: res.status,
+          cache: res.headers.get("x-cache") ?? undefined,
+          serverTiming: res.headers.get("server-timing") ?? undefined,
+          latencyMs: ms,
+          tag: req.tag,
+        });
       } catch (error) {
         errors++;
         if (error instanceof Error && error.name === "TimeoutError") timeouts++;
@@ -114,11 +97,7 @@ export async function runPacedUsers(spec: PacedSpec): Promise<PhaseResult> {
     errors,
     timeouts,
     bytesPerS: Math.round(bytes / wallS),
-    classes: sortedRecord(classes, (v) => v),
-    byClass: sortedRecord(byClass, percentiles),
-    byTag: sortedRecord(byTag, percentiles),
-    serverTiming: timingAll.summary(),
-    serverTimingByClass: sortedRecord(timingByClass, (c) => c.summary()),
+    ...tally.summary(),
     cpuMsPerResponse: cpuMsPerRequest(cpuBefore, cpuByPart(), completed),
   };
 }

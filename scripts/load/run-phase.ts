@@ -8,8 +8,9 @@
  */
 import autocannon from "autocannon";
 import { cpuByPart, cpuMsPerRequest } from "../bench/cpu.js";
-import { ServerTimingCollector, type ServerTimingSummary } from "./server-timing.js";
-import { type Percentiles, percentiles, round, sortedRecord } from "./stats.js";
+import { ResponseTally } from "./response-tally.js";
+import type { ServerTimingSummary } from "./server-timing.js";
+import { type Percentiles, round } from "./stats.js";
 
 export interface PhaseRequest {
   readonly method?: "GET" | "POST";
@@ -83,7 +84,8 @@ export interface PhaseResult {
   readonly cpuMsPerResponse: Readonly<Record<string, number>>;
 }
 
-function assertLoopback(url: URL): void {
+/** Load tests only ever target this machine. */
+export function assertLoopback(url: URL): void {
   const host = url.hostname.replace(/^\[|\]$/g, "");
   if (!(host === "localhost" || host === "::1" || /^127\./.test(host))) {
     throw new Error(`load tests only target loopback addresses, not ${url.hostname}`);
@@ -105,16 +107,7 @@ export async function runPhase(spec: PhaseSpec): Promise<PhaseResult> {
   if (!spec.next === !spec.requests) throw new Error("runPhase: give either next() or requests");
   let counter = 0;
   const sent = new Map<string, { at: number; tag: string | undefined }>();
-  const timingAll = new ServerTimingCollector();
-  const timingByClass = new Map<string, ServerTimingCollector>();
-  const latencyByClass = new Map<string, number[]>();
-  const classes = new Map<string, number>();
-  const latencyByTag = new Map<string, number[]>();
-  const push = <T>(map: Map<string, T[]>, key: string, value: T) => {
-    const list = map.get(key);
-    if (list) list.push(value);
-    else map.set(key, [value]);
-  };
+  const tally = new ResponseTally();
 
   function record(status: number, _body: string, _context: unknown, headers: unknown): void {
     const h = headers as unknown as Record<string, unknown>;
@@ -122,21 +115,12 @@ export async function runPhase(spec: PhaseSpec): Promise<PhaseResult> {
     const meta = id === undefined ? undefined : sent.get(id);
     if (id !== undefined) sent.delete(id);
     const latencyMs = meta ? performance.now() - meta.at : Number.NaN;
-    const cache = header(h, "x-cache");
-    const cls = cache ? `${status} ${cache}` : String(status);
-    classes.set(cls, (classes.get(cls) ?? 0) + 1);
-    const timing = header(h, "server-timing");
-    timingAll.add(timing);
-    let c = timingByClass.get(cls);
-    if (!c) {
-      c = new ServerTimingCollector();
-      timingByClass.set(cls, c);
-    }
-    c.add(timing);
-    if (meta) {
-      push(latencyByClass, cls, latencyMs);
-      if (meta.tag !== undefined) push(latencyByTag, meta.tag, latencyMs);
-    }
+    tally.add({
+      status,
+      cache: header(h, "x-cache"),
+      serverTiming: header(h, "server-timing"),
+      ...(meta ? { latencyMs, tag: meta.tag } : {}),
+    });
     const flat: Record<string, string> = {};
     for (const [k, v] of Object.entries(h))
       flat[k.toLowerCase()] = Array.isArray(v) ? String(v[0]) : String(v);
@@ -218,11 +202,7 @@ export async function runPhase(spec: PhaseSpec): Promise<PhaseResult> {
     errors: result.errors,
     timeouts: result.timeouts,
     bytesPerS: Math.round(result.throughput.average),
-    classes: sortedRecord(classes, (n) => n),
-    byClass: sortedRecord(latencyByClass, percentiles),
-    byTag: sortedRecord(latencyByTag, percentiles),
-    serverTiming: timingAll.summary(),
-    serverTimingByClass: sortedRecord(timingByClass, (c) => c.summary()),
+    ...tally.summary(),
     cpuMsPerResponse: cpuMsPerRequest(cpuBefore, cpuAfter, completed),
   };
 }
