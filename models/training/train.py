@@ -52,7 +52,8 @@ DEFAULT_RUNS = Path(__file__).resolve().parent / "runs"
 # Flags that may change when a run is resumed (machine, budget, stopping); everything else is
 # taken from the checkpoint so the run stays the same run.
 RESUME_OVERRIDABLE = ("data", "device", "workers", "cache_images", "epochs", "time_budget_min",
-                      "patience", "max_val_images", "log_every", "compile", "keep_epoch_checkpoints")
+                      "patience", "max_val_images", "log_every", "compile", "keep_epoch_checkpoints",
+                      "loader_timeout")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -114,6 +115,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="bf16 autocast on CUDA (ignored on CPU; default bf16)")
     g.add_argument("--workers", type=int, default=-1,
                    help="DataLoader worker processes (-1 = auto: min(16, cores) on CUDA, 0 on CPU)")
+    g.add_argument("--loader-timeout", type=float, default=300.0,
+                   help="seconds a DataLoader worker may take for one batch before the run fails loudly "
+                        "(a deadlocked worker must not eat the time budget; default 300)")
     g.add_argument("--cache-images", default="auto", choices=["auto", "on", "off"],
                    help="decode all train/val images into RAM once (auto: if they take < 30%% of free RAM)")
     g.add_argument("--compile", action="store_true", help="torch.compile the training forward pass (PyTorch 2.x; costs start-up time; untested)")
@@ -367,7 +371,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                                      worker_init_fn=worker_init if workers > 0 else None)
     if workers > 0:
         # timeout: a stuck worker fails the run loudly instead of silently eating the time budget.
-        dl_kwargs.update(persistent_workers=True, prefetch_factor=4, timeout=300)
+        dl_kwargs.update(persistent_workers=True, prefetch_factor=4, timeout=getattr(args, "loader_timeout", 300.0))
     train_loader = DataLoader(train_ds, batch_size=args.batch, sampler=sampler, drop_last=True, **dl_kwargs)
     val_kwargs = dict(dl_kwargs)
     val_kwargs.update(num_workers=min(workers, 4), persistent_workers=min(workers, 4) > 0)

@@ -14,7 +14,6 @@ import { writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { signRequest } from "@lanesegnet/shared";
-import { startBackendProcess } from "../dev/stack.js";
 import { type Bbox, storeAreas } from "../load/areas.js";
 import { append, type Percentiles, percentiles, round } from "../load/stats.js";
 import { machineInfo, machineLine } from "./machine.js";
@@ -134,6 +133,9 @@ async function main(): Promise<void> {
     if (!signingSecret) throw new Error("--url needs --secret (or BACKEND_SIGNING_SECRET)");
     backend = { url: values.url, signingSecret };
   } else {
+    // Loaded only here: the dev stack pulls in miniflare/workerd, which a --url run (the bundled
+    // bench on the GPU machine) neither needs nor has.
+    const { startBackendProcess } = await import("../dev/stack.js");
     const started = await startBackendProcess({ env });
     backend = started;
     stop = started.stop;

@@ -19,7 +19,6 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import type { Readable } from "node:stream";
-import { fileURLToPath } from "node:url";
 import { signRequest } from "@lanesegnet/shared";
 import { type BuildOptions, build } from "esbuild";
 import { Log, LogLevel, Miniflare } from "miniflare";
@@ -31,8 +30,10 @@ import { bundleWorker } from "../../edge/test/support/bundle.js";
 import { freePort, resolveRedis } from "../upstash-bridge/redis-source.js";
 import { startBridge } from "../upstash-bridge/server.js";
 import { type Managed, spawnReady } from "./processes.js";
+import { REPO_ROOT } from "./repo-root.js";
 
-export const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
+export { REPO_ROOT };
+
 const HOST = "127.0.0.1";
 const WORKER_COMPATIBILITY_DATE = "2026-04-20";
 

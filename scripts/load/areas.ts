@@ -6,7 +6,7 @@
 import { join } from "node:path";
 import { CoverageIndex, mercatorToLonLat, seededRandom } from "@lanesegnet/shared";
 import { buildIndexFromStore } from "../../gpu-backend/src/coverage/index.js";
-import { REPO_ROOT } from "../dev/stack.js";
+import { REPO_ROOT } from "../dev/repo-root.js";
 
 export type Bbox = readonly [number, number, number, number];
 

@@ -2,12 +2,14 @@
  * Latency of an ONNX segmentation model in onnxruntime-node, the production runtime.
  *
  *   npx tsx scripts/model/ort-latency.ts models/foo.onnx [more.onnx ...] [--size 1024] [--batch 1]
- *        [--runs 10] [--warmup 2] [--threads 2] [--json]
+ *        [--runs 10] [--warmup 2] [--threads 2] [--ep cpu|webgpu|cuda] [--json]
  *
  * Times session.run() on a random float32 [batch,3,size,size] input named `image` after warm-up
  * runs and prints the median (plus min/max) per model. Several models are timed round-robin and
  * compared with the first (e.g. a baseline): the CPU is shared with other work, so run it more than
- * once and trust medians and ratios rather than one figure.
+ * once and trust medians and ratios rather than one figure. `--ep` names one execution provider
+ * (no fallback: a figure labelled webgpu must come from webgpu); the GPU figures in
+ * `models/MODEL_CARD.md` come from `--ep webgpu` on the lent GPU machine.
  */
 import { parseArgs } from "node:util";
 import { InferenceSession, Tensor } from "onnxruntime-node";
@@ -16,6 +18,7 @@ export interface LatencyResult {
   model: string;
   shape: number[];
   threads: number;
+  ep: string;
   runs: number;
   medianMs: number;
   minMs: number;
@@ -45,7 +48,7 @@ function makeInput(shape: number[]): Float32Array {
  */
 export async function measureLatency(
   modelPaths: string[],
-  opts: { size: number; batch: number; runs: number; warmup: number; threads: number },
+  opts: { size: number; batch: number; runs: number; warmup: number; threads: number; ep?: string },
 ): Promise<LatencyResult[]> {
   const shape = [opts.batch, 3, opts.size, opts.size];
   const data = makeInput(shape);
@@ -58,6 +61,7 @@ export async function measureLatency(
           interOpNumThreads: 1,
           graphOptimizationLevel: "all",
           executionMode: "sequential",
+          executionProviders: [opts.ep ?? "cpu"],
         }),
       );
     }
@@ -79,6 +83,7 @@ export async function measureLatency(
         model,
         shape,
         threads: opts.threads,
+        ep: opts.ep ?? "cpu",
         runs: opts.runs,
         medianMs: median(t),
         minMs: Math.min(...t),
@@ -99,6 +104,7 @@ async function main(): Promise<void> {
       runs: { type: "string", default: "10" },
       warmup: { type: "string", default: "2" },
       threads: { type: "string", default: "2" },
+      ep: { type: "string", default: "cpu" },
       json: { type: "boolean", default: false },
     },
   });
@@ -112,6 +118,7 @@ async function main(): Promise<void> {
     runs: Number(values.runs),
     warmup: Number(values.warmup),
     threads: Number(values.threads),
+    ep: values.ep,
   };
   const results = await measureLatency(positionals, opts);
   const base = results[0]!;
@@ -119,7 +126,7 @@ async function main(): Promise<void> {
     if (values.json) process.stdout.write(`${JSON.stringify(r)}\n`);
     else
       console.info(
-        `${r.model} ${r.shape.join("x")} threads=${r.threads}: median ${r.medianMs.toFixed(1)} ms ` +
+        `${r.model} ${r.shape.join("x")} ep=${r.ep} threads=${r.threads}: median ${r.medianMs.toFixed(1)} ms ` +
           `(min ${r.minMs.toFixed(1)}, max ${r.maxMs.toFixed(1)}, n=${r.runs})` +
           (results.length > 1 ? ` = ${(r.medianMs / base.medianMs).toFixed(2)}x the first model` : ""),
       );
