@@ -139,7 +139,7 @@ export async function runAnalysis(
       width: seg.width,
       height: seg.height,
       classIds: seg.labels,
-      scores: { data: seg.probs, channels: seg.classes, kind: "probabilities" },
+      scores: { data: seg.logits, channels: seg.classes, kind: "logits" },
     },
     grid,
     { clip, classes: classIds, params: { minConfidence: req.min_confidence } },

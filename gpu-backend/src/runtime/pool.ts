@@ -17,7 +17,8 @@ export interface PoolOptions {
 }
 
 export interface InferenceResult {
-  readonly probs: Float32Array;
+  /** Raw NCHW logits of the batch (no softmax: see worker.ts). */
+  readonly logits: Float32Array;
   readonly classes: number;
   readonly ms: number;
 }
@@ -158,7 +159,7 @@ export class InferencePool {
       slot.job = undefined;
       if (m.type === "result") {
         this.inferences++;
-        job.resolve({ probs: m.probs, classes: m.classes, ms: m.ms });
+        job.resolve({ logits: m.logits, classes: m.classes, ms: m.ms });
       } else job.reject(new Error(m.error));
       this.dispatch();
     });

@@ -23,5 +23,5 @@ export interface RunRequest {
 }
 
 export type RunReply =
-  | { type: "result"; id: number; probs: Float32Array; classes: number; ms: number }
+  | { type: "result"; id: number; logits: Float32Array; classes: number; ms: number }
   | { type: "error"; id: number; error: string };

@@ -1,7 +1,8 @@
 /**
  * Segmentation of a whole raster: plan overlapping tiles, normalise each (the same pre-processing
  * as the evaluation CLI), batch equal-sized tiles, run them on the pool, and stitch the per-class
- * probabilities back into one C x H x W array without seams.
+ * logits back into one C x H x W array without seams (each pixel comes from the one tile whose
+ * interior holds it, so stitching logits is exact; softmax is left to whoever samples them).
  */
 import type { InferencePool } from "./pool.js";
 import { type InputNormalisation, rgbWindowToCHW } from "./preprocess.js";
@@ -29,8 +30,8 @@ export interface Segmentation {
   readonly width: number;
   readonly height: number;
   readonly classes: number;
-  /** Softmax probabilities, C planes of width x height. */
-  readonly probs: Float32Array;
+  /** Logits, C planes of width x height (ClassScores kind "logits"). */
+  readonly logits: Float32Array;
   /** Argmax class per pixel. */
   readonly labels: Uint8Array;
   readonly tiles: number;
@@ -45,7 +46,7 @@ export async function segmentRaster(
   const tiles = planTiles(raster.width, raster.height, opts.maxTile, opts.overlap, opts.sizeMultiple);
   const batches: Tile[][] = [];
   for (let i = 0; i < tiles.length; i += opts.batch) batches.push(tiles.slice(i, i + opts.batch));
-  let probs: Float32Array | undefined;
+  let logits: Float32Array | undefined;
   let classes = 0;
   let inferenceMs = 0;
   await Promise.all(
@@ -72,18 +73,18 @@ export async function segmentRaster(
       const result = await pool.run(input, [batch.length, 3, th, tw]);
       inferenceMs += result.ms;
       classes = result.classes;
-      probs ??= new Float32Array(classes * raster.width * raster.height);
+      logits ??= new Float32Array(classes * raster.width * raster.height);
       batch.forEach((t, b) => {
-        stitch(probs!, raster.width, raster.height, result.probs, b, classes, t);
+        stitch(logits!, raster.width, raster.height, result.logits, b, classes, t);
       });
     }),
   );
-  const out = probs!;
+  const out = logits!;
   return {
     width: raster.width,
     height: raster.height,
     classes,
-    probs: out,
+    logits: out,
     labels: argmax(out, classes, raster.width * raster.height),
     tiles: tiles.length,
     inferenceMs,
@@ -94,7 +95,7 @@ function stitch(
   out: Float32Array,
   width: number,
   height: number,
-  tileProbs: Float32Array,
+  tileScores: Float32Array,
   index: number,
   classes: number,
   t: Tile,
@@ -108,18 +109,18 @@ function stitch(
   for (let k = 0; k < classes; k++) {
     for (let y = t.keepY0; y < y1; y++) {
       const src = base + k * tPlane + (y - t.y) * t.width + (t.keepX0 - t.x);
-      out.set(tileProbs.subarray(src, src + rowLen), k * plane + y * width + t.keepX0);
+      out.set(tileScores.subarray(src, src + rowLen), k * plane + y * width + t.keepX0);
     }
   }
 }
 
-function argmax(probs: Float32Array, classes: number, plane: number): Uint8Array {
+function argmax(scores: Float32Array, classes: number, plane: number): Uint8Array {
   const labels = new Uint8Array(plane);
   for (let p = 0; p < plane; p++) {
     let best = 0;
-    let bestV = probs[p]!;
+    let bestV = scores[p]!;
     for (let k = 1; k < classes; k++) {
-      const v = probs[k * plane + p]!;
+      const v = scores[k * plane + p]!;
       if (v > bestV) {
         bestV = v;
         best = k;

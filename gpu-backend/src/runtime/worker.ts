@@ -1,7 +1,9 @@
 /**
  * One inference worker: one long-lived onnxruntime session (creating and releasing sessions
- * repeatedly leaks in onnxruntime-node), `session.run()` off the main event loop, softmax here so
- * the main thread only stitches.
+ * repeatedly leaks in onnxruntime-node), `session.run()` off the main event loop. It returns the
+ * raw logits: no softmax over the whole raster (7 exps per pixel took ~150 ms of a 1 Mpx analysis
+ * on 2 cores, more than the GPU's whole forward pass), because the vectoriser only needs
+ * probabilities at its centreline samples and takes the softmax there (postprocess/scores.ts).
  */
 import { parentPort, workerData } from "node:worker_threads";
 import * as ort from "onnxruntime-node";
@@ -36,29 +38,6 @@ async function createSession(): Promise<{ session: ort.InferenceSession; ready: 
   );
 }
 
-/** In-place softmax over the class axis of NCHW logits. */
-function softmaxChannels(data: Float32Array, n: number, c: number, plane: number): void {
-  for (let b = 0; b < n; b++) {
-    const base = b * c * plane;
-    for (let p = 0; p < plane; p++) {
-      let max = Number.NEGATIVE_INFINITY;
-      for (let k = 0; k < c; k++) {
-        const v = data[base + k * plane + p]!;
-        if (v > max) max = v;
-      }
-      let sum = 0;
-      for (let k = 0; k < c; k++) {
-        const i = base + k * plane + p;
-        const e = Math.exp(data[i]! - max);
-        data[i] = e;
-        sum += e;
-      }
-      const inv = 1 / sum;
-      for (let k = 0; k < c; k++) data[base + k * plane + p]! *= inv;
-    }
-  }
-}
-
 async function main(): Promise<void> {
   let session: ort.InferenceSession;
   try {
@@ -82,19 +61,18 @@ async function main(): Promise<void> {
       const tensor = new ort.Tensor("float32", msg.input, [...msg.dims]);
       const out = await session.run({ [inputName]: tensor });
       const logits = out[outputName]!;
-      const [n, c, h, w] = logits.dims as [number, number, number, number];
+      const c = logits.dims[1]!;
       // Copy: the output buffer belongs to onnxruntime; ours is transferred to the main thread.
-      const probs = new Float32Array(logits.data as Float32Array);
+      const copy = new Float32Array(logits.data as Float32Array);
       logits.dispose();
-      softmaxChannels(probs, n, c, h * w);
       const reply: RunReply = {
         type: "result",
         id: msg.id,
-        probs,
+        logits: copy,
         classes: c,
         ms: performance.now() - started,
       };
-      port.postMessage(reply, [probs.buffer as ArrayBuffer]);
+      port.postMessage(reply, [copy.buffer as ArrayBuffer]);
     } catch (e) {
       const reply: RunReply = { type: "error", id: msg.id, error: errorText(e) };
       port.postMessage(reply);
