@@ -225,9 +225,20 @@ def load_checkpoint(path: str, map_location: str = "cpu") -> Dict[str, Any]:
     """torch.load of our own checkpoints (they hold numpy RNG state, so not weights_only)."""
     import inspect
 
+    import sys
+
+    import numpy as np
+
     kwargs: Dict[str, Any] = {"map_location": map_location}
     if "weights_only" in inspect.signature(torch.load).parameters:
         kwargs["weights_only"] = False
+    if not hasattr(np, "_core"):
+        # A checkpoint written under numpy 2 (the GPU machine) pickles its RNG state as numpy._core.*;
+        # numpy 1.x (Debian's, beside torch 1.13) has the same classes under numpy.core.
+        import numpy.core.multiarray
+
+        sys.modules.setdefault("numpy._core", np.core)
+        sys.modules.setdefault("numpy._core.multiarray", numpy.core.multiarray)
     return torch.load(path, **kwargs)
 
 

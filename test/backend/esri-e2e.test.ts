@@ -61,18 +61,18 @@ describe("backend end to end on a loopback Esri tile server", () => {
   });
 
   it("places what it finds on the true lines: georeferencing and measuring hold end to end", () => {
-    // A regression floor for the shipped model 0.2.0 (measured: recall 0.50, false 0.30, offset
-    // 0.12 m, class 0.995; 0.1.0 had 0.21, 0.67, 0.15 m, 0.92). A shift of the imagery or the
-    // vectors by half a metre drops recall to ~0.
+    // A regression floor for the shipped model 0.3.0 (measured: recall 0.79, false 0.155, offset
+    // 0.11 m, class 0.986; 0.2.0 had 0.50, 0.30, 0.12 m, 0.995; 0.1.0 had 0.21, 0.67, 0.15 m,
+    // 0.92). A shift of the imagery or the vectors by half a metre drops recall to ~0.
     expect(score.truthLengthM).toBeGreaterThan(200);
-    expect(score.recall).toBeGreaterThanOrEqual(0.4);
-    expect(score.falseShare).toBeLessThanOrEqual(0.45);
-    expect(score.meanOffsetM).toBeLessThanOrEqual(0.2);
-    expect(score.classAgreement).toBeGreaterThanOrEqual(0.9);
+    expect(score.recall).toBeGreaterThanOrEqual(0.7);
+    expect(score.falseShare).toBeLessThanOrEqual(0.25);
+    expect(score.meanOffsetM).toBeLessThanOrEqual(0.15);
+    expect(score.classAgreement).toBeGreaterThanOrEqual(0.95);
   });
 
-  // Issue 5's targets. The shipped model (trained 2 h 48 min on 2 CPU cores, models/MODEL_CARD.md)
-  // does not meet them yet; this case fails the suite the day a model does, so it gets promoted.
+  // Issue 5's targets. The shipped model (models/MODEL_CARD.md) does not meet them yet on this
+  // world (worlds 32 and 33 of `npm run eval:vectors` it does); this case fails the suite the day a model does, so it gets promoted.
   it.fails("meets the targets: 90 % of true length found, at most 10 % false, lengths within 2 %, dashes", () => {
     expect(score.recall).toBeGreaterThanOrEqual(0.9);
     expect(score.falseShare).toBeLessThanOrEqual(0.1);
