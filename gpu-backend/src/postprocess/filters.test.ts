@@ -112,6 +112,17 @@ describe("filter thresholds scale with the ground resolution", () => {
     }
   });
 
+  it("rejects a mask much thinner than the label floor: 2 px is not a marking the model has drawn", () => {
+    for (const gsd of [0.15, 0.25, 0.3]) {
+      expect(
+        paintWidthRule.check({ ...base, widthPx: 2, widthM: 2 * gsd }, { gsdM: gsd, params }),
+      ).not.toBeNull();
+      expect(
+        paintWidthRule.check({ ...base, widthPx: 2.6, widthM: 2.6 * gsd }, { gsdM: gsd, params }),
+      ).toBeNull();
+    }
+  });
+
   it("rejects 0.8 m of paint at 0.1 m/px but accepts a 0.55 m double line", () => {
     const gsd = 0.1;
     expect(paintWidthRule.check({ ...base, widthPx: 8 }, { gsdM: gsd, params })).not.toBeNull();

@@ -50,8 +50,9 @@ export const minLengthRule: PhysicsRule = {
  * Paint width: 0.05–0.5 m for single lines, up to 0.6 m for double lines. The label rule draws
  * every marking at least 3 pixels wide, so at coarse resolutions the mask of a 0.15 m line is
  * 3 px (0.9 m at 0.3 m/px): the upper limit is the wider of the paint limit and that floor, plus
- * a little slack for the model's blur; the lower limit is half the floor (or the paint minimum
- * where pixels are smaller than it), since a mask thinner than that cannot come from a marking.
+ * a little slack for the model's blur; the lower limit is 0.8 of the floor (2.4 px; or the paint
+ * minimum where pixels are smaller than it): a model trained on those labels draws real markings
+ * at least about 3 px wide, and the thinner strokes it draws were mostly false (params.ts).
  */
 export const paintWidthRule: PhysicsRule = {
   name: "paint_width",
@@ -60,7 +61,10 @@ export const paintWidthRule: PhysicsRule = {
       ? params.maxPaintWidthDoubleM
       : params.maxPaintWidthSingleM;
     const maxPx = Math.max(MIN_LABEL_WIDTH_PX, Math.ceil(maxPaint / gsdM - 1e-9)) + params.widthSlackPx;
-    const minPx = Math.max(MIN_LABEL_WIDTH_PX / 2, params.minPaintWidthM / gsdM);
+    const minPx = Math.max(
+      MIN_LABEL_WIDTH_PX * params.minMaskWidthOfLabelFloor,
+      params.minPaintWidthM / gsdM,
+    );
     if (l.widthPx > maxPx) return `width ${l.widthM.toFixed(2)} m > ${(maxPx * gsdM).toFixed(2)} m`;
     if (l.widthPx < minPx) return `width ${l.widthM.toFixed(2)} m < ${(minPx * gsdM).toFixed(2)} m`;
     return null;
