@@ -6,6 +6,7 @@ import {
   minLengthRule,
   type PhysicsRule,
   paintWidthRule,
+  withPlausibleDashes,
   zigzagRule,
 } from "./filters.js";
 import { resolveParams } from "./params.js";
@@ -128,6 +129,28 @@ describe("filter thresholds scale with the ground resolution", () => {
     expect(paintWidthRule.check({ ...base, widthPx: 8 }, { gsdM: gsd, params })).not.toBeNull();
     expect(paintWidthRule.check({ ...base, classId: 5, widthPx: 5.5 }, { gsdM: gsd, params })).toBeNull();
     expect(paintWidthRule.check({ ...base, classId: 1, widthPx: 7 }, { gsdM: gsd, params })).not.toBeNull();
+  });
+
+  it("condemns an odd dash pattern only when it is seen over several gaps; else drops the pattern", () => {
+    const dash = {
+      count: 2,
+      meanDashM: 10,
+      meanGapM: 3,
+      medianDashM: 10,
+      medianGapM: 3,
+      gapCount: 1,
+      dashesPx: [],
+    };
+    const merged = { ...base, classId: 2, dashed: true, dash };
+    // Two dashes run together by the model: the line stays, its 10 m "dash" is not reported.
+    expect(dashPatternRule.check(merged, { gsdM: 0.25, params })).toBeNull();
+    expect(withPlausibleDashes(merged, params).dash).toBeNull();
+    // The same pattern over four gaps is a clear measurement of something that is no marking.
+    const clear = { ...merged, dash: { ...dash, count: 5, gapCount: 4 } };
+    expect(dashPatternRule.check(clear, { gsdM: 0.25, params })).toMatch(/dash 10\.00 m outside/);
+    // A pattern inside the national ranges is kept as measured.
+    const fine = { ...merged, dash: { ...dash, medianDashM: 3, meanDashM: 3, medianGapM: 9, meanGapM: 9 } };
+    expect(withPlausibleDashes(fine, params)).toBe(fine);
   });
 
   it("lets a line cut by the raster edge be as short as a dash", () => {

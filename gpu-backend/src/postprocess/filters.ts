@@ -6,7 +6,7 @@
 import { laneClassById, MIN_LABEL_WIDTH_PX } from "@lanesegnet/shared";
 import type { VectoriseParams } from "./params.js";
 import { plain, sampleAlong } from "./polyline.js";
-import type { MeasuredLine, Pt } from "./types.js";
+import type { DashMeasure, MeasuredLine, Pt } from "./types.js";
 
 export type RuleName =
   | "min_length"
@@ -71,23 +71,36 @@ export const paintWidthRule: PhysicsRule = {
   },
 };
 
+/** Why a dash pattern is outside the national patterns' ranges, or null when it is inside. */
+function dashPatternViolation(dash: DashMeasure, params: VectoriseParams): string | null {
+  const { medianDashM: d, medianGapM: g } = dash;
+  const dr = params.dashLengthRangeM;
+  const gr = params.gapLengthRangeM;
+  if (d < dr.min || d > dr.max) return `dash ${d.toFixed(2)} m outside ${dr.min}–${dr.max} m`;
+  if (g < gr.min || g > gr.max) return `gap ${g.toFixed(2)} m outside ${gr.min}–${gr.max} m`;
+  return null;
+}
+
 /**
- * Dash pattern: where the dashes of a dashed line are observed, the median dash and the median gap
- * must be within the national patterns' ranges (registry DASH_LENGTH_RANGE_M /
- * GAP_LENGTH_RANGE_M). Medians tolerate a dash hidden under a vehicle.
+ * Dash pattern: where the dashes of a dashed line are clearly observed (at least
+ * `dashPatternMinGaps` gaps), the median dash and the median gap must be within the national
+ * patterns' ranges (registry DASH_LENGTH_RANGE_M / GAP_LENGTH_RANGE_M). Medians tolerate a dash
+ * hidden under a vehicle. Seen over fewer gaps, an odd pattern says more about the measurement
+ * (two dashes run together) than about the line: `withPlausibleDashes` then withdraws the dash
+ * statistics instead, so no reported pattern is ever outside the national ranges.
  */
 export const dashPatternRule: PhysicsRule = {
   name: "dash_pattern",
   check(l, { params }) {
-    if (!l.dashed || !l.dash || l.dash.gapCount < 1) return null;
-    const { medianDashM: d, medianGapM: g } = l.dash;
-    const dr = params.dashLengthRangeM;
-    const gr = params.gapLengthRangeM;
-    if (d < dr.min || d > dr.max) return `dash ${d.toFixed(2)} m outside ${dr.min}–${dr.max} m`;
-    if (g < gr.min || g > gr.max) return `gap ${g.toFixed(2)} m outside ${gr.min}–${gr.max} m`;
-    return null;
+    if (!l.dashed || !l.dash || l.dash.gapCount < params.dashPatternMinGaps) return null;
+    return dashPatternViolation(l.dash, params);
   },
 };
+
+/** The line with its dash statistics withdrawn (null) when they are outside the national ranges. */
+export function withPlausibleDashes(l: MeasuredLine, params: VectoriseParams): MeasuredLine {
+  return l.dash && dashPatternViolation(l.dash, params) !== null ? { ...l, dash: null } : l;
+}
 
 /**
  * Curvature: within any stretch of `curvatureWindowM`, the line may not turn by more than a road

@@ -19,7 +19,7 @@
 import { NUM_CLASSES } from "@lanesegnet/shared";
 import { bridgePieces } from "./bridge.js";
 import { clipPolyline } from "./clip.js";
-import { applyPhysicsFilters, type Rejection } from "./filters.js";
+import { applyPhysicsFilters, type Rejection, withPlausibleDashes } from "./filters.js";
 import { buildMarkingRaster, dropWideRegions, fillPinholes } from "./mask.js";
 import { type MeasureContext, measureLine, measureWidthPx } from "./measure.js";
 import { mergeDuplicates } from "./merge.js";
@@ -121,6 +121,8 @@ export function vectorise(out: SegmentationOutput, opts: VectoriseOptions): Vect
     lines = clipped;
     lap("clip");
   }
+  // After clipping, which measures the pieces again.
+  lines = lines.map((l) => withPlausibleDashes(l, params));
   return { lines, rejected, timingsMs, wideRegionPixels };
 }
 
