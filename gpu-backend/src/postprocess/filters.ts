@@ -49,8 +49,9 @@ export const minLengthRule: PhysicsRule = {
 /**
  * Paint width: 0.05–0.5 m for single lines, up to 0.6 m for double lines. The label rule draws
  * every marking at least 3 pixels wide, so at coarse resolutions the mask of a 0.15 m line is
- * 3 px (0.9 m at 0.3 m/px): the upper limit is the wider of the paint limit and that floor, plus
- * a little slack for the model's blur; the lower limit is 0.8 of the floor (2.4 px; or the paint
+ * 3 px (0.9 m at 0.3 m/px): the upper limit is the wider of the paint limit plus a little slack
+ * for the model's blur and that floor plus a larger one (a model trained on 3-px strokes blurs
+ * them by up to ~2.5 px); the lower limit is 0.8 of the floor (2.4 px; or the paint
  * minimum where pixels are smaller than it): a model trained on those labels draws real markings
  * at least about 3 px wide, and the thinner strokes it draws were mostly false (params.ts).
  */
@@ -60,7 +61,10 @@ export const paintWidthRule: PhysicsRule = {
     const maxPaint = laneClassById(l.classId).double
       ? params.maxPaintWidthDoubleM
       : params.maxPaintWidthSingleM;
-    const maxPx = Math.max(MIN_LABEL_WIDTH_PX, Math.ceil(maxPaint / gsdM - 1e-9)) + params.widthSlackPx;
+    const maxPx = Math.max(
+      MIN_LABEL_WIDTH_PX + params.floorSlackPx,
+      Math.ceil(maxPaint / gsdM - 1e-9) + params.widthSlackPx,
+    );
     const minPx = Math.max(
       MIN_LABEL_WIDTH_PX * params.minMaskWidthOfLabelFloor,
       params.minPaintWidthM / gsdM,

@@ -45,6 +45,8 @@ export interface VectoriseParams {
    * marking is at least 3 px wide, so what it draws much thinner is mostly not paint.
    */
   minMaskWidthOfLabelFloor: number;
+  /** Extra mask width in pixels over the 3-px label floor (where the floor, not paint, sets it). */
+  floorSlackPx: number;
   /** Minimum lengths. */
   minLengthSolidM: number;
   minLengthDashedM: number;
@@ -105,13 +107,16 @@ export const DEFAULT_PARAMS: Readonly<VectoriseParams> = Object.freeze({
   // report): lines whose mask is under 2.4 px wide were 68-100 % false at 0.15, 0.25 and 0.30 m/px
   // (e.g. 0.25 m/px: 1,070 m reported, 870 m false), those at 2.8 px and wider 1-30 %.
   minMaskWidthOfLabelFloor: 0.8,
+  // Worlds 36-45: at 0.25 m/px 0.3.0 drew real white dashed lines 4.6-5.6 px wide (1.16-1.40 m),
+  // so floor + 1.5 px removed whole 140-170 m lines; floor + 2.5 keeps them.
+  floorSlackPx: 2.5,
   minLengthSolidM: 3,
   minLengthDashedM: 1.5,
   dashLengthRangeM: { min: DASH_LENGTH_RANGE_M.min, max: DASH_LENGTH_RANGE_M.max },
   // Generated worlds 36-45, model 0.3.0: the rule applied from one gap on removed ~460 m of true
-  // lines and ~30 m of false ones (the model often runs two dashes together, so a real line
-  // "measures" a 10 m dash); from three gaps on it removes ~200 m fewer true metres, no more false.
-  dashPatternMinGaps: 3,
+  // lines and ~30 m of false ones: the model often runs dashes together, so a real 3 m / 3 m line
+  // "measures" 10-13 m dashes over 3-5 gaps. From 7 gaps on it removed nothing true there.
+  dashPatternMinGaps: 7,
   gapLengthRangeM: { min: GAP_LENGTH_RANGE_M.min, max: GAP_LENGTH_RANGE_M.max },
   curvatureWindowM: 3,
   minRadiusM: 3,
