@@ -126,12 +126,24 @@ export const curvatureRule: PhysicsRule = {
  * headings of chords `chordPx` long. Infinity for a line too short to have two chords.
  */
 export function minTurnRadius(pts: Pt[], windowPx: number, chordPx: number): number {
+  return sharpestTurn(pts, windowPx, chordPx).radiusPx;
+}
+
+/**
+ * The sharpest turn of a line: its radius (pixels, as minTurnRadius) and where it is, as the arc
+ * length (pixels from the first point) of the middle of the window that turns most.
+ */
+export function sharpestTurn(
+  pts: Pt[],
+  windowPx: number,
+  chordPx: number,
+): { radiusPx: number; atPx: number } {
   const step = Math.max(0.5, chordPx / 6);
   const samples = sampleAlong(plain(pts), step);
   const c = Math.max(1, Math.round(chordPx / step));
   const w = Math.max(1, Math.round(windowPx / step));
   const n = samples.length - c;
-  if (n < 2) return Number.POSITIVE_INFINITY;
+  if (n < 2) return { radiusPx: Number.POSITIVE_INFINITY, atPx: 0 };
   const heading = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     const a = samples[i]!;
@@ -146,9 +158,18 @@ export function minTurnRadius(pts: Pt[], windowPx: number, chordPx: number): num
     heading[i] = heading[i - 1]! + d;
   }
   let worst = 0;
+  let worstAt = 0;
   const span = Math.min(w, n - 1);
-  for (let i = 0; i + span < n; i++) worst = Math.max(worst, Math.abs(heading[i + span]! - heading[i]!));
-  return worst > 0 ? (span * step) / worst : Number.POSITIVE_INFINITY;
+  for (let i = 0; i + span < n; i++) {
+    const turn = Math.abs(heading[i + span]! - heading[i]!);
+    if (turn > worst) {
+      worst = turn;
+      worstAt = i;
+    }
+  }
+  // Window i..i+span of chords starting at samples i..i+span, each c samples long.
+  const mid = samples[Math.min(samples.length - 1, worstAt + Math.round((span + c) / 2))]!;
+  return { radiusPx: worst > 0 ? (span * step) / worst : Number.POSITIVE_INFINITY, atPx: mid.s };
 }
 
 /**

@@ -60,6 +60,8 @@ export interface VectoriseParams {
   gapLengthRangeM: { min: number; max: number };
   /** Curvature: the line must not turn more than window/minRadius within any window of this length. */
   curvatureWindowM: number;
+  /** Lines at least this long are cut at a sharp turn instead of being judged whole (kinks.ts). */
+  kinkCutMinLengthM: number;
   minRadiusM: number;
   /** Zig-zag: mean path-to-chord ratio over curvature windows above this means a jagged false line. */
   maxSinuosity: number;
@@ -119,6 +121,9 @@ export const DEFAULT_PARAMS: Readonly<VectoriseParams> = Object.freeze({
   dashPatternMinGaps: 7,
   gapLengthRangeM: { min: GAP_LENGTH_RANGE_M.min, max: GAP_LENGTH_RANGE_M.max },
   curvatureWindowM: 3,
+  // Worlds 36-45: the curvature rule removed whole 50-184 m lines of 0.3.0's for one kink of radius
+  // 2.5-2.7 m; the implausible shapes it exists for (hairpin, zig-zag) are 20-25 m long.
+  kinkCutMinLengthM: 40,
   minRadiusM: 3,
   maxSinuosity: 1.1,
   minConfidence: 0,

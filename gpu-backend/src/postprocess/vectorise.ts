@@ -20,6 +20,7 @@ import { NUM_CLASSES } from "@lanesegnet/shared";
 import { bridgePieces } from "./bridge.js";
 import { clipPolyline } from "./clip.js";
 import { applyPhysicsFilters, type Rejection, withPlausibleDashes } from "./filters.js";
+import { cutAtSharpTurns } from "./kinks.js";
 import { buildMarkingRaster, dropWideRegions, fillPinholes } from "./mask.js";
 import { type MeasureContext, measureLine, measureWidthPx } from "./measure.js";
 import { mergeDuplicates } from "./merge.js";
@@ -85,7 +86,9 @@ export function vectorise(out: SegmentationOutput, opts: VectoriseOptions): Vect
 
   const pieces = extractPieces(raster, gsd, params, lap);
 
-  const bridged = bridgePieces(pieces, bridgeOptions(gsd, params));
+  const bridged = bridgePieces(pieces, bridgeOptions(gsd, params)).flatMap((b) =>
+    cutAtSharpTurns(b, gsd, params),
+  );
   lap("bridge");
 
   const ctx: MeasureContext = { raster, sampler, gsdM: gsd, params, maxHalfPx: maxHalfWidthPx(gsd) };
