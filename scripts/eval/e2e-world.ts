@@ -17,7 +17,7 @@ import {
 } from "@lanesegnet/shared";
 import sharp from "sharp";
 import { renderWorld, sampleWorld, type World } from "../scenes/world.js";
-import { matchLines, type VectorMatch } from "./vector-match.js";
+import { matchLines, matchPerLine, type VectorMatch } from "./vector-match.js";
 
 const WORLD_PX = 1500;
 const WORLD_GSD_M = 0.15;
@@ -100,24 +100,63 @@ export async function analyseSigned(
   });
 }
 
+/** The world's true lines and the returned ones, in the matcher's terms. */
+function matchInputs(world: World, features: AnalysisResponse["features"]) {
+  return {
+    truth: world.lanes.map((l) => ({
+      classId: l.classId,
+      dashed: laneClassById(l.classId).dashed,
+      coordinates: l.coordinates,
+    })),
+    detected: features.map((f) => ({
+      classId: f.properties.class_id,
+      dashed: f.properties.dashed,
+      coordinates: f.geometry.coordinates,
+      lengthM: f.properties.length_m,
+    })),
+  };
+}
+
 /** Score the returned lines against the world's true lane lines (0.5 m tolerance, inside bbox). */
 export function scoreAgainstWorld(
   world: World,
   features: AnalysisResponse["features"],
   bbox: LonLatBbox,
 ): VectorMatch {
-  return matchLines(
-    world.lanes.map((l) => ({
-      classId: l.classId,
-      dashed: laneClassById(l.classId).dashed,
-      coordinates: l.coordinates,
+  const { truth, detected } = matchInputs(world, features);
+  return matchLines(truth, detected, { bbox, toleranceM: 0.5 });
+}
+
+/**
+ * One row per line: every returned line with its properties and false share, every true line
+ * with its class and found share (what `npm run eval:vectors -- --lines FILE` writes).
+ */
+export function linesAgainstWorld(
+  world: World,
+  features: AnalysisResponse["features"],
+  bbox: LonLatBbox,
+): Record<string, unknown>[] {
+  const { truth, detected } = matchInputs(world, features);
+  const m = matchPerLine(truth, detected, { bbox, toleranceM: 0.5 });
+  return [
+    ...m.reported.map((r) => {
+      const p = features[r.index]!.properties;
+      return {
+        kind: "reported",
+        class: p.class,
+        length_m: p.length_m,
+        width_m: p.width_m,
+        confidence: p.confidence,
+        dashed: p.dashed,
+        scored_m: r.lengthM,
+        false_share: r.share,
+      };
+    }),
+    ...m.truth.map((t) => ({
+      kind: "true",
+      class: laneClassById(truth[t.index]!.classId).name,
+      scored_m: t.lengthM,
+      found_share: t.share,
     })),
-    features.map((f) => ({
-      classId: f.properties.class_id,
-      dashed: f.properties.dashed,
-      coordinates: f.geometry.coordinates,
-      lengthM: f.properties.length_m,
-    })),
-    { bbox, toleranceM: 0.5 },
-  );
+  ];
 }

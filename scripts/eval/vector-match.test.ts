@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { matchLines } from "./vector-match.js";
+import { matchLines, matchPerLine } from "./vector-match.js";
 
 // A north-south line of ~100 m at lon 10, lat 50 and copies shifted east by d metres.
 const LAT = 50;
@@ -32,5 +32,23 @@ describe("matchLines", () => {
     expect(half.classAgreement).toBe(0);
     expect(half.dashedAgreement).toBe(0);
     expect(half.lengthRatio).toBeCloseTo(0.5, 2);
+  });
+});
+
+describe("matchPerLine", () => {
+  it("gives each reported line its false share and each true line its found share", () => {
+    const truth = [
+      { classId: 1, dashed: false, coordinates: line(0) },
+      { classId: 1, dashed: false, coordinates: line(10) },
+    ];
+    const det = [
+      { classId: 1, dashed: false, coordinates: line(0.2), lengthM: 100 },
+      { classId: 1, dashed: false, coordinates: line(5), lengthM: 100 },
+    ];
+    const m = matchPerLine(truth, det);
+    expect(m.reported.map((r) => r.share)).toEqual([0, 1]);
+    expect(m.truth[0]!.share).toBeCloseTo(1, 2);
+    expect(m.truth[1]!.share).toBe(0);
+    expect(m.truth[0]!.lengthM).toBeCloseTo(100, -1);
   });
 });

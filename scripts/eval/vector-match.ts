@@ -179,3 +179,31 @@ export function matchLines(
     lengthRatio: truthGeodesic ? reported / truthGeodesic : 0,
   };
 }
+
+/** One line's share in a match: what share of a reported line is false, of a true line found. */
+export interface LineShare {
+  readonly index: number;
+  readonly lengthM: number;
+  readonly share: number;
+}
+
+/**
+ * Per-line view of matchLines, for finding which lines a rule should or should not touch:
+ * each reported line's false share (against all true lines) and each true line's found share
+ * (against all reported lines), measured inside opts.bbox like the pooled figures.
+ */
+export function matchPerLine(
+  truth: readonly TruthLine[],
+  detected: readonly DetectedLine[],
+  opts: MatchOptions = {},
+): { reported: LineShare[]; truth: LineShare[] } {
+  const reported = detected.map((d, index) => {
+    const m = matchLines(truth, [d], opts);
+    return { index, lengthM: m.detectedLengthM, share: m.falseShare };
+  });
+  const found = truth.map((t, index) => {
+    const m = matchLines([t], detected, opts);
+    return { index, lengthM: m.truthLengthM, share: m.recall };
+  });
+  return { reported, truth: found };
+}

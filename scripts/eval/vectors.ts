@@ -5,10 +5,13 @@
  * scored against the world's true lane lines (scripts/eval/vector-match.ts, 0.5 m tolerance).
  *
  *   npm run eval:vectors -- [--seeds 31,32,33] [--model FILE] [--resolution 0.25] [--min-confidence C]
- *                           [--json FILE]
+ *                           [--json FILE] [--lines FILE]
  *
  * Prints, per world and pooled over all: share of true length found, share of reported length that
- * is false, mean offset, class agreement, dashed agreement and reported/true length ratio. The test
+ * is false, mean offset, class agreement, dashed agreement and reported/true length ratio.
+ * `--lines FILE` also writes one row per line (each reported line's width, confidence, length and
+ * false share; each true line's class and found share): how the vectoriser thresholds in
+ * gpu-backend/src/postprocess/params.ts were chosen, on seeds the report does not use. The test
  * world of test/backend/esri-e2e.test.ts is seed 31; other seeds are worlds no test looks at.
  */
 import { writeFile } from "node:fs/promises";
@@ -18,7 +21,14 @@ import { loadConfig } from "../../gpu-backend/src/config.js";
 import { createEsriProvider } from "../../gpu-backend/src/providers/esri.js";
 import { startBackend } from "../../gpu-backend/src/server.js";
 import type { World } from "../scenes/world.js";
-import { analyseSigned, e2eArea, e2eWorld, scoreAgainstWorld, serveWorldTiles } from "./e2e-world.js";
+import {
+  analyseSigned,
+  e2eArea,
+  e2eWorld,
+  linesAgainstWorld,
+  scoreAgainstWorld,
+  serveWorldTiles,
+} from "./e2e-world.js";
 import type { VectorMatch } from "./vector-match.js";
 
 const SECRET = "eval-vectors-signing-secret-0123456789abcdef";
@@ -38,6 +48,7 @@ async function main(): Promise<void> {
       resolution: { type: "string", default: "0.25" },
       "min-confidence": { type: "string" },
       json: { type: "string" },
+      lines: { type: "string" },
     },
   });
   const seeds = values.seeds.split(",").map(Number);
@@ -62,6 +73,7 @@ async function main(): Promise<void> {
     providers: new Map([["esri", createEsriProvider({ urlTemplate: tiles.template })]]),
   });
   const rows: { seed: number; features: number; score: VectorMatch }[] = [];
+  const perLine: Record<string, unknown>[] = [];
   try {
     for (const seed of seeds) {
       world = e2eWorld(seed);
@@ -75,6 +87,8 @@ async function main(): Promise<void> {
       const result = (await res.json()) as AnalysisResponse;
       const score = scoreAgainstWorld(world, result.features, bbox);
       rows.push({ seed, features: result.features.length, score });
+      if (values.lines)
+        for (const row of linesAgainstWorld(world, result.features, bbox)) perLine.push({ seed, ...row });
       process.stderr.write(`eval:vectors: world ${seed}: ${result.features.length} lines\n`);
     }
   } finally {
@@ -107,6 +121,7 @@ async function main(): Promise<void> {
     `| all | ${rows.reduce((a, r) => a + r.features, 0)} | ${truthM.toFixed(0)} | ${pct(pooled.recall)} | ${pct(pooled.falseShare)} | ${pooled.meanOffsetM.toFixed(3)} | ${pct(pooled.classAgreement)} | | ${pooled.lengthRatio.toFixed(3)} |`,
   ];
   process.stdout.write(`${lines.join("\n")}\n`);
+  if (values.lines) await writeFile(values.lines, `${JSON.stringify(perLine)}\n`);
   if (values.json) {
     await writeFile(
       values.json,
