@@ -106,7 +106,7 @@ export const DEFAULT_PARAMS: Readonly<VectoriseParams> = Object.freeze({
   maxPaintWidthDoubleM: 0.6,
   widthSlackPx: 1.5,
   // Measured on generated worlds 36-45 (model 0.3.0; worlds 31-35 of eval:vectors kept for the
-  // report): lines whose mask is under 2.4 px wide were 68-100 % false at 0.15, 0.25 and 0.30 m/px
+  // report; `npm run eval:vectors -- --seeds 36,37,38,39,40,41,42,43,44,45 --lines F` gives the rows): lines whose mask is under 2.4 px wide were 68-100 % false at 0.15, 0.25 and 0.30 m/px
   // (e.g. 0.25 m/px: 1,070 m reported, 870 m false), those at 2.8 px and wider 1-30 %.
   minMaskWidthOfLabelFloor: 0.8,
   // Worlds 36-45: at 0.25 m/px 0.3.0 drew real white dashed lines 4.6-5.6 px wide (1.16-1.40 m),
