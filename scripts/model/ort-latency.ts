@@ -112,6 +112,10 @@ async function main(): Promise<void> {
     console.error("usage: ort-latency.ts MODEL.onnx [...] [--size 1024] [--runs 10] [--threads 2] [--json]");
     process.exit(2);
   }
+  if (!["cpu", "webgpu", "cuda"].includes(values.ep)) {
+    console.error(`ort-latency: --ep must be cpu, webgpu or cuda, got ${values.ep}`);
+    process.exit(2);
+  }
   const opts = {
     size: Number(values.size),
     batch: Number(values.batch),
@@ -133,4 +137,8 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+main().catch((e: unknown) => {
+  // One line, no stack: e.g. "Failed to get a WebGPU adapter" where the machine has no GPU.
+  console.error(`ort-latency: ${e instanceof Error ? e.message.split("\n")[0] : String(e)}`);
+  process.exit(1);
+});
