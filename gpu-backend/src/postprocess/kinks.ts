@@ -11,7 +11,7 @@ import { sharpestTurn } from "./filters.js";
 import type { VectoriseParams } from "./params.js";
 import { lengthOf, slicePolyline } from "./polyline.js";
 
-/** At most this many cuts per line: a line that needs more is judged whole. */
+/** At most this many cuts per line; the parts left after them are judged as they are. */
 const MAX_CUTS = 8;
 
 export function cutAtSharpTurns(piece: Piece, gsdM: number, params: VectoriseParams): Piece[] {
