@@ -198,6 +198,8 @@ PRESETS: Dict[str, Dict[str, Any]] = {
     "lite-nodetail": {"detail": 0},
     "lite-s": {"widths": [16, 32, 64, 128], "blocks": [1, 2]},
     "lite-m": {"widths": [16, 48, 128, 256], "blocks": [2, 3]},
+    "lite-deep": {"blocks": [3, 8]},
+    "lite-wide": {"widths": [40, 80, 160, 320], "blocks": [2, 6], "detail": 12},
 }
 
 

@@ -16,6 +16,8 @@
 #                        reserve for calibration, export and parity, at most TRAIN_MIN minutes
 #   TRAIN_MIN            upper bound of train.py --time-budget-min
 #   TRAIN_ARGS           extra train.py flags; VERSION: model version for export.py
+#   INIT                 warm start (default: .gpu/init.pt, the shipped model); INIT=none trains from
+#                        scratch, e.g. another preset: INIT=none TRAIN_ARGS="--model lite-wide --lr 3e-3"
 #   SKIP_BENCH=1         no webgpu/CPU latency figures; DEVICE=cpu to rehearse this script on a CPU
 # $OUT receives: run.log, logs.tgz (train log, bench JSON, calibration, parity), best.pt,
 # calibrated.pt, lanesegnet-lite.onnx, lanesegnet-lite.json.
@@ -103,11 +105,14 @@ if [ "${SKIP_BENCH:-0}" != 1 ]; then
   bench_backend cpu cpu 15
 fi
 
-# --- training: warm start from the shipped model ------------------------------------------------
+# --- training: warm start from the shipped model (or from scratch with INIT=none) ---------------
 budget_min() { # minutes left for training before DEADLINE, keeping 75 s for the steps after it
   python3 -c "print(round(max(0.0, min($TRAIN_MIN, ($DEADLINE - ($(date +%s) - $T0) - 75) / 60)), 2))"
 }
-TRAIN=(python3 models/training/train.py --data "$DATA" --init-weights "$G/init.pt" --device "$DEVICE"
+INIT=${INIT:-$G/init.pt}
+INIT_FLAGS=()
+[ "$INIT" = none ] || INIT_FLAGS=(--init-weights "$INIT")
+TRAIN=(python3 models/training/train.py --data "$DATA" "${INIT_FLAGS[@]}" --device "$DEVICE"
   --crop 512 --batch 32 --lr 2e-3 --warmup-steps 100 --max-class-weight 5 --steps-per-epoch 200
   --epochs 500 --patience 0 --max-val-images 120 --log-every 50
   --loader-timeout 60 --keep-epoch-checkpoints 1 --seed 3)
