@@ -167,19 +167,28 @@ class LaneSegNetLite(nn.Module):
         return logits
 
 
-def add_background_bias(model: LaneSegNetLite, bias: float) -> None:
-    """Add a constant to the background logit by folding it into the last bias (see calibrate.py)."""
+def add_logit_biases(model: LaneSegNetLite, biases: Sequence[float]) -> None:
+    """Add a constant per class to the logits by folding it into the last bias (see calibrate.py)."""
     with torch.no_grad():
         if model.cfg.detail > 0:
             last = model.detail[-1]
             assert isinstance(last, nn.Conv2d) and last.bias is not None
-            last.bias[0] += bias
+            target, per_class = last.bias, 1
         elif model.cfg.head == "shuffle":
             assert model.head.bias is not None
-            model.head.bias[0:4] += bias  # PixelShuffle(2): class 0 is built from channels 0..3
+            target, per_class = model.head.bias, 4  # PixelShuffle(2): class c is built from channels 4c..4c+3
         else:
             assert model.head.bias is not None
-            model.head.bias[0] += bias
+            target, per_class = model.head.bias, 1
+        if len(biases) * per_class != target.numel():
+            raise ValueError(f"{len(biases)} class biases for a head of {target.numel() // per_class} classes")
+        for c, b in enumerate(biases):
+            target[c * per_class:(c + 1) * per_class] += float(b)
+
+
+def add_background_bias(model: LaneSegNetLite, bias: float) -> None:
+    """Add a constant to the background logit only (the prior correction of calibrate.py)."""
+    add_logit_biases(model, [bias] + [0.0] * (model.cfg.num_classes - 1))
 
 
 def build_model(cfg: ModelConfig | Dict[str, Any] | None = None) -> LaneSegNetLite:

@@ -150,7 +150,9 @@ async function main(): Promise<void> {
           height,
         );
         if (opts.predOut) {
+          // One 8-bit grey channel, like ann_dir: without "b-w" sharp writes three equal RGB channels.
           await sharp(seg.labels, { raw: { width, height, channels: 1 } })
+            .toColourspace("b-w")
             .png()
             .toFile(join(opts.predOut, `${pair.id}.png`));
         }

@@ -1,7 +1,7 @@
 /**
  * The parity check on a real exported model: a one-step training run on toy data (Python, torch),
  * ONNX export, PyTorch reference outputs, then onnxruntime-node. Also the two ways a checkpoint
- * is derived from another: calibrate.py (background-logit offset folded into the last bias) and
+ * is derived from another: calibrate.py (per-class logit offsets folded into the last bias) and
  * from_onnx.py (warm start rebuilt from an exported ONNX file). Skips when no Python with torch,
  * OpenCV and onnx is available (set PYTHON, default /usr/bin/python3).
  */
@@ -35,10 +35,12 @@ describe.skipIf(!hasTorch)("ONNX parity against PyTorch", () => {
       ...["--checkpoint", join(dir, "run/best.pt"), "--data", join(dir, "data")],
       ...["--out", join(dir, "p"), "--count", "2", "--size", "64"],
     ]);
-    // A one-value range forces the offset, so the test knows what must have been folded in.
+    // A one-value range forces the background offset; the per-class search picks the others,
+    // and the card must record exactly what was folded in.
     run("calibrate.py", [
       ...["--checkpoint", join(dir, "run/best.pt"), "--data", join(dir, "data"), "--images", "2"],
-      ...["--biases=1.5:1.5:1", "--write", join(dir, "run/cal.pt")],
+      ...["--biases=1.5:1.5:1", "--per-class", "--class-biases=-0.5:0.5:0.5", "--rounds", "1"],
+      ...["--write", join(dir, "run/cal.pt")],
     ]);
     run("export.py", ["--checkpoint", join(dir, "run/cal.pt"), "--name", "c", "--out-dir", join(dir, "m")]);
     run("parity.py", [
@@ -80,11 +82,15 @@ describe.skipIf(!hasTorch)("ONNX parity against PyTorch", () => {
     for (const r of results) expect(samplePasses(r, 0.999)).toBe(true);
   });
 
-  it("calibration adds its offset to the background logit only, and the card records it", async () => {
+  it("calibration adds the offsets it records to each class's logit, and nothing else", async () => {
     const card = JSON.parse(readFileSync(join(dir, "m/c.json"), "utf8")) as {
-      calibration: { background_logit_bias: number };
+      calibration: { background_logit_bias: number; class_logit_bias: number[] };
     };
+    const offsets = card.calibration.class_logit_bias;
     expect(card.calibration.background_logit_bias).toBe(1.5);
+    expect(offsets).toHaveLength(7);
+    expect(offsets[0]).toBe(1.5);
+    for (const v of offsets.slice(1)) expect([-0.5, 0, 0.5]).toContain(v);
     const { results } = await checkParity({
       ...opts(),
       onnx: join(dir, "m/c.onnx"),
@@ -99,13 +105,12 @@ describe.skipIf(!hasTorch)("ONNX parity against PyTorch", () => {
     const before = f32(join(dir, "p/logits_0.f32"));
     const after = f32(join(dir, "pc/logits_0.f32"));
     const plane = before.length / 7; // NCHW, N = 1, 7 classes
-    let maxOther = 0;
+    let maxError = 0;
     for (let i = 0; i < before.length; i++) {
-      const d = after[i]! - before[i]!;
-      if (i < plane) expect(d).toBeCloseTo(1.5, 4);
-      else maxOther = Math.max(maxOther, Math.abs(d));
+      const expected = offsets[Math.floor(i / plane)]!;
+      maxError = Math.max(maxError, Math.abs(after[i]! - before[i]! - expected));
     }
-    expect(maxOther).toBeLessThan(1e-5);
+    expect(maxError).toBeLessThan(1e-4);
   });
 
   it("fails when the reference logits differ", async () => {

@@ -67,6 +67,11 @@ echo "== evaluation CLI (TypeScript, production pre-processing) on the val split
 npx tsx scripts/eval/cli.ts --data "$DATA" --split val --model "$WORK/model/smoke.onnx" --json "$WORK/eval.json" --pred-out "$WORK/pred"
 node -e 'const r=require(process.argv[1]); if(!(r.images>0&&r.pixels>0&&typeof r.laneMIoU==="number")) process.exit(1)' "$WORK/eval.json"
 [ "$(ls "$WORK/pred" | wc -l)" -eq "$(ls "$DATA/img_dir/val" | wc -l)" ] || { echo "one predicted mask per image expected" >&2; exit 1; }
+# Others score these masks with their own tools: one grey channel of class ids, like ann_dir.
+"$PY" -c 'import cv2, glob, sys
+for f in glob.glob(sys.argv[1] + "/*.png"):
+    m = cv2.imread(f, cv2.IMREAD_UNCHANGED)
+    if m is None or m.ndim != 2 or m.max() > 6: sys.exit(f"{f}: not a one-channel mask of class ids 0-6")' "$WORK/pred"
 
 echo "== train:smoke passed in $(( $(date +%s) - start ))s"
 if [ -z "${SMOKE_DIR:-}" ]; then rm -rf "$WORK"; fi
