@@ -26,6 +26,7 @@ export function createApp(deps: AppDeps) {
     renderRoute({
       providers: deps.analysis.providers,
       signingSecret: deps.signingSecret,
+      ...(deps.nonces ? { nonces: deps.nonces } : {}),
       logger: deps.logger,
     }),
   );

@@ -28,6 +28,14 @@ const EnvSchema = z.object({
   BACKEND_PORT: int(8788),
   /** Shared with the edge; requests without a valid signature are refused. */
   BACKEND_SIGNING_SECRET: z.string().min(32, "BACKEND_SIGNING_SECRET must be at least 32 characters"),
+  /**
+   * Redis shared by every backend instance for replay protection (redis:// or rediss://). Unset:
+   * each process remembers its own nonces, which only stops replays to the same instance.
+   */
+  REPLAY_REDIS_URL: z.string().url().optional(),
+  REPLAY_KEY_PREFIX: z.string().default("lsn:nonce:"),
+  /** Longest wait for that Redis per request before this process's own cache decides alone. */
+  REPLAY_REDIS_TIMEOUT_MS: int(250, 1),
   MODEL_PATH: z.string().default(`${repoRoot}models/lanesegnet-lite.onnx`),
   /** Tried in order; the first that loads the model is used, CPU is the fallback. */
   EXECUTION_PROVIDERS: list(["cuda", "webgpu", "cpu"] as const, "cpu"),
@@ -72,6 +80,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     host: e.BACKEND_HOST,
     port: e.BACKEND_PORT,
     signingSecret: e.BACKEND_SIGNING_SECRET,
+    replay: {
+      redisUrl: e.REPLAY_REDIS_URL,
+      keyPrefix: e.REPLAY_KEY_PREFIX,
+      timeoutMs: e.REPLAY_REDIS_TIMEOUT_MS,
+    },
     model: { path: e.MODEL_PATH, manifestPath: e.MODEL_PATH.replace(/\.onnx$/, ".json") },
     inference: {
       executionProviders: e.EXECUTION_PROVIDERS,

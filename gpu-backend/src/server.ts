@@ -6,12 +6,14 @@
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import type { ImageryProviderName } from "@lanesegnet/shared";
+import { DEFAULT_MAX_SKEW_S } from "@lanesegnet/shared";
 import { createApp } from "./app.js";
 import type { BackendConfig } from "./config.js";
 import { createLogger, type Logger } from "./observability/logger.js";
 import { createMetrics } from "./observability/metrics.js";
 import { providersFromConfig } from "./providers/from-config.js";
 import type { ImageryProvider } from "./providers/types.js";
+import { RedisNonceStore } from "./replay/redis-nonce-store.js";
 import type { HealthState } from "./routes/health.js";
 import { Admission } from "./runtime/admission.js";
 import { loadModelManifest } from "./runtime/model-manifest.js";
@@ -59,6 +61,25 @@ export async function startBackend(config: BackendConfig, opts: StartOptions = {
     providers = configured.providers;
   }
   const admission = new Admission(config.admission.concurrent, config.admission.queue);
+  let lastFallbackLog = 0;
+  const nonces = config.replay.redisUrl
+    ? RedisNonceStore.open({
+        url: config.replay.redisUrl,
+        keyPrefix: config.replay.keyPrefix,
+        ttlMs: 2 * DEFAULT_MAX_SKEW_S * 1000,
+        timeoutMs: config.replay.timeoutMs,
+        onFallback: (error) => {
+          metrics.replayFallbacks.inc();
+          // One line per 10 s at most: an outage must be visible, not flood the log.
+          if (Date.now() - lastFallbackLog < 10_000) return;
+          lastFallbackLog = Date.now();
+          logger.warn(
+            { error: error instanceof Error ? error.message : String(error) },
+            "replay store unavailable, nonces checked per process",
+          );
+        },
+      })
+    : undefined;
   const app = createApp({
     analysis: {
       pool,
@@ -74,6 +95,7 @@ export async function startBackend(config: BackendConfig, opts: StartOptions = {
     },
     admission,
     signingSecret: config.signingSecret,
+    ...(nonces ? { nonces } : {}),
     metrics,
     logger,
     health,
@@ -102,6 +124,7 @@ export async function startBackend(config: BackendConfig, opts: StartOptions = {
         await new Promise((r) => setTimeout(r, 20));
       }
       await pool.close();
+      await nonces?.close();
     })();
     return closing;
   };

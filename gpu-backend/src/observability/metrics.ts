@@ -45,6 +45,11 @@ export function createMetrics() {
     labelNames: ["provider", "outcome"] as const,
     registers: [registry],
   });
+  const replayFallbacks = new Counter({
+    name: "lanesegnet_backend_replay_store_fallbacks_total",
+    help: "Signed requests whose nonce only this process checked: the shared Redis store did not answer",
+    registers: [registry],
+  });
   const executionProvider = new Gauge({
     name: "lanesegnet_backend_execution_provider",
     help: "The onnxruntime execution provider in use (value 1)",
@@ -60,6 +65,7 @@ export function createMetrics() {
     inFlight,
     inferences,
     providerCalls,
+    replayFallbacks,
     executionProvider,
   };
 }

@@ -7,12 +7,15 @@ import { type AnalysisDeps, NoImageryError, runAnalysis } from "../analysis/run-
 import { type SignedBodyEnv, verifySignature } from "../middleware/verify-signature.js";
 import type { Logger } from "../observability/logger.js";
 import type { Metrics } from "../observability/metrics.js";
+import type { NonceStore } from "../replay/redis-nonce-store.js";
 import { type Admission, OverloadedError } from "../runtime/admission.js";
 
 export interface AnalyzeRouteDeps {
   readonly analysis: AnalysisDeps;
   readonly admission: Admission;
   readonly signingSecret: string;
+  /** Where accepted nonces are remembered (default: this route's own in-process cache). */
+  readonly nonces?: NonceStore;
   readonly metrics: Metrics;
   readonly logger: Logger;
 }
@@ -48,7 +51,7 @@ export function analyzeRoute(deps: AnalyzeRouteDeps) {
       maxSize: MAX_BODY_BYTES,
       onError: () => problemResponse(problem(413, { detail: `request body over ${MAX_BODY_BYTES} bytes` })),
     }),
-    verifySignature(deps.signingSecret),
+    verifySignature(deps.signingSecret, deps.nonces),
     async (c) => {
       let json: unknown;
       try {

@@ -19,6 +19,7 @@ import type { ImageryProvider } from "../providers/types.js";
 import { targetGrid } from "../raster/target-grid.js";
 import { renderPng } from "../render/compose.js";
 import { DEFAULT_MAX_SIZE_PX, RenderRequestSchema } from "../render/request.js";
+import type { NonceStore } from "../replay/redis-nonce-store.js";
 import { Admission, OverloadedError } from "../runtime/admission.js";
 
 export const RENDER_PATH = "/internal/v1/render";
@@ -26,6 +27,8 @@ export const RENDER_PATH = "/internal/v1/render";
 export interface RenderRouteDeps {
   readonly providers: ReadonlyMap<ImageryProviderName, ImageryProvider>;
   readonly signingSecret: string;
+  /** Where accepted nonces are remembered (default: this route's own in-process cache). */
+  readonly nonces?: NonceStore;
   readonly logger: Logger;
   /** Renders at once and waiting (default 2 and 8). */
   readonly concurrent?: number;
@@ -50,7 +53,7 @@ export function renderRoute(deps: RenderRouteDeps) {
       maxSize: MAX_BODY_BYTES,
       onError: () => problemResponse(problem(413, { detail: `request body over ${MAX_BODY_BYTES} bytes` })),
     }),
-    verifySignature(deps.signingSecret),
+    verifySignature(deps.signingSecret, deps.nonces),
     async (c) => {
       let json: unknown;
       try {
