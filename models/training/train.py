@@ -94,6 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "counting validation and earlier resumed sessions; the LR schedule spans it (0 = none)")
     g.add_argument("--grad-clip", type=float, default=5.0, help="clip the gradient norm (0 = off; default 5)")
     g.add_argument("--dice-weight", type=float, default=1.0, help="weight of the soft Dice term (default 1)")
+    g.add_argument("--lovasz-weight", type=float, default=0.0,
+                   help="weight of a Lovász-softmax term over the marking classes (default 0 = off; for "
+                        "fine-tuning a CE-trained network towards IoU, see losses.py)")
     g.add_argument("--max-class-weight", type=float, default=10.0,
                    help="cap of the CE class weights sqrt(f_bg/f_c) (default 10)")
     g = ap.add_argument_group("augmentation")
@@ -272,7 +275,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     if args.resume:
         ckpt = load_checkpoint(args.resume)
         given = explicit_flags(argv)
-        saved = dict(ckpt["args"])
+        # Flags added since that run was saved take their defaults (their default is the old behaviour).
+        saved = {**vars(build_parser().parse_args([])), **dict(ckpt["args"])}
         overrides = {k: getattr(args, k) for k in RESUME_OVERRIDABLE if k in given and getattr(args, k) != saved.get(k)}
         ignored = sorted(k for k in given - set(RESUME_OVERRIDABLE) - {"resume"} if getattr(args, k) != saved.get(k))
         if ignored:
@@ -343,7 +347,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     else:
         class_freq = [float(v) for v in class_frequencies(train_ds)]
         class_weights = [float(v) for v in class_weights_from_frequencies(class_freq, args.max_class_weight)]
-    crit = SegLoss(class_weights, dice_weight=args.dice_weight).to(device)
+    crit = SegLoss(class_weights, dice_weight=args.dice_weight, lovasz_weight=args.lovasz_weight).to(device)
     opt = torch.optim.AdamW(param_groups(model, args.weight_decay), lr=args.lr, betas=(0.9, 0.999))
 
     start_epoch, global_step, elapsed_before = 0, 0, 0.0
@@ -423,7 +427,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         n_subset = subset_size_for_epoch(stages, epoch, len(train_ds))
         sampler.set_epoch(epoch, order[:n_subset])
         model.train()
-        loss_acc = torch.zeros(3, device=device)
+        loss_acc = torch.zeros(4, device=device)
         steps = 0
         time_up = False
         t_data, t0 = 0.0, time.time()
@@ -441,18 +445,19 @@ def main(argv: Optional[List[str]] = None) -> int:
             y = lab.to(device, non_blocking=True)
             with autocast(use_amp):
                 logits = fwd_model(x)
-            loss, ce, dice = crit.components(logits, y)
+            loss, ce, dice, lovasz = crit.components(logits, y)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             if args.grad_clip > 0:
                 torch.nn.utils.clip_grad_norm_(model.parameters(), args.grad_clip)
             opt.step()
-            loss_acc += torch.stack([loss.detach(), ce, dice])
+            loss_acc += torch.stack([loss.detach(), ce, dice, lovasz])
             steps += 1
             global_step += 1
             if args.log_every and global_step % args.log_every == 0:
                 la = (loss_acc / steps).tolist()
-                log(f"epoch {epoch + 1} step {global_step} loss {la[0]:.4f} (ce {la[1]:.4f} dice {la[2]:.4f}) "
+                log(f"epoch {epoch + 1} step {global_step} loss {la[0]:.4f} (ce {la[1]:.4f} dice {la[2]:.4f}"
+                    + (f" lovasz {la[3]:.4f}" if args.lovasz_weight > 0 else "") + ") "
                     f"lr {args.lr * f:.2e} {steps * args.batch / (time.time() - t_epoch):.1f} img/s")
             t0 = time.time()
         train_s = time.time() - t_epoch
@@ -472,7 +477,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         la = (loss_acc / max(1, steps)).tolist()
         rec = {"type": "epoch", "epoch": epoch + 1, "global_step": global_step, "steps": steps,
                "partial": time_up, "subset": n_subset, "lr": args.lr * lr_factor(global_step, elapsed(), args),
-               "train_loss": la[0], "train_ce": la[1], "train_dice": la[2], "val": val,
+               "train_loss": la[0], "train_ce": la[1], "train_dice": la[2], "train_lovasz": la[3], "val": val,
                "best_lane_miou": best_metric, "best_epoch": best_epoch, "improved": improved,
                "train_s": round(train_s, 2), "data_wait_s": round(t_data, 2), "val_s": round(last_val_s, 2),
                "img_per_s": round(steps * args.batch / max(train_s, 1e-9), 2), "wall_s": round(elapsed(), 2),
