@@ -5,8 +5,7 @@
  */
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
-import type { ImageryProviderName } from "@lanesegnet/shared";
-import { DEFAULT_MAX_SKEW_S } from "@lanesegnet/shared";
+import { DEFAULT_MAX_SKEW_S, type ImageryProviderName } from "@lanesegnet/shared";
 import { createApp } from "./app.js";
 import type { BackendConfig } from "./config.js";
 import { createLogger, type Logger } from "./observability/logger.js";
