@@ -94,6 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "counting validation and earlier resumed sessions; the LR schedule spans it (0 = none)")
     g.add_argument("--grad-clip", type=float, default=5.0, help="clip the gradient norm (0 = off; default 5)")
     g.add_argument("--dice-weight", type=float, default=1.0, help="weight of the soft Dice term (default 1)")
+    g.add_argument("--freeze-bn", action="store_true",
+                   help="keep every BatchNorm as the warm start left it (running statistics, affine "
+                        "parameters): for fine-tuning with batches far smaller than the original run's")
     g.add_argument("--lovasz-weight", type=float, default=0.0,
                    help="weight of a Lovász-softmax term over the marking classes (default 0 = off; for "
                         "fine-tuning a CE-trained network towards IoU, see losses.py)")
@@ -205,9 +208,28 @@ def set_rng_state(st: Dict[str, Any], device: torch.device) -> None:
             log(f"warning: CUDA RNG state not restored ({e})")
 
 
+def freeze_batchnorm(model: torch.nn.Module) -> None:
+    """Stop training every BatchNorm's affine parameters (train_mode keeps its statistics fixed)."""
+    for m in model.modules():
+        if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
+            for p in m.parameters():
+                p.requires_grad_(False)
+
+
+def train_mode(model: torch.nn.Module, freeze_bn: bool) -> None:
+    """model.train(), with every BatchNorm kept in eval mode (running statistics) when frozen."""
+    model.train()
+    if freeze_bn:
+        for m in model.modules():
+            if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
+                m.eval()
+
+
 def param_groups(model: torch.nn.Module, weight_decay: float) -> List[Dict[str, Any]]:
     decay, no_decay = [], []
     for p in model.parameters():
+        if not p.requires_grad:
+            continue  # frozen (--freeze-bn)
         (decay if p.dim() == 4 else no_decay).append(p)  # conv kernels decay; BN and biases do not
     return [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
 
@@ -348,6 +370,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         class_freq = [float(v) for v in class_frequencies(train_ds)]
         class_weights = [float(v) for v in class_weights_from_frequencies(class_freq, args.max_class_weight)]
     crit = SegLoss(class_weights, dice_weight=args.dice_weight, lovasz_weight=args.lovasz_weight).to(device)
+    if args.freeze_bn:
+        freeze_batchnorm(model)
     opt = torch.optim.AdamW(param_groups(model, args.weight_decay), lr=args.lr, betas=(0.9, 0.999))
 
     start_epoch, global_step, elapsed_before = 0, 0, 0.0
@@ -426,7 +450,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         t_epoch = time.time()
         n_subset = subset_size_for_epoch(stages, epoch, len(train_ds))
         sampler.set_epoch(epoch, order[:n_subset])
-        model.train()
+        train_mode(model, args.freeze_bn)
         loss_acc = torch.zeros(4, device=device)
         steps = 0
         time_up = False

@@ -26,8 +26,8 @@ else
   "$PY" models/training/toy_data.py --out "$DATA" --count 12 --size 256 --seed 7 --split 70,10,20
 fi
 
-echo "== test-split guard, loss terms"
-"$PY" -m unittest models/training/test_guard.py models/training/test_losses.py
+echo "== test-split guard, loss terms, --freeze-bn"
+"$PY" -m unittest models/training/test_guard.py models/training/test_losses.py models/training/test_freeze_bn.py
 
 echo "== train (CPU, a few steps)"
 "$PY" models/training/train.py --data "$DATA" --run-dir "$WORK/run" --device cpu --workers 0 \
