@@ -2,13 +2,16 @@
  * The parity check on a real exported model: a one-step training run on toy data (Python, torch),
  * ONNX export, PyTorch reference outputs, then onnxruntime-node. Also the two ways a checkpoint
  * is derived from another: calibrate.py (per-class logit offsets folded into the last bias) and
- * from_onnx.py (warm start rebuilt from an exported ONNX file). Skips when no Python with torch,
+ * from_onnx.py (warm start rebuilt from an exported ONNX file). Then the TypeScript evaluation CLI
+ * on the exported model: with the training steps, export and parity above, this is issue 4's CI
+ * smoke test inside `npm test`. Skips when no Python with torch,
  * OpenCV and onnx is available (set PYTHON, default /usr/bin/python3).
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkParity, normaliseHwc, samplePasses } from "./parity-check.js";
 
@@ -112,6 +115,42 @@ describe.skipIf(!hasTorch)("ONNX parity against PyTorch", () => {
     }
     expect(maxError).toBeLessThan(1e-4);
   });
+
+  it("the evaluation CLI scores the exported model and writes one class-id mask per image", async () => {
+    const json = join(dir, "eval.json");
+    const pred = join(dir, "pred");
+    const run = spawnSync(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        join(REPO, "scripts/eval/cli.ts"),
+        "--data",
+        join(dir, "data"),
+        "--split",
+        "val",
+      ].concat(["--model", join(dir, "m/t.onnx"), "--json", json, "--pred-out", pred]),
+      { cwd: REPO, encoding: "utf8" },
+    );
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/lane mIoU/);
+    const report = JSON.parse(readFileSync(json, "utf8")) as {
+      images: number;
+      pixels: number;
+      laneMIoU: unknown;
+    };
+    const images = readdirSync(join(dir, "data/img_dir/val"));
+    expect(report.images).toBe(images.length);
+    expect(report.pixels).toBeGreaterThan(0);
+    const masks = readdirSync(pred).sort();
+    expect(masks).toEqual(images.map((f) => f.replace(/\.\w+$/, ".png")).sort());
+    for (const m of masks) {
+      const { info, data } = await sharp(join(pred, m)).raw().toBuffer({ resolveWithObject: true });
+      expect((await sharp(join(pred, m)).metadata()).channels).toBe(1);
+      expect(info.width * info.height).toBeGreaterThan(0);
+      expect(Math.max(...data)).toBeLessThanOrEqual(6);
+    }
+  }, 120_000);
 
   it("fails when the reference logits differ", async () => {
     const bad = join(dir, "p-bad");
