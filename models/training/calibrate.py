@@ -14,8 +14,8 @@ export.py records the offset in the JSON card.
 
 --per-class then searches one offset per marking class (coordinate ascent on val lane mIoU, the
 background offset held at its best): the weighted loss does not shift every class by the same
-amount, and a rare class the network over-predicts (e.g. double white on single lines that run
-close together) costs the IoU of the class it is confused with as well. Same split, same guard.
+amount, and a rare class the network over-predicts (e.g. double white on faint single lines)
+costs the IoU of the class it is confused with as well. Same split, same guard.
 """
 
 from __future__ import annotations

@@ -186,11 +186,6 @@ def add_logit_biases(model: LaneSegNetLite, biases: Sequence[float]) -> None:
             target[c * per_class:(c + 1) * per_class] += float(b)
 
 
-def add_background_bias(model: LaneSegNetLite, bias: float) -> None:
-    """Add a constant to the background logit only (the prior correction of calibrate.py)."""
-    add_logit_biases(model, [bias] + [0.0] * (model.cfg.num_classes - 1))
-
-
 def build_model(cfg: ModelConfig | Dict[str, Any] | None = None) -> LaneSegNetLite:
     if isinstance(cfg, dict):
         cfg = ModelConfig.from_dict(cfg)
