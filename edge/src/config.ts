@@ -40,6 +40,8 @@ export interface EdgeConfig {
     readonly compressMinBytes: number;
     /** Entries larger than this (after compression) are not stored (Upstash's request limit is 10 MB). */
     readonly maxEntryBytes: number;
+    /** Results an isolate keeps to answer hits without reading them again (0: none). */
+    readonly hotMaxBytes: number;
   };
   /** Exact origins allowed by CORS; empty: no cross-origin access. */
   readonly corsOrigins: readonly string[];
@@ -127,6 +129,9 @@ const EnvSchema = z.object({
   // hourly quota, so the extra Redis bandwidth of uncompressed results stays small.
   CACHE_COMPRESS_MIN_BYTES: intVar(262_144, 0, 100_000_000),
   CACHE_MAX_ENTRY_BYTES: intVar(8_000_000, 1_024, 9_500_000),
+  // Hot results held per isolate (cache/hot-results.ts): 16 MiB of an isolate's 128 MB is a few
+  // hundred typical results; a hit on one of them reads its header line from Redis, not its body.
+  CACHE_HOT_MAX_BYTES: intVar(16_777_216, 0, 67_108_864),
   CORS_ORIGINS: list(""),
   PROVIDER_CHAIN: list(IMAGERY_PROVIDERS.join(",")),
   PROVIDER_FAILURE_THRESHOLD: intVar(1, 1, 1_000),
@@ -198,6 +203,7 @@ export function loadConfig(env: Readonly<Record<string, unknown>>): EdgeConfig {
       ttlS: e.CACHE_TTL_S,
       compressMinBytes: e.CACHE_COMPRESS_MIN_BYTES,
       maxEntryBytes: e.CACHE_MAX_ENTRY_BYTES,
+      hotMaxBytes: e.CACHE_HOT_MAX_BYTES,
     },
     corsOrigins: e.CORS_ORIGINS,
     providerChain: chain.filter(isProvider),

@@ -8,6 +8,7 @@ import { ApiKeyStore } from "./auth/api-keys.js";
 import { JwtVerifier } from "./auth/jwt.js";
 import { ApiKeyCache } from "./auth/key-cache.js";
 import { BackendClient } from "./backend/client.js";
+import { HotResults } from "./cache/hot-results.js";
 import { SingleFlight } from "./cache/single-flight.js";
 import type { EdgeConfig } from "./config.js";
 import { CoverageSource } from "./providers/coverage.js";
@@ -86,6 +87,7 @@ export function buildDeps(config: EdgeConfig, overrides: DepsOverrides = {}): Ed
       cache: config.cache,
       resultTtlMs: config.cache.ttlS * 1000,
       redisDownPolicy: config.redisDownPolicy,
+      hot: new HotResults(config.cache.hotMaxBytes),
     }),
     auditSink: overrides.auditSink ?? consoleAuditSink,
   };

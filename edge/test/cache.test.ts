@@ -1,7 +1,8 @@
 /**
  * The cache in workerd against real Redis: a repeat is a HIT without a backend call, results are
  * found by id, identical concurrent misses cause exactly one backend call (also across two
- * isolates), large results are stored compressed, equivalent requests share a result.
+ * isolates), large results are stored compressed, equivalent requests share a result, a result the
+ * isolate holds is confirmed by Redis before it is served again.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectRedis } from "../../test/harness/index.js";
@@ -205,6 +206,75 @@ describe("cache", () => {
       expect(await edge.auditOf(second)).toMatchObject({ cache: "MISS", stored: false });
     } finally {
       rig.backend.model = configured;
+    }
+  });
+  it("confirms a result it holds by the entry's header line and never serves one Redis no longer has", async () => {
+    const body = bboxBody(8);
+    const count = (command: string) => rig.stack.bridge.stats.byCommand.get(command) ?? 0;
+    const sent = async () => {
+      const [gets, ranges] = [count("GET"), count("GETRANGE")];
+      const res = await postAnalysis(edge, key, body);
+      return { res, text: await res.text(), gets: count("GET") - gets, ranges: count("GETRANGE") - ranges };
+    };
+    const miss = await sent();
+    expect(miss.res.headers.get("x-cache")).toBe("MISS");
+    const id = (JSON.parse(miss.text) as { analysis: { id: string } }).analysis.id;
+
+    // The first hit reads the whole entry (and the API key's record: one GET each); the isolate
+    // then holds it, and the next hit reads only the entry's header line.
+    const first = await sent();
+    expect(first).toMatchObject({ gets: 2, ranges: 0 });
+    const held = await sent();
+    expect(held).toMatchObject({ gets: 1, ranges: 1 });
+    expect(held.res.headers.get("x-cache")).toBe("HIT");
+    expect(held.text).toBe(first.text);
+    expect(held.res.headers.get("etag")).toBe(first.res.headers.get("etag"));
+
+    const direct = await connectRedis(rig.stack.redisUrl);
+    try {
+      const resultKey = `${rig.prefix}analysis:v1:${id}`;
+      // Replaced by another entry (another ETag in its header): that one is read and served.
+      const stored = (await direct.get(resultKey)) as string;
+      const replacement = stored.replace(/^E1 j \S+ /, 'E1 j W/"replaced" ');
+      expect(replacement).not.toBe(stored);
+      await direct.set(resultKey, replacement);
+      const replaced = await sent();
+      expect(replaced.res.headers.get("etag")).toBe('W/"replaced"');
+      expect(replaced).toMatchObject({ gets: 2, ranges: 1 });
+
+      // Gone from Redis (expired or deleted): computed again, not served from the isolate.
+      await direct.del(resultKey);
+      const calls = rig.backend.calls.length;
+      const gone = await sent();
+      expect(gone.res.headers.get("x-cache")).toBe("MISS");
+      expect(rig.backend.calls.length).toBe(calls + 1);
+    } finally {
+      await direct.quit();
+    }
+
+    // GET /v1/analyses/{id} uses what the isolate holds too.
+    await sent();
+    const ranges = count("GETRANGE");
+    const byId = await get(edge, `/v1/analyses/${id}`, key);
+    expect(byId.status).toBe(200);
+    expect(count("GETRANGE") - ranges).toBe(1);
+    expect((await byId.text()).startsWith(BODY_PREFIX_HIT)).toBe(true);
+  });
+
+  it("holds nothing with CACHE_HOT_MAX_BYTES=0: every hit reads the whole entry", async () => {
+    const cold = await startEdge(rig.env({ RATE_LIMIT_PER_HOUR: "1000", CACHE_HOT_MAX_BYTES: "0" }));
+    try {
+      const body = bboxBody(9);
+      expect((await postAnalysis(cold, key, body)).headers.get("x-cache")).toBe("MISS");
+      const ranges = rig.stack.bridge.stats.byCommand.get("GETRANGE") ?? 0;
+      for (let i = 0; i < 3; i++) {
+        const res = await postAnalysis(cold, key, body);
+        expect(res.headers.get("x-cache")).toBe("HIT");
+        await res.text();
+      }
+      expect(rig.stack.bridge.stats.byCommand.get("GETRANGE") ?? 0).toBe(ranges);
+    } finally {
+      await cold.dispose();
     }
   });
 });

@@ -8,7 +8,8 @@
 import type { Problem, ResolvedAnalysisRequest } from "@lanesegnet/shared";
 import { PROBLEM_TYPES, problem } from "@lanesegnet/shared";
 import type { BackendClient, BackendFailureCause } from "../backend/client.js";
-import { CacheEntryError, decodeEntry, encodeEntry, etagOf } from "../cache/entry.js";
+import { CacheEntryError, type DecodedEntry, decodeEntry, encodeEntry, etagOf } from "../cache/entry.js";
+import type { HotResults } from "../cache/hot-results.js";
 import type { SingleFlight } from "../cache/single-flight.js";
 import type { RedisDownPolicy } from "../config.js";
 import { EDGE_PROBLEM_TYPES } from "../problems.js";
@@ -38,6 +39,19 @@ export type AnalysisOutcome =
       readonly cause: BackendFailureCause | "storage" | "pending" | "shared_failure";
     };
 
+/** A result as served on a hit. */
+export interface StoredResult {
+  readonly body: string;
+  readonly etag: string;
+  readonly provider: string;
+}
+
+/** How a stored result is read: the Redis client, or a request's batch (redis/batch.ts). */
+export interface ResultReader {
+  get(key: string): Promise<string | null>;
+  getrange(key: string, start: number, end: number): Promise<string>;
+}
+
 /** A leader's failure as shared with waiters through Redis. */
 interface SharedFailure {
   readonly problem: Problem;
@@ -56,6 +70,8 @@ export interface AnalysisServiceDeps {
   readonly cache: { readonly compressMinBytes: number; readonly maxEntryBytes: number };
   readonly resultTtlMs: number;
   readonly redisDownPolicy: RedisDownPolicy;
+  /** Results this isolate served lately (may hold nothing: maxBytes 0). */
+  readonly hot: HotResults;
   /** Retry-After for a request that waited its whole bound for another's analysis. */
   readonly pendingRetryAfterS?: number;
 }
@@ -64,8 +80,8 @@ export interface AnalyzeContext {
   readonly id: string;
   readonly requestId: string;
   readonly waitUntil: (p: Promise<unknown>) => void;
-  /** The stored entry of `id`, already requested (with the rate limiter's script); else fetched here. */
-  readonly stored?: Promise<string | null>;
+  /** The stored result of `id`, already requested (with the rate limiter's script); else read here. */
+  readonly stored?: Promise<StoredResult | null>;
 }
 
 export class AnalysisService {
@@ -74,24 +90,42 @@ export class AnalysisService {
   /**
    * A stored result by id: the HIT body, or null when absent or unreadable (an entry of another
    * format is treated as absent and replaced by the next analysis). Throws RedisUnavailableError.
+   *
+   * `via`: the request's Redis batch (redis/batch.ts); the read is queued synchronously, so it
+   * travels in the round trip of whatever the caller queued in the same turn (the rate limiter's
+   * script). A result this isolate holds (cache/hot-results.ts) is only confirmed, by the stored
+   * entry's header line, instead of read again.
    */
-  async stored(
-    id: string,
-    prefetched?: Promise<string | null>,
-  ): Promise<{ body: string; etag: string; provider: string } | null> {
-    const raw = await redisCall(() => prefetched ?? this.deps.redis.get<string>(this.deps.keys.result(id)));
-    return raw === null ? null : readable(raw);
+  async stored(id: string, via?: ResultReader): Promise<StoredResult | null> {
+    const key = this.deps.keys.result(id);
+    const reader: ResultReader = via ?? this.deps.redis;
+    const held = this.deps.hot.get(id);
+    if (held) {
+      const head = await redisCall(() => reader.getrange(key, 0, held.header.length - 1));
+      // GETRANGE counts bytes and the header its UTF-16 units: they agree for the ASCII headers
+      // we write, and a header that is not ASCII would only never match (and be read whole).
+      if (head === held.header) return servedOf(held);
+      this.deps.hot.delete(id);
+      if (head === "") return null;
+      // Replaced by another entry since: read that one (a round trip of its own).
+    }
+    const raw = await redisCall(() => reader.get(key));
+    if (raw === null) return null;
+    const entry = await readable(raw);
+    if (!entry) return null;
+    this.deps.hot.put(id, entry);
+    return servedOf(entry);
   }
 
   async analyze(request: ResolvedAnalysisRequest, ctx: AnalyzeContext): Promise<AnalysisOutcome> {
     try {
-      const hit = await this.stored(ctx.id, ctx.stored);
+      const hit = await (ctx.stored ?? this.stored(ctx.id));
       if (hit) return { kind: "result", cache: "HIT", ...hit };
       const outcome = await this.deps.flight.run(ctx.id, () => this.#compute(request, ctx, true));
       switch (outcome.role) {
         case "hit": {
           const hit = await readable(outcome.stored);
-          if (hit) return { kind: "result", cache: "HIT", ...hit };
+          if (hit) return { kind: "result", cache: "HIT", ...servedOf(hit) };
           // Only an unreadable entry makes the flight report a hit we cannot serve: replace it.
           return await this.#replace(request, ctx);
         }
@@ -234,7 +268,12 @@ export class AnalysisService {
   }
 }
 
-async function readable(raw: string): Promise<{ body: string; etag: string; provider: string } | null> {
+/** Only what a hit serves (not the entry's header or encoding). */
+function servedOf(entry: StoredResult): StoredResult {
+  return { body: entry.body, etag: entry.etag, provider: entry.provider };
+}
+
+async function readable(raw: string): Promise<DecodedEntry | null> {
   try {
     return await decodeEntry(raw);
   } catch (error) {

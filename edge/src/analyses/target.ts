@@ -20,16 +20,17 @@ import { HTTPException } from "hono/http-exception";
 import { endTime, startTime } from "hono/timing";
 import type { z } from "zod";
 import type { AppEnv } from "../env.js";
-import { analysisIdOf, type KeySpace } from "../redis/keys.js";
+import { analysisIdOf } from "../redis/keys.js";
+import type { AnalysisService, ResultReader, StoredResult } from "./service.js";
 
 export interface AnalysisTarget {
   readonly request: ResolvedAnalysisRequest;
   readonly id: string;
   readonly areaHash: string;
-  /** Redis key of the stored result. */
-  readonly resultKey: string;
-  /** The stored result, fetched with the rate limiter's script (set by the rate-limit middleware). */
-  stored?: Promise<string | null>;
+  /** Start reading the stored result through `via`, the rate limiter's batch (one round trip). */
+  readonly prefetch: (via: ResultReader) => Promise<StoredResult | null>;
+  /** What `prefetch` started (set by the rate-limit middleware). */
+  stored?: Promise<StoredResult | null>;
 }
 
 /** The body of a POST /v1/analyses, read and validated once. */
@@ -42,7 +43,7 @@ export type AnalysisInput =
 const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json$/i;
 
 export interface AnalysisInputDeps {
-  readonly keys: KeySpace;
+  readonly results: Pick<AnalysisService, "stored">;
   readonly model: { readonly name: string; readonly version: string };
   readonly defaults: Parameters<typeof resolveAnalysisRequest>[1];
 }
@@ -61,7 +62,8 @@ async function readInput(c: Context<AppEnv>, deps: AnalysisInputDeps): Promise<A
   const [key, area] = await Promise.all([analysisCacheKey(request, deps.model), areaHash(request.area)]);
   endTime(c, "key");
   const id = analysisIdOf(key);
-  return { kind: "valid", target: { request, id, areaHash: area, resultKey: deps.keys.result(id) } };
+  const prefetch = (via: ResultReader) => deps.results.stored(id, via);
+  return { kind: "valid", target: { request, id, areaHash: area, prefetch } };
 }
 
 /**

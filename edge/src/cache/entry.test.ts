@@ -19,6 +19,7 @@ describe("cache entries", () => {
     expect(stored.startsWith('E1 j W/"abc" esri\n')).toBe(true);
     const decoded = await decodeEntry(stored);
     expect(decoded).toEqual({
+      header: 'E1 j W/"abc" esri\n',
       body: b.replace('"cache":"MISS"', '"cache":"HIT"'),
       etag: 'W/"abc"',
       provider: "esri",

@@ -27,6 +27,8 @@ export interface EntryMeta {
 }
 
 export interface DecodedEntry extends EntryMeta {
+  /** The stored entry's first line, newline included: it names the body (its ETag) exactly. */
+  readonly header: string;
   /** The response body with `analysis.cache` = "HIT". */
   readonly body: string;
   readonly compressed: boolean;
@@ -79,6 +81,7 @@ export async function decodeEntry(stored: string): Promise<DecodedEntry> {
   else throw new CacheEntryError(`unknown cache entry encoding ${encoding}`);
   if (!missBody.startsWith(BODY_PREFIX_MISS)) throw new CacheEntryError("cached body lacks the MISS prefix");
   return {
+    header: stored.slice(0, nl + 1),
     body: BODY_PREFIX_HIT + missBody.slice(BODY_PREFIX_MISS.length),
     etag,
     provider,

@@ -44,6 +44,11 @@ export class RequestBatch {
     return this.#add((p) => p.get(key));
   }
 
+  /** Bytes `start`..`end` (inclusive) of the stored string; "" when the key is absent. */
+  getrange(key: string, start: number, end: number): Promise<string> {
+    return this.#add((p) => p.getrange(key, start, end));
+  }
+
   evalsha<TArgs extends unknown[], TData = unknown>(
     sha1: string,
     keys: string[],

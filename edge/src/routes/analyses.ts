@@ -97,7 +97,7 @@ export function registerAnalysisRoutes(
   // the body is read and validated before the rate limit, so the limiter's script and the result
   // GET share one Redis round trip, and answered (400) only after the rate limit and the JSON check,
   // as documented. zod-openapi's own validator would validate the same body a second time.
-  const inputDeps = { keys: deps.keys, model: deps.config.model, defaults: requestDefaults };
+  const inputDeps = { results: deps.analyses, model: deps.config.model, defaults: requestDefaults };
   app.openAPIRegistry.registerPath(post);
   app.post(
     post.path,

@@ -7,7 +7,8 @@
  * - the record of an API key whose check the auth middleware deferred (auth/key-cache.ts): it is
  *   applied before anything else. A key found revoked gets the same 401 as up front, its count is
  *   given back (the library's own refund, rate -1), and the isolate forgets it;
- * - the stored result's GET when the analysis is already known (analyses/target.ts); the rate-limit
+ * - the stored result's read when the analysis is already known (analyses/target.ts): its GET, or
+ *   only its header line when the isolate holds the result (cache/hot-results.ts); the rate-limit
  *   decision is still applied first, and only the handler of a request that passed reads it.
  */
 import type { MiddlewareHandler } from "hono";
@@ -40,7 +41,7 @@ export function rateLimit(deps: {
       const batch = deps.limiter.batch();
       checking = deps.limiter.check(user, waitUntil, batch);
       if (keyCheck) keyRecord = batch.get(keyCheck.recordKey);
-      if (target) target.stored = batch.get(target.resultKey);
+      if (target) target.stored = target.prefetch(batch);
       // Left unread when the request is refused: that must not be an unhandled rejection.
       keyRecord?.catch(() => {});
       target?.stored?.catch(() => {});
