@@ -1,7 +1,8 @@
 /**
  * Benchmarks of the whole path, with medians and percentiles, on the local stack (stack.ts):
  *   cached    the cached hit vs a bare Hono route in workerd (the floor) in the same run, and the
- *             ratio; plus the hit with AUTH_CACHE_TTL_S=60 (no key lookup) as a variant
+ *             ratio; plus two variants of the hit: AUTH_CACHE_TTL_S=60 (no key lookup) and
+ *             CACHE_HOT_MAX_BYTES=0 (the isolate holds no result: every hit reads it from Redis)
  *   uncached  distinct 256 m areas through the edge, one at a time: client latency, the edge's
  *             Server-Timing and the backend's timings_ms by stage, and its /metrics
  *   index     coordinate index (scripts/index/bench.ts)
@@ -267,10 +268,20 @@ async function main(): Promise<void> {
           log,
         });
         stacks.push(cachedKeys);
+        const noHot = await startLocalStack({
+          edgeVars: { RATE_LIMIT_PER_HOUR: "1000000", CACHE_HOT_MAX_BYTES: "0" },
+          bridge: stack.bridge,
+          ...(stack.backend ? { backend: stack.backend } : {}),
+          log,
+        });
+        stacks.push(noHot);
         report.cached = await benchCached(stack, {
           durationS,
           connections: [10, 50],
-          variants: { "hit (API key, AUTH_CACHE_TTL_S=60)": cachedKeys },
+          variants: {
+            "hit (API key, AUTH_CACHE_TTL_S=60)": cachedKeys,
+            "hit (API key, CACHE_HOT_MAX_BYTES=0)": noHot,
+          },
           log,
         });
       }

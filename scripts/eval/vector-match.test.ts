@@ -32,6 +32,25 @@ describe("matchLines", () => {
     expect(half.classAgreement).toBe(0);
     expect(half.dashedAgreement).toBe(0);
     expect(half.lengthRatio).toBeCloseTo(0.5, 2);
+    // What it found it measured right: 50 m reported on 50 m found (+ the 0.5 m of truth past the
+    // detection's end that the tolerance counts as found).
+    expect(half.foundLengthRatio).toBeCloseTo(50 / 50.5, 2);
+  });
+
+  it("measures the reported length of what was found, apart from recall and false lines", () => {
+    const truth = [{ classId: 1, dashed: false, coordinates: line(0) }];
+    const trueHalf = { classId: 1, dashed: false, coordinates: line(0, LAT, LAT + 0.00045) };
+    const falseLine = { classId: 1, dashed: false, coordinates: line(20), lengthM: 100 };
+    // The found half reported 10 % too long; a false line does not count.
+    const overlong = matchLines(truth, [{ ...trueHalf, lengthM: 55 }, falseLine]);
+    expect(overlong.recall).toBeCloseTo(0.5, 2);
+    expect(overlong.foundLengthRatio).toBeCloseTo(55 / 50.5, 2);
+    // Two reported lines on the same stretch count twice.
+    const doubled = matchLines(truth, [
+      { ...trueHalf, lengthM: 50 },
+      { ...trueHalf, coordinates: line(0.2, LAT, LAT + 0.00045), lengthM: 50 },
+    ]);
+    expect(doubled.foundLengthRatio).toBeCloseTo(100 / 50.5, 1);
   });
 });
 

@@ -34,8 +34,14 @@ export interface VectorMatch {
   readonly classAgreement: number;
   /** Of the found true length on dashed lines: share whose nearest detected line is dashed. */
   readonly dashedAgreement: number | null;
-  /** Σ detected length_m (as reported) / Σ true length. */
+  /** Σ detected length_m (as reported) / Σ true length: below 1 by what is missed, above by what is false. */
   readonly lengthRatio: number;
+  /**
+   * Of what was found only: Σ over reported lines of length_m × the line's share near a true line,
+   * / the true length found. 1 when the lines that are right are measured at their true length,
+   * whatever the recall (gaps, shortened or overlong ends and doubled lines move it).
+   */
+  readonly foundLengthRatio: number;
 }
 
 type Seg = { ax: number; ay: number; bx: number; by: number; line: number };
@@ -159,11 +165,21 @@ export function matchLines(
   }
   let detLen = 0;
   let near = 0;
+  const lineLen = new Float64Array(detected.length);
+  const lineNear = new Float64Array(detected.length);
   for (const s of samples(dSegs, stepM)) {
     if (!inside(s.x, s.y)) continue;
     detLen += s.w;
-    if (nearest(tSegs, s.x, s.y).d <= toleranceM) near += s.w;
+    lineLen[s.line] = (lineLen[s.line] ?? 0) + s.w;
+    if (nearest(tSegs, s.x, s.y).d <= toleranceM) {
+      near += s.w;
+      lineNear[s.line] = (lineNear[s.line] ?? 0) + s.w;
+    }
   }
+  const reportedNear = detected.reduce(
+    (a, d, i) => a + ((lineLen[i] ?? 0) > 0 ? (d.lengthM * (lineNear[i] ?? 0)) / (lineLen[i] as number) : 0),
+    0,
+  );
   // With a box, truth lines may run past it: their sampled length inside stands for their length.
   const truthGeodesic = box ? truthLen : truth.reduce((a, t) => a + polylineLength(t.coordinates), 0);
   const reported = detected.reduce((a, d) => a + d.lengthM, 0);
@@ -177,6 +193,7 @@ export function matchLines(
     classAgreement: found ? sameClass / found : 0,
     dashedAgreement: dashedTotal ? dashedFound / dashedTotal : null,
     lengthRatio: truthGeodesic ? reported / truthGeodesic : 0,
+    foundLengthRatio: found ? reportedNear / found : 0,
   };
 }
 
