@@ -110,8 +110,7 @@ async function main(): Promise<void> {
     meanOffsetM: foundM > 0 ? sum((s) => s.meanOffsetM * s.recall * s.truthLengthM) / foundM : 0,
     classAgreement: foundM > 0 ? sum((s) => s.classAgreement * s.recall * s.truthLengthM) / foundM : 0,
     lengthRatio: truthM > 0 ? sum((s) => s.lengthRatio * s.truthLengthM) / truthM : 0,
-    foundLengthRatio:
-      foundM > 0 ? sum((s) => s.foundLengthRatio * s.recall * s.truthLengthM) / foundM : 0,
+    foundLengthRatio: foundM > 0 ? sum((s) => s.foundLengthRatio * s.recall * s.truthLengthM) / foundM : 0,
   };
   const lines = [
     `| world | lines | true m | found (≥ 90 %) | false (≤ 10 %) | offset m | class | dashed | length ratio (1 ± 0.02) | found length ratio |`,
