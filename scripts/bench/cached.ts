@@ -9,16 +9,27 @@ import { join } from "node:path";
 import { bundleEntry, type LocalStack, REPO_ROOT, serveWorker } from "../dev/stack.js";
 import { analysisBody, DEMO_BBOX } from "../load/areas.js";
 import { type PhaseRequest, type PhaseResult, runPhase } from "../load/run-phase.js";
-import { append } from "../load/stats.js";
 
 export interface CachedBench {
   readonly connections: readonly number[];
   readonly durationS: number;
+  /** Times every (connections, target) phase ran, interleaved: round 1 of all, then round 2, ... */
+  readonly rounds: number;
   readonly bodyBytes: number;
-  /** Phases by target ("bare", "bare + 1 Redis GET", "hit (API key)", ...), one per connection count. */
+  /**
+   * Phases by target ("bare", "bare + 1 Redis GET", "hit (API key)", ...), one per connection
+   * count: the round with the median throughput.
+   */
   readonly phases: Readonly<Record<string, PhaseResult[]>>;
-  /** hit throughput / bare throughput, per connection count and hit kind. */
+  /** Throughput of every round, by target and connection count. */
+  readonly throughputs: Readonly<Record<string, Record<string, number[]>>>;
+  /**
+   * target throughput / bare throughput of the same round, by target and connection count: the
+   * median over rounds, and each round's (this VM's bare route alone moves by up to 50 % from one
+   * minute to the next, so a ratio is only worth its own round).
+   */
   readonly ratios: Readonly<Record<string, Record<string, number>>>;
+  readonly ratioRounds: Readonly<Record<string, Record<string, number[]>>>;
 }
 
 export async function benchCached(
@@ -26,6 +37,8 @@ export async function benchCached(
   opts: {
     durationS: number;
     connections: readonly number[];
+    /** Interleaved repetitions of the whole set of phases (default 1). */
+    rounds?: number;
     /** Extra hit variants on other stacks (e.g. AUTH_CACHE_TTL_S > 0), keyed by name. */
     variants?: Readonly<Record<string, LocalStack>>;
     log: (m: string) => void;
@@ -67,7 +80,9 @@ export async function benchCached(
     await warm(s, keys[0] as string);
     targets[name] = { url: s.edgeUrl, requests: hitRequests(keys) };
   }
-  const phases: Record<string, PhaseResult[]> = {};
+  const rounds = Math.max(1, opts.rounds ?? 1);
+  // runs[target][connection index][round]
+  const runs: Record<string, PhaseResult[][]> = {};
   try {
     // Warm every target up (JIT, connection pools) before measuring.
     for (const [name, t] of Object.entries(targets)) {
@@ -79,32 +94,73 @@ export async function benchCached(
         requests: t.requests,
       });
     }
-    // Interleaved by connection count, so slow drifts of the machine's load hit every target alike.
-    for (const connections of opts.connections) {
-      for (const [name, t] of Object.entries(targets)) {
-        opts.log(`cached path: ${name}, ${connections} connections, ${opts.durationS} s`);
-        const p = await runPhase({
-          name,
-          url: t.url,
-          connections,
-          durationS: opts.durationS,
-          requests: t.requests,
-        });
-        append(phases, name, p);
+    // Interleaved by round and connection count, so slow drifts of the machine's load hit every
+    // target alike.
+    for (let round = 0; round < rounds; round++) {
+      for (const [ci, connections] of opts.connections.entries()) {
+        for (const [name, t] of Object.entries(targets)) {
+          const of = rounds > 1 ? ` (round ${round + 1}/${rounds})` : "";
+          opts.log(`cached path: ${name}, ${connections} connections, ${opts.durationS} s${of}`);
+          const p = await runPhase({
+            name,
+            url: t.url,
+            connections,
+            durationS: opts.durationS,
+            requests: t.requests,
+          });
+          runs[name] ??= opts.connections.map(() => []);
+          runs[name][ci]?.push(p);
+        }
       }
     }
   } finally {
     await bare.stop();
   }
+  const phases: Record<string, PhaseResult[]> = {};
+  const throughputs: Record<string, Record<string, number[]>> = {};
   const ratios: Record<string, Record<string, number>> = {};
-  for (const name of Object.keys(targets)) {
+  const ratioRounds: Record<string, Record<string, number[]>> = {};
+  for (const [name, byConn] of Object.entries(runs)) {
+    phases[name] = byConn.map((list) => medianBy(list, (p) => p.throughputPerS));
+    throughputs[name] = {};
+    byConn.forEach((list, ci) => {
+      (throughputs[name] as Record<string, number[]>)[String(opts.connections[ci])] = list.map(
+        (p) => p.throughputPerS,
+      );
+    });
     if (name === "bare") continue;
     ratios[name] = {};
-    opts.connections.forEach((c, i) => {
-      const b = phases.bare?.[i]?.throughputPerS ?? Number.NaN;
-      const h = phases[name]?.[i]?.throughputPerS ?? Number.NaN;
-      (ratios[name] as Record<string, number>)[String(c)] = Math.round((h / b) * 1000) / 1000;
+    ratioRounds[name] = {};
+    byConn.forEach((list, ci) => {
+      const bare = runs.bare?.[ci] ?? [];
+      const each = list.map((p, r) => round3(p.throughputPerS / (bare[r]?.throughputPerS ?? Number.NaN)));
+      const c = String(opts.connections[ci]);
+      (ratioRounds[name] as Record<string, number[]>)[c] = each;
+      (ratios[name] as Record<string, number>)[c] = median(each);
     });
   }
-  return { connections: opts.connections, durationS: opts.durationS, bodyBytes: bytes, phases, ratios };
+  return {
+    connections: opts.connections,
+    durationS: opts.durationS,
+    rounds,
+    bodyBytes: bytes,
+    phases,
+    throughputs,
+    ratios,
+    ratioRounds,
+  };
+}
+
+const round3 = (x: number) => Math.round(x * 1000) / 1000;
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[mid] as number) : round3(((s[mid - 1] as number) + (s[mid] as number)) / 2);
+}
+
+/** The element whose key is the median (the lower middle one for an even count). */
+function medianBy<T>(xs: readonly T[], key: (x: T) => number): T {
+  const s = [...xs].sort((a, b) => key(a) - key(b));
+  return s[Math.floor((s.length - 1) / 2)] as T;
 }
