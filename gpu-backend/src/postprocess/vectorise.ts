@@ -14,6 +14,7 @@
  *   measure   width, confidence, dash statistics, length
  *   filters   physics rules in metres
  *   merge     duplicate lines become one
+ *   smooth    pixel-scale wobble taken out of the lines kept, which are measured again
  *   clip      cut to the requested area, re-measure
  */
 import { NUM_CLASSES } from "@lanesegnet/shared";
@@ -28,6 +29,7 @@ import { resolveParams, type VectoriseParams } from "./params.js";
 import { bridgeOptions, extractPieces, maxHalfWidthPx } from "./pieces.js";
 import { lengthOf, slicePolyline } from "./polyline.js";
 import { argmaxClasses, type ClassScores, ProbabilitySampler } from "./scores.js";
+import { smoothAlong } from "./smooth.js";
 import type { ClipRegion, EndKind, MeasuredLine, Polyline } from "./types.js";
 
 export interface SegmentationOutput {
@@ -109,6 +111,8 @@ export function vectorise(out: SegmentationOutput, opts: VectoriseOptions): Vect
     lines = lines.filter((l) => wanted.has(l.classId));
   }
   lap("filter");
+  lines = lines.map((l) => smoothed(l, ctx));
+  lap("smooth");
 
   if (opts.clip) {
     const clipped: MeasuredLine[] = [];
@@ -127,6 +131,13 @@ export function vectorise(out: SegmentationOutput, opts: VectoriseOptions): Vect
   // After clipping, which measures the pieces again.
   lines = lines.map((l) => withPlausibleDashes(l, params));
   return { lines, rejected, timingsMs, wideRegionPixels };
+}
+
+/** The line smoothed (smooth.ts) and measured again, with the width it was judged by. */
+function smoothed(l: MeasuredLine, ctx: MeasureContext): MeasuredLine {
+  if (!(ctx.params.smoothSigmaPx > 0)) return l;
+  const line = { pts: smoothAlong(l.line.pts, ctx.params.smoothSigmaPx), bridged: l.line.bridged };
+  return measureLine(l.classId, line, l.startKind, l.endKind, ctx, l.widthPx);
 }
 
 /** Shorten free ends by `by` pixels (never more than a third of the line). */
