@@ -146,6 +146,24 @@ describe("POST /analyze_road_infrastructure (deprecated compatibility route)", (
     });
   }, 60_000);
 
+  it("answers a repeat from the cache in one Redis round trip, as /v1 does", async () => {
+    const before = stack.bridgeRequests();
+    const res = await fetch(
+      `${edge.url}/analyze_road_infrastructure${OLD_QUERY}`,
+      authed(key, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(OLD_BODY),
+      }),
+    );
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { analysis_id: string }).analysis_id).toBe(old.analysis_id);
+    // The key's record (its user is known from the first request), the rate limiter's script and
+    // the stored result, in one pipeline.
+    expect(stack.bridgeRequests() - before).toBe(1);
+    expect(res.headers.get("ratelimit")).toMatch(/r=\d+/);
+  });
+
   it("refuses bad bounds in the old terms, without a backend call, still marked deprecated", async () => {
     const res = await fetch(
       `${edge.url}/analyze_road_infrastructure`,

@@ -7,6 +7,7 @@
  * always applied first; a prefetched result is only used once the request has passed everything.
  */
 import {
+  type AnalysisRequest,
   AnalysisRequestSchema,
   analysisCacheKey,
   areaHash,
@@ -48,6 +49,27 @@ export interface AnalysisInputDeps {
   readonly defaults: Parameters<typeof resolveAnalysisRequest>[1];
 }
 
+/** Whether the request says its body is JSON (what the JSON check accepts). */
+export function sendsJson(c: Context<AppEnv>): boolean {
+  const mediaType = (c.req.header("content-type") ?? "").split(";")[0]?.trim() ?? "";
+  return JSON_MEDIA_TYPE.test(mediaType);
+}
+
+/** The analysis a valid request asks for: resolved, its id and area hash, and how to prefetch it. */
+export async function analysisTarget(
+  c: Context<AppEnv>,
+  valid: AnalysisRequest,
+  deps: AnalysisInputDeps,
+): Promise<AnalysisTarget> {
+  startTime(c, "key");
+  const request = resolveAnalysisRequest(valid, deps.defaults);
+  const [key, area] = await Promise.all([analysisCacheKey(request, deps.model), areaHash(request.area)]);
+  endTime(c, "key");
+  const id = analysisIdOf(key);
+  const prefetch = (via: ResultReader) => deps.results.stored(id, via);
+  return { request, id, areaHash: area, prefetch };
+}
+
 async function readInput(c: Context<AppEnv>, deps: AnalysisInputDeps): Promise<AnalysisInput> {
   let body: unknown;
   try {
@@ -57,13 +79,7 @@ async function readInput(c: Context<AppEnv>, deps: AnalysisInputDeps): Promise<A
   }
   const parsed = AnalysisRequestSchema.safeParse(body);
   if (!parsed.success) return { kind: "invalid", error: parsed.error };
-  startTime(c, "key");
-  const request = resolveAnalysisRequest(parsed.data, deps.defaults);
-  const [key, area] = await Promise.all([analysisCacheKey(request, deps.model), areaHash(request.area)]);
-  endTime(c, "key");
-  const id = analysisIdOf(key);
-  const prefetch = (via: ResultReader) => deps.results.stored(id, via);
-  return { kind: "valid", target: { request, id, areaHash: area, prefetch } };
+  return { kind: "valid", target: await analysisTarget(c, parsed.data, deps) };
 }
 
 /**
@@ -72,8 +88,7 @@ async function readInput(c: Context<AppEnv>, deps: AnalysisInputDeps): Promise<A
  */
 export function analysisInput(deps: AnalysisInputDeps): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const mediaType = (c.req.header("content-type") ?? "").split(";")[0]?.trim() ?? "";
-    if (JSON_MEDIA_TYPE.test(mediaType)) c.set("analysisInput", await readInput(c, deps));
+    if (sendsJson(c)) c.set("analysisInput", await readInput(c, deps));
     await next();
   };
 }

@@ -7,14 +7,9 @@
  * result's real values (compat/old-shape.ts); `visualize=true` answers the overlay PNG instead.
  */
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
-import {
-  type AnalysisResponse,
-  analysisCacheKey,
-  areaHash,
-  problem,
-  resolveAnalysisRequest,
-} from "@lanesegnet/shared";
+import { type AnalysisResponse, problem } from "@lanesegnet/shared";
 import type { MiddlewareHandler } from "hono";
+import { analysisTarget, sendsJson } from "../analyses/target.js";
 import { toOldResponse } from "../compat/old-shape.js";
 import { ANALYSIS_TYPES, OldBoundsSchema, OldQuerySchema, validateOldRequest } from "../compat/request.js";
 import type { EdgeDeps } from "../deps.js";
@@ -22,7 +17,6 @@ import type { AppEnv } from "../env.js";
 import { auth } from "../middleware/auth/index.js";
 import { requireJson } from "../middleware/require-json/index.js";
 import { EDGE_PROBLEM_TYPES, problemResponse } from "../problems.js";
-import { analysisIdOf } from "../redis/keys.js";
 import type { PictureService } from "../render/service.js";
 import { waitUntilOf } from "../wait-until.js";
 import {
@@ -111,7 +105,31 @@ export function registerCompatRoute(
     providers: deps.config.providerChain,
     minConfidence: deps.config.defaultMinConfidence,
   };
-  const authenticate = auth({ apiKeys: deps.apiKeys, apiKeyCache: deps.apiKeyCache, jwt: deps.jwt });
+  const inputDeps = { results: deps.analyses, model: deps.config.model, defaults: requestDefaults };
+  // The rate-limit middleware runs after it on every path of this route, so a known key's check
+  // can travel in its round trip, as on POST /v1/analyses.
+  const authenticate = auth({
+    apiKeys: deps.apiKeys,
+    apiKeyCache: deps.apiKeyCache,
+    jwt: deps.jwt,
+    defersKeyCheck: () => true,
+  });
+  // Before the rate limit, as for /v1 (analyses/target.ts): the analysis of a valid old request is
+  // known, so its stored result is read in the rate limiter's round trip. Anything else is left to
+  // the route's validators and handler, which answer it exactly as before.
+  const oldInput: MiddlewareHandler<AppEnv> = async (c, next) => {
+    if (sendsJson(c)) {
+      const bounds = OldBoundsSchema.safeParse(await c.req.json().catch(() => undefined));
+      const query = OldQuerySchema.safeParse(c.req.query());
+      const checked =
+        bounds.success && query.success ? validateOldRequest(bounds.data, query.data.resolution) : null;
+      if (checked?.ok) {
+        const target = await analysisTarget(c, checked.request, inputDeps);
+        c.set("analysisInput", { kind: "valid", target });
+      }
+    }
+    await next();
+  };
   // Every answer of the route, errors included, says it is deprecated.
   const deprecation: MiddlewareHandler<AppEnv> = async (c, next) => {
     await next();
@@ -127,7 +145,7 @@ export function registerCompatRoute(
     description:
       "Kept for the old road-engineering frontend. Body `{north, south, east, west}`, query `resolution` (m/px, default 0.1) and `analysis_type`. Runs the same analysis as POST /v1/analyses for `bbox: [west, south, east, north]` at that resolution (same cache, same result, same lengths) and counts against the same hourly quota. The answer keeps the old shape, with real values: geodesic `length_meters`, `points` in the analysed raster's pixels, and null where nothing measures a field. Sunset: 2027-06-01.",
     security: SECURITY,
-    middleware: [deprecation, authenticate, rateLimitMiddleware, requireJson()] as const,
+    middleware: [deprecation, authenticate, oldInput, rateLimitMiddleware, requireJson()] as const,
     request: {
       query: OldQuerySchema,
       body: { required: true, content: { "application/json": { schema: OldBoundsSchema } } },
@@ -170,18 +188,17 @@ export function registerCompatRoute(
         ),
       );
     }
-    const request = resolveAnalysisRequest(checked.request, requestDefaults);
-    const [key, area] = await Promise.all([
-      analysisCacheKey(request, deps.config.model),
-      areaHash(request.area),
-    ]);
-    const id = analysisIdOf(key);
-    Object.assign(c.var.audit, { area_hash: area, analysis_id: id });
+    const input = c.get("analysisInput");
+    const target =
+      input?.kind === "valid" ? input.target : await analysisTarget(c, checked.request, inputDeps);
+    const { request, id } = target;
+    Object.assign(c.var.audit, { area_hash: target.areaHash, analysis_id: id });
 
     const outcome = await deps.analyses.analyze(request, {
       id,
       requestId: c.var.requestId,
       waitUntil: waitUntilOf(c),
+      ...(target.stored ? { stored: target.stored } : {}),
     });
     if (outcome.kind === "problem") {
       Object.assign(c.var.audit, { error: outcome.problem.type, cause: outcome.cause });

@@ -45,6 +45,8 @@ export interface EdgeInstance {
 export interface E2eStack {
   readonly backendUrl: string;
   readonly model: { readonly name: string; readonly version: string };
+  /** HTTP requests the Upstash bridge has received so far (each one a Redis round trip of a Worker). */
+  bridgeRequests(): number;
   /** Start a Worker over this stack's backend and Redis (extra env bindings override the defaults). */
   startEdge(bindings?: Record<string, string>): Promise<EdgeInstance>;
   /** A new API key for `user` in this stack's key space. */
@@ -145,6 +147,7 @@ export async function startE2eStack(label: string): Promise<E2eStack> {
     return {
       backendUrl: backend.url,
       model,
+      bridgeRequests: () => redis.bridge.stats.requests,
       async startEdge(bindings = {}) {
         const lines: string[] = [];
         const drain = (stream: Readable) => {

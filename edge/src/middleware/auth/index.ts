@@ -35,7 +35,13 @@ export function auth(deps: {
   readonly apiKeys: ApiKeyStore;
   readonly apiKeyCache: ApiKeyCache;
   readonly jwt: JwtVerifier;
+  /**
+   * Whether a known key's check may wait for the rate limiter's round trip: only where the
+   * rate-limit middleware runs after this one on every path (default: POST /v1/analyses).
+   */
+  readonly defersKeyCheck?: (request: { readonly method: string; readonly path: string }) => boolean;
 }): MiddlewareHandler<AppEnv> {
+  const defers = deps.defersKeyCheck ?? checksDeferredKeys;
   return async (c, next) => {
     const header = c.req.header("authorization");
     const match = header ? /^Bearer[ ]+([^\s]+)\s*$/i.exec(header) : null;
@@ -48,7 +54,7 @@ export function auth(deps: {
       if (credential.startsWith(API_KEY_PREFIX)) {
         let record: { user: string; keyId: string } | null | undefined = deps.apiKeyCache.get(credential);
         const known = record ? undefined : deps.apiKeyCache.known(credential);
-        if (known && checksDeferredKeys(c.req)) {
+        if (known && defers(c.req)) {
           // A key this isolate has seen: its user is known, and whether it still exists is read in
           // the rate limiter's round trip, before anything is decided (middleware/rate-limit).
           record = known.record;
