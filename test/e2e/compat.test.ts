@@ -45,6 +45,17 @@ afterAll(async () => {
   await stack?.close();
 }, 30_000);
 
+/** The old frontend's request for the demo area. */
+const postOld = () =>
+  fetch(
+    `${edge.url}/analyze_road_infrastructure${OLD_QUERY}`,
+    authed(key, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(OLD_BODY),
+    }),
+  );
+
 const remaining = (res: Response) => Number(/r=(\d+)/.exec(res.headers.get("ratelimit") ?? "")?.[1]);
 
 describe("POST /analyze_road_infrastructure (deprecated compatibility route)", () => {
@@ -52,14 +63,7 @@ describe("POST /analyze_road_infrastructure (deprecated compatibility route)", (
   let oldRes: Response;
 
   it("answers the old request with the old shape and real values", async () => {
-    oldRes = await fetch(
-      `${edge.url}/analyze_road_infrastructure${OLD_QUERY}`,
-      authed(key, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify(OLD_BODY),
-      }),
-    );
+    oldRes = await postOld();
     expect(oldRes.status).toBe(200);
     expect(oldRes.headers.get("deprecation")).toMatch(/^@\d+$/);
     expect(oldRes.headers.get("sunset")).toMatch(/GMT$/);
@@ -148,14 +152,7 @@ describe("POST /analyze_road_infrastructure (deprecated compatibility route)", (
 
   it("answers a repeat from the cache in one Redis round trip, as /v1 does", async () => {
     const before = stack.bridgeRequests();
-    const res = await fetch(
-      `${edge.url}/analyze_road_infrastructure${OLD_QUERY}`,
-      authed(key, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify(OLD_BODY),
-      }),
-    );
+    const res = await postOld();
     expect(res.status).toBe(200);
     expect(((await res.json()) as { analysis_id: string }).analysis_id).toBe(old.analysis_id);
     // The key's record (its user is known from the first request), the rate limiter's script and
