@@ -45,14 +45,14 @@ afterAll(async () => {
   await stack?.close();
 }, 30_000);
 
-/** The old frontend's request for the demo area. */
-const postOld = () =>
+/** The old frontend's request (by default for the demo area). */
+const postOld = (query = OLD_QUERY, body: unknown = OLD_BODY) =>
   fetch(
-    `${edge.url}/analyze_road_infrastructure${OLD_QUERY}`,
+    `${edge.url}/analyze_road_infrastructure${query}`,
     authed(key, {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify(OLD_BODY),
+      body: JSON.stringify(body),
     }),
   );
 
@@ -288,16 +288,7 @@ describe("GET /v1/analyses/{id}/{imagery,overlay}.png", () => {
 describe("with the backend down", () => {
   it("still serves cached results and pictures; new work gets 503 with Retry-After", async () => {
     await stack.stopBackend();
-    const post = (query: string, body: unknown) =>
-      fetch(
-        `${edge.url}/analyze_road_infrastructure${query}`,
-        authed(key, {
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body: JSON.stringify(body),
-        }),
-      );
-    const cached = await post(OLD_QUERY, OLD_BODY);
+    const cached = await postOld();
     expect(cached.status).toBe(200);
     expect(cached.headers.get("x-cache")).toBe("HIT");
     const { analysis_id: id } = (await cached.json()) as { analysis_id: string };
@@ -306,7 +297,7 @@ describe("with the backend down", () => {
     expect(overlay.headers.get("x-cache")).toBe("HIT");
 
     // Another resolution is another analysis: nothing cached, and no backend to compute it.
-    const uncached = await post("?resolution=0.3", OLD_BODY);
+    const uncached = await postOld("?resolution=0.3");
     expect(uncached.status).toBe(503);
     expect(Number(uncached.headers.get("retry-after"))).toBeGreaterThan(0);
     expect(uncached.headers.get("deprecation")).toMatch(/^@\d+$/);
