@@ -174,23 +174,26 @@ export function registerCompatRoute(
     const started = performance.now();
     const bounds = c.req.valid("json");
     const query = c.req.valid("query");
-    const checked = validateOldRequest(bounds, query.resolution);
-    if (!checked.ok) {
-      return asRouteResponse(
-        problemResponse(
-          problem(400, {
-            type: EDGE_PROBLEM_TYPES.invalidRequest,
-            title: "Invalid request",
-            detail: checked.errors[0]?.message ?? "Invalid bounds.",
-            errors: checked.errors,
-            instance: c.req.path,
-          }),
-        ),
-      );
-    }
+    // oldInput already validated a valid request and worked out its analysis; validate only the rest.
     const input = c.get("analysisInput");
-    const target =
-      input?.kind === "valid" ? input.target : await analysisTarget(c, checked.request, inputDeps);
+    let target = input?.kind === "valid" ? input.target : undefined;
+    if (!target) {
+      const checked = validateOldRequest(bounds, query.resolution);
+      if (!checked.ok) {
+        return asRouteResponse(
+          problemResponse(
+            problem(400, {
+              type: EDGE_PROBLEM_TYPES.invalidRequest,
+              title: "Invalid request",
+              detail: checked.errors[0]?.message ?? "Invalid bounds.",
+              errors: checked.errors,
+              instance: c.req.path,
+            }),
+          ),
+        );
+      }
+      target = await analysisTarget(c, checked.request, inputDeps);
+    }
     const { request, id } = target;
     Object.assign(c.var.audit, { area_hash: target.areaHash, analysis_id: id });
 
