@@ -65,6 +65,30 @@ describe("cache", () => {
     });
   });
 
+  it("works a repeated body out once (no `key` stage the second time); a body written differently is worked out again, to the same analysis", async () => {
+    const body = JSON.stringify(bboxBody(51));
+    const first = await postAnalysis(edge, key, body);
+    expect(first.status).toBe(200);
+    expect(first.headers.get("server-timing")).toMatch(/(^|,\s*)key;dur=/);
+    const { analysis } = (await first.json()) as { analysis: { id: string } };
+
+    const repeat = await postAnalysis(edge, key, body);
+    expect(repeat.headers.get("x-cache")).toBe("HIT");
+    expect(repeat.headers.get("server-timing")).not.toMatch(/(^|,\s*)key;dur=/);
+    expect(repeat.headers.get("content-location")).toBe(`/v1/analyses/${analysis.id}`);
+
+    const spaced = await postAnalysis(edge, key, ` ${body.replace(/,/g, ", ")}\n`);
+    expect(spaced.headers.get("x-cache")).toBe("HIT");
+    expect(spaced.headers.get("server-timing")).toMatch(/(^|,\s*)key;dur=/);
+    expect(spaced.headers.get("content-location")).toBe(`/v1/analyses/${analysis.id}`);
+
+    // Invalid bodies are not held: each repeat is validated and answered again.
+    for (let i = 0; i < 2; i++) {
+      const bad = await postAnalysis(edge, key, JSON.stringify(bboxBody(51, { resolution_m: -1 })));
+      expect(bad.status).toBe(400);
+    }
+  });
+
   it("returns a stored result by id, with ETag and 304, without counting against the quota", async () => {
     const res = await postAnalysis(edge, key, bboxBody(2));
     const json = (await res.json()) as { analysis: { id: string } };

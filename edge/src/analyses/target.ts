@@ -23,6 +23,7 @@ import type { z } from "zod";
 import type { AppEnv } from "../env.js";
 import { analysisIdOf } from "../redis/keys.js";
 import type { AnalysisService, ResultReader, StoredResult } from "./service.js";
+import type { WorkedOut, WorkedOutBodies } from "./worked-out-bodies.js";
 
 export interface AnalysisTarget {
   readonly request: ResolvedAnalysisRequest;
@@ -47,6 +48,8 @@ export interface AnalysisInputDeps {
   readonly results: Pick<AnalysisService, "stored">;
   readonly model: { readonly name: string; readonly version: string };
   readonly defaults: Parameters<typeof resolveAnalysisRequest>[1];
+  /** Valid bodies already worked out by this isolate (repeats skip validation and hashing). */
+  readonly workedOut?: WorkedOutBodies;
 }
 
 /** Whether the request says its body is JSON (what the JSON check accepts). */
@@ -62,24 +65,45 @@ export async function analysisTarget(
   deps: AnalysisInputDeps,
 ): Promise<AnalysisTarget> {
   startTime(c, "key");
+  const worked = await workOut(valid, deps);
+  endTime(c, "key");
+  return targetOf(worked, deps);
+}
+
+async function workOut(valid: AnalysisRequest, deps: AnalysisInputDeps): Promise<WorkedOut> {
   const request = resolveAnalysisRequest(valid, deps.defaults);
   const [key, area] = await Promise.all([analysisCacheKey(request, deps.model), areaHash(request.area)]);
-  endTime(c, "key");
-  const id = analysisIdOf(key);
+  return { request, id: analysisIdOf(key), areaHash: area };
+}
+
+function targetOf(worked: WorkedOut, deps: AnalysisInputDeps): AnalysisTarget {
+  const { id } = worked;
   const prefetch = (via: ResultReader) => deps.results.stored(id, via);
-  return { request, id, areaHash: area, prefetch };
+  return { request: worked.request, id, areaHash: worked.areaHash, prefetch };
 }
 
 async function readInput(c: Context<AppEnv>, deps: AnalysisInputDeps): Promise<AnalysisInput> {
+  let text: string;
+  try {
+    text = await c.req.text();
+  } catch {
+    return { kind: "unreadable" };
+  }
+  const known = deps.workedOut?.get(text);
+  if (known) return { kind: "valid", target: targetOf(known, deps) };
   let body: unknown;
   try {
-    body = await c.req.json();
+    body = JSON.parse(text);
   } catch {
     return { kind: "unreadable" };
   }
   const parsed = AnalysisRequestSchema.safeParse(body);
   if (!parsed.success) return { kind: "invalid", error: parsed.error };
-  return { kind: "valid", target: await analysisTarget(c, parsed.data, deps) };
+  startTime(c, "key");
+  const worked = await workOut(parsed.data, deps);
+  endTime(c, "key");
+  deps.workedOut?.put(text, worked);
+  return { kind: "valid", target: targetOf(worked, deps) };
 }
 
 /**

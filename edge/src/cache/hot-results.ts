@@ -9,9 +9,9 @@
  * line (`GETRANGE key 0 len-1`). That line carries the body's ETag (a SHA-256 prefix), so an entry
  * that expired, was deleted or was replaced is never served from here.
  *
- * Written by hand: an LRU over a Map is a few lines, and the libraries we looked at bound entries
- * by count, not by the bytes an isolate's 128 MB must hold.
+ * The bookkeeping is lru-cache's (bounded by the bytes held, not by count: an isolate has 128 MB).
  */
+import { LRUCache } from "lru-cache";
 
 export interface HotResult {
   /** The stored entry's first line (`E1 <encoding> <etag> <provider>`), newline included. */
@@ -22,51 +22,40 @@ export interface HotResult {
 }
 
 export class HotResults {
-  readonly #entries = new Map<string, HotResult>();
-  #bytes = 0;
+  // null when the bound is 0: lru-cache needs a positive bound.
+  readonly #entries: LRUCache<string, HotResult> | null;
 
   /**
    * @param maxBytes what all held bodies may take together (UTF-16 code units, which is bytes for
    *   GeoJSON's ASCII); 0 holds nothing. A body over a quarter of it is not held.
    */
-  constructor(readonly maxBytes: number) {}
+  constructor(readonly maxBytes: number) {
+    this.#entries =
+      maxBytes > 0
+        ? new LRUCache({ maxSize: maxBytes, maxEntrySize: maxBytes / 4, sizeCalculation: costOf })
+        : null;
+  }
 
   get size(): number {
-    return this.#entries.size;
+    return this.#entries?.size ?? 0;
   }
 
   get bytes(): number {
-    return this.#bytes;
+    return this.#entries?.calculatedSize ?? 0;
   }
 
   /** The held result of `id` (now the most recently used), or undefined. */
   get(id: string): HotResult | undefined {
-    const entry = this.#entries.get(id);
-    if (entry) {
-      this.#entries.delete(id);
-      this.#entries.set(id, entry);
-    }
-    return entry;
+    return this.#entries?.get(id);
   }
 
+  /** Hold `result` under `id` (one over the entry bound is not held, and replaces nothing). */
   put(id: string, result: HotResult): void {
-    const cost = costOf(result);
-    if (cost > this.maxBytes / 4) return;
-    this.delete(id);
-    this.#entries.set(id, result);
-    this.#bytes += cost;
-    for (const [oldest, entry] of this.#entries) {
-      if (this.#bytes <= this.maxBytes) break;
-      this.#entries.delete(oldest);
-      this.#bytes -= costOf(entry);
-    }
+    this.#entries?.set(id, result);
   }
 
   delete(id: string): void {
-    const entry = this.#entries.get(id);
-    if (!entry) return;
-    this.#entries.delete(id);
-    this.#bytes -= costOf(entry);
+    this.#entries?.delete(id);
   }
 }
 

@@ -8,6 +8,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import { endTime, startTime } from "hono/timing";
 import type { AnalysisOutcome } from "../analyses/service.js";
 import { analysisInput, requireValidAnalysis } from "../analyses/target.js";
+import { WorkedOutBodies } from "../analyses/worked-out-bodies.js";
 import type { EdgeDeps } from "../deps.js";
 import type { AppEnv } from "../env.js";
 import { requireJson } from "../middleware/require-json/index.js";
@@ -97,7 +98,12 @@ export function registerAnalysisRoutes(
   // the body is read and validated before the rate limit, so the limiter's script and the result
   // GET share one Redis round trip, and answered (400) only after the rate limit and the JSON check,
   // as documented. zod-openapi's own validator would validate the same body a second time.
-  const inputDeps = { results: deps.analyses, model: deps.config.model, defaults: requestDefaults };
+  const inputDeps = {
+    results: deps.analyses,
+    model: deps.config.model,
+    defaults: requestDefaults,
+    workedOut: new WorkedOutBodies(),
+  };
   app.openAPIRegistry.registerPath(post);
   app.post(
     post.path,
