@@ -6,6 +6,7 @@
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import { DEFAULT_MAX_SKEW_S, type ImageryProviderName } from "@lanesegnet/shared";
+import type { AnalysisDeps } from "./analysis/run-analysis.js";
 import { createApp } from "./app.js";
 import type { BackendConfig } from "./config.js";
 import { createLogger, type Logger } from "./observability/logger.js";
@@ -31,6 +32,8 @@ export interface StartOptions {
   readonly logger?: Logger;
   /** Replace the configured providers (tests with loopback servers). */
   readonly providers?: Map<ImageryProviderName, ImageryProvider>;
+  /** See AnalysisDeps.onSegmentation (evaluation tools; never set by the service itself). */
+  readonly onSegmentation?: AnalysisDeps["onSegmentation"];
 }
 
 export async function startBackend(config: BackendConfig, opts: StartOptions = {}): Promise<RunningBackend> {
@@ -91,6 +94,7 @@ export async function startBackend(config: BackendConfig, opts: StartOptions = {
       },
       onStage: (stage, ms) => metrics.stageSeconds.observe({ stage }, ms / 1000),
       onProvider: (provider, outcome) => metrics.providerCalls.inc({ provider, outcome }),
+      ...(opts.onSegmentation ? { onSegmentation: opts.onSegmentation } : {}),
     },
     admission,
     signingSecret: config.signingSecret,

@@ -9,6 +9,7 @@ import {
   type ImageryProviderName,
   laneClassByName,
   type MarkingClassName,
+  type MercatorGrid,
   type ProviderAttempt,
   randomHex,
   resolveAnalysisRequest,
@@ -25,7 +26,7 @@ import { asRgbRaster } from "../raster/georaster.js";
 import { targetGrid } from "../raster/target-grid.js";
 import type { LoadedModel } from "../runtime/model-manifest.js";
 import type { InferencePool } from "../runtime/pool.js";
-import { segmentRaster } from "../runtime/segment.js";
+import { type Segmentation, segmentRaster } from "../runtime/segment.js";
 import { DEFAULT_MIN_CONFIDENCE, type InternalAnalyze } from "./internal-request.js";
 
 export interface AnalysisDeps {
@@ -36,6 +37,11 @@ export interface AnalysisDeps {
   /** Called once per stage with its duration, for metrics. */
   readonly onStage?: (stage: "imagery" | "inference" | "vectorise", ms: number) => void;
   readonly onProvider?: (provider: string, outcome: string) => void;
+  /**
+   * Called with each raster's segmentation and its grid, before vectorisation: evaluation tools
+   * (`npm run eval:vectors`) score the model's own output against the truth with it.
+   */
+  readonly onSegmentation?: (seg: Segmentation, grid: MercatorGrid) => void;
 }
 
 /** No provider could serve the area. */
@@ -127,6 +133,7 @@ export async function runAnalysis(
   });
   const inferenceMs = performance.now() - t;
   deps.onStage?.("inference", inferenceMs);
+  deps.onSegmentation?.(seg, grid);
 
   t = performance.now();
   const clip =
