@@ -2,8 +2,8 @@
  * The pieces of a vector-level evaluation through the backend, shared by the end-to-end tests
  * (test/backend/esri-e2e.test.ts, oracle-vectorise.test.ts) and `npm run eval:vectors`:
  * a generated world, the area analysed in it, a loopback "Esri" tile server that serves it, a
- * signed call of the backend's internal route, and the scoring of the returned lines against the
- * world's true lane lines.
+ * signed call of the backend's internal route, and the scoring of the returned lines (and of the
+ * model's own labels) against the world's true lane lines.
  */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -11,12 +11,15 @@ import {
   type AnalysisResponse,
   type LonLatBbox,
   laneClassById,
+  lonLatToPixel,
+  type MercatorGrid,
   pixelToLonLat,
   signRequest,
   tileGrid,
 } from "@lanesegnet/shared";
 import sharp from "sharp";
-import { renderWorld, sampleWorld, type World } from "../scenes/world.js";
+import { groundGsd, lanesInGrid, renderWorld, sampleWorld, type World } from "../scenes/world.js";
+import { type PaintCoverage, paintCoverage, rasteriseLines } from "./mask-coverage.js";
 import { matchLines, matchPerLine, type VectorMatch } from "./vector-match.js";
 
 const WORLD_PX = 1500;
@@ -159,4 +162,26 @@ export function linesAgainstWorld(
       found_share: t.share,
     })),
   ];
+}
+
+/**
+ * The painted length of the world inside `grid` that the model labelled (its class ids, from the
+ * backend's onSegmentation hook) and that the returned lines lie on, each within 0.5 m
+ * (mask-coverage.ts): what the model misses and what vectorisation loses, apart.
+ */
+export function paintAgainstWorld(
+  world: World,
+  segmentation: { readonly labels: Uint8Array; readonly grid: MercatorGrid },
+  features: AnalysisResponse["features"],
+): { labelled: PaintCoverage; found: PaintCoverage } {
+  const { labels, grid } = segmentation;
+  const lanes = lanesInGrid(world, grid);
+  const gsd = groundGsd(grid);
+  const lines = features.map((f) =>
+    f.geometry.coordinates.map(([lon, lat]) => lonLatToPixel(grid, lon, lat)),
+  );
+  return {
+    labelled: paintCoverage(lanes, labels, grid.width, grid.height, gsd),
+    found: paintCoverage(lanes, rasteriseLines(lines, grid.width, grid.height), grid.width, grid.height, gsd),
+  };
 }

@@ -18,20 +18,21 @@
  */
 import { writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
-import { type AnalysisResponse, lonLatToPixel, type MercatorGrid } from "@lanesegnet/shared";
+import type { AnalysisResponse, MercatorGrid } from "@lanesegnet/shared";
 import { loadConfig } from "../../gpu-backend/src/config.js";
 import { createEsriProvider } from "../../gpu-backend/src/providers/esri.js";
 import { startBackend } from "../../gpu-backend/src/server.js";
-import { groundGsd, lanesInGrid, type World } from "../scenes/world.js";
+import type { World } from "../scenes/world.js";
 import {
   analyseSigned,
   e2eArea,
   e2eWorld,
   linesAgainstWorld,
+  paintAgainstWorld,
   scoreAgainstWorld,
   serveWorldTiles,
 } from "./e2e-world.js";
-import { type PaintCoverage, paintCoverage, rasteriseLines } from "./mask-coverage.js";
+import type { PaintCoverage } from "./mask-coverage.js";
 import type { VectorMatch } from "./vector-match.js";
 
 const SECRET = "eval-vectors-signing-secret-0123456789abcdef";
@@ -72,13 +73,12 @@ async function main(): Promise<void> {
     LOG_LEVEL: "silent",
     ...(values.model ? { MODEL_PATH: values.model } : {}),
   });
-  // The model's own output of the last analysis, to score what it labels (mask-coverage.ts).
-  const last: { seen?: { paint: PaintCoverage; grid: MercatorGrid } | undefined } = {};
+  // The model's class ids of the last analysis and their grid (to score what it labels).
+  const last: { seg?: { labels: Uint8Array; grid: MercatorGrid } | undefined } = {};
   const backend = await startBackend(config, {
     providers: new Map([["esri", createEsriProvider({ urlTemplate: tiles.template })]]),
     onSegmentation: (seg, grid) => {
-      const lanes = lanesInGrid(world as World, grid);
-      last.seen = { paint: paintCoverage(lanes, seg.labels, seg.width, seg.height, groundGsd(grid)), grid };
+      last.seg = { labels: seg.labels, grid };
     },
   });
   const rows: {
@@ -101,18 +101,17 @@ async function main(): Promise<void> {
         throw new Error(`backend answered ${res.status}: ${(await res.text()).slice(0, 200)}`);
       const result = (await res.json()) as AnalysisResponse;
       const score = scoreAgainstWorld(world, result.features, bbox);
-      const seen = last.seen;
-      last.seen = undefined;
-      if (!seen) throw new Error("the backend reported no segmentation");
-      const { grid } = seen;
-      const drawn = rasteriseLines(
-        result.features.map((f) => f.geometry.coordinates.map(([lon, lat]) => lonLatToPixel(grid, lon, lat))),
-        grid.width,
-        grid.height,
-      );
-      const lanes = lanesInGrid(world, grid);
-      const paintFound = paintCoverage(lanes, drawn, grid.width, grid.height, groundGsd(grid));
-      rows.push({ seed, features: result.features.length, score, paint: seen.paint, paintFound });
+      const seg = last.seg;
+      last.seg = undefined;
+      if (!seg) throw new Error("the backend reported no segmentation");
+      const paint = paintAgainstWorld(world, seg, result.features);
+      rows.push({
+        seed,
+        features: result.features.length,
+        score,
+        paint: paint.labelled,
+        paintFound: paint.found,
+      });
       if (values.lines)
         for (const row of linesAgainstWorld(world, result.features, bbox)) perLine.push({ seed, ...row });
       process.stderr.write(`eval:vectors: world ${seed}: ${result.features.length} lines\n`);
