@@ -82,7 +82,7 @@ describe("cache", () => {
     expect(spaced.headers.get("server-timing")).toMatch(/(^|,\s*)key;dur=/);
     expect(spaced.headers.get("content-location")).toBe(`/v1/analyses/${analysis.id}`);
 
-    // Invalid bodies are not held: each repeat is validated and answered again.
+    // An invalid body is answered 400 every time (only what passed validation is remembered).
     for (let i = 0; i < 2; i++) {
       const bad = await postAnalysis(edge, key, JSON.stringify(bboxBody(51, { resolution_m: -1 })));
       expect(bad.status).toBe(400);

@@ -1,10 +1,10 @@
 /**
  * How much of the painted length the model's own output covers: the share of the true lines'
  * painted intervals (solid runs and dashes, not the gaps between dashes) that have a pixel the
- * model labelled as any marking within the tolerance. A vectoriser cannot find paint the model
- * does not label, so `npm run eval:vectors` prints this beside the same share measured on the
- * backend's lines (drawn into a raster by `rasteriseLines`): the difference is what vectorisation
- * and its filters lose, the rest is the model's.
+ * model labelled as any marking within the tolerance. Lines can only lie on paint the model does
+ * not label where they bridge over it, so this is close to a ceiling for them. `npm run
+ * eval:vectors` prints it beside the same share measured on the backend's lines (drawn into a
+ * raster by `rasteriseLines`): the difference is what vectorisation and its filters lose.
  */
 import type { SceneLane } from "../scenes/scene.js";
 

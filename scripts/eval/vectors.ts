@@ -8,7 +8,7 @@
  *                           [--json FILE] [--lines FILE]
  *
  * Prints, per world and pooled over all: share of the painted length the model itself labels as a
- * marking within 0.5 m (mask-coverage.ts: what no vectoriser can exceed on paint), share of true
+ * marking within 0.5 m and the share the returned lines lie on (mask-coverage.ts), share of true
  * length found, share of reported length that is false, mean offset, class agreement, dashed
  * agreement and reported/true length ratio.
  * `--lines FILE` also writes one row per line (each reported line's width, confidence, length and

@@ -61,7 +61,8 @@ describe("backend end to end on a loopback Esri tile server", () => {
     const bbox = e2eArea(world);
     result = await analyse(bbox);
     score = scoreAgainstWorld(world, result.features, bbox);
-    const paint = paintAgainstWorld(world, segmented as NonNullable<typeof segmented>, result.features);
+    if (!segmented) throw new Error("the backend reported no segmentation (onSegmentation)");
+    const paint = paintAgainstWorld(world, segmented, result.features);
     paintLabelled = paint.labelled;
     paintFound = paint.found;
   }, 120_000);

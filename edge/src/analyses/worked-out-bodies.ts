@@ -18,7 +18,11 @@ export interface WorkedOut {
   readonly areaHash: string;
 }
 
-/** What all held bodies may take (UTF-16 code units, plus a fixed cost per entry). */
+/**
+ * What all held bodies may take: their text (UTF-16 code units) plus a fixed cost per entry. The
+ * parsed request beside a large polygon takes more than that (a few MB in the worst case, of an
+ * isolate's 128 MB).
+ */
 const MAX_SIZE = 2 * 1024 * 1024;
 /** Bodies longer than this (large polygons) are worked out every time. */
 const MAX_BODY_LENGTH = 16 * 1024;
@@ -42,10 +46,11 @@ export class WorkedOutBodies {
   }
 }
 
-function deepFreeze<T>(value: T): T {
-  if (typeof value === "object" && value !== null && !Object.isFrozen(value)) {
+function deepFreeze<T>(value: T, seen = new WeakSet<object>()): T {
+  if (typeof value === "object" && value !== null && !seen.has(value)) {
+    seen.add(value);
     Object.freeze(value);
-    for (const v of Object.values(value)) deepFreeze(v);
+    for (const v of Object.values(value)) deepFreeze(v, seen);
   }
   return value;
 }

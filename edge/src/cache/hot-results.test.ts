@@ -51,4 +51,18 @@ describe("HotResults", () => {
     expect(hot.size).toBe(0);
     expect(hot.bytes).toBe(0);
   });
+
+  it("takes any byte bound (not only multiples of 4), and an oversize result drops what its id held", () => {
+    for (const bound of [1_001, 3]) {
+      const hot = new HotResults(bound);
+      const small = result("s", 1);
+      hot.put("a", small);
+      expect(hot.get("a")).toBe(bound >= 4 * (1 + small.header.length) ? small : undefined);
+    }
+    const hot = new HotResults(1_000);
+    hot.put("a", result("a", 100));
+    hot.put("a", result("a2", 300)); // over a quarter of the bound: not held
+    expect(hot.get("a")).toBeUndefined();
+    expect(hot.bytes).toBe(0);
+  });
 });

@@ -32,7 +32,12 @@ export class HotResults {
   constructor(readonly maxBytes: number) {
     this.#entries =
       maxBytes > 0
-        ? new LRUCache({ maxSize: maxBytes, maxEntrySize: maxBytes / 4, sizeCalculation: costOf })
+        ? new LRUCache({
+            maxSize: maxBytes,
+            // lru-cache wants a positive integer (any CACHE_HOT_MAX_BYTES is allowed).
+            maxEntrySize: Math.max(1, Math.floor(maxBytes / 4)),
+            sizeCalculation: costOf,
+          })
         : null;
   }
 
@@ -49,7 +54,7 @@ export class HotResults {
     return this.#entries?.get(id);
   }
 
-  /** Hold `result` under `id` (one over the entry bound is not held, and replaces nothing). */
+  /** Hold `result` under `id`. One over the entry bound is not held, and drops what `id` held. */
   put(id: string, result: HotResult): void {
     this.#entries?.set(id, result);
   }

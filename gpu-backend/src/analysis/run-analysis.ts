@@ -39,7 +39,8 @@ export interface AnalysisDeps {
   readonly onProvider?: (provider: string, outcome: string) => void;
   /**
    * Called with each raster's segmentation and its grid, before vectorisation: evaluation tools
-   * (`npm run eval:vectors`) score the model's own output against the truth with it.
+   * (`npm run eval:vectors`) score the model's own output against the truth with it. It runs in
+   * the analysis: what it throws fails the analysis.
    */
   readonly onSegmentation?: (seg: Segmentation, grid: MercatorGrid) => void;
 }
