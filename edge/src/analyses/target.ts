@@ -64,15 +64,19 @@ export async function analysisTarget(
   valid: AnalysisRequest,
   deps: AnalysisInputDeps,
 ): Promise<AnalysisTarget> {
-  startTime(c, "key");
-  const worked = await workOut(valid, deps);
-  endTime(c, "key");
-  return targetOf(worked, deps);
+  return targetOf(await workOut(c, valid, deps), deps);
 }
 
-async function workOut(valid: AnalysisRequest, deps: AnalysisInputDeps): Promise<WorkedOut> {
+/** The resolved request, its id and area hash (the `key` stage of Server-Timing). */
+async function workOut(
+  c: Context<AppEnv>,
+  valid: AnalysisRequest,
+  deps: AnalysisInputDeps,
+): Promise<WorkedOut> {
+  startTime(c, "key");
   const request = resolveAnalysisRequest(valid, deps.defaults);
   const [key, area] = await Promise.all([analysisCacheKey(request, deps.model), areaHash(request.area)]);
+  endTime(c, "key");
   return { request, id: analysisIdOf(key), areaHash: area };
 }
 
@@ -99,9 +103,7 @@ async function readInput(c: Context<AppEnv>, deps: AnalysisInputDeps): Promise<A
   }
   const parsed = AnalysisRequestSchema.safeParse(body);
   if (!parsed.success) return { kind: "invalid", error: parsed.error };
-  startTime(c, "key");
-  const worked = await workOut(parsed.data, deps);
-  endTime(c, "key");
+  const worked = await workOut(c, parsed.data, deps);
   deps.workedOut?.put(text, worked);
   return { kind: "valid", target: targetOf(worked, deps) };
 }
