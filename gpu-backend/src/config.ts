@@ -39,7 +39,9 @@ const EnvSchema = z.object({
   MODEL_PATH: z.string().default(`${repoRoot}models/lanesegnet-lite.onnx`),
   /** Tried in order; the first that loads the model is used, CPU is the fallback. */
   EXECUTION_PROVIDERS: list(["cuda", "webgpu", "cpu"] as const, "cpu"),
-  INFERENCE_WORKERS: int(1, 1),
+  /** 0: chosen from the execution providers and the cores (inferenceLayout). */
+  INFERENCE_WORKERS: int(0),
+  /** 0: the cores divided among the workers. */
   INFERENCE_THREADS: int(0),
   TILE_SIZE: int(1024, 64),
   TILE_OVERLAP: int(64),
@@ -74,8 +76,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     throw new Error(`invalid configuration: ${issue.path.join(".")}: ${issue.message}`);
   }
   const e = parsed.data;
-  const threads =
-    e.INFERENCE_THREADS || Math.max(1, Math.floor(availableParallelism() / e.INFERENCE_WORKERS));
+  const layout = inferenceLayout(e.EXECUTION_PROVIDERS, availableParallelism(), {
+    workers: e.INFERENCE_WORKERS,
+    threads: e.INFERENCE_THREADS,
+  });
   return {
     host: e.BACKEND_HOST,
     port: e.BACKEND_PORT,
@@ -88,8 +92,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     model: { path: e.MODEL_PATH, manifestPath: e.MODEL_PATH.replace(/\.onnx$/, ".json") },
     inference: {
       executionProviders: e.EXECUTION_PROVIDERS,
-      workers: e.INFERENCE_WORKERS,
-      threadsPerWorker: threads,
+      workers: layout.workers,
+      threadsPerWorker: layout.threads,
       tileSize: e.TILE_SIZE,
       tileOverlap: e.TILE_OVERLAP,
       batch: e.TILE_BATCH,
@@ -111,4 +115,30 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     logLevel: e.LOG_LEVEL,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
   };
+}
+
+/** Most CPU workers chosen by default: beyond it, a session per core costs memory for little. */
+const MAX_AUTO_CPU_WORKERS = 4;
+
+/**
+ * How inference is spread over worker threads (one onnxruntime session each) and intra-op threads
+ * per session, where the configuration leaves it open (0).
+ *
+ * - A GPU provider configured (cuda, webgpu): one worker, so one session holds the device.
+ * - CPU only: one worker per core up to MAX_AUTO_CPU_WORKERS, the cores shared among them. On 2
+ *   cores, 2 workers of 1 thread beat 1 worker of 2 threads: the tiles of one raster run side by
+ *   side, a single tile is as fast (this model gains almost nothing from a second intra-op
+ *   thread), and the idle intra-op thread no longer spins: `npm run load -- uncached` went from
+ *   16.6 to 22–23.5 analyses/s and from ~98 to ~63 ms of backend CPU per analysis
+ *   (docs/PERFORMANCE.md).
+ */
+export function inferenceLayout(
+  executionProviders: readonly string[],
+  cores: number,
+  configured: { workers: number; threads: number },
+): { workers: number; threads: number } {
+  const gpu = executionProviders.some((p) => p !== "cpu");
+  const workers = configured.workers || (gpu ? 1 : Math.max(1, Math.min(cores, MAX_AUTO_CPU_WORKERS)));
+  const threads = configured.threads || Math.max(1, Math.floor(cores / workers));
+  return { workers, threads };
 }

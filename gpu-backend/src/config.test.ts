@@ -1,0 +1,34 @@
+import { describe, expect, it } from "vitest";
+import { inferenceLayout, loadConfig } from "./config.js";
+
+const SECRET = { BACKEND_SIGNING_SECRET: "config-test-secret-0123456789abcdef0123" };
+
+describe("inferenceLayout", () => {
+  it("on CPU alone, gives each core its own worker of one thread, up to four workers", () => {
+    expect(inferenceLayout(["cpu"], 1, { workers: 0, threads: 0 })).toEqual({ workers: 1, threads: 1 });
+    expect(inferenceLayout(["cpu"], 2, { workers: 0, threads: 0 })).toEqual({ workers: 2, threads: 1 });
+    expect(inferenceLayout(["cpu"], 16, { workers: 0, threads: 0 })).toEqual({ workers: 4, threads: 4 });
+  });
+
+  it("with a GPU provider configured, keeps one worker (one session on the device)", () => {
+    const eps = ["cuda", "webgpu", "cpu"];
+    expect(inferenceLayout(eps, 16, { workers: 0, threads: 0 })).toEqual({ workers: 1, threads: 16 });
+    expect(inferenceLayout(["webgpu"], 2, { workers: 0, threads: 0 })).toEqual({ workers: 1, threads: 2 });
+  });
+
+  it("keeps what the configuration sets", () => {
+    expect(inferenceLayout(["cpu"], 2, { workers: 1, threads: 0 })).toEqual({ workers: 1, threads: 2 });
+    expect(inferenceLayout(["cpu"], 2, { workers: 3, threads: 0 })).toEqual({ workers: 3, threads: 1 });
+    expect(inferenceLayout(["cpu"], 8, { workers: 0, threads: 1 })).toEqual({ workers: 4, threads: 1 });
+  });
+});
+
+describe("loadConfig", () => {
+  it("reads INFERENCE_WORKERS and INFERENCE_THREADS, 0 or unset meaning chosen", () => {
+    const set = loadConfig({ ...SECRET, INFERENCE_WORKERS: "1", INFERENCE_THREADS: "2" });
+    expect(set.inference).toMatchObject({ workers: 1, threadsPerWorker: 2 });
+    const chosen = loadConfig({ ...SECRET, EXECUTION_PROVIDERS: "cuda,cpu" });
+    expect(chosen.inference.workers).toBe(1);
+    expect(() => loadConfig({ ...SECRET, INFERENCE_WORKERS: "-1" })).toThrow(/INFERENCE_WORKERS/);
+  });
+});
