@@ -65,6 +65,7 @@ beforeAll(async () => {
     MODEL_PATH,
     BACKEND_PORT: "0",
     EXECUTION_PROVIDERS: "cpu",
+    INFERENCE_WORKERS: "2",
     INFERENCE_THREADS: "1",
     MAX_CONCURRENT_ANALYSES: "1",
     MAX_QUEUED_ANALYSES: "0",
@@ -163,6 +164,9 @@ describe("health and readiness", () => {
       model: { name: "lanesegnet-lite", version: expect.any(String) },
       execution_provider: "cpu",
     });
+    // Warm means every worker ran once (this file's first test: nothing else has run yet).
+    expect(backend.pool.size).toBe(2);
+    expect(backend.pool.completed).toBe(2);
   });
 });
 

@@ -104,9 +104,14 @@ export async function startBackend(config: BackendConfig, opts: StartOptions = {
     health,
   });
 
-  // Warm-up: the first run pays for graph optimisation and memory arenas; do it before "ready".
+  // Warm-up: the first run pays for graph optimisation and memory arenas; do it before "ready",
+  // on every worker (runs started together go to different idle workers).
   const m = model.sizeMultiple;
-  await pool.run(new Float32Array(3 * 8 * m * 8 * m), [1, 3, 8 * m, 8 * m]);
+  await Promise.all(
+    Array.from({ length: pool.size }, () =>
+      pool.run(new Float32Array(3 * 8 * m * 8 * m), [1, 3, 8 * m, 8 * m]),
+    ),
+  );
   health.ready = true;
 
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
