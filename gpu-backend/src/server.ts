@@ -105,12 +105,13 @@ export async function startBackend(config: BackendConfig, opts: StartOptions = {
   });
 
   // Warm-up: the first run pays for graph optimisation and memory arenas; do it before "ready",
-  // on every worker (runs started together go to different idle workers).
+  // on every worker (runs started together go to different idle workers), at the largest tile,
+  // so the arena has grown before the first analysis (whose inference took ~150 ms longer after
+  // a 256² warm-up; docs/PERFORMANCE.md).
   const m = model.sizeMultiple;
+  const side = Math.max(m, Math.floor(config.inference.tileSize / m) * m);
   await Promise.all(
-    Array.from({ length: pool.size }, () =>
-      pool.run(new Float32Array(3 * 8 * m * 8 * m), [1, 3, 8 * m, 8 * m]),
-    ),
+    Array.from({ length: pool.size }, () => pool.run(new Float32Array(3 * side * side), [1, 3, side, side])),
   );
   health.ready = true;
 
