@@ -27,6 +27,10 @@ async function createSession(): Promise<{ session: ort.InferenceSession; ready: 
         graphOptimizationLevel: "all",
         executionMode: "sequential",
         enableCpuMemArena: true,
+        // The memory pattern is traced per input shape ("if the input shapes are the same", in
+        // onnxruntime's own words); tile shapes here change with every area's size, and each new
+        // one cost a 500-740 ms inference instead of ~250 (docs/PERFORMANCE.md).
+        enableMemPattern: false,
       });
       return { session, ready: { type: "ready", provider, fallbacks } };
     } catch (e) {
