@@ -5,7 +5,7 @@
  * scored against the world's true lane lines (scripts/eval/vector-match.ts, 0.5 m tolerance).
  *
  *   npm run eval:vectors -- [--seeds 31,32,33] [--model FILE] [--resolution 0.25] [--min-confidence C]
- *                           [--json FILE] [--lines FILE]
+ *                           [--params JSON ...] [--json FILE] [--lines FILE]
  *
  * Prints, per world and pooled over all: share of the painted length the model itself labels as a
  * marking within 0.5 m and the share the returned lines lie on (mask-coverage.ts), share of true
@@ -15,12 +15,23 @@
  * false share; each true line's class and found share): how the vectoriser thresholds in
  * gpu-backend/src/postprocess/params.ts were chosen, on seeds the report does not use. The test
  * world of test/backend/esri-e2e.test.ts is seed 31; other seeds are worlds no test looks at.
+ * `--params '{"bridgeMinRadiusM":100}'` (repeatable) also vectorises each world's segmentation
+ * again with those vectoriser parameters changed and prints a table per variant: a tuning run
+ * costs one inference per world, whatever the number of variants.
  */
 import { writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import type { AnalysisResponse, MercatorGrid } from "@lanesegnet/shared";
+import { DEFAULT_MIN_CONFIDENCE } from "../../gpu-backend/src/analysis/internal-request.js";
 import { loadConfig } from "../../gpu-backend/src/config.js";
+import {
+  clipRegionFromBbox,
+  DEFAULT_PARAMS,
+  type VectoriseParams,
+  vectoriseToFeatures,
+} from "../../gpu-backend/src/postprocess/index.js";
 import { createEsriProvider } from "../../gpu-backend/src/providers/esri.js";
+import type { Segmentation } from "../../gpu-backend/src/runtime/segment.js";
 import { startBackend } from "../../gpu-backend/src/server.js";
 import type { World } from "../scenes/world.js";
 import {
@@ -53,8 +64,10 @@ async function main(): Promise<void> {
       "min-confidence": { type: "string" },
       json: { type: "string" },
       lines: { type: "string" },
+      params: { type: "string", multiple: true, default: [] },
     },
   });
+  const variants = values.params.map(parseVariant);
   const seeds = values.seeds.split(",").map(Number);
   if (seeds.length === 0 || seeds.length > 50 || !seeds.every((s) => Number.isInteger(s) && s >= 0)) {
     fail("--seeds must be 1-50 non-negative integers, comma-separated");
@@ -74,20 +87,14 @@ async function main(): Promise<void> {
     ...(values.model ? { MODEL_PATH: values.model } : {}),
   });
   // The model's class ids of the last analysis and their grid (to score what it labels).
-  const last: { seg?: { labels: Uint8Array; grid: MercatorGrid } | undefined } = {};
+  const last: { seg?: (Segmentation & { grid: MercatorGrid }) | undefined } = {};
   const backend = await startBackend(config, {
     providers: new Map([["esri", createEsriProvider({ urlTemplate: tiles.template })]]),
     onSegmentation: (seg, grid) => {
-      last.seg = { labels: seg.labels, grid };
+      last.seg = { ...seg, grid };
     },
   });
-  const rows: {
-    seed: number;
-    features: number;
-    score: VectorMatch;
-    paint: PaintCoverage;
-    paintFound: PaintCoverage;
-  }[] = [];
+  const variantRows: VariantRow[][] = [[], ...variants.map(() => [])];
   const perLine: Record<string, unknown>[] = [];
   try {
     for (const seed of seeds) {
@@ -100,17 +107,35 @@ async function main(): Promise<void> {
       if (res.status !== 200)
         throw new Error(`backend answered ${res.status}: ${(await res.text()).slice(0, 200)}`);
       const result = (await res.json()) as AnalysisResponse;
-      const score = scoreAgainstWorld(world, result.features, bbox);
       const seg = last.seg;
       last.seg = undefined;
       if (!seg) throw new Error("the backend reported no segmentation");
-      const paint = paintAgainstWorld(world, seg, result.features);
-      rows.push({
-        seed,
-        features: result.features.length,
-        score,
-        paint: paint.labelled,
-        paintFound: paint.found,
+      const rowOf = (features: AnalysisResponse["features"]): VariantRow => {
+        const paint = paintAgainstWorld(world as World, seg, features);
+        return {
+          seed,
+          features: features.length,
+          score: scoreAgainstWorld(world as World, features, bbox),
+          paint: paint.labelled,
+          paintFound: paint.found,
+        };
+      };
+      variantRows[0]!.push(rowOf(result.features));
+      variants.forEach((v, k) => {
+        const { collection } = vectoriseToFeatures(
+          {
+            width: seg.width,
+            height: seg.height,
+            classIds: seg.labels,
+            scores: { data: seg.logits, channels: seg.classes, kind: "logits" },
+          },
+          seg.grid,
+          {
+            clip: clipRegionFromBbox(seg.grid, bbox),
+            params: { minConfidence: minConfidence ?? DEFAULT_MIN_CONFIDENCE, ...v.params },
+          },
+        );
+        variantRows[k + 1]!.push(rowOf(collection.features));
       });
       if (values.lines)
         for (const row of linesAgainstWorld(world, result.features, bbox)) perLine.push({ seed, ...row });
@@ -121,12 +146,70 @@ async function main(): Promise<void> {
     await tiles.close();
   }
 
-  // Pooled: length-weighted over all worlds.
+  const reports = variantRows.map((rows) => pooledReport(rows));
+  process.stdout.write(`${reports[0]!.table}\n`);
+  variants.forEach((v, k) => {
+    process.stdout.write(`\nVectorised again with ${v.label}:\n\n${reports[k + 1]!.table}\n`);
+  });
+  if (values.lines) await writeFile(values.lines, `${JSON.stringify(perLine)}\n`);
+  if (values.json) {
+    await writeFile(
+      values.json,
+      JSON.stringify(
+        {
+          resolutionM,
+          minConfidence: minConfidence ?? null,
+          rows: variantRows[0],
+          pooled: reports[0]!.pooled,
+          variants: variants.map((v, k) => ({
+            params: v.params,
+            rows: variantRows[k + 1],
+            pooled: reports[k + 1]!.pooled,
+          })),
+        },
+        null,
+        2,
+      ),
+    );
+  }
+}
+
+interface VariantRow {
+  seed: number;
+  features: number;
+  score: VectorMatch;
+  paint: PaintCoverage;
+  paintFound: PaintCoverage;
+}
+
+/** A `--params` value: a JSON object of vectoriser parameters, each one the defaults have. */
+function parseVariant(text: string): { label: string; params: Partial<VectoriseParams> } {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    fail(`--params ${text}: not JSON`);
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
+    fail(`--params ${text}: must be a JSON object`);
+  for (const [key, value] of Object.entries(parsed)) {
+    if (!Object.hasOwn(DEFAULT_PARAMS, key)) fail(`--params: no vectoriser parameter "${key}"`);
+    const def = DEFAULT_PARAMS[key as keyof VectoriseParams];
+    if (typeof value !== typeof def) fail(`--params: "${key}" must be a ${typeof def}, like its default`);
+  }
+  return { label: `\`${text}\``, params: parsed as Partial<VectoriseParams> };
+}
+
+/** Per-world rows and the length-weighted pool over all worlds, as a markdown table. */
+function pooledReport(rows: readonly VariantRow[]) {
   const sum = (f: (s: VectorMatch) => number) => rows.reduce((a, r) => a + f(r.score), 0);
   const truthM = sum((s) => s.truthLengthM);
   const detM = sum((s) => s.detectedLengthM);
   const foundM = sum((s) => s.recall * s.truthLengthM);
   const falseM = sum((s) => s.falseShare * s.detectedLengthM);
+  const paintedM = rows.reduce((a, r) => a + r.paint.paintedM, 0);
+  const paintSeen = paintedM > 0 ? rows.reduce((a, r) => a + r.paint.coveredM, 0) / paintedM : 0;
+  const paintFound = paintedM > 0 ? rows.reduce((a, r) => a + r.paintFound.coveredM, 0) / paintedM : 0;
   const pooled = {
     truthLengthM: truthM,
     detectedLengthM: detM,
@@ -136,12 +219,11 @@ async function main(): Promise<void> {
     classAgreement: foundM > 0 ? sum((s) => s.classAgreement * s.recall * s.truthLengthM) / foundM : 0,
     lengthRatio: truthM > 0 ? sum((s) => s.lengthRatio * s.truthLengthM) / truthM : 0,
     foundLengthRatio: foundM > 0 ? sum((s) => s.foundLengthRatio * s.recall * s.truthLengthM) / foundM : 0,
+    paintSeen,
+    paintFound,
   };
-  const paintedM = rows.reduce((a, r) => a + r.paint.paintedM, 0);
-  const paintSeen = paintedM > 0 ? rows.reduce((a, r) => a + r.paint.coveredM, 0) / paintedM : 0;
-  const paintFound = paintedM > 0 ? rows.reduce((a, r) => a + r.paintFound.coveredM, 0) / paintedM : 0;
   const seenOf = (p: PaintCoverage) => (p.paintedM > 0 ? p.coveredM / p.paintedM : 0);
-  const lines = [
+  const table = [
     `| world | lines | true m | paint: labelled by the model | paint: found by the lines | found (≥ 90 %) | false (≤ 10 %) | offset m | class | dashed | length ratio (1 ± 0.02) | found length ratio |`,
     `| --: | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: |`,
     ...rows.map(
@@ -149,24 +231,8 @@ async function main(): Promise<void> {
         `| ${seed} | ${features} | ${s.truthLengthM.toFixed(0)} | ${pct(seenOf(paint))} | ${pct(seenOf(pf))} | ${pct(s.recall)} | ${pct(s.falseShare)} | ${s.meanOffsetM.toFixed(3)} | ${pct(s.classAgreement)} | ${pct(s.dashedAgreement)} | ${s.lengthRatio.toFixed(3)} | ${s.foundLengthRatio.toFixed(3)} |`,
     ),
     `| all | ${rows.reduce((a, r) => a + r.features, 0)} | ${truthM.toFixed(0)} | ${pct(paintSeen)} | ${pct(paintFound)} | ${pct(pooled.recall)} | ${pct(pooled.falseShare)} | ${pooled.meanOffsetM.toFixed(3)} | ${pct(pooled.classAgreement)} | | ${pooled.lengthRatio.toFixed(3)} | ${pooled.foundLengthRatio.toFixed(3)} |`,
-  ];
-  process.stdout.write(`${lines.join("\n")}\n`);
-  if (values.lines) await writeFile(values.lines, `${JSON.stringify(perLine)}\n`);
-  if (values.json) {
-    await writeFile(
-      values.json,
-      JSON.stringify(
-        {
-          resolutionM,
-          minConfidence: minConfidence ?? null,
-          rows,
-          pooled: { ...pooled, paintSeen, paintFound },
-        },
-        null,
-        2,
-      ),
-    );
-  }
+  ].join("\n");
+  return { pooled, table };
 }
 
 main().catch((error: unknown) => fail(error instanceof Error ? error.message : String(error)));
