@@ -14,12 +14,12 @@ import type { EdgeConfig } from "./config.js";
 import { CoverageSource } from "./providers/coverage.js";
 import { ProviderHealthStore } from "./providers/health.js";
 import { AnalysisRateLimiter } from "./ratelimit/limiter.js";
-import { createRedisClient, type Redis } from "./redis/client.js";
+import { createRedisClient, type EdgeRedis } from "./redis/client.js";
 import { KeySpace } from "./redis/keys.js";
 
 export interface EdgeDeps {
   readonly config: EdgeConfig;
-  readonly redis: Redis;
+  readonly redis: EdgeRedis;
   readonly keys: KeySpace;
   readonly apiKeys: ApiKeyStore;
   readonly apiKeyCache: ApiKeyCache;

@@ -13,7 +13,7 @@
  */
 import { Ratelimit } from "@upstash/ratelimit";
 import { RequestBatch } from "../redis/batch.js";
-import type { Redis } from "../redis/client.js";
+import type { EdgeRedis } from "../redis/client.js";
 import { WINDOW_S } from "./headers.js";
 import { type LimitDecision, MemorySlidingWindow } from "./memory.js";
 
@@ -25,10 +25,10 @@ export class AnalysisRateLimiter {
   readonly #ratelimit: Ratelimit;
   readonly #options: Omit<ConstructorParameters<typeof Ratelimit>[0], "redis">;
   readonly #fallback: MemorySlidingWindow;
-  readonly #redis: Redis;
+  readonly #redis: EdgeRedis;
 
   constructor(
-    redis: Redis,
+    redis: EdgeRedis,
     prefix: string,
     readonly limit: number,
     /** Longer than the Redis client's own timeout, so a slow Redis fails as an error first. */
@@ -67,7 +67,7 @@ export class AnalysisRateLimiter {
       // A Ratelimit is a few fields: one per batched request costs microseconds and keeps the
       // library's own code path (the batch stands in for the @upstash/redis client it calls).
       const ratelimit = batch
-        ? new Ratelimit({ redis: batch as unknown as Redis, ...this.#options })
+        ? new Ratelimit({ redis: batch as unknown as EdgeRedis, ...this.#options })
         : this.#ratelimit;
       const r = await ratelimit.limit(user);
       waitUntil(r.pending);

@@ -58,6 +58,16 @@ describe("RequestBatch", () => {
     await expect(get).resolves.toBe('{"x":"1"}');
   });
 
+  it("sends script arguments as @upstash/redis itself does (numbers, booleans, null, objects)", async () => {
+    const redis = client();
+    const script = "return {ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]}";
+    const args = [7, 2.5, true, null, { a: 1 }];
+    const batch = new RequestBatch(redis);
+    const batched = await batch.eval(script, [`${prefix}k`], args);
+    expect(batched).toEqual(await redis.eval(script, [`${prefix}k`], args));
+    expect(batched).toEqual(["7", "2.5", "true", "null", '{"a":1}']);
+  });
+
   it("rejects every command when the transport fails", async () => {
     const wrongToken = createRedisClient({ url: stack.url, token: "wrong", timeoutMs: 2_000 });
     const batch = new RequestBatch(wrongToken);

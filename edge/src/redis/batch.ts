@@ -13,9 +13,7 @@
  * succeeding or failing on its own (`{error}` of one command rejects only its own promise); a
  * transport failure (Redis unreachable, timeout) rejects every command of the batch.
  */
-import type { Redis } from "./client.js";
-
-type Pipeline = ReturnType<Redis["pipeline"]>;
+import type { EdgeRedis, PipelineReply, RawCommand } from "./client.js";
 
 interface Waiter {
   resolve(value: unknown): void;
@@ -23,7 +21,7 @@ interface Waiter {
 }
 
 interface Pending {
-  readonly pipeline: Pipeline;
+  readonly commands: RawCommand[];
   readonly waiters: Waiter[];
 }
 
@@ -37,16 +35,16 @@ export class RequestBatch {
   /** Round trips this batch made (for tests and Server-Timing descriptions). */
   sent = 0;
 
-  constructor(private readonly redis: Redis) {}
+  constructor(private readonly redis: EdgeRedis) {}
 
   /** The stored string, or null when absent (values come back as stored: no deserialisation). */
   get(key: string): Promise<string | null> {
-    return this.#add((p) => p.get(key));
+    return this.#add(["get", key]);
   }
 
   /** Bytes `start`..`end` (inclusive) of the stored string; "" when the key is absent. */
   getrange(key: string, start: number, end: number): Promise<string> {
-    return this.#add((p) => p.getrange(key, start, end));
+    return this.#add(["getrange", key, start, end]);
   }
 
   evalsha<TArgs extends unknown[], TData = unknown>(
@@ -54,7 +52,7 @@ export class RequestBatch {
     keys: string[],
     args: TArgs,
   ): Promise<TData> {
-    return this.#add((p) => p.evalsha(sha1, keys, args));
+    return this.#add(["evalsha", sha1, keys.length, ...keys, ...args.map(argument)]);
   }
 
   eval<TArgs extends unknown[], TData = unknown>(
@@ -62,17 +60,17 @@ export class RequestBatch {
     keys: string[],
     args: TArgs,
   ): Promise<TData> {
-    return this.#add((p) => p.eval(script, keys, args));
+    return this.#add(["eval", script, keys.length, ...keys, ...args.map(argument)]);
   }
 
-  #add<T>(enqueue: (pipeline: Pipeline) => void): Promise<T> {
+  #add<T>(command: RawCommand): Promise<T> {
     let batch = this.#pending;
     if (!batch) {
-      const created: Pending = { pipeline: this.redis.pipeline(), waiters: [] };
+      const created: Pending = { commands: [], waiters: [] };
       this.#pending = batch = created;
       queueMicrotask(() => void this.#flush(created));
     }
-    enqueue(batch.pipeline);
+    batch.commands.push(command);
     const waiters = batch.waiters;
     return new Promise<T>((resolve, reject) => {
       waiters.push({ resolve: resolve as (value: unknown) => void, reject });
@@ -82,9 +80,9 @@ export class RequestBatch {
   async #flush(batch: Pending): Promise<void> {
     if (this.#pending === batch) this.#pending = null;
     this.sent++;
-    let results: { error?: string | undefined; result?: unknown }[];
+    let results: PipelineReply[];
     try {
-      results = await batch.pipeline.exec({ keepErrors: true });
+      results = await this.redis.pipelineCommands(batch.commands);
     } catch (error) {
       for (const w of batch.waiters) w.reject(error);
       return;
@@ -96,4 +94,10 @@ export class RequestBatch {
       else w.resolve(item.result);
     });
   }
+}
+
+/** A script argument as @upstash/redis sends it: strings, numbers and booleans as they are, the rest as JSON. */
+function argument(value: unknown): string | number | boolean {
+  if (typeof value === "string" || typeof value === "number" || typeof value === "boolean") return value;
+  return JSON.stringify(value) ?? "null";
 }

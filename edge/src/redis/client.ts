@@ -12,8 +12,35 @@ export interface RedisClientOptions {
   readonly timeoutMs: number;
 }
 
-export function createRedisClient(options: RedisClientOptions): Redis {
-  return new Redis({
+/** One reply of a pipeline: the command's result, or its own error message. */
+export interface PipelineReply {
+  readonly result?: unknown;
+  readonly error?: string;
+}
+
+/** A command as Upstash's REST API takes it: the name, then its arguments. */
+export type RawCommand = readonly (string | number | boolean)[];
+
+/**
+ * @upstash/redis with one addition: a pipeline sent from raw commands. The library's `Pipeline`
+ * defines each of its ~300 command methods as an instance field, so every `redis.pipeline()`
+ * allocates ~300 closures (~5 KB per request on the hit path, measured with V8's sampling heap
+ * profiler in workerd); the request itself (auth header, retries, timeout signal, errors) is the
+ * library's own.
+ */
+export class EdgeRedis extends Redis {
+  /** Send `commands` in one `/pipeline` call; replies in order, each with its own error. */
+  async pipelineCommands(commands: readonly RawCommand[]): Promise<PipelineReply[]> {
+    const replies: unknown = await this.client.request({ path: ["pipeline"], body: commands });
+    if (!Array.isArray(replies) || replies.length !== commands.length) {
+      throw new Error("the pipeline's reply does not match its commands");
+    }
+    return replies as PipelineReply[];
+  }
+}
+
+export function createRedisClient(options: RedisClientOptions): EdgeRedis {
+  return new EdgeRedis({
     url: options.url,
     token: options.token,
     // Values are stored and returned as text; with base64 transport the client would decode
