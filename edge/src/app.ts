@@ -129,7 +129,7 @@ export function createApp(deps: EdgeDeps): OpenAPIHono<AppEnv> {
       JSON.stringify({
         level: "error",
         msg: "unhandled error",
-        request_id: c.var.requestId,
+        request_id: c.get("requestId"),
         error: error instanceof Error ? `${error.name}: ${error.message}` : "non-error thrown",
       }),
     );

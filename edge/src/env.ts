@@ -1,4 +1,9 @@
-/** The Hono environment of the edge app: per-request variables set by middleware. */
+/**
+ * The Hono environment of the edge app: per-request variables set by middleware. Read them with
+ * `c.get(name)`, not `c.var.name`: hono's `c.var` builds a new object of every variable on each
+ * access (~1 KB of garbage per access, ~3 KB per cache hit before this rule, measured with V8's
+ * sampling heap profiler in workerd).
+ */
 import type { RequestIdVariables } from "hono/request-id";
 import type { TimingVariables } from "hono/timing";
 import type { AnalysisInput } from "./analyses/target.js";

@@ -48,7 +48,7 @@ function resultResponse(
       etag: outcome.etag,
       "content-location": `/v1/analyses/${id}`,
       "cache-control": "private, no-cache",
-      "x-request-id": c.var.requestId,
+      "x-request-id": c.get("requestId"),
     },
   });
 }
@@ -116,23 +116,23 @@ export function registerAnalysisRoutes(
       if (input?.kind !== "valid") throw new Error("unreachable: requireValidAnalysis answered it");
       const target = input.target;
       const { request, id } = target;
-      Object.assign(c.var.audit, { area_hash: target.areaHash, analysis_id: id });
+      Object.assign(c.get("audit"), { area_hash: target.areaHash, analysis_id: id });
 
       startTime(c, "analysis");
       const outcome = await deps.analyses.analyze(request, {
         id,
-        requestId: c.var.requestId,
+        requestId: c.get("requestId"),
         waitUntil: waitUntilOf(c),
         ...(target.stored ? { stored: target.stored } : {}),
       });
       endTime(c, "analysis");
       if (outcome.kind === "problem") {
-        Object.assign(c.var.audit, { error: outcome.problem.type, cause: outcome.cause });
+        Object.assign(c.get("audit"), { error: outcome.problem.type, cause: outcome.cause });
         const headers: Record<string, string> = {};
         if (outcome.retryAfterS !== undefined) headers["Retry-After"] = String(outcome.retryAfterS);
         return problemResponse({ ...outcome.problem, instance: c.req.path }, headers);
       }
-      Object.assign(c.var.audit, {
+      Object.assign(c.get("audit"), {
         cache: outcome.cache,
         provider: outcome.provider,
         ...(outcome.stored === undefined ? {} : { stored: outcome.stored }),
@@ -164,13 +164,13 @@ export function registerAnalysisRoutes(
 
   app.openapi(get, async (c): Promise<Response> => {
     const { id } = c.req.valid("param");
-    c.var.audit.analysis_id = id;
+    c.get("audit").analysis_id = id;
     let stored: Awaited<ReturnType<typeof deps.analyses.stored>>;
     try {
       stored = await deps.analyses.stored(id);
     } catch (error) {
       if (!(error instanceof RedisUnavailableError)) throw error;
-      c.var.audit.cause = "storage";
+      c.get("audit").cause = "storage";
       return storageUnavailable(c.req.path);
     }
     if (!stored) {
@@ -180,7 +180,7 @@ export function registerAnalysisRoutes(
         instance: c.req.path,
       });
     }
-    Object.assign(c.var.audit, { cache: "HIT", provider: stored.provider });
+    Object.assign(c.get("audit"), { cache: "HIT", provider: stored.provider });
     if (ifNoneMatch(c.req.header("if-none-match"), stored.etag)) {
       return new Response(null, {
         status: 304,

@@ -195,21 +195,21 @@ export function registerCompatRoute(
       target = await analysisTarget(c, checked.request, inputDeps);
     }
     const { request, id } = target;
-    Object.assign(c.var.audit, { area_hash: target.areaHash, analysis_id: id });
+    Object.assign(c.get("audit"), { area_hash: target.areaHash, analysis_id: id });
 
     const outcome = await deps.analyses.analyze(request, {
       id,
-      requestId: c.var.requestId,
+      requestId: c.get("requestId"),
       waitUntil: waitUntilOf(c),
       ...(target.stored ? { stored: target.stored } : {}),
     });
     if (outcome.kind === "problem") {
-      Object.assign(c.var.audit, { error: outcome.problem.type, cause: outcome.cause });
+      Object.assign(c.get("audit"), { error: outcome.problem.type, cause: outcome.cause });
       const headers: Record<string, string> = {};
       if (outcome.retryAfterS !== undefined) headers["Retry-After"] = String(outcome.retryAfterS);
       return asRouteResponse(problemResponse({ ...outcome.problem, instance: c.req.path }, headers));
     }
-    Object.assign(c.var.audit, {
+    Object.assign(c.get("audit"), {
       cache: outcome.cache,
       provider: outcome.provider,
       ...(outcome.stored === undefined ? {} : { stored: outcome.stored }),
@@ -218,7 +218,7 @@ export function registerCompatRoute(
 
     if (query.visualize) {
       const picture = await pictures.picture("overlay", id, {
-        requestId: c.var.requestId,
+        requestId: c.get("requestId"),
         waitUntil: waitUntilOf(c),
         result,
       });
@@ -239,7 +239,7 @@ export function registerCompatRoute(
           "x-cache": outcome.cache,
           "content-location": `/v1/analyses/${id}`,
           "cache-control": "private, no-cache",
-          "x-request-id": c.var.requestId,
+          "x-request-id": c.get("requestId"),
         },
       }),
     );

@@ -48,19 +48,19 @@ export function pictureServiceOf(deps: EdgeDeps): PictureService {
 /** A picture outcome as a Response (304 when If-None-Match matches). */
 export function pictureResponse(c: Context<AppEnv>, outcome: PictureOutcome): Response {
   if (outcome.kind === "problem") {
-    Object.assign(c.var.audit, { error: outcome.problem.type, cause: outcome.cause });
+    Object.assign(c.get("audit"), { error: outcome.problem.type, cause: outcome.cause });
     const headers: Record<string, string> = {};
     if (outcome.retryAfterS !== undefined) headers["Retry-After"] = String(outcome.retryAfterS);
     return problemResponse({ ...outcome.problem, instance: c.req.path }, headers);
   }
-  c.var.audit.cache = outcome.cache;
+  c.get("audit").cache = outcome.cache;
   const headers = {
     etag: outcome.etag,
     // The id is a hash of the request and model: its picture does not change while it lives.
     "cache-control": "private, max-age=3600",
     "x-cache": outcome.cache,
     "x-image-bounds": outcome.bounds,
-    "x-request-id": c.var.requestId,
+    "x-request-id": c.get("requestId"),
   };
   if (ifNoneMatch(c.req.header("if-none-match"), outcome.etag)) {
     return new Response(null, { status: 304, headers });
@@ -111,16 +111,16 @@ export function registerOverlayRoutes(app: OpenAPIHono<AppEnv>, pictures: Pictur
     });
     app.openapi(route, async (c) => {
       const { id } = c.req.valid("param");
-      c.var.audit.analysis_id = id;
+      c.get("audit").analysis_id = id;
       try {
         const outcome = await pictures.picture(kind, id, {
-          requestId: c.var.requestId,
+          requestId: c.get("requestId"),
           waitUntil: waitUntilOf(c),
         });
         return asRouteResponse(pictureResponse(c, outcome));
       } catch (error) {
         if (!(error instanceof RedisUnavailableError)) throw error;
-        c.var.audit.cause = "storage";
+        c.get("audit").cause = "storage";
         return asRouteResponse(storageUnavailable(c.req.path));
       }
     });

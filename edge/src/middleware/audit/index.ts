@@ -1,6 +1,6 @@
 /**
  * Emits the audit line of every request after the response is ready (errors included: Hono has
- * turned them into responses by then). Handlers add fields to `c.var.audit`.
+ * turned them into responses by then). Handlers add fields to the `audit` variable.
  */
 import type { MiddlewareHandler } from "hono";
 import { routePath } from "hono/route";
@@ -21,12 +21,12 @@ export function audit(sink: AuditSink): MiddlewareHandler<AppEnv> {
           ts: new Date().toISOString(),
           level: status >= 500 ? "error" : "info",
           msg: "request",
-          request_id: c.var.requestId,
+          request_id: c.get("requestId"),
           method: c.req.method,
           route: route === "*" || route === "/*" ? "(unmatched)" : route,
           status,
           latency_ms: Math.round((performance.now() - started) * 10) / 10,
-          ...c.var.audit,
+          ...c.get("audit"),
         });
       } catch {
         // Logging must never break a response.

@@ -1,6 +1,6 @@
 /**
  * `Authorization: Bearer <credential>`: an API key (`lsn_…`, looked up by its SHA-256 in Redis)
- * or a JWT (three dot-separated parts; HS256 or JWKS, see auth/jwt.ts). Sets `c.var.principal`.
+ * or a JWT (three dot-separated parts; HS256 or JWKS, see auth/jwt.ts). Sets the `principal` variable.
  * 401 problem+json with a WWW-Authenticate challenge when the credential is missing or wrong;
  * 503 when the store that could check it is unreachable (an API key cannot be checked without
  * Redis under any Redis-down policy: keys exist only there).
@@ -75,18 +75,18 @@ export function auth(deps: {
           }
         } catch (error) {
           if (error instanceof RedisUnavailableError) {
-            c.var.audit.cause = "storage";
+            c.get("audit").cause = "storage";
             return storageUnavailable();
           }
           throw error;
         }
         if (!record) return unauthorized(INVALID_API_KEY_DETAIL, true);
         c.set("principal", { userId: record.user, method: "api_key" });
-        Object.assign(c.var.audit, { user: record.user, auth: "api_key", key_id: record.keyId });
+        Object.assign(c.get("audit"), { user: record.user, auth: "api_key", key_id: record.keyId });
       } else if (credential.split(".").length === 3 && deps.jwt.enabled) {
         const result = await deps.jwt.verify(credential);
         if (!result.ok && result.reason === "unavailable") {
-          c.var.audit.cause = "jwks";
+          c.get("audit").cause = "jwks";
           return problemJson(
             503,
             {
@@ -100,7 +100,7 @@ export function auth(deps: {
         if (!result.ok)
           return unauthorized("The token is not valid (signature, expiry, issuer or audience).", true);
         c.set("principal", { userId: result.sub, method: "jwt" });
-        Object.assign(c.var.audit, { user: result.sub, auth: "jwt" });
+        Object.assign(c.get("audit"), { user: result.sub, auth: "jwt" });
       } else {
         return unauthorized("The credential is neither an API key nor an accepted token.", true);
       }

@@ -29,7 +29,7 @@ export function rateLimit(deps: {
 }): MiddlewareHandler<AppEnv> {
   const now = deps.now ?? Date.now;
   return async (c, next) => {
-    const user = c.var.principal.userId;
+    const user = c.get("principal").userId;
     startTime(c, "ratelimit");
     const input = c.get("analysisInput");
     const target = input?.kind === "valid" ? input.target : undefined;
@@ -56,13 +56,13 @@ export function rateLimit(deps: {
         raw = await keyRecord;
       } catch {
         // As up front: an API key cannot be checked without Redis, under either policy.
-        c.var.audit.cause = "storage";
+        c.get("audit").cause = "storage";
         return storageUnavailable();
       }
       if (!ApiKeyStore.grants(raw, keyCheck.user)) {
         keyCheck.forget();
         if (decision.source === "redis" && decision.success) waitUntil(deps.limiter.refund(user));
-        const audit = c.var.audit as Record<string, unknown>;
+        const audit = c.get("audit") as Record<string, unknown>;
         delete audit.user;
         delete audit.auth;
         delete audit.key_id;
@@ -70,9 +70,9 @@ export function rateLimit(deps: {
       }
     }
     if (decision.source === "unavailable") {
-      c.var.audit.ratelimit_source = "unavailable";
+      c.get("audit").ratelimit_source = "unavailable";
       if (deps.policy === "fail-closed") {
-        c.var.audit.cause = "storage";
+        c.get("audit").cause = "storage";
         const res = storageUnavailable();
         res.headers.set("RateLimit-Policy", policyHeader(deps.limiter.limit));
         return res;
@@ -83,8 +83,8 @@ export function rateLimit(deps: {
       throw new Error("unreachable: the in-memory limiter always decides");
     const t = now();
     const headers = rateLimitHeaders(decision, t);
-    c.var.audit.ratelimit_remaining = decision.remaining;
-    c.var.audit.ratelimit_source = decision.source;
+    c.get("audit").ratelimit_remaining = decision.remaining;
+    c.get("audit").ratelimit_source = decision.source;
     if (!decision.success) {
       return problemJson(
         429,
