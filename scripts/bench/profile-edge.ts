@@ -3,11 +3,16 @@
  * the `cached` load, through workerd's DevTools protocol (Miniflare's inspectorPort).
  *
  *   npm run profile:edge -- [--duration 10] [--connections 10] [--top 40] [--out edge.cpuprofile]
+ *                           [--heap promoted|all]
  *
  * Prints the functions with the most self time (with their file:line in the bundled Worker) and
  * the self time per source package (hono, zod, @upstash/*, our own code, ...). `--out` writes the
  * raw profile for Chrome DevTools or speedscope. An attached profiler slows the isolate: use the
  * shares, not the throughput, and measure throughput with `npm run load -- cached` instead.
+ *
+ * `--heap` samples allocations instead (V8's sampling heap profiler) and prints bytes per hit by
+ * allocation site: `promoted` keeps only what outlived a young-generation collection (what makes
+ * scavenges slow and old-space grow, so the pauses that set the tail), `all` everything allocated.
  * No library does this for workerd (chrome-remote-interface speaks the same protocol but adds
  * nothing here beyond the three calls below), so it talks to the inspector over `ws` directly.
  */
@@ -125,8 +130,12 @@ async function main(): Promise<void> {
       connections: { type: "string", default: "10" },
       top: { type: "string", default: "40" },
       out: { type: "string" },
+      heap: { type: "string" },
     },
   });
+  if (values.heap !== undefined && values.heap !== "promoted" && values.heap !== "all") {
+    throw new Error("--heap must be promoted or all");
+  }
   const durationS = Number(values.duration);
   const connections = Number(values.connections);
   if (!(durationS > 0 && durationS <= 120) || !(connections >= 1 && connections <= 200)) {
@@ -158,53 +167,119 @@ async function main(): Promise<void> {
 
     const inspector = await connect(inspectorPort);
     try {
-      await inspector.send("Profiler.enable");
-      await inspector.send("Profiler.setSamplingInterval", { interval: 100 });
-      await inspector.send("Profiler.start");
-      const phase = await runPhase({
-        name: "profiled",
-        url: stack.edgeUrl,
-        connections,
-        durationS,
-        requests,
-      });
-      const { profile } = (await inspector.send("Profiler.stop")) as unknown as { profile: Profile };
-      if (values.out) await writeFile(values.out, JSON.stringify(profile));
-
-      const total = (profile.samples ?? []).length;
-      const byFn = new Map<string, number>();
-      const byPkg = new Map<string, number>();
-      const source = await bundledSource();
-      const markers = markersOf(source);
-      for (const n of profile.nodes) {
-        const hits = n.hitCount ?? 0;
-        if (!hits) continue;
-        const f = n.callFrame;
-        const where = f.url ? `${f.url.split("/").pop()}:${f.lineNumber + 1}` : "";
-        const pkg = f.url.endsWith("worker.mjs")
-          ? packageOf(markers, f.lineNumber)
-          : f.url
-            ? "(other)"
-            : "(native/idle/gc)";
-        const name = `${f.functionName || "(anonymous)"} ${where} [${pkg}]`;
-        byFn.set(name, (byFn.get(name) ?? 0) + hits);
-        byPkg.set(pkg, (byPkg.get(pkg) ?? 0) + hits);
-      }
-      const pct = (v: number) => ((100 * v) / Math.max(1, total)).toFixed(1).padStart(5);
-      process.stdout.write(
-        `${phase.requests} hits in ${phase.durationS} s (${Math.round(phase.requests / phase.durationS)}/s with the profiler attached), ${total} samples\n\nSelf time by package:\n`,
-      );
-      for (const [pkg, v] of [...byPkg].sort((a, b) => b[1] - a[1]))
-        process.stdout.write(`${pct(v)} %  ${pkg}\n`);
-      process.stdout.write(`\nTop ${values.top} functions by self time:\n`);
-      for (const [name, v] of [...byFn].sort((a, b) => b[1] - a[1]).slice(0, Number(values.top))) {
-        process.stdout.write(`${pct(v)} %  ${name}\n`);
-      }
+      const phase = () =>
+        runPhase({ name: "profiled", url: stack.edgeUrl, connections, durationS, requests });
+      const markers = markersOf(await bundledSource());
+      if (values.heap)
+        await heapProfile(inspector, phase, values.heap === "all", markers, Number(values.top));
+      else await cpuProfile(inspector, phase, markers, Number(values.top), values.out);
     } finally {
       inspector.close();
     }
   } finally {
     await stack.stop();
+  }
+}
+
+type Inspector = Awaited<ReturnType<typeof connect>>;
+type Phase = () => Promise<{ requests: number; durationS: number }>;
+type Markers = { line: number; name: string }[];
+
+function frameName(f: ProfileNode["callFrame"], markers: Markers): string {
+  const where = f.url ? `${f.url.split("/").pop()}:${f.lineNumber + 1}` : "";
+  const pkg = f.url.endsWith("worker.mjs")
+    ? packageOf(markers, f.lineNumber)
+    : f.url
+      ? "(other)"
+      : "(native/idle/gc)";
+  return `${f.functionName || "(anonymous)"} ${where} [${pkg}]`;
+}
+
+async function cpuProfile(
+  inspector: Inspector,
+  phase: Phase,
+  markers: Markers,
+  top: number,
+  out: string | undefined,
+): Promise<void> {
+  await inspector.send("Profiler.enable");
+  await inspector.send("Profiler.setSamplingInterval", { interval: 100 });
+  await inspector.send("Profiler.start");
+  const ran = await phase();
+  const { profile } = (await inspector.send("Profiler.stop")) as unknown as { profile: Profile };
+  if (out) await writeFile(out, JSON.stringify(profile));
+
+  const total = (profile.samples ?? []).length;
+  const byFn = new Map<string, number>();
+  const byPkg = new Map<string, number>();
+  for (const n of profile.nodes) {
+    const hits = n.hitCount ?? 0;
+    if (!hits) continue;
+    const name = frameName(n.callFrame, markers);
+    const pkg = /\[(.*)\]$/.exec(name)?.[1] ?? "";
+    byFn.set(name, (byFn.get(name) ?? 0) + hits);
+    byPkg.set(pkg, (byPkg.get(pkg) ?? 0) + hits);
+  }
+  const pct = (v: number) => ((100 * v) / Math.max(1, total)).toFixed(1).padStart(5);
+  process.stdout.write(
+    `${ran.requests} hits in ${ran.durationS} s (${Math.round(ran.requests / ran.durationS)}/s with the profiler attached), ${total} samples\n\nSelf time by package:\n`,
+  );
+  for (const [pkg, v] of [...byPkg].sort((a, b) => b[1] - a[1]))
+    process.stdout.write(`${pct(v)} %  ${pkg}\n`);
+  process.stdout.write(`\nTop ${top} functions by self time:\n`);
+  for (const [name, v] of [...byFn].sort((a, b) => b[1] - a[1]).slice(0, top)) {
+    process.stdout.write(`${pct(v)} %  ${name}\n`);
+  }
+}
+
+interface HeapNode {
+  callFrame: ProfileNode["callFrame"];
+  selfSize: number;
+  children: HeapNode[];
+}
+
+async function heapProfile(
+  inspector: Inspector,
+  phase: Phase,
+  all: boolean,
+  markers: Markers,
+  top: number,
+): Promise<void> {
+  await inspector.send("HeapProfiler.enable");
+  await inspector.send("HeapProfiler.startSampling", {
+    samplingInterval: 2048,
+    includeObjectsCollectedByMajorGC: true,
+    includeObjectsCollectedByMinorGC: all,
+  });
+  const ran = await phase();
+  const { profile } = (await inspector.send("HeapProfiler.stopSampling")) as unknown as {
+    profile: { head: HeapNode };
+  };
+  // Keyed by the allocating frame and its two callers: the frame alone is often a library helper.
+  const bySite = new Map<string, number>();
+  const byPkg = new Map<string, number>();
+  let total = 0;
+  const walk = (n: HeapNode, path: string[]): void => {
+    const here = [frameName(n.callFrame, markers), ...path].slice(0, 3);
+    if (n.selfSize > 0) {
+      total += n.selfSize;
+      const site = here.join("  <  ");
+      bySite.set(site, (bySite.get(site) ?? 0) + n.selfSize);
+      const pkg = /\[(.*)\]$/.exec(here[0] ?? "")?.[1] ?? "";
+      byPkg.set(pkg, (byPkg.get(pkg) ?? 0) + n.selfSize);
+    }
+    for (const c of n.children) walk(c, here);
+  };
+  walk(profile.head, []);
+  const perHit = (v: number) => (v / Math.max(1, ran.requests)).toFixed(0).padStart(6);
+  process.stdout.write(
+    `${ran.requests} hits in ${ran.durationS} s; ${all ? "allocated" : "outlived a young-generation collection"}: ${perHit(total).trim()} bytes per hit (sampled)\n\nBytes per hit by package of the allocating frame:\n`,
+  );
+  for (const [pkg, v] of [...byPkg].sort((a, b) => b[1] - a[1]))
+    process.stdout.write(`${perHit(v)}  ${pkg}\n`);
+  process.stdout.write(`\nTop ${top} allocation sites (frame < caller < caller), bytes per hit:\n`);
+  for (const [site, v] of [...bySite].sort((a, b) => b[1] - a[1]).slice(0, top)) {
+    process.stdout.write(`${perHit(v)}  ${site}\n`);
   }
 }
 
