@@ -9,9 +9,7 @@
 import { swaggerUI } from "@hono/swagger-ui";
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { LIMITS, validationProblem } from "@lanesegnet/shared";
-import { cors } from "hono/cors";
 import { HTTPException } from "hono/http-exception";
-import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
 import { timing } from "hono/timing";
 import type { EdgeDeps } from "./deps.js";
@@ -19,7 +17,9 @@ import type { AppEnv } from "./env.js";
 import { audit } from "./middleware/audit/index.js";
 import { auth } from "./middleware/auth/index.js";
 import { bodyLimit } from "./middleware/body-limit/index.js";
+import { corsForBrowsers } from "./middleware/cors/index.js";
 import { rateLimit } from "./middleware/rate-limit/index.js";
+import { requestIds } from "./middleware/request-id/index.js";
 import { EDGE_PROBLEM_TYPES, problemJson, problemResponse } from "./problems.js";
 import { registerAnalysisRoutes } from "./routes/analyses.js";
 import { registerCompatRoute } from "./routes/compat.js";
@@ -55,11 +55,11 @@ export function createApp(deps: EdgeDeps): OpenAPIHono<AppEnv> {
   });
   const origins = new Set(deps.config.corsOrigins);
 
-  app.use(requestId({ limitLength: 128 }));
+  app.use(requestIds(128));
   app.use(audit(deps.auditSink));
   app.use(secureHeaders());
   app.use(
-    cors({
+    corsForBrowsers({
       origin: (origin) => (origins.has(origin) ? origin : null),
       allowMethods: ["GET", "POST", "OPTIONS"],
       allowHeaders: ["Authorization", "Content-Type", "If-None-Match", "X-Request-Id"],

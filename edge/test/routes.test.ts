@@ -106,6 +106,16 @@ describe("headers", () => {
     expect(preflight.headers.get("access-control-allow-origin")).toBeNull();
   });
 
+  it("answers a request without Origin (not a browser's cross-origin call) with Vary: Origin and no CORS headers", async () => {
+    const res = await postAnalysis(edge, key, bboxBody(0));
+    expect(res.status).toBe(200);
+    expect(res.headers.get("vary")).toBe("Origin");
+    expect(res.headers.get("access-control-allow-origin")).toBeNull();
+    expect(res.headers.get("access-control-expose-headers")).toBeNull();
+    const withOrigin = await postAnalysis(edge, key, bboxBody(0), { origin: "https://app.example.com" });
+    expect(withOrigin.headers.get("vary")).toBe("Origin");
+  });
+
   it("sets security headers, a request id and Server-Timing on every response", async () => {
     for (const res of [
       await get(edge, "/health"),

@@ -4,7 +4,7 @@
  */
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { AnalysisRequestSchema, AnalysisResponseSchema } from "@lanesegnet/shared";
-import type { Context, MiddlewareHandler } from "hono";
+import type { MiddlewareHandler } from "hono";
 import { endTime, startTime } from "hono/timing";
 import type { AnalysisOutcome } from "../analyses/service.js";
 import { analysisInput, requireValidAnalysis } from "../analyses/target.js";
@@ -35,11 +35,7 @@ const IdParamSchema = z.object({
     .openapi({ param: { name: "id", in: "path" }, description: "Analysis id (64 hex characters)." }),
 });
 
-function resultResponse(
-  c: Context<AppEnv>,
-  outcome: Extract<AnalysisOutcome, { kind: "result" }>,
-  id: string,
-) {
+function resultResponse(outcome: Extract<AnalysisOutcome, { kind: "result" }>, id: string) {
   return new Response(outcome.body, {
     status: 200,
     headers: {
@@ -48,7 +44,6 @@ function resultResponse(
       etag: outcome.etag,
       "content-location": `/v1/analyses/${id}`,
       "cache-control": "private, no-cache",
-      "x-request-id": c.get("requestId"),
     },
   });
 }
@@ -137,7 +132,7 @@ export function registerAnalysisRoutes(
         provider: outcome.provider,
         ...(outcome.stored === undefined ? {} : { stored: outcome.stored }),
       });
-      return resultResponse(c, outcome, id);
+      return resultResponse(outcome, id);
     },
   );
 
@@ -187,7 +182,7 @@ export function registerAnalysisRoutes(
         headers: { etag: stored.etag, "cache-control": "private, no-cache" },
       });
     }
-    return resultResponse(c, { kind: "result", cache: "HIT", ...stored }, id);
+    return resultResponse({ kind: "result", cache: "HIT", ...stored }, id);
   });
 }
 

@@ -239,7 +239,6 @@ export function registerCompatRoute(
           "x-cache": outcome.cache,
           "content-location": `/v1/analyses/${id}`,
           "cache-control": "private, no-cache",
-          "x-request-id": c.get("requestId"),
         },
       }),
     );

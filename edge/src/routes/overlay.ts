@@ -60,7 +60,6 @@ export function pictureResponse(c: Context<AppEnv>, outcome: PictureOutcome): Re
     "cache-control": "private, max-age=3600",
     "x-cache": outcome.cache,
     "x-image-bounds": outcome.bounds,
-    "x-request-id": c.get("requestId"),
   };
   if (ifNoneMatch(c.req.header("if-none-match"), outcome.etag)) {
     return new Response(null, { status: 304, headers });
