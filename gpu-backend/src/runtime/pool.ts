@@ -93,13 +93,17 @@ export class InferencePool {
         }),
       );
     }
-    try {
-      const all = await Promise.all(readies);
-      return new InferencePool(slots, all[0]!);
-    } catch (e) {
+    // Every worker answers before any is terminated: terminating one while onnxruntime is still
+    // loading the model in it aborts the whole process (a native error thrown into a torn-down
+    // worker: "terminate called after throwing an instance of 'Napi::Error'"), so a model that
+    // fails in the first worker to answer must not cut the others short.
+    const settled = await Promise.allSettled(readies);
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (failed) {
       await Promise.all(slots.map((s) => s.worker.terminate()));
-      throw e;
+      throw failed.reason;
     }
+    return new InferencePool(slots, (settled[0] as PromiseFulfilledResult<WorkerReady>).value);
   }
 
   get queued(): number {
