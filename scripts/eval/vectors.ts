@@ -23,6 +23,7 @@ import { writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import type { AnalysisResponse, MercatorGrid } from "@lanesegnet/shared";
 import { DEFAULT_MIN_CONFIDENCE } from "../../gpu-backend/src/analysis/internal-request.js";
+import { vectoriserInput } from "../../gpu-backend/src/analysis/run-analysis.js";
 import { loadConfig } from "../../gpu-backend/src/config.js";
 import {
   clipRegionFromBbox,
@@ -122,19 +123,10 @@ async function main(): Promise<void> {
       };
       variantRows[0]!.push(rowOf(result.features));
       variants.forEach((v, k) => {
-        const { collection } = vectoriseToFeatures(
-          {
-            width: seg.width,
-            height: seg.height,
-            classIds: seg.labels,
-            scores: { data: seg.logits, channels: seg.classes, kind: "logits" },
-          },
-          seg.grid,
-          {
-            clip: clipRegionFromBbox(seg.grid, bbox),
-            params: { minConfidence: minConfidence ?? DEFAULT_MIN_CONFIDENCE, ...v.params },
-          },
-        );
+        const { collection } = vectoriseToFeatures(vectoriserInput(seg), seg.grid, {
+          clip: clipRegionFromBbox(seg.grid, bbox),
+          params: { minConfidence: minConfidence ?? DEFAULT_MIN_CONFIDENCE, ...v.params },
+        });
         variantRows[k + 1]!.push(rowOf(collection.features));
       });
       if (values.lines)

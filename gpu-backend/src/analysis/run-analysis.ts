@@ -15,7 +15,12 @@ import {
   resolveAnalysisRequest,
   validateArea,
 } from "@lanesegnet/shared";
-import { clipRegionFromBbox, clipRegionFromPolygon, vectoriseToFeatures } from "../postprocess/index.js";
+import {
+  clipRegionFromBbox,
+  clipRegionFromPolygon,
+  type SegmentationOutput,
+  vectoriseToFeatures,
+} from "../postprocess/index.js";
 import {
   AllProvidersFailedError,
   type ChainFailure,
@@ -43,6 +48,16 @@ export interface AnalysisDeps {
    * the analysis: what it throws fails the analysis.
    */
   readonly onSegmentation?: (seg: Segmentation, grid: MercatorGrid) => void;
+}
+
+/** The pool's segmentation as the vectoriser takes it (its class ids, and its logits as scores). */
+export function vectoriserInput(seg: Segmentation): SegmentationOutput {
+  return {
+    width: seg.width,
+    height: seg.height,
+    classIds: seg.labels,
+    scores: { data: seg.logits, channels: seg.classes, kind: "logits" },
+  };
 }
 
 /** No provider could serve the area. */
@@ -142,16 +157,11 @@ export async function runAnalysis(
       ? clipRegionFromBbox(grid, area.value.bbox)
       : clipRegionFromPolygon(grid, req.area.coordinates);
   const classIds = req.classes.map((n) => laneClassByName(n)!.id);
-  const { collection } = vectoriseToFeatures(
-    {
-      width: seg.width,
-      height: seg.height,
-      classIds: seg.labels,
-      scores: { data: seg.logits, channels: seg.classes, kind: "logits" },
-    },
-    grid,
-    { clip, classes: classIds, params: { minConfidence: req.min_confidence } },
-  );
+  const { collection } = vectoriseToFeatures(vectoriserInput(seg), grid, {
+    clip,
+    classes: classIds,
+    params: { minConfidence: req.min_confidence },
+  });
   const features = collection.features;
   const vectoriseMs = performance.now() - t;
   deps.onStage?.("vectorise", vectoriseMs);
