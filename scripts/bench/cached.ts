@@ -59,6 +59,8 @@ export async function benchCached(
     bundle: bundleEntry(join(REPO_ROOT, "scripts/bench/bare-worker.ts")),
     name: "bare",
     port: 0,
+    // The floor goes through the same front as the edge it is compared with.
+    directSocket: stack.directSocket,
     bindings: {
       UPSTASH_REDIS_REST_URL: stack.bridge.url,
       UPSTASH_REDIS_REST_TOKEN: stack.bridge.token,

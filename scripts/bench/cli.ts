@@ -49,6 +49,8 @@ interface UncachedEdgeBench {
 
 interface Report {
   machine: MachineInfo;
+  /** How requests reach the Workers: through Miniflare's entry Worker, or on their own sockets. */
+  front: "miniflare entry Worker" | "direct socket";
   cached?: CachedBench;
   uncached?: UncachedEdgeBench;
   backend?: BackendBench;
@@ -113,7 +115,7 @@ async function benchUncachedEdge(stack: LocalStack, runs: number, sideM: number)
 const p = (x: Percentiles) => `${round(x.p50)} | ${round(x.p90)} | ${round(x.p99)} | ${round(x.max)}`;
 
 function markdown(r: Report): string {
-  const out: string[] = [`Machine: ${machineLine(r.machine)}.`, ""];
+  const out: string[] = [`Machine: ${machineLine(r.machine)}. Workers reached through: ${r.front}.`, ""];
   if (r.cached) {
     const c = r.cached;
     out.push(
@@ -213,6 +215,8 @@ async function main(): Promise<void> {
       duration: { type: "string", default: "10" },
       runs: { type: "string", default: "10" },
       rounds: { type: "string", default: "1" },
+      // Edges (and the bare floor) on their own workerd sockets, without Miniflare's entry Worker.
+      "direct-socket": { type: "boolean", default: false },
     },
   });
   const parts = new Set<Part>(
@@ -225,7 +229,10 @@ async function main(): Promise<void> {
   const durationS = Number(values.duration);
   const runs = Number(values.runs);
   const log = (m: string) => console.error(`bench: ${m}`);
-  const report: Report = { machine: machineInfo() };
+  const report: Report = {
+    machine: machineInfo(),
+    front: values["direct-socket"] ? "direct socket" : "miniflare entry Worker",
+  };
   log(`machine: ${machineLine(report.machine)}`);
 
   // Components first, while nothing else of ours runs.
@@ -250,7 +257,12 @@ async function main(): Promise<void> {
   if (parts.has("cached") || parts.has("uncached") || parts.has("backend")) {
     const stacks: LocalStack[] = [];
     try {
-      const stack = await startLocalStack({ edgeVars: { RATE_LIMIT_PER_HOUR: "1000000" }, log });
+      const directSocket = values["direct-socket"];
+      const stack = await startLocalStack({
+        edgeVars: { RATE_LIMIT_PER_HOUR: "1000000" },
+        directSocket,
+        log,
+      });
       stacks.push(stack);
       if (parts.has("backend") && stack.backend) {
         log("backend alone");
@@ -272,6 +284,7 @@ async function main(): Promise<void> {
             edgeVars: { RATE_LIMIT_PER_HOUR: "1000000", ...vars },
             bridge: stack.bridge,
             ...(stack.backend ? { backend: stack.backend } : {}),
+            directSocket,
             log,
           });
           stacks.push(s);

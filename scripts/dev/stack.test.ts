@@ -46,9 +46,19 @@ describe("startLocalStack", () => {
     expect(await keysUnder(first.redisUrl, first.keyPrefix)).toBeGreaterThan(0);
 
     // A second stack on the same bridge starts only its Worker, and leaves the bridge running.
-    const second = await startLocalStack({ withoutBackend: true, bridge: first.bridge });
+    // Its Worker answers on a workerd socket of its own, without Miniflare's entry Worker.
+    const second = await startLocalStack({ withoutBackend: true, bridge: first.bridge, directSocket: true });
     expect(second.started).toEqual(["edge"]);
+    expect(second.directSocket).toBe(true);
+    const direct = await fetch(`${second.edgeUrl}/v1/analyses`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${await second.createApiKey("stack-direct")}` },
+      body: "{",
+    });
+    expect(direct.status).toBe(415);
+    expect(direct.headers.get("content-type")).toContain("application/problem+json");
     await second.stop();
+    await expect(fetch(`${second.edgeUrl}/health`)).rejects.toThrow();
     expect((await fetch(`${first.bridge.url}/health`)).status).toBe(200);
 
     await first.stop();

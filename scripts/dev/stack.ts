@@ -62,6 +62,15 @@ export interface LocalStackOptions {
   readonly edgeEntry?: string;
   /** workerd's DevTools port for the edge (CPU profiles, scripts/bench/profile-edge.ts); default off. */
   readonly inspectorPort?: number;
+  /**
+   * Serve the edge on a workerd socket of its own (Miniflare's `unsafeDirectSockets`), without
+   * Miniflare's entry Worker in front of it. That entry Worker is a local-development router (it
+   * fills in `request.cf`, renders error pages, proxies to the user Worker) which Cloudflare does not
+   * run, and it costs about 0.3 ms of workerd CPU per request on this machine (docs/PERFORMANCE.md,
+   * eighth session). Default false: the configuration every earlier figure and the issue's floor
+   * were measured in.
+   */
+  readonly directSocket?: boolean;
   /** Called with every line the Worker prints (audit log); default: dropped after counting. */
   readonly onWorkerLine?: (line: string) => void;
   /** Progress messages (default: none). */
@@ -78,6 +87,8 @@ export interface LocalStack {
   readonly keyPrefix: string;
   /** Every Worker variable the edge runs with (secrets included: this is a local stack). */
   readonly edgeVars: Readonly<Record<string, string>>;
+  /** Whether the edge answers on its own workerd socket (LocalStackOptions.directSocket). */
+  readonly directSocket: boolean;
   /** What this call started (the rest was reused). */
   readonly started: readonly string[];
   /** Lines the Worker printed so far (drained from workerd's pipes). */
@@ -248,6 +259,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       port: options.edgePort ?? 0,
       name: "edge",
       onLine: options.onWorkerLine,
+      directSocket: options.directSocket ?? false,
       ...(options.inspectorPort === undefined ? {} : { inspectorPort: options.inspectorPort }),
     });
     started.push(worker);
@@ -265,6 +277,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       model,
       keyPrefix,
       edgeVars,
+      directSocket: options.directSocket ?? false,
       started: started.map((s) => s.name),
       workerLines: () => worker.lines(),
       async createApiKey(user) {
@@ -341,6 +354,8 @@ export async function serveWorker(opts: {
   readonly onLine?: ((line: string) => void) | undefined;
   /** workerd's DevTools port (CPU profiles); off by default: an attached inspector costs CPU. */
   readonly inspectorPort?: number;
+  /** Bypass Miniflare's entry Worker (LocalStackOptions.directSocket). */
+  readonly directSocket?: boolean;
 }): Promise<RunningWorker> {
   const dir = await mkdtemp(join(tmpdir(), "lsn-worker-"));
   const scriptPath = join(dir, "worker.mjs");
@@ -375,7 +390,9 @@ export async function serveWorker(opts: {
       compatibilityFlags: ["nodejs_compat"],
       bindings: { ...opts.bindings },
       host: HOST,
-      port: opts.port,
+      ...(opts.directSocket
+        ? { port: 0, unsafeDirectSockets: [{ host: HOST, port: opts.port }] }
+        : { port: opts.port }),
       // Miniflare's own per-request log line would go through a loopback call to Node.
       logRequests: false,
       ...(opts.inspectorPort === undefined ? {} : { inspectorPort: opts.inspectorPort }),
@@ -387,7 +404,8 @@ export async function serveWorker(opts: {
         drain(stderr, true);
       },
     });
-    const url = (await mf.ready).toString().replace(/\/$/, "");
+    const entryUrl = await mf.ready;
+    const url = (opts.directSocket ? await mf.unsafeGetDirectURL() : entryUrl).toString().replace(/\/$/, "");
     const running = mf;
     return {
       name: opts.name,

@@ -2,7 +2,7 @@
  * Load tests of the edge (autocannon, loopback only, bounded in time and count).
  *
  *   npm run load -- <cached|uncached|mixed|ratelimit|spike|all> [--json FILE] [--markdown FILE]
- *                   [--url URL] [--duration S] [--var NAME=VALUE ...]
+ *                   [--url URL] [--duration S] [--var NAME=VALUE ...] [--direct-socket]
  *
  * --url (default EDGE_URL, else http://127.0.0.1:8787): when an edge answers there it is used, with
  * API keys made in the Redis its `.dev.vars` / environment name (like `npm run keys`); its hourly
@@ -11,6 +11,8 @@
  * and backend of `npm start` that answer are reused) with the
  * scenario's Worker variables (RATE_LIMIT_PER_HOUR raised for every scenario but `ratelimit`),
  * plus --var overrides, and stopped at the end.
+ * --direct-socket: a started edge answers on its own workerd socket, without Miniflare's entry
+ * Worker in front (scripts/dev/stack.ts, LocalStackOptions.directSocket).
  * --duration: seconds per measured phase (default 15; mixed runs 4×, uncached and spike 2×).
  * Prints a markdown table; exit status 1 when a scenario's check fails.
  */
@@ -26,7 +28,7 @@ import { storeAreas } from "./areas.js";
 import { markdown } from "./report.js";
 import { SCENARIOS, type Scenario, type ScenarioResult } from "./scenarios.js";
 
-const USAGE = `usage: npm run load -- <${SCENARIOS.map((s) => s.name).join("|")}|all> [--json FILE] [--markdown FILE] [--url URL] [--duration S] [--var NAME=VALUE ...]`;
+const USAGE = `usage: npm run load -- <${SCENARIOS.map((s) => s.name).join("|")}|all> [--json FILE] [--markdown FILE] [--url URL] [--duration S] [--var NAME=VALUE ...] [--direct-socket]`;
 
 function fail(message: string): never {
   console.error(`load: ${message}\n${USAGE}`);
@@ -58,6 +60,7 @@ async function main(): Promise<number> {
       var: { type: "string", multiple: true, default: [] },
       // Run another Worker entry in the started stack (e.g. an older build of edge/src, to compare).
       "edge-entry": { type: "string" },
+      "direct-socket": { type: "boolean", default: false },
       help: { type: "boolean", short: "h" },
     },
     allowPositionals: true,
@@ -92,6 +95,7 @@ async function main(): Promise<number> {
     scenario: string;
     url: string;
     stack: "external" | "started";
+    direct_socket: boolean;
     edgeVars: Record<string, string>;
   }[] = [];
   try {
@@ -106,7 +110,10 @@ async function main(): Promise<number> {
         log(`${scenario.name}: using the edge at ${url}`);
         log("(if that is `wrangler dev`, expect ~200 req/s at most: its inspector proxy is the bottleneck)");
       } else {
-        const stack = await stackFor(scenario, overrides, stacks, log, values["edge-entry"]);
+        const stack = await stackFor(scenario, overrides, stacks, log, {
+          edgeEntry: values["edge-entry"],
+          directSocket: values["direct-socket"],
+        });
         target = stack.edgeUrl;
         vars = publicVars(stack.edgeVars);
         rateLimit = Number(stack.edgeVars.RATE_LIMIT_PER_HOUR ?? 50);
@@ -129,6 +136,7 @@ async function main(): Promise<number> {
         scenario: scenario.name,
         url: target,
         stack: external ? "external" : "started",
+        direct_socket: !external && values["direct-socket"],
         edgeVars: vars,
       });
       for (const c of result.checks)
@@ -155,7 +163,7 @@ async function stackFor(
   overrides: Record<string, string>,
   stacks: LocalStack[],
   log: (m: string) => void,
-  edgeEntry: string | undefined,
+  front: { readonly edgeEntry: string | undefined; readonly directSocket: boolean },
 ): Promise<LocalStack> {
   const edgeVars = { ...scenario.edgeVars, ...overrides };
   const same = stacks.find((s) => Object.entries(edgeVars).every(([k, v]) => s.edgeVars[k] === v));
@@ -165,7 +173,8 @@ async function stackFor(
     edgeVars,
     ...(first ? { bridge: first.bridge } : {}),
     ...(first?.backend ? { backend: first.backend } : {}),
-    ...(edgeEntry ? { edgeEntry } : {}),
+    ...(front.edgeEntry ? { edgeEntry: front.edgeEntry } : {}),
+    directSocket: front.directSocket,
     // A bridge and backend of `npm start` that answer are used, not started again.
     reuseDevServices: true,
     log,
