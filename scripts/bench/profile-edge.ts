@@ -3,12 +3,14 @@
  * the `cached` load, through workerd's DevTools protocol (Miniflare's inspectorPort).
  *
  *   npm run profile:edge -- [--duration 10] [--connections 10] [--top 40] [--out edge.cpuprofile]
- *                           [--heap promoted|all]
+ *                           [--heap promoted|all] [--direct-socket]
  *
  * Prints the functions with the most self time (with their file:line in the bundled Worker) and
  * the self time per source package (hono, zod, @upstash/*, our own code, ...). `--out` writes the
  * raw profile for Chrome DevTools or speedscope. An attached profiler slows the isolate: use the
  * shares, not the throughput, and measure throughput with `npm run load -- cached` instead.
+ *
+ * `--direct-socket` profiles the edge on its own workerd socket, without Miniflare's entry Worker.
  *
  * `--heap` samples allocations instead (V8's sampling heap profiler) and prints bytes per hit by
  * allocation site: `promoted` keeps only what outlived a young-generation collection (what makes
@@ -131,6 +133,8 @@ async function main(): Promise<void> {
       top: { type: "string", default: "40" },
       out: { type: "string" },
       heap: { type: "string" },
+      // The edge on its own workerd socket, without Miniflare's entry Worker (LocalStackOptions).
+      "direct-socket": { type: "boolean", default: false },
     },
   });
   if (values.heap !== undefined && values.heap !== "promoted" && values.heap !== "all") {
@@ -145,6 +149,7 @@ async function main(): Promise<void> {
   const stack = await startLocalStack({
     withoutBackend: false,
     inspectorPort,
+    directSocket: values["direct-socket"],
     edgeVars: { RATE_LIMIT_PER_HOUR: "1000000" },
   });
   try {
