@@ -66,8 +66,8 @@ export interface LocalStackOptions {
    * Serve the edge on a workerd socket of its own (Miniflare's `unsafeDirectSockets`), without
    * Miniflare's entry Worker in front of it. That entry Worker is a local-development router (it
    * fills in `request.cf`, renders error pages, proxies to the user Worker) which Cloudflare does not
-   * run, and it costs about 0.3 ms of workerd CPU per request on this machine (docs/PERFORMANCE.md,
-   * eighth session). Default false: the configuration every earlier figure and the issue's floor
+   * run, and it cost 0.12 ms of workerd CPU per request on a bare route and ~0.25 ms on a 32 KB
+   * cache hit on this machine (docs/PERFORMANCE.md, eighth session). Default false: the configuration every earlier figure and the issue's floor
    * were measured in.
    */
   readonly directSocket?: boolean;

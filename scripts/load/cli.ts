@@ -106,6 +106,7 @@ async function main(): Promise<number> {
       let vars: Record<string, string> = {};
       const run = randomBytes(3).toString("hex");
       if (external) {
+        if (values["direct-socket"]) log("--direct-socket applies only to a stack started here: ignored");
         keys = externalKeyMaker(run);
         log(`${scenario.name}: using the edge at ${url}`);
         log("(if that is `wrangler dev`, expect ~200 req/s at most: its inspector proxy is the bottleneck)");
