@@ -11,6 +11,7 @@
  */
 import type { MiddlewareHandler } from "hono";
 import { cors } from "hono/cors";
+import { editResponseHeaders } from "../response-headers.js";
 
 type CorsOptions = Parameters<typeof cors>[0];
 
@@ -20,6 +21,6 @@ export function corsForBrowsers(options: CorsOptions): MiddlewareHandler {
     if (c.req.header("origin") !== undefined) return browser(c, next);
     await next();
     // On the response's own headers: c.header() would copy the finished Response.
-    c.res.headers.append("Vary", "Origin");
+    editResponseHeaders(c, (h) => h.append("Vary", "Origin"));
   };
 }

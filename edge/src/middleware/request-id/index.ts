@@ -12,6 +12,7 @@
  */
 import type { Context, MiddlewareHandler } from "hono";
 import { requestId } from "hono/request-id";
+import { editResponseHeaders } from "../response-headers.js";
 
 export const REQUEST_ID_HEADER = "X-Request-Id";
 
@@ -24,6 +25,7 @@ export function requestIds(limitLength: number): MiddlewareHandler {
   const choose = requestId({ headerName: "", generator: incomingOrNew });
   return async function requestIds(c, next) {
     await choose(c, next);
-    c.res.headers.set(REQUEST_ID_HEADER, c.get("requestId"));
+    const id: string = c.get("requestId");
+    editResponseHeaders(c, (h) => h.set(REQUEST_ID_HEADER, id));
   };
 }
