@@ -1,6 +1,7 @@
 /**
  * The middlewares that edit a finished response in place (CORS's Vary, the request id) also work
- * on a Response whose headers are immutable, e.g. one from Response.redirect() or fetch().
+ * on a Response whose headers are immutable, e.g. one from Response.redirect() or fetch(); and an
+ * OPTIONS request is answered by CORS whether or not it names an Origin.
  */
 import { Hono } from "hono";
 import { describe, expect, it } from "vitest";
@@ -37,6 +38,13 @@ describe("headers on a finished response", () => {
     expect(res.status).toBe(200);
     expect(await res.text()).toBe("ok");
     expect(res.headers.get("vary")).toBe("Accept-Encoding, Origin");
+    expect(res.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it("OPTIONS without an Origin is still answered by CORS (204 and the allowed methods), not 404", async () => {
+    const res = await app().request("/plain", { method: "OPTIONS" });
+    expect(res.status).toBe(204);
+    expect(res.headers.get("access-control-allow-methods")).toContain("POST");
     expect(res.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
   });
 });

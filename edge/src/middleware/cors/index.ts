@@ -18,7 +18,8 @@ type CorsOptions = Parameters<typeof cors>[0];
 export function corsForBrowsers(options: CorsOptions): MiddlewareHandler {
   const browser = cors(options);
   return async function corsForBrowsers(c, next) {
-    if (c.req.header("origin") !== undefined) return browser(c, next);
+    // OPTIONS too: hono's cors answers it (204, the allowed methods) with or without an Origin.
+    if (c.req.method === "OPTIONS" || c.req.header("origin") !== undefined) return browser(c, next);
     await next();
     // On the response's own headers: c.header() would copy the finished Response.
     editResponseHeaders(c, (h) => h.append("Vary", "Origin"));
