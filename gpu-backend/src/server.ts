@@ -39,21 +39,26 @@ export interface StartOptions {
 export async function startBackend(config: BackendConfig, opts: StartOptions = {}): Promise<RunningBackend> {
   const logger = opts.logger ?? createLogger(config.logLevel);
   const model = await loadModelManifest(config.model.path, config.model.manifestPath);
+  const metrics = createMetrics();
   const pool = await InferencePool.start({
     modelPath: config.model.path,
     executionProviders: config.inference.executionProviders,
     workers: config.inference.workers,
     threadsPerWorker: config.inference.threadsPerWorker,
+    onWorkerLost: (why) => {
+      metrics.errors.inc({ kind: "inference_worker_lost" });
+      logger.error({ why }, "an inference worker stopped; loading a replacement");
+    },
   });
   for (const f of pool.fallbacks)
     logger.warn({ provider: f.provider, error: f.error }, "execution provider unavailable, fell back");
-  const metrics = createMetrics();
   metrics.executionProvider.set({ provider: pool.provider }, 1);
   const health: HealthState = {
     ready: false,
     draining: false,
     executionProvider: pool.provider,
     model: { name: model.manifest.name, version: model.manifest.version },
+    liveWorkers: () => pool.live,
   };
   let providers = opts.providers;
   if (!providers) {

@@ -9,16 +9,19 @@ export interface HealthState {
   draining: boolean;
   readonly executionProvider: string;
   readonly model: { name: string; version: string };
+  /** Inference workers able to run now (a dead one is replaced; 0 while none is). */
+  readonly liveWorkers?: () => number;
 }
 
 export function healthRoutes(state: HealthState, metrics: Metrics) {
   const app = new Hono();
   app.get("/healthz", (c) => c.json({ status: "ok" }));
   app.get("/readyz", (c) => {
-    const ready = state.ready && !state.draining;
+    const noWorker = state.ready && state.liveWorkers?.() === 0;
+    const ready = state.ready && !state.draining && !noWorker;
     return c.json(
       {
-        status: ready ? "ready" : state.draining ? "draining" : "starting",
+        status: ready ? "ready" : state.draining ? "draining" : noWorker ? "no_inference_worker" : "starting",
         model: state.model,
         execution_provider: state.executionProvider,
       },

@@ -2,6 +2,11 @@
  * A pool of inference workers, each with its own onnxruntime session. Tiles are dispatched to the
  * first idle worker; when all are busy they wait in FIFO order. Admission (how much may wait) is
  * decided a level up, per analysis, by `Admission`.
+ *
+ * A worker that dies (an uncaught error, running out of memory, terminated from outside) fails the
+ * one job it was running and is replaced by a new worker that loads the model again; jobs wait for
+ * the live workers meanwhile. When no worker is left and none is loading, every waiting and every
+ * later job fails at once instead of waiting for ever.
  */
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
@@ -14,6 +19,8 @@ export interface PoolOptions {
   readonly workers?: number;
   /** Threads per session; default splits the machine's cores across the workers. */
   readonly threadsPerWorker?: number;
+  /** Told when a worker dies (it is being replaced); for the log and the metrics. */
+  readonly onWorkerLost?: (why: string) => void;
 }
 
 export interface InferenceResult {
@@ -31,9 +38,12 @@ interface Job {
 }
 
 interface Slot {
-  readonly worker: Worker;
+  /** Replaced when it dies. */
+  worker: Worker;
   job: Job | undefined;
   id: number;
+  /** "loading": a replacement is loading the model; "down": it could not. */
+  state: "ready" | "loading" | "down";
 }
 
 /**
@@ -55,16 +65,26 @@ export class InferencePool {
   readonly fallbacks: readonly { provider: string; error: string }[];
   readonly size: number;
   private readonly slots: Slot[];
+  private readonly init: WorkerInit;
+  private readonly onWorkerLost: ((why: string) => void) | undefined;
   private readonly queue: Job[] = [];
   private closing = false;
   private inferences = 0;
+  private replaced = 0;
 
-  private constructor(slots: Slot[], ready: WorkerReady) {
+  private constructor(
+    slots: Slot[],
+    ready: WorkerReady,
+    init: WorkerInit,
+    onWorkerLost: ((why: string) => void) | undefined,
+  ) {
     this.slots = slots;
+    this.init = init;
+    this.onWorkerLost = onWorkerLost;
     this.size = slots.length;
     this.provider = ready.provider;
     this.fallbacks = ready.fallbacks;
-    for (const slot of slots) this.listen(slot);
+    for (const slot of slots) this.listen(slot, slot.worker);
   }
 
   static async start(opts: PoolOptions): Promise<InferencePool> {
@@ -80,7 +100,7 @@ export class InferencePool {
     const readies: Promise<WorkerReady>[] = [];
     for (let i = 0; i < workers; i++) {
       const worker = spawnWorker(init);
-      slots.push({ worker, job: undefined, id: 0 });
+      slots.push({ worker, job: undefined, id: 0, state: "ready" });
       readies.push(
         new Promise((resolve, reject) => {
           const onMessage = (m: WorkerReady | WorkerFailed) => {
@@ -103,7 +123,12 @@ export class InferencePool {
       await Promise.all(slots.map((s) => s.worker.terminate()));
       throw failed.reason;
     }
-    return new InferencePool(slots, (settled[0] as PromiseFulfilledResult<WorkerReady>).value);
+    return new InferencePool(
+      slots,
+      (settled[0] as PromiseFulfilledResult<WorkerReady>).value,
+      init,
+      opts.onWorkerLost,
+    );
   }
 
   get queued(): number {
@@ -118,19 +143,42 @@ export class InferencePool {
     return this.inferences;
   }
 
+  /** Workers that died and were replaced since the start. */
+  get replacements(): number {
+    return this.replaced;
+  }
+
+  /** Workers that run jobs now (the others are loading a replacement, or could not). */
+  get live(): number {
+    return this.slots.filter((s) => s.state === "ready").length;
+  }
+
   /** Run one NCHW batch. The input buffer is transferred to a worker and unusable afterwards. */
   run(input: Float32Array, dims: readonly [number, number, number, number]): Promise<InferenceResult> {
     if (this.closing) return Promise.reject(new Error("inference pool is shutting down"));
+    if (this.slots.every((s) => s.state === "down"))
+      return Promise.reject(new Error("no inference worker is running"));
     return new Promise((resolve, reject) => {
       this.queue.push({ input, dims, resolve, reject });
       this.dispatch();
     });
   }
 
-  /** Finish what is queued and running, then stop the workers. */
-  async close(): Promise<void> {
+  /**
+   * Finish what is queued and running, then stop the workers. After `timeoutMs` whatever has not
+   * finished fails, so a stuck inference cannot hold a shutdown for ever.
+   */
+  async close(timeoutMs = 30_000): Promise<void> {
     this.closing = true;
-    while (this.queue.length > 0 || this.busy > 0) await new Promise((r) => setTimeout(r, 10));
+    const deadline = Date.now() + timeoutMs;
+    while ((this.queue.length > 0 || this.busy > 0) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 10));
+    const stopped = new Error("inference pool stopped before the job finished");
+    for (const job of this.queue.splice(0)) job.reject(stopped);
+    for (const slot of this.slots) {
+      slot.job?.reject(stopped);
+      slot.job = undefined;
+    }
     await Promise.all(
       this.slots.map(
         (s) =>
@@ -145,7 +193,7 @@ export class InferencePool {
 
   private dispatch(): void {
     for (const slot of this.slots) {
-      if (slot.job) continue;
+      if (slot.job || slot.state !== "ready") continue;
       const job = this.queue.shift();
       if (!job) return;
       slot.job = job;
@@ -156,10 +204,10 @@ export class InferencePool {
     }
   }
 
-  private listen(slot: Slot): void {
-    slot.worker.on("message", (m: RunReply) => {
+  private listen(slot: Slot, worker: Worker): void {
+    worker.on("message", (m: RunReply) => {
       const job = slot.job;
-      if (!job || m.id !== slot.id) return;
+      if (slot.worker !== worker || !job || m.id !== slot.id) return;
       slot.job = undefined;
       if (m.type === "result") {
         this.inferences++;
@@ -167,9 +215,47 @@ export class InferencePool {
       } else job.reject(new Error(m.error));
       this.dispatch();
     });
-    slot.worker.on("error", (e) => {
-      slot.job?.reject(e);
-      slot.job = undefined;
+    // An uncaught error is followed by "exit"; either one alone also ends the worker.
+    worker.on("error", (e) => this.lost(slot, worker, e.message));
+    worker.on("exit", (code) => this.lost(slot, worker, `exit code ${code}`));
+  }
+
+  /** A worker ended: fail its job and load a replacement (not while closing: then it was asked to stop). */
+  private lost(slot: Slot, worker: Worker, why: string): void {
+    if (slot.worker !== worker || this.closing) return;
+    const job = slot.job;
+    slot.job = undefined;
+    job?.reject(new Error(`inference worker stopped (${why})`));
+    this.replaced++;
+    this.onWorkerLost?.(why);
+    this.replace(slot);
+  }
+
+  private replace(slot: Slot): void {
+    const worker = spawnWorker(this.init);
+    slot.worker = worker;
+    slot.state = "loading";
+    const down = () => {
+      if (slot.worker !== worker || slot.state !== "loading") return;
+      slot.state = "down";
+      void worker.terminate();
+      if (this.slots.every((s) => s.state === "down")) {
+        const none = new Error("no inference worker is running");
+        for (const job of this.queue.splice(0)) job.reject(none);
+      }
+    };
+    worker.once("message", (m: WorkerReady | WorkerFailed) => {
+      if (m.type !== "ready") return down();
+      if (slot.worker !== worker) return;
+      if (this.closing) {
+        void worker.terminate();
+        return;
+      }
+      slot.state = "ready";
+      this.listen(slot, worker);
+      this.dispatch();
     });
+    worker.once("error", down);
+    worker.once("exit", down);
   }
 }

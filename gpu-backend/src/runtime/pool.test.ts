@@ -1,0 +1,67 @@
+/**
+ * The inference pool with the shipped model when a worker dies. Fault injection: the test ends a
+ * worker thread from outside (terminate, or a message its handler cannot read), the way running
+ * out of memory or an uncaught error in the worker's own code would end it. Before the pool
+ * replaced dead workers, the next job went to the dead one and waited for ever.
+ */
+import type { Worker } from "node:worker_threads";
+import { afterEach, describe, expect, it } from "vitest";
+import { InferencePool } from "./pool.js";
+
+const MODEL = new URL("../../../models/lanesegnet-lite.onnx", import.meta.url).pathname;
+const pools: InferencePool[] = [];
+afterEach(async () => {
+  for (const p of pools.splice(0)) await p.close(10_000);
+});
+
+async function start(onWorkerLost?: (why: string) => void): Promise<InferencePool> {
+  const pool = await InferencePool.start({
+    modelPath: MODEL,
+    executionProviders: ["cpu"],
+    workers: 1,
+    threadsPerWorker: 1,
+    ...(onWorkerLost ? { onWorkerLost } : {}),
+  });
+  pools.push(pool);
+  return pool;
+}
+
+/** The pool's only worker (private: reached here to end it, as a crash would). */
+function workerOf(pool: InferencePool): Worker {
+  return (pool as unknown as { slots: { worker: Worker }[] }).slots[0]!.worker;
+}
+
+const tile = (side: number) => ({
+  input: new Float32Array(3 * side * side),
+  dims: [1, 3, side, side] as const,
+});
+
+describe("InferencePool when a worker dies", () => {
+  it("a worker that was ended is replaced; jobs wait for the replacement and run", async () => {
+    const lost: string[] = [];
+    const pool = await start((why) => lost.push(why));
+    // Ended while idle: terminating a thread inside onnxruntime's run or load aborts the whole
+    // process (a native error, see start()), a fault no pool can survive.
+    await workerOf(pool).terminate();
+    const a = tile(64);
+    const b = tile(64);
+    const [ra, rb] = await Promise.all([pool.run(a.input, a.dims), pool.run(b.input, b.dims)]);
+    expect(ra.classes).toBe(7);
+    expect(rb.logits.length).toBe(7 * 64 * 64);
+    expect(pool.replacements).toBe(1);
+    expect(pool.live).toBe(1);
+    expect(lost).toEqual(["exit code 1"]);
+  }, 60_000);
+
+  it("an idle worker ended by an uncaught error is replaced before the next job needs it", async () => {
+    const pool = await start();
+    const worker = workerOf(pool);
+    const exited = new Promise((r) => worker.once("exit", r));
+    worker.postMessage(null); // its message handler throws on this: an uncaught error
+    await exited;
+    const t = tile(64);
+    expect((await pool.run(t.input, t.dims)).classes).toBe(7);
+    expect(pool.replacements).toBe(1);
+    expect(pool.busy).toBe(0);
+  }, 60_000);
+});
