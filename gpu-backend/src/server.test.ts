@@ -379,4 +379,52 @@ describe("graceful shutdown", () => {
       /shutting down/,
     );
   });
+
+  it("ends within the grace period when an analysis runs longer, cutting that one off", async () => {
+    const stuck = gate();
+    const slowTiles = await startLoopback(async (_req, res) => {
+      await stuck.opened;
+      res.writeHead(503);
+      res.end();
+    });
+    const config = loadConfig({
+      BACKEND_SIGNING_SECRET: SECRET,
+      MODEL_PATH,
+      BACKEND_PORT: "0",
+      EXECUTION_PROVIDERS: "cpu",
+      INFERENCE_WORKERS: "1",
+      INFERENCE_THREADS: "1",
+      TILE_SIZE: "256",
+      SHUTDOWN_GRACE_MS: "300",
+      ENABLED_PROVIDERS: "esri",
+    });
+    const providers = new Map([
+      [
+        "esri" as const,
+        createEsriProvider({ urlTemplate: `${slowTiles.url}/{z}/{y}/{x}`, timeoutMs: 20_000 }),
+      ],
+    ]);
+    const short = await startBackend(config, { providers, logger: createLogger("silent") });
+    try {
+      const body = analysisBody();
+      const inFlight = fetch(`${short.url}${ROUTE}`, {
+        method: "POST",
+        headers: await signedHeaders(body),
+        body,
+      }).then(
+        (r) => r.status,
+        () => "cut off",
+      );
+      await waitFor(() => slowTiles.requests.length > 0, "the slow analysis to ask for imagery");
+      const started = Date.now();
+      await short.close();
+      // Before, close() waited for the analysis itself (20 s of provider timeout here).
+      expect(Date.now() - started).toBeLessThan(3_000);
+      expect(await inFlight).toBe("cut off");
+    } finally {
+      stuck.open();
+      await short.close();
+      await slowTiles.close();
+    }
+  });
 });

@@ -133,11 +133,17 @@ export async function startBackend(config: BackendConfig, opts: StartOptions = {
     closing ??= (async () => {
       health.draining = true;
       const deadline = Date.now() + config.shutdownGraceMs;
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      while ((admission.inFlight > 0 || admission.queued > 0) && Date.now() < deadline) {
-        await new Promise((r) => setTimeout(r, 20));
-      }
-      await pool.close();
+      const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
+      // Stop accepting now; server.close() itself resolves only once every connection has ended,
+      // which a slow analysis can delay far beyond the grace period.
+      const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
+      while ((admission.inFlight > 0 || admission.queued > 0) && Date.now() < deadline) await sleep(20);
+      if ("closeIdleConnections" in server) server.closeIdleConnections();
+      await Promise.race([serverClosed, sleep(deadline - Date.now())]);
+      // Past the grace period: what still runs is cut off (its client sees the connection close).
+      if ("closeAllConnections" in server) server.closeAllConnections();
+      await serverClosed;
+      await pool.close(Math.max(1_000, deadline - Date.now()));
       await nonces?.close();
     })();
     return closing;
