@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { targetGrid } from "../raster/target-grid.js";
 import { NoCoverageError, ProviderBadDataError, ProviderHttpError } from "./errors.js";
 import { createGeeProvider, type GeeProviderOptions } from "./gee.js";
-import { EARTH_ENGINE_SCOPE } from "./google-auth.js";
+import { EARTH_ENGINE_SCOPE, ServiceAccountTokenSource } from "./google-auth.js";
 import { type Handler, type Loopback, patternAt, startLoopback } from "./test-support.js";
 
 const PROJECT = "test-proj";
@@ -269,5 +269,35 @@ describe("Earth Engine provider against loopback token and computePixels endpoin
     })();
     expect(err?.message).toMatch(/not a valid PEM key/);
     expect(err?.message).not.toContain("nonsense");
+  });
+});
+
+describe("the shared token exchange", () => {
+  it("one caller's abort does not fail another caller waiting for the same exchange", async () => {
+    let requests = 0;
+    const slow = await startLoopback((_req, res) => {
+      requests++;
+      setTimeout(() => {
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end(JSON.stringify({ access_token: ACCESS_TOKEN, expires_in: 3600, token_type: "Bearer" }));
+      }, 300);
+    });
+    try {
+      const tokens = new ServiceAccountTokenSource({
+        provider: "gee",
+        key: serviceAccount,
+        tokenUri: `${slow.url}/token`,
+        retry: FAST_RETRY,
+      });
+      const a = new AbortController();
+      const first = tokens.token(a.signal);
+      const second = tokens.token(new AbortController().signal);
+      setTimeout(() => a.abort(new Error("client A left")), 50);
+      await expect(first).rejects.toThrow("client A left");
+      await expect(second).resolves.toBe(ACCESS_TOKEN);
+      expect(requests).toBe(1);
+    } finally {
+      await slow.close();
+    }
   });
 });

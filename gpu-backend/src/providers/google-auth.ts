@@ -62,6 +62,8 @@ export interface TokenSourceOptions {
   readonly retry?: RetryPolicy;
   /** Renew this long before expiry (default 60 s) so a token never expires in flight. */
   readonly refreshMarginS?: number;
+  /** Deadline of one token exchange, shared by every caller waiting for it (default 30 s). */
+  readonly exchangeTimeoutMs?: number;
   readonly now?: () => number;
 }
 
@@ -80,15 +82,27 @@ export class ServiceAccountTokenSource {
     this.tokenUri = options.tokenUri ?? options.key.token_uri ?? GOOGLE_TOKEN_URI;
   }
 
-  /** A valid access token, from cache or a fresh exchange. */
+  /**
+   * A valid access token, from cache or a fresh exchange. Concurrent callers share one exchange,
+   * which runs under its own deadline: one caller's signal (its client left, its own deadline)
+   * must not fail the others'. Each caller stops waiting when its own signal aborts.
+   */
   async token(signal: AbortSignal): Promise<string> {
+    signal.throwIfAborted();
     const now = (this.options.now ?? Date.now)();
     const margin = (this.options.refreshMarginS ?? 60) * 1000;
     if (this.cached && this.cached.expiresAtMs - margin > now) return this.cached.token;
-    this.pending ??= this.exchange(signal).finally(() => {
-      this.pending = null;
+    this.pending ??= this.exchange(AbortSignal.timeout(this.options.exchangeTimeoutMs ?? 30_000)).finally(
+      () => {
+        this.pending = null;
+      },
+    );
+    const shared = this.pending;
+    return new Promise<string>((resolve, reject) => {
+      const onAbort = () => reject(signal.reason);
+      signal.addEventListener("abort", onAbort, { once: true });
+      shared.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
     });
-    return this.pending;
   }
 
   /** Forget the cached token (after a 401). */
