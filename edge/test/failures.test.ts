@@ -109,6 +109,7 @@ describe("backend failures", () => {
     ["error", 502, "/problems/bad-gateway", null],
     ["garbage", 502, "/problems/bad-gateway", null],
     ["no_imagery", 422, "/problems/no-imagery", null],
+    ["area_too_large", 422, "/problems/area-too-large", null],
   ] as const)("maps a backend answering %s to %i", async (mode, status, type, retryAfter) => {
     rig.backend.mode = mode;
     try {

@@ -203,6 +203,22 @@ describe("request signing", () => {
 });
 
 describe("validation", () => {
+  it("answers 422 area-too-large, before fetching imagery, for a coarse resolution the model raises over the pixel limit", async () => {
+    // 1.3 x 1.4 km at 1 m/px is 1.8 M pixels (valid); the model analyses at 0.35 m/px at the
+    // coarsest, where the same area is ~15 M pixels, over the 8.4 M limit. Before: a 500.
+    const before = tiles.requests.length;
+    const res = await signedPost(
+      analysisBody({
+        request: { area: { type: "bbox", bbox: [-121.5, 38.58, -121.485, 38.5925] }, resolution_m: 1 },
+      }),
+    );
+    const body = await expectProblem(res, 422);
+    expect(body.type).toBe("/problems/area-too-large");
+    expect(body.detail).toMatch(/smaller area/);
+    expect(body.errors).toEqual([{ path: "/area", message: body.detail }]);
+    expect(tiles.requests.length).toBe(before);
+  });
+
   it("answers 400 problem+json for a body that is not JSON", async () => {
     for (const body of ["", "{", "not json", "\u0000\u0001"]) {
       const p = await expectProblem(await signedPost(body), 400);

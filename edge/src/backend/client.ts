@@ -56,6 +56,7 @@ export type BackendFailureCause =
   | "timeout"
   | "overloaded"
   | "no_imagery"
+  | "area_too_large"
   | "bad_status"
   | "bad_body";
 
@@ -252,6 +253,17 @@ export class BackendClient {
             ),
             ...attempts,
           };
+    }
+    if (status === 422 && body?.type === PROBLEM_TYPES.areaTooLarge) {
+      // The edge's own words, as for every backend answer (the backend's detail is not passed on).
+      return failure(
+        422,
+        PROBLEM_TYPES.areaTooLarge,
+        "The model analyses imagery no coarser than its trained ground resolution, and at that resolution this area is over the pixel limit; request a smaller area.",
+        "area_too_large",
+        undefined,
+        status,
+      );
     }
     if (status === 504) {
       return { ...(this.#timeout() as Extract<BackendReply, { ok: false }>), backendStatus: status };

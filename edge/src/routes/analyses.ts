@@ -80,7 +80,9 @@ export function registerAnalysisRoutes(
       ),
       413: problemSpec("The body is too large."),
       415: problemSpec("The body is not sent as JSON."),
-      422: problemSpec("No enabled imagery provider covers the area."),
+      422: problemSpec(
+        "No enabled imagery provider covers the area (`/problems/no-imagery`), or the request asks for a resolution coarser than the model analyses and at the coarsest it does the area is over the pixel limit (`/problems/area-too-large`).",
+      ),
       429: problemSpec("The hourly quota is spent.", RATE_LIMIT_HEADERS.extend(RETRY_AFTER_HEADER.shape)),
       502: problemSpec("The analysis service failed."),
       504: problemSpec("The analysis took too long."),

@@ -27,6 +27,8 @@ export type BackendMode =
   | "garbage"
   /** 422 no-imagery problem. */
   | "no_imagery"
+  /** 422 area-too-large problem (a coarse request the model analyses finer, over the pixel limit). */
+  | "area_too_large"
   /** 500, then a body that does not end (up to 256 MiB, or until the edge hangs up). */
   | "endless_error"
   /** 200, then a body that does not end (up to 256 MiB, or until the edge hangs up). */
@@ -167,6 +169,17 @@ export class FakeBackend {
           422,
           JSON.stringify({
             type: "/problems/no-imagery",
+            title: "x",
+            status: 422,
+            detail: BACKEND_INTERNAL_DETAIL,
+          }),
+        );
+      case "area_too_large":
+        return send(
+          res,
+          422,
+          JSON.stringify({
+            type: "/problems/area-too-large",
             title: "x",
             status: 422,
             detail: BACKEND_INTERNAL_DETAIL,

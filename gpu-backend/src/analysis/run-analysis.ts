@@ -7,6 +7,7 @@ import {
   type AnalysisResponse,
   type ClassTotals,
   type ImageryProviderName,
+  LIMITS,
   laneClassByName,
   type MarkingClassName,
   type MercatorGrid,
@@ -67,6 +68,12 @@ export class NoImageryError extends Error {
   }
 }
 
+/**
+ * The area passed the public limits at the requested resolution, but the model analyses no coarser
+ * than its trained range, and at that resolution the raster is over the pixel limit.
+ */
+export class AreaTooLargeError extends Error {}
+
 /** Ground resolution of the analysed raster: the request's, kept inside what the model was trained on. */
 export function analysisResolution(requested: number, model: LoadedModel): number {
   const range = model.manifest.trained_gsd_m;
@@ -98,8 +105,14 @@ export async function runAnalysis(
   });
   const resolutionM = analysisResolution(req.resolution_m, deps.model);
   const area = validateArea(req.area, { resolutionM });
-  // The schema already validated the area; this can only fail if limits changed in between.
-  if (!area.ok) throw new RangeError(area.issues[0]?.message ?? "invalid area");
+  // The schema validated the area at the requested resolution; only a finer analysed one (a
+  // request coarser than the trained range) can put it over the pixel limit here.
+  if (!area.ok) {
+    const maxKm2 = (LIMITS.maxPixels * resolutionM * resolutionM) / 1e6;
+    throw new AreaTooLargeError(
+      `this model analyses imagery at ${resolutionM} m/px at the coarsest, and there the area is over the limit of ${LIMITS.maxPixels} pixels (about ${maxKm2.toFixed(2)} km² for a square): request a smaller area`,
+    );
+  }
   const grid = targetGrid(area.value.bbox, resolutionM);
 
   const attempts: ProviderAttempt[] = [];

@@ -1,9 +1,20 @@
 /** POST /internal/v1/analyze: the edge's cache misses, signed, admitted or shed, answered as GeoJSON. */
-import { fieldErrorsFromZod, type ProviderAttempt, problem, problemResponse } from "@lanesegnet/shared";
+import {
+  fieldErrorsFromZod,
+  PROBLEM_TYPES,
+  type ProviderAttempt,
+  problem,
+  problemResponse,
+} from "@lanesegnet/shared";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { InternalAnalyzeSchema } from "../analysis/internal-request.js";
-import { type AnalysisDeps, NoImageryError, runAnalysis } from "../analysis/run-analysis.js";
+import {
+  type AnalysisDeps,
+  AreaTooLargeError,
+  NoImageryError,
+  runAnalysis,
+} from "../analysis/run-analysis.js";
 import { type SignedBodyEnv, verifySignature } from "../middleware/verify-signature.js";
 import type { Logger } from "../observability/logger.js";
 import type { Metrics } from "../observability/metrics.js";
@@ -94,6 +105,16 @@ export function analyzeRoute(deps: AnalyzeRouteDeps) {
             {
               "Retry-After": String(e.retryAfterS),
             },
+          );
+        }
+        if (e instanceof AreaTooLargeError) {
+          m.errors.inc({ kind: "area_too_large" });
+          return problemResponse(
+            problem(422, {
+              type: PROBLEM_TYPES.areaTooLarge,
+              detail: e.message,
+              errors: [{ path: "/area", message: e.message }],
+            }),
           );
         }
         if (e instanceof NoImageryError) {

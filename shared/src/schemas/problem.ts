@@ -17,6 +17,8 @@ export const PROBLEM_TYPES = {
   rateLimited: "/problems/rate-limited",
   overloaded: "/problems/overloaded",
   noImagery: "/problems/no-imagery",
+  /** The request asked for a resolution coarser than the model analyses, and at the coarsest it does the area is over the pixel limit. */
+  areaTooLarge: "/problems/area-too-large",
 } as const;
 
 export const FieldErrorSchema = z
