@@ -14,6 +14,7 @@ import { writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { signRequest } from "@lanesegnet/shared";
+import { numberFlag, runCli, UsageError } from "../cli/run.js";
 import { type Bbox, storeAreas } from "../load/areas.js";
 import { append, type Percentiles, percentiles, round } from "../load/stats.js";
 import { machineInfo, machineLine } from "./machine.js";
@@ -117,10 +118,13 @@ async function main(): Promise<void> {
       env: { type: "string", multiple: true, default: [] },
     },
   });
+  const runs = numberFlag("runs", values.runs, { min: 1, max: 10_000, integer: true });
+  const sideM = numberFlag("side", values.side, { min: 10, max: 2_000 });
+  const resolutionM = numberFlag("resolution", values.resolution, { min: 0.05, max: 2 });
   const env: Record<string, string> = {};
   for (const v of values.env) {
     const eq = v.indexOf("=");
-    if (eq < 1) throw new Error(`--env needs NAME=VALUE, got ${v}`);
+    if (eq < 1) throw new UsageError(`--env needs NAME=VALUE, got ${v}`);
     env[v.slice(0, eq)] = v.slice(eq + 1);
   }
   const log = (m: string) => console.error(`bench:backend: ${m}`);
@@ -130,7 +134,7 @@ async function main(): Promise<void> {
   let stop = async () => {};
   if (values.url) {
     const signingSecret = values.secret ?? process.env.BACKEND_SIGNING_SECRET;
-    if (!signingSecret) throw new Error("--url needs --secret (or BACKEND_SIGNING_SECRET)");
+    if (!signingSecret) throw new UsageError("--url needs --secret (or BACKEND_SIGNING_SECRET)");
     backend = { url: values.url, signingSecret };
   } else {
     // Loaded only here: the dev stack pulls in miniflare/workerd, which a --url run (the bundled
@@ -143,9 +147,9 @@ async function main(): Promise<void> {
   }
   try {
     const result = await benchBackend(backend, {
-      runs: Number(values.runs),
-      sideM: Number(values.side),
-      resolutionM: Number(values.resolution),
+      runs,
+      sideM,
+      resolutionM,
       log,
     });
     console.info(backendTable(result));
@@ -157,8 +161,5 @@ async function main(): Promise<void> {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  main().catch((error: unknown) => {
-    console.error(`bench:backend: ${error instanceof Error ? error.message : String(error)}`);
-    process.exit(1);
-  });
+  runCli("bench:backend", main);
 }

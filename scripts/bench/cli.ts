@@ -18,6 +18,7 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { numberFlag, runCli, UsageError } from "../cli/run.js";
 import { type LocalStack, REPO_ROOT, startLocalStack } from "../dev/stack.js";
 import { analysisBody, storeAreas } from "../load/areas.js";
 import { parseServerTiming } from "../load/server-timing.js";
@@ -206,9 +207,12 @@ async function replaceBlock(file: string, block: string): Promise<void> {
   await writeFile(file, `${text.slice(0, a + start.length)}\n${block}\n${text.slice(b)}`);
 }
 
+const USAGE = `usage: npm run bench -- [--only ${PARTS.join(",")}] [--json FILE] [--doc FILE] [--duration S] [--runs N] [--rounds N] [--direct-socket]`;
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
+      help: { type: "boolean", short: "h" },
       json: { type: "string" },
       doc: { type: "string" },
       only: { type: "string" },
@@ -219,15 +223,20 @@ async function main(): Promise<void> {
       "direct-socket": { type: "boolean", default: false },
     },
   });
+  if (values.help) {
+    console.info(USAGE);
+    return;
+  }
   const parts = new Set<Part>(
     (values.only ? values.only.split(",") : [...PARTS]).map((s) => {
       if (!(PARTS as readonly string[]).includes(s))
-        throw new Error(`unknown part ${s} (${PARTS.join(", ")})`);
+        throw new UsageError(`unknown part ${s} (${PARTS.join(", ")})`);
       return s as Part;
     }),
   );
-  const durationS = Number(values.duration);
-  const runs = Number(values.runs);
+  const durationS = numberFlag("duration", values.duration, { min: 1, max: 600 });
+  const runs = numberFlag("runs", values.runs, { min: 1, max: 10_000, integer: true });
+  const rounds = numberFlag("rounds", values.rounds, { min: 1, max: 100, integer: true });
   const log = (m: string) => console.error(`bench: ${m}`);
   const report: Report = {
     machine: machineInfo(),
@@ -294,7 +303,7 @@ async function main(): Promise<void> {
         const noHot = await variant({ CACHE_HOT_MAX_BYTES: "0" });
         report.cached = await benchCached(stack, {
           durationS,
-          rounds: Number(values.rounds),
+          rounds,
           connections: [10, 50],
           variants: {
             "hit (API key, AUTH_CACHE_TTL_S=60)": cachedKeys,
@@ -314,7 +323,4 @@ async function main(): Promise<void> {
   if (values.doc) await replaceBlock(values.doc, md);
 }
 
-main().catch((error: unknown) => {
-  console.error(`bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-  process.exit(1);
-});
+runCli("bench", main);

@@ -24,6 +24,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import WebSocket from "ws";
+import { numberFlag, runCli, UsageError } from "../cli/run.js";
 import { bundleEntry, REPO_ROOT, startLocalStack } from "../dev/stack.js";
 import { analysisBody, DEMO_BBOX } from "../load/areas.js";
 import { runPhase } from "../load/run-phase.js";
@@ -133,18 +134,23 @@ async function main(): Promise<void> {
       top: { type: "string", default: "40" },
       out: { type: "string" },
       heap: { type: "string" },
+      help: { type: "boolean", short: "h" },
       // The edge on its own workerd socket, without Miniflare's entry Worker (LocalStackOptions).
       "direct-socket": { type: "boolean", default: false },
     },
   });
+  if (values.help) {
+    console.info(
+      "usage: npm run profile:edge -- [--duration S (1-120)] [--connections N (1-200)] [--top N] [--out FILE] [--heap promoted|all] [--direct-socket]",
+    );
+    return;
+  }
   if (values.heap !== undefined && values.heap !== "promoted" && values.heap !== "all") {
-    throw new Error("--heap must be promoted or all");
+    throw new UsageError("--heap must be promoted or all");
   }
-  const durationS = Number(values.duration);
-  const connections = Number(values.connections);
-  if (!(durationS > 0 && durationS <= 120) || !(connections >= 1 && connections <= 200)) {
-    throw new Error("--duration must be in (0, 120] s and --connections in [1, 200]");
-  }
+  const durationS = numberFlag("duration", values.duration, { min: 1, max: 120 });
+  const connections = numberFlag("connections", values.connections, { min: 1, max: 200, integer: true });
+  const top = numberFlag("top", values.top, { min: 1, max: 1_000, integer: true });
   const inspectorPort = await freePort();
   const stack = await startLocalStack({
     withoutBackend: false,
@@ -175,9 +181,8 @@ async function main(): Promise<void> {
       const phase = () =>
         runPhase({ name: "profiled", url: stack.edgeUrl, connections, durationS, requests });
       const markers = markersOf(await bundledSource());
-      if (values.heap)
-        await heapProfile(inspector, phase, values.heap === "all", markers, Number(values.top));
-      else await cpuProfile(inspector, phase, markers, Number(values.top), values.out);
+      if (values.heap) await heapProfile(inspector, phase, values.heap === "all", markers, top);
+      else await cpuProfile(inspector, phase, markers, top, values.out);
     } finally {
       inspector.close();
     }
@@ -300,7 +305,4 @@ async function bundledSource(): Promise<string> {
   }
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`profile-edge: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exit(1);
-});
+runCli("profile:edge", main);

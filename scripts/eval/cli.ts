@@ -11,6 +11,7 @@ import sharp from "sharp";
 import { loadModelManifest } from "../../gpu-backend/src/runtime/model-manifest.js";
 import { InferencePool } from "../../gpu-backend/src/runtime/pool.js";
 import { segmentRaster } from "../../gpu-backend/src/runtime/segment.js";
+import { runCli, UsageError } from "../cli/run.js";
 import { SegmentationScore, type SplitMetrics } from "./metrics.js";
 
 const USAGE = `usage: npm run eval -- --data ROOT --split SPLIT [options]
@@ -25,8 +26,6 @@ const USAGE = `usage: npm run eval -- --data ROOT --split SPLIT [options]
   --tile N            largest tile side (default 1024)
   --overlap N         tile overlap in pixels (default 64)
   --record NAME       store the metrics in the model card's "metrics" under NAME`;
-
-class UsageError extends Error {}
 
 function parse(argv: string[]) {
   const { values } = parseArgs({
@@ -190,7 +189,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((e: unknown) => {
-  console.error(`eval: ${e instanceof Error ? e.message : String(e)}`);
-  process.exit(e instanceof UsageError ? 2 : 1);
-});
+runCli("eval", main);

@@ -69,8 +69,11 @@ async function main(): Promise<void> {
     },
   });
   const variants = values.params.map(parseVariant);
-  const seeds = values.seeds.split(",").map(Number);
-  if (seeds.length === 0 || seeds.length > 50 || !seeds.every((s) => Number.isInteger(s) && s >= 0)) {
+  const parts = values.seeds.split(",");
+  const seeds = parts.map(Number);
+  // Number("") is 0: an empty entry ("31,", "") must not become world 0.
+  const wellFormed = parts.every((p) => /^\d+$/.test(p.trim()));
+  if (!wellFormed || seeds.length === 0 || seeds.length > 50 || !seeds.every((s) => Number.isInteger(s))) {
     fail("--seeds must be 1-50 non-negative integers, comma-separated");
   }
   const resolutionM = Number(values.resolution);

@@ -22,6 +22,7 @@ import {
   readIndexFile,
   writeIndexFile,
 } from "../../gpu-backend/src/coverage/index.js";
+import { runCli } from "../cli/run.js";
 import { type Cluster, syntheticFootprints } from "./synthetic.js";
 
 const QUERY_SIDE_M = 256; // ground metres: a small analysis area
@@ -272,4 +273,4 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+runCli("bench:index", main);

@@ -23,6 +23,7 @@ import { ApiKeyStore } from "../../edge/src/auth/api-keys.js";
 import { createRedisClient } from "../../edge/src/redis/client.js";
 import { KeySpace } from "../../edge/src/redis/keys.js";
 import { machineInfo, machineLine } from "../bench/machine.js";
+import { runCli } from "../cli/run.js";
 import { type LocalStack, readDevVars, startLocalStack } from "../dev/stack.js";
 import { storeAreas } from "./areas.js";
 import { markdown } from "./report.js";
@@ -206,10 +207,4 @@ function externalKeyMaker(run: string): (count: number, label: string) => Promis
   };
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    console.error(`load: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    process.exit(1);
-  },
-);
+runCli("load", main);

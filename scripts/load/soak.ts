@@ -17,6 +17,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
+import { numberFlag, runCli } from "../cli/run.js";
 import { startLocalStack } from "../dev/stack.js";
 import { analysisBody, storeAreas } from "./areas.js";
 import { percentiles } from "./stats.js";
@@ -92,16 +93,19 @@ async function main(): Promise<void> {
       side: { type: "string", default: "100" },
       seed: { type: "string", default: "4242" },
       json: { type: "string" },
+      help: { type: "boolean", short: "h" },
     },
   });
-  const total = Number(values.requests);
-  const concurrency = Number(values.concurrency);
-  const sideM = Number(values.side);
-  if (!(Number.isInteger(total) && total >= 20 && total <= 100_000))
-    throw new Error("--requests must be 20-100000");
-  if (!(Number.isInteger(concurrency) && concurrency >= 1 && concurrency <= 16))
-    throw new Error("--concurrency must be 1-16");
-  if (!(sideM >= 10 && sideM <= 500)) throw new Error("--side must be 10-500 m");
+  if (values.help) {
+    console.info(
+      "usage: npm run soak -- [--requests N (20-100000)] [--concurrency N (1-16)] [--side M (10-500)] [--seed N] [--json FILE]",
+    );
+    return;
+  }
+  const total = numberFlag("requests", values.requests, { min: 20, max: 100_000, integer: true });
+  const concurrency = numberFlag("concurrency", values.concurrency, { min: 1, max: 16, integer: true });
+  const sideM = numberFlag("side", values.side, { min: 10, max: 500 });
+  const seed = numberFlag("seed", values.seed, { min: 0, integer: true });
   const blockSize = Math.max(10, Math.round(total / 10));
 
   const log = (m: string) => process.stderr.write(`soak: ${m}\n`);
@@ -109,7 +113,7 @@ async function main(): Promise<void> {
   try {
     const pids = backendPids();
     if (pids.length === 0) throw new Error("the stack's backend process was not found in /proc");
-    const areas = await storeAreas(undefined, Number(values.seed));
+    const areas = await storeAreas(undefined, seed);
     const keys = await Promise.all(
       Array.from({ length: concurrency }, (_, i) => stack.createApiKey(`soak-${i}`)),
     );
@@ -228,7 +232,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`soak: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exit(1);
-});
+runCli("soak", main);

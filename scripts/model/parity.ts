@@ -8,9 +8,13 @@
  * sha256 does not match the ONNX file.
  */
 import { parseArgs } from "node:util";
+import { numberFlag, runCli, UsageError } from "../cli/run.js";
 import { checkParity, samplePasses } from "./parity-check.js";
 
-async function main(): Promise<void> {
+const USAGE =
+  "usage: npm run model:parity -- --onnx M.onnx [--model-json M.json] --parity DIR [--max-diff 1e-3] [--min-agreement 0.999] [--threads 2]";
+
+async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
       onnx: { type: "string" },
@@ -19,19 +23,23 @@ async function main(): Promise<void> {
       "max-diff": { type: "string", default: "1e-3" },
       "min-agreement": { type: "string", default: "0.999" },
       threads: { type: "string", default: "2" },
+      help: { type: "boolean", short: "h" },
     },
   });
-  if (!values.onnx || !values.parity) {
-    console.error("usage: parity.ts --onnx M.onnx [--model-json M.json] --parity DIR [--max-diff 1e-3]");
-    process.exit(2);
+  if (values.help) {
+    console.info(USAGE);
+    return 0;
   }
-  const minAgreement = Number(values["min-agreement"]);
+  if (!values.onnx || !values.parity) throw new UsageError("--onnx and --parity are required");
+  const minAgreement = numberFlag("min-agreement", values["min-agreement"], { min: 0, max: 1 });
+  const maxDiff = numberFlag("max-diff", values["max-diff"], { min: 0 });
+  const threads = numberFlag("threads", values.threads, { min: 1, max: 64, integer: true });
   const { results, shaOk } = await checkParity({
     onnx: values.onnx,
     modelJson: values["model-json"] ?? values.onnx.replace(/\.onnx$/, ".json"),
     parityDir: values.parity,
-    maxDiff: Number(values["max-diff"]),
-    threads: Number(values.threads),
+    maxDiff,
+    threads,
   });
   let ok = shaOk;
   if (!shaOk) console.error("FAIL: the model JSON's sha256 does not match the ONNX file");
@@ -48,7 +56,7 @@ async function main(): Promise<void> {
     ok = false;
   }
   console.info(ok ? "parity: PASS" : "parity: FAIL");
-  process.exit(ok ? 0 : 1);
+  return ok ? 0 : 1;
 }
 
-await main();
+runCli("model:parity", main);

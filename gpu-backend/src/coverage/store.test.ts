@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { CoverageIndex } from "@lanesegnet/shared";
@@ -108,6 +108,15 @@ describe("buildIndexFromStore", () => {
     expect(new Uint8Array(await readFile(out))).toEqual(new Uint8Array(store.buffer));
     const q = { mercator: [X0 + 1, Y0 + 1, X0 + 2, Y0 + 2] } as const;
     expect((await readIndexFile(out)).search(q)).toEqual(CoverageIndex.from(store.buffer).search(q));
+  });
+
+  it("leaves no temp file behind when the index cannot be put in place (the output is a folder)", async () => {
+    await put({ "a.json": sidecar(0, 0), "a.jpg": "" });
+    const store = await buildIndexFromStore(dir);
+    const out = path.join(dir, "taken");
+    await mkdir(out);
+    await expect(writeIndexFile(out, store.buffer)).rejects.toThrow();
+    expect((await readdir(dir)).filter((f) => f.includes(".tmp-"))).toEqual([]);
   });
 });
 

@@ -1,4 +1,4 @@
-import { mkdir, readdir, readFile, rename, stat, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import {
   CoverageIndex,
@@ -173,8 +173,14 @@ function rank(file: string): number {
 export async function writeIndexFile(file: string, buffer: ArrayBuffer): Promise<void> {
   await mkdir(path.dirname(path.resolve(file)), { recursive: true });
   const tmp = `${file}.tmp-${process.pid}`;
-  await writeFile(tmp, new Uint8Array(buffer));
-  await rename(tmp, file);
+  try {
+    await writeFile(tmp, new Uint8Array(buffer));
+    await rename(tmp, file);
+  } catch (error) {
+    // Nothing half-written is left behind (e.g. --out names a folder: the rename fails).
+    await rm(tmp, { force: true });
+    throw error;
+  }
 }
 
 /** Load an index file written by writeIndexFile. */

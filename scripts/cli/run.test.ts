@@ -1,0 +1,53 @@
+/**
+ * The tools end bad input with one line and exit code 2, and other failures with one line and
+ * exit code 1, never a stack trace (scripts/cli/run.ts). Each case fails before any real work.
+ */
+import { execFile } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+
+const TSX = fileURLToPath(new URL("../../node_modules/.bin/tsx", import.meta.url));
+const script = (path: string) => fileURLToPath(new URL(`../${path}`, import.meta.url));
+
+function run(path: string, args: string[]) {
+  return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+    execFile(
+      TSX,
+      [script(path), ...args],
+      { env: { PATH: process.env.PATH }, timeout: 20_000 },
+      (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+describe("command-line failures", () => {
+  it.each([
+    ["bench/cli.ts", ["--bogus"], "bench: Unknown option '--bogus'"],
+    [
+      "bench/cli.ts",
+      ["--only", "inference", "--runs", "0"],
+      "bench: --runs must be an integer 1-10000, got 0",
+    ],
+    ["bench/cli.ts", ["--only", "nope"], "bench: unknown part nope"],
+    ["load/cli.ts", ["cached", "--json"], "load: Option '--json <value>' argument missing"],
+    ["load/soak.ts", ["--requests", "abc"], "soak: --requests must be an integer 20-100000, got abc"],
+    ["bench/profile-edge.ts", ["--top", "abc"], "profile:edge: --top must be an integer 1-1000, got abc"],
+    ["model/parity.ts", ["--onnx", "m.onnx"], "model:parity: --onnx and --parity are required"],
+    ["eval/cli.ts", ["--bogus"], "eval: Unknown option '--bogus'"],
+    ["eval/vectors.ts", ["--seeds", "31,"], "eval:vectors: --seeds must be"],
+  ])("%s %j: one line, exit code 2", async (path, args, message) => {
+    const r = await run(path, args);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expect(r.stderr).toContain(message);
+    expect(r.stdout).toBe("");
+  });
+
+  it("a failure that is not a usage error: one line, exit code 1, no stack", async () => {
+    const r = await run("model/parity.ts", ["--onnx", "m.onnx", "--parity", "/nonexistent-parity-dir"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expect(r.stderr).toMatch(/^model:parity: ENOENT/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+});

@@ -1,0 +1,52 @@
+/**
+ * How the command-line tools here end on failure: never with a stack trace. A usage error (a flag
+ * node:util's parseArgs refuses, or a UsageError: a missing, malformed or out-of-range value) is
+ * its first line on stderr and exit code 2; any other failure is its message and exit code 1.
+ * LSN_DEBUG=1 adds the stack, for whoever is debugging the tool itself.
+ */
+export class UsageError extends Error {}
+
+export function isUsageError(error: unknown): boolean {
+  if (error instanceof UsageError) return true;
+  const code = error instanceof Error ? (error as Error & { code?: unknown }).code : undefined;
+  return typeof code === "string" && code.startsWith("ERR_PARSE_ARGS_");
+}
+
+/** Run a tool's main(); a number it returns is the exit code, otherwise the process ends by itself. */
+export function runCli(name: string, main: () => Promise<unknown>): void {
+  main().then(
+    (code) => {
+      if (typeof code === "number") process.exit(code);
+    },
+    (error: unknown) => {
+      const message = error instanceof Error ? error.message : String(error);
+      const usage = isUsageError(error);
+      console.error(`${name}: ${usage ? message.split("\n")[0] : message}`);
+      if (process.env.LSN_DEBUG && error instanceof Error && error.stack) console.error(error.stack);
+      process.exit(usage ? 2 : 1);
+    },
+  );
+}
+
+/** A flag's value as a number within [min, max] (integers only when `integer`), else a UsageError. */
+export function numberFlag(
+  name: string,
+  value: string | undefined,
+  opts: { min: number; max?: number; integer?: boolean },
+): number {
+  const n = Number(value);
+  const ok =
+    value !== undefined &&
+    value.trim() !== "" &&
+    Number.isFinite(n) &&
+    n >= opts.min &&
+    n <= (opts.max ?? Number.POSITIVE_INFINITY) &&
+    (!opts.integer || Number.isInteger(n));
+  if (!ok) {
+    const range = opts.max === undefined ? `>= ${opts.min}` : `${opts.min}-${opts.max}`;
+    throw new UsageError(
+      `--${name} must be ${opts.integer ? "an integer" : "a number"} ${range}, got ${value}`,
+    );
+  }
+  return n;
+}
