@@ -31,7 +31,7 @@ import sys
 import time
 import uuid
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, NoReturn, Optional, Tuple
 
 import numpy as np
 import torch
@@ -56,8 +56,16 @@ RESUME_OVERRIDABLE = ("data", "device", "workers", "cache_images", "epochs", "ti
                       "loader_timeout")
 
 
+class OneLineErrors(argparse.ArgumentParser):
+    """A usage error is one line and exit code 2 (the whole usage is what --help prints)."""
+
+    def error(self, message: str) -> NoReturn:  # type: ignore[override]
+        sys.stderr.write(f"{self.prog}: {message} (see --help)\n")
+        sys.exit(2)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(
+    ap = OneLineErrors(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     g = ap.add_argument_group("data and run")
     g.add_argument("--data", help="data set root (MMSegmentation layout: img_dir/, ann_dir/, manifest.json)")
@@ -140,6 +148,40 @@ def explicit_flags(argv: List[str]) -> set:
         a.default = argparse.SUPPRESS
     ns, _ = ap.parse_known_args(argv)
     return set(vars(ns))
+
+
+def check_args(ap: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Refuse values that would fail deep inside the run, or train nothing, before anything is written."""
+    if args.data and not Path(args.data).is_dir():
+        ap.error(f"--data {args.data} is not a folder")
+    if args.resume and not Path(args.resume).is_file():
+        ap.error(f"--resume {args.resume} is not a file")
+    if args.init_weights and not Path(args.init_weights).is_file():
+        ap.error(f"--init-weights {args.init_weights} is not a file")
+    for name in ("batch", "epochs", "steps_per_epoch"):
+        if getattr(args, name) < 1:
+            ap.error(f"--{name.replace('_', '-')} must be at least 1, got {getattr(args, name)}")
+    if args.crop < 32 or args.crop % 16:
+        ap.error(f"--crop must be a multiple of 16 and at least 32, got {args.crop}")
+    try:
+        lo, hi = (float(v) for v in args.scale_range.split(","))
+    except ValueError:
+        ap.error(f"--scale-range must be 'min,max', got {args.scale_range}")
+    if not 0 < lo <= hi:
+        ap.error(f"--scale-range needs 0 < min <= max, got {args.scale_range}")
+    try:
+        parse_subset_schedule(args.subset_schedule)
+    except ValueError:
+        ap.error(f"--subset-schedule must be 'SIZE:EPOCHS,...,all', got {args.subset_schedule}")
+    for pair in args.model_opt:
+        key, eq, value = pair.partition("=")
+        if not eq or key not in ModelConfig.__dataclass_fields__ or key == "arch":
+            fields = ", ".join(k for k in ModelConfig.__dataclass_fields__ if k != "arch")
+            ap.error(f"--model-opt needs KEY=VALUE with KEY one of {fields}, got {pair}")
+        try:
+            parse_model_overrides([pair])
+        except ValueError:
+            ap.error(f"--model-opt {pair}: {key} takes integers")
 
 
 def log(msg: str) -> None:
@@ -290,7 +332,9 @@ def append_log(run_dir: Path, record: Dict[str, Any]) -> None:
 
 def main(argv: Optional[List[str]] = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    check_args(parser, args)
     t_session = time.time()
 
     ckpt: Optional[Dict[str, Any]] = None
@@ -314,7 +358,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         run_dir = Path(args.run_dir) if args.run_dir else DEFAULT_RUNS / dt.datetime.now().strftime("%Y%m%d-%H%M%S")
         if (run_dir / "log.jsonl").exists():
             raise SystemExit(f"{run_dir} already holds a run: use --resume {run_dir}/last.pt or another --run-dir")
-    run_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise SystemExit(f"train.py: cannot create the run folder {run_dir}: {e.strerror}")
 
     device = resolve_device(args.device)
     use_amp = args.amp == "bf16" and device.type == "cuda"
