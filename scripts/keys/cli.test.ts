@@ -127,6 +127,13 @@ describe("npm run keys", () => {
     30_000,
   );
 
+  it("a usage error is reported as one, also without a connection", async () => {
+    const res = await run(["frobnicate"], { UPSTASH_REDIS_REST_URL: undefined });
+    expect(res.code).toBe(2);
+    expect(res.stderr).toContain('unknown command "frobnicate"');
+    expect(res.stderr).not.toContain("UPSTASH_REDIS_REST_URL");
+  }, 30_000);
+
   it("says what is missing without a connection", async () => {
     const res = await run(["list", "--user", "x"], { UPSTASH_REDIS_REST_URL: undefined });
     expect(res.code).toBe(1);

@@ -67,12 +67,21 @@ async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = positionals;
   if (values.help || !command) throw new UsageError("");
 
+  // The command line first: a usage error must not depend on whether Redis is configured.
+  if (command === "create" && (!values.user || rest.length > 0))
+    throw new UsageError("create needs --user NAME");
+  if (command === "revoke" && (rest.length !== 1 || values.user))
+    throw new UsageError("revoke needs exactly one KEY");
+  if (command === "list" && (!values.user || rest.length > 0)) throw new UsageError("list needs --user NAME");
+  if (!["create", "revoke", "list"].includes(command))
+    throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+
   const { url, token, prefix } = connection();
   const store = new ApiKeyStore(createRedisClient({ url, token, timeoutMs: 10_000 }), new KeySpace(prefix));
 
   switch (command) {
     case "create": {
-      if (!values.user || rest.length > 0) throw new UsageError("create needs --user NAME");
+      if (!values.user) throw new UsageError("create needs --user NAME");
       const { key, hash } = await store.create(values.user);
       console.error(`created an API key for user ${values.user} (id ${hash.slice(0, 12)}).`);
       console.error("Store it now: it is not shown again. Use it as: Authorization: Bearer <key>");
@@ -81,7 +90,7 @@ async function main(argv: string[]): Promise<number> {
     }
     case "revoke": {
       const [key] = rest;
-      if (!key || rest.length > 1 || values.user) throw new UsageError("revoke needs exactly one KEY");
+      if (!key) throw new UsageError("revoke needs exactly one KEY");
       // A 64-hex argument is a key's hash, as `list` prints it (for keys whose text is lost).
       const revoked = /^[0-9a-f]{64}$/.test(key) ? await store.revokeHash(key) : await store.revoke(key);
       if (!revoked) {
@@ -92,7 +101,7 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case "list": {
-      if (!values.user || rest.length > 0) throw new UsageError("list needs --user NAME");
+      if (!values.user) throw new UsageError("list needs --user NAME");
       const keys = await store.list(values.user);
       if (keys.length === 0) console.error(`no keys for user ${values.user}`);
       for (const k of keys) process.stdout.write(`${k.hash}  created ${k.created_at}\n`);
