@@ -66,8 +66,15 @@ async function main(): Promise<void> {
       json: { type: "string" },
       lines: { type: "string" },
       params: { type: "string", multiple: true, default: [] },
+      help: { type: "boolean", short: "h" },
     },
   });
+  if (values.help) {
+    console.info(
+      "usage: npm run eval:vectors -- [--seeds 31,32,33,34,35] [--model FILE] [--resolution 0.25] [--min-confidence C] [--json FILE] [--lines FILE] [--params JSON ...]",
+    );
+    return;
+  }
   const variants = values.params.map(parseVariant);
   const parts = values.seeds.split(",");
   const seeds = parts.map(Number);

@@ -223,6 +223,7 @@ function printTable(rows: Row[]): void {
 
 async function main(): Promise<void> {
   let values: {
+    help?: boolean | undefined;
     json?: string | undefined;
     n?: string | undefined;
     queries?: string | undefined;
@@ -235,11 +236,16 @@ async function main(): Promise<void> {
         n: { type: "string" },
         queries: { type: "string" },
         seed: { type: "string" },
+        help: { type: "boolean", short: "h" },
       },
       strict: true,
     }).values;
   } catch (e) {
     die((e as Error).message);
+  }
+  if (values.help) {
+    console.info("usage: npm run bench:index -- [--json FILE] [--n 1000000] [--queries 20000] [--seed 1]");
+    return;
   }
   const int = (v: string | undefined, fallback: number, name: string, min: number) => {
     const x = v === undefined ? fallback : Number(v);
