@@ -19,7 +19,7 @@ import { auth } from "./middleware/auth/index.js";
 import { bodyLimit } from "./middleware/body-limit/index.js";
 import { corsForBrowsers } from "./middleware/cors/index.js";
 import { rateLimit } from "./middleware/rate-limit/index.js";
-import { requestIds } from "./middleware/request-id/index.js";
+import { REQUEST_ID_MAX_LENGTH, requestIds } from "./middleware/request-id/index.js";
 import { EDGE_PROBLEM_TYPES, problemJson, problemResponse } from "./problems.js";
 import { registerAnalysisRoutes } from "./routes/analyses.js";
 import { registerCompatRoute } from "./routes/compat.js";
@@ -55,7 +55,7 @@ export function createApp(deps: EdgeDeps): OpenAPIHono<AppEnv> {
   });
   const origins = new Set(deps.config.corsOrigins);
 
-  app.use(requestIds(128));
+  app.use(requestIds(REQUEST_ID_MAX_LENGTH));
   app.use(audit(deps.auditSink));
   app.use(secureHeaders());
   app.use(

@@ -8,6 +8,11 @@ import { createApp } from "./app.js";
 import { ConfigError, ENV_KEYS, loadConfig } from "./config.js";
 import { buildDeps } from "./deps.js";
 import type { AppEnv } from "./env.js";
+import {
+  incomingOrNewRequestId,
+  REQUEST_ID_HEADER,
+  REQUEST_ID_MAX_LENGTH,
+} from "./middleware/request-id/index.js";
 import { EDGE_PROBLEM_TYPES, problemJson } from "./problems.js";
 
 type Env = Readonly<Record<string, unknown>>;
@@ -43,11 +48,19 @@ export default {
   fetch(request: Request, env: Env, ctx: ExecutionContext): Response | Promise<Response> {
     const current = appFor(env);
     if ("error" in current) {
-      return problemJson(500, {
-        type: EDGE_PROBLEM_TYPES.misconfigured,
-        title: "Server misconfigured",
-        detail: "The service is not configured correctly; its operators have been told.",
-      });
+      const id = incomingOrNewRequestId(
+        request.headers.get(REQUEST_ID_HEADER) ?? undefined,
+        REQUEST_ID_MAX_LENGTH,
+      );
+      return problemJson(
+        500,
+        {
+          type: EDGE_PROBLEM_TYPES.misconfigured,
+          title: "Server misconfigured",
+          detail: "The service is not configured correctly; its operators have been told.",
+        },
+        { [REQUEST_ID_HEADER]: id },
+      );
     }
     return current.app.fetch(request, env, ctx);
   },

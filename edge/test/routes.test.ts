@@ -183,9 +183,11 @@ describe("health and configuration", () => {
   it("answers 500 problem+json without details when misconfigured, and logs which variable", async () => {
     const broken = await startEdge(rig.env({ BACKEND_SIGNING_SECRET: "short" }));
     try {
-      const res = await get(broken, "/health");
+      const res = await get(broken, "/health", undefined, { "X-Request-Id": "ops-check-1" });
       expect(res.status).toBe(500);
       expect(res.headers.get("content-type")).toBe("application/problem+json");
+      // Every response carries a request id, this one too.
+      expect(res.headers.get("x-request-id")).toBe("ops-check-1");
       expect(await res.text()).not.toContain("BACKEND_SIGNING_SECRET");
       const deadline = Date.now() + 5_000;
       while (!broken.lines.some((l) => l.includes("configuration error")) && Date.now() < deadline) {

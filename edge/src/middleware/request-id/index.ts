@@ -15,13 +15,19 @@ import { requestId } from "hono/request-id";
 import { editResponseHeaders } from "../response-headers.js";
 
 export const REQUEST_ID_HEADER = "X-Request-Id";
+/** Longest caller-chosen id that is kept. */
+export const REQUEST_ID_MAX_LENGTH = 128;
+
+/** The caller's id when it is short and plain (hono's own rule: word characters, '-', '='), else a new UUID. */
+export function incomingOrNewRequestId(incoming: string | undefined, limitLength: number): string {
+  return incoming && incoming.length <= limitLength && !/[^\w\-=]/.test(incoming)
+    ? incoming
+    : crypto.randomUUID();
+}
 
 export function requestIds(limitLength: number): MiddlewareHandler {
-  const incomingOrNew = (c: Context): string => {
-    const id = c.req.header(REQUEST_ID_HEADER);
-    // hono's own rule for an incoming id: not too long, only word characters, '-' and '='.
-    return id && id.length <= limitLength && !/[^\w\-=]/.test(id) ? id : crypto.randomUUID();
-  };
+  const incomingOrNew = (c: Context): string =>
+    incomingOrNewRequestId(c.req.header(REQUEST_ID_HEADER), limitLength);
   const choose = requestId({ headerName: "", generator: incomingOrNew });
   return async function requestIds(c, next) {
     await choose(c, next);
