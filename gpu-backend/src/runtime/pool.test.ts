@@ -4,6 +4,9 @@
  * out of memory or an uncaught error in the worker's own code would end it. Before the pool
  * replaced dead workers, the next job went to the dead one and waited for ever.
  */
+import { copyFile, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { Worker } from "node:worker_threads";
 import { afterEach, describe, expect, it } from "vitest";
 import { InferencePool } from "./pool.js";
@@ -63,5 +66,29 @@ describe("InferencePool when a worker dies", () => {
     expect((await pool.run(t.input, t.dims)).classes).toBe(7);
     expect(pool.replacements).toBe(1);
     expect(pool.busy).toBe(0);
+  }, 60_000);
+
+  it("when the replacement cannot load the model either, waiting and later jobs fail at once", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "lsn-pool-"));
+    const model = join(dir, "model.onnx");
+    await copyFile(MODEL, model);
+    try {
+      const pool = await InferencePool.start({
+        modelPath: model,
+        executionProviders: ["cpu"],
+        workers: 1,
+        threadsPerWorker: 1,
+      });
+      pools.push(pool);
+      await rm(model); // the file is gone when the replacement looks for it
+      await workerOf(pool).terminate();
+      const t = tile(64);
+      await expect(pool.run(t.input, t.dims)).rejects.toThrow(/no inference worker is running/);
+      expect(pool.live).toBe(0);
+      const u = tile(64);
+      await expect(pool.run(u.input, u.dims)).rejects.toThrow(/no inference worker is running/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   }, 60_000);
 });
