@@ -5,7 +5,7 @@
  */
 import { createPrivateKey, type KeyObject, sign } from "node:crypto";
 import { ProviderBadDataError, ProviderConfigError } from "./errors.js";
-import { DEFAULT_RETRY, httpRequest, type RetryPolicy } from "./http.js";
+import { DEFAULT_RETRY, httpRequest, type RetryPolicy, untilAborted } from "./http.js";
 
 export const GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token";
 export const EARTH_ENGINE_SCOPE = "https://www.googleapis.com/auth/earthengine.readonly";
@@ -97,12 +97,7 @@ export class ServiceAccountTokenSource {
         this.pending = null;
       },
     );
-    const shared = this.pending;
-    return new Promise<string>((resolve, reject) => {
-      const onAbort = () => reject(signal.reason);
-      signal.addEventListener("abort", onAbort, { once: true });
-      shared.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
-    });
+    return untilAborted(this.pending, signal);
   }
 
   /** Forget the cached token (after a 401). */

@@ -37,22 +37,25 @@ export async function withDeadline<T>(
   callerSignal?.throwIfAborted();
   const deadline = AbortSignal.timeout(timeoutMs);
   const signal = callerSignal ? AbortSignal.any([callerSignal, deadline]) : deadline;
-  // Race the work against the signal too: steps that cannot be aborted (a decode, an injected
-  // lookup) must not hold the caller past the deadline. They finish in the background.
-  let onAbort = () => {};
-  const aborted = new Promise<never>((_, reject) => {
-    onAbort = () => reject(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
   try {
-    return await Promise.race([work(signal), aborted]);
+    // Raced against the signal too: steps that cannot be aborted (a decode, an injected lookup)
+    // must not hold the caller past the deadline. They finish in the background.
+    return await untilAborted(work(signal), signal);
   } catch (e) {
     if (callerSignal?.aborted) throw callerSignal.reason;
     if (deadline.aborted) throw new ProviderTimeoutError(provider, timeoutMs);
     throw e;
-  } finally {
-    signal.removeEventListener("abort", onAbort);
   }
+}
+
+/** `work`'s outcome, or the signal's reason as soon as it aborts (work then goes on unwatched). */
+export function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
 }
 
 export interface HttpRequest {
