@@ -359,6 +359,83 @@ describe("load shedding", () => {
   });
 });
 
+describe("a caller that hangs up while its analysis waits in the queue", () => {
+  it("leaves the queue at once, never fetches imagery, and its place goes to the next caller", async () => {
+    const held = gate();
+    const heldTiles = await startLoopback(async (_req, res) => {
+      await held.opened;
+      res.writeHead(200, { "content-type": "image/jpeg" });
+      res.end(await tileJpeg());
+    });
+    const config = loadConfig({
+      BACKEND_SIGNING_SECRET: SECRET,
+      MODEL_PATH,
+      BACKEND_PORT: "0",
+      EXECUTION_PROVIDERS: "cpu",
+      INFERENCE_WORKERS: "1",
+      INFERENCE_THREADS: "1",
+      MAX_CONCURRENT_ANALYSES: "1",
+      MAX_QUEUED_ANALYSES: "1",
+      ENABLED_PROVIDERS: "esri",
+    });
+    const providers = new Map([
+      [
+        "esri" as const,
+        createEsriProvider({ urlTemplate: `${heldTiles.url}/{z}/{y}/{x}`, timeoutMs: 20_000 }),
+      ],
+    ]);
+    const queued = await startBackend(config, { providers, logger: createLogger("silent") });
+    const send = async (signal?: AbortSignal) => {
+      const body = analysisBody();
+      return fetch(`${queued.url}${ROUTE}`, {
+        method: "POST",
+        headers: await signedHeaders(body),
+        body,
+        ...(signal ? { signal } : {}),
+      });
+    };
+    const metric = async (series: string) => {
+      const text = await (await fetch(`${queued.url}/metrics`)).text();
+      return sample(text, series) ?? 0;
+    };
+    try {
+      const first = send();
+      await waitFor(() => heldTiles.requests.length > 0, "the first analysis to ask for imagery");
+      const hangUp = new AbortController();
+      const second = send(hangUp.signal);
+      const deadline = Date.now() + 10_000;
+      while ((await metric("lanesegnet_backend_queue_depth")) < 1) {
+        expect(Date.now()).toBeLessThan(deadline);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      hangUp.abort();
+      await expect(second).rejects.toThrow();
+      while ((await metric('lanesegnet_backend_errors_total{kind="aborted"}')) < 1) {
+        expect(Date.now()).toBeLessThan(deadline);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      expect(await metric("lanesegnet_backend_queue_depth")).toBe(0);
+      // Its place is free: a third analysis waits instead of being shed with a 503.
+      const third = send();
+      while ((await metric("lanesegnet_backend_queue_depth")) < 1) {
+        expect(Date.now()).toBeLessThan(deadline);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      held.open();
+      expect((await first).status).toBe(200);
+      expect((await third).status).toBe(200);
+      // Two analyses fetched the same tiles, each once; the one whose caller left fetched none.
+      expect(heldTiles.requests.length).toBe(2 * new Set(heldTiles.requests).size);
+      expect(await metric('lanesegnet_backend_provider_calls_total{provider="esri",outcome="used"}')).toBe(2);
+      expect(await metric('lanesegnet_backend_errors_total{kind="overloaded"}')).toBe(0);
+    } finally {
+      held.open();
+      await queued.close();
+      await heldTiles.close();
+    }
+  });
+});
+
 describe("graceful shutdown", () => {
   it("finishes an in-flight analysis with 200 while close() runs, and refuses new connections", async () => {
     tileGate = gate();

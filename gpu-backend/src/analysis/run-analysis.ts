@@ -159,11 +159,14 @@ export async function runAnalysis(
     maxTile: deps.tile.size,
     overlap: deps.tile.overlap,
     batch: deps.tile.batch,
+    ...(signal ? { signal } : {}),
   });
   const inferenceMs = performance.now() - t;
   deps.onStage?.("inference", inferenceMs);
   deps.onSegmentation?.(seg, grid);
 
+  // Nobody reads an answer to a caller who hung up during inference: spare the vectoriser's CPU.
+  signal?.throwIfAborted();
   t = performance.now();
   const clip =
     req.area.type === "bbox"

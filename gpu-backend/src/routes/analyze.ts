@@ -84,7 +84,7 @@ export function analyzeRoute(deps: AnalyzeRouteDeps) {
           m.queueDepth.set(deps.admission.queued);
           m.inFlight.set(deps.admission.inFlight);
           return runAnalysis(deps.analysis, parsed.data, c.req.raw.signal);
-        });
+        }, c.req.raw.signal);
         m.stageSeconds.observe({ stage: "total" }, (performance.now() - started) / 1000);
         deps.logger.info(
           {

@@ -95,7 +95,7 @@ export function renderRoute(deps: RenderRouteDeps) {
                 }
               : undefined,
           );
-        });
+        }, signal);
         return new Response(new Uint8Array(rendered.png), {
           status: 200,
           headers: {

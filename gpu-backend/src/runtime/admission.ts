@@ -1,7 +1,8 @@
 /**
  * Load shedding for analyses: at most `concurrent` run at once and at most `queue` wait. Beyond
  * that a request is refused at once (the server answers 503 with Retry-After) instead of letting
- * latency grow without bound.
+ * latency grow without bound. A waiting request whose caller hung up leaves the queue at once, so
+ * an overloaded backend does not spend its slots on answers nobody reads.
  */
 export class OverloadedError extends Error {
   constructor(readonly retryAfterS: number) {
@@ -9,9 +10,13 @@ export class OverloadedError extends Error {
   }
 }
 
+interface Waiter {
+  readonly admit: () => void;
+}
+
 export class Admission {
   private running = 0;
-  private readonly waiting: (() => void)[] = [];
+  private readonly waiting: Waiter[] = [];
   private recentMs = 1_000;
 
   constructor(
@@ -27,11 +32,15 @@ export class Admission {
     return this.waiting.length;
   }
 
-  /** Run `task` when admitted; throws OverloadedError when the queue is full. */
-  async run<T>(task: () => Promise<T>): Promise<T> {
+  /**
+   * Run `task` when admitted; throws OverloadedError when the queue is full, and the signal's
+   * reason when it aborts before the task was admitted (the task then never runs).
+   */
+  async run<T>(task: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    signal?.throwIfAborted();
     if (this.running >= this.concurrent) {
       if (this.waiting.length >= this.queue) throw new OverloadedError(this.retryAfterS());
-      await new Promise<void>((resolve) => this.waiting.push(resolve));
+      await this.wait(signal);
     } else this.running++;
     const started = performance.now();
     try {
@@ -40,7 +49,7 @@ export class Admission {
       // Exponential moving average of service time, for Retry-After estimates.
       this.recentMs = 0.8 * this.recentMs + 0.2 * (performance.now() - started);
       const next = this.waiting.shift();
-      if (next) next();
+      if (next) next.admit();
       else this.running--;
     }
   }
@@ -49,5 +58,24 @@ export class Admission {
   retryAfterS(): number {
     const ahead = this.waiting.length + this.running;
     return Math.max(1, Math.ceil((ahead * this.recentMs) / this.concurrent / 1_000));
+  }
+
+  /** Wait for a running task to hand over its slot (the slot passes on without being freed). */
+  private wait(signal: AbortSignal | undefined): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const onAbort = () => {
+        const at = this.waiting.indexOf(waiter);
+        if (at >= 0) this.waiting.splice(at, 1);
+        reject(signal!.reason);
+      };
+      const waiter: Waiter = {
+        admit: () => {
+          signal?.removeEventListener("abort", onAbort);
+          resolve();
+        },
+      };
+      this.waiting.push(waiter);
+      signal?.addEventListener("abort", onAbort, { once: true });
+    });
   }
 }

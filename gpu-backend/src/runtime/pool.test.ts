@@ -92,3 +92,31 @@ describe("InferencePool when a worker dies", () => {
     }
   }, 60_000);
 });
+
+describe("InferencePool when a caller hangs up", () => {
+  it("a queued job whose signal aborts leaves the queue and never runs; the running one finishes", async () => {
+    const pool = await start();
+    const running = tile(256);
+    const queued = tile(64);
+    const hangUp = new AbortController();
+    const first = pool.run(running.input, running.dims);
+    const second = pool.run(queued.input, queued.dims, hangUp.signal);
+    expect([pool.busy, pool.queued]).toEqual([1, 1]);
+    hangUp.abort(new Error("client closed"));
+    await expect(second).rejects.toThrow("client closed");
+    expect(pool.queued).toBe(0);
+    expect((await first).logits.length).toBe(7 * 256 * 256);
+    expect(pool.completed).toBe(1);
+    // The worker is free for the next job.
+    const next = tile(64);
+    expect((await pool.run(next.input, next.dims)).classes).toBe(7);
+    expect(pool.completed).toBe(2);
+  }, 60_000);
+
+  it("a job whose signal has already aborted is refused without queueing", async () => {
+    const pool = await start();
+    const t = tile(64);
+    await expect(pool.run(t.input, t.dims, AbortSignal.abort(new Error("gone")))).rejects.toThrow("gone");
+    expect([pool.queued, pool.busy, pool.completed]).toEqual([0, 0, 0]);
+  }, 60_000);
+});

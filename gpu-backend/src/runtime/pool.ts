@@ -153,13 +153,42 @@ export class InferencePool {
     return this.slots.filter((s) => s.state === "ready").length;
   }
 
-  /** Run one NCHW batch. The input buffer is transferred to a worker and unusable afterwards. */
-  run(input: Float32Array, dims: readonly [number, number, number, number]): Promise<InferenceResult> {
+  /**
+   * Run one NCHW batch. The input buffer is transferred to a worker and unusable afterwards.
+   * A job still queued when `signal` aborts leaves the queue and fails with the signal's reason;
+   * one already on a worker runs to its end (onnxruntime cannot stop a run part-way).
+   */
+  run(
+    input: Float32Array,
+    dims: readonly [number, number, number, number],
+    signal?: AbortSignal,
+  ): Promise<InferenceResult> {
     if (this.closing) return Promise.reject(new Error("inference pool is shutting down"));
     if (this.slots.every((s) => s.state === "down"))
       return Promise.reject(new Error("no inference worker is running"));
+    if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise((resolve, reject) => {
-      this.queue.push({ input, dims, resolve, reject });
+      const onAbort = () => {
+        const at = this.queue.indexOf(job);
+        if (at < 0) return;
+        this.queue.splice(at, 1);
+        reject(signal!.reason);
+      };
+      const settled = () => signal?.removeEventListener("abort", onAbort);
+      const job: Job = {
+        input,
+        dims,
+        resolve: (r) => {
+          settled();
+          resolve(r);
+        },
+        reject: (e) => {
+          settled();
+          reject(e);
+        },
+      };
+      signal?.addEventListener("abort", onAbort, { once: true });
+      this.queue.push(job);
       this.dispatch();
     });
   }

@@ -117,4 +117,36 @@ describe("segmentation through the worker pool", () => {
       expect(sampler.prob(best, p)).toBeGreaterThanOrEqual(1 / C);
     }
   });
+
+  it("a caller that hung up mid-way stops the tiles that have not reached a worker", async () => {
+    const opts = {
+      normalisation: model.normalisation,
+      sizeMultiple: 16,
+      maxTile: 128,
+      overlap: 32,
+      batch: 1,
+    };
+    const tiles = planTiles(
+      raster.width,
+      raster.height,
+      opts.maxTile,
+      opts.overlap,
+      opts.sizeMultiple,
+    ).length;
+    expect(tiles).toBeGreaterThan(4);
+    const before = pool.completed;
+    const hangUp = new AbortController();
+    const seg = segmentRaster(pool, raster, { ...opts, signal: hangUp.signal });
+    // One tile is on the (only) worker now; the others wait in the pool's queue.
+    expect(pool.queued).toBe(tiles - 1);
+    hangUp.abort(new Error("client closed"));
+    await expect(seg).rejects.toThrow("client closed");
+    expect(pool.queued).toBe(0);
+    while (pool.busy > 0) await new Promise((r) => setTimeout(r, 5));
+    expect(pool.completed - before).toBe(1);
+    await expect(segmentRaster(pool, raster, { ...opts, signal: hangUp.signal })).rejects.toThrow(
+      "client closed",
+    );
+    expect(pool.completed - before).toBe(1);
+  });
 });

@@ -24,6 +24,8 @@ export interface SegmentOptions {
   readonly overlap: number;
   /** Tiles per inference call. */
   readonly batch: number;
+  /** Aborts the batches not yet on a worker (the caller hung up). */
+  readonly signal?: AbortSignal;
 }
 
 export interface Segmentation {
@@ -43,6 +45,7 @@ export async function segmentRaster(
   raster: RgbRaster,
   opts: SegmentOptions,
 ): Promise<Segmentation> {
+  opts.signal?.throwIfAborted();
   const tiles = planTiles(raster.width, raster.height, opts.maxTile, opts.overlap, opts.sizeMultiple);
   const batches: Tile[][] = [];
   for (let i = 0; i < tiles.length; i += opts.batch) batches.push(tiles.slice(i, i + opts.batch));
@@ -70,7 +73,7 @@ export async function segmentRaster(
           b * tilePlane,
         );
       });
-      const result = await pool.run(input, [batch.length, 3, th, tw]);
+      const result = await pool.run(input, [batch.length, 3, th, tw], opts.signal);
       inferenceMs += result.ms;
       classes = result.classes;
       logits ??= new Float32Array(classes * raster.width * raster.height);
