@@ -1,4 +1,6 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { analysisCacheKey } from "../cache-key.js";
 import { LANE_CLASS_NAMES } from "../classes.js";
 import { LIMITS } from "../limits.js";
 import { AnalysisRequestSchema, MARKING_CLASS_NAMES, resolveAnalysisRequest } from "./request.js";
@@ -131,5 +133,37 @@ describe("resolveAnalysisRequest", () => {
     expect(r.providers).toEqual(["mapbox", "local"]);
     expect(r.min_confidence).toBe(0.7);
     expect(r.resolution_m).toBe(0.3);
+  });
+});
+
+describe("what the cache key hashes is what the backend runs", () => {
+  const defaults = { providers: ["esri"] as const, minConfidence: 0.5 };
+  const model = { name: "m", version: "1" };
+  const resolve = (resolution_m: number, min_confidence: number) =>
+    resolveAnalysisRequest({ area: bbox as never, resolution_m, min_confidence }, defaults);
+
+  it("honours resolution to the millimetre and confidence to 0.001", () => {
+    expect(resolve(0.2504, 0.5004)).toMatchObject({ resolution_m: 0.25, min_confidence: 0.5 });
+    expect(resolve(0.2506, 0.5006)).toMatchObject({ resolution_m: 0.251, min_confidence: 0.501 });
+    expect(resolve(LIMITS.minResolutionM + 0.0004, 0).resolution_m).toBe(LIMITS.minResolutionM);
+  });
+
+  it("two requests share a key exactly when the resolved requests the backend gets are equal", async () => {
+    const resolution = fc.double({ min: LIMITS.minResolutionM, max: LIMITS.maxResolutionM, noNaN: true });
+    const confidence = fc.double({ min: 0, max: 1, noNaN: true });
+    // Near neighbours of the rounding boundaries are where a mismatch would show.
+    const nudge = fc.constantFrom(0, 0.0004, -0.0004, 0.0006, 1e-9, -1e-9);
+    await fc.assert(
+      fc.asyncProperty(resolution, confidence, nudge, nudge, async (r, c, dr, dc) => {
+        const r2 = Math.min(LIMITS.maxResolutionM, Math.max(LIMITS.minResolutionM, r + dr));
+        const c2 = Math.min(1, Math.max(0, c + dc));
+        const a = resolve(r, c);
+        const b = resolve(r2, c2);
+        const sameKey = (await analysisCacheKey(a, model)) === (await analysisCacheKey(b, model));
+        const sameRun = a.resolution_m === b.resolution_m && a.min_confidence === b.min_confidence;
+        expect(sameKey).toBe(sameRun);
+      }),
+      { numRuns: 300 },
+    );
   });
 });

@@ -83,7 +83,7 @@ export const AnalysisRequestSchema = z
       .max(LIMITS.maxResolutionM)
       .optional()
       .describe(
-        `Wanted ground resolution in metres per pixel (default ${LIMITS.defaultResolutionM}); the response reports the real one.`,
+        `Wanted ground resolution in metres per pixel (default ${LIMITS.defaultResolutionM}), honoured to the millimetre; the response reports the real one.`,
       ),
     classes: z
       .array(MarkingClassNameSchema)
@@ -102,7 +102,9 @@ export const AnalysisRequestSchema = z
       .min(0)
       .max(1)
       .optional()
-      .describe("Drop features whose confidence is below this (default: the server's threshold)."),
+      .describe(
+        "Drop features whose confidence is below this (default: the server's threshold), honoured to 0.001.",
+      ),
   })
   .superRefine((req, ctx) => {
     // An out-of-range resolution is reported on its own field; size the area at the coarsest
@@ -112,7 +114,7 @@ export const AnalysisRequestSchema = z
       r === undefined
         ? LIMITS.defaultResolutionM
         : r >= LIMITS.minResolutionM && r <= LIMITS.maxResolutionM
-          ? r
+          ? canonicalResolutionM(r)
           : LIMITS.maxResolutionM;
     const result = validateArea(req.area, { resolutionM, basePath: ["area"] });
     if (result.ok) return;
@@ -154,6 +156,14 @@ export interface RequestDefaults {
   readonly minConfidence: number;
 }
 
+/**
+ * The resolution and the confidence threshold are honoured to 1 mm and 0.001: what the cache key
+ * hashes (cache-key.ts) and what the backend runs must be the same values, or a cached result made
+ * for 0.5 would be served to a request for 0.5004 with lines below its threshold.
+ */
+export const canonicalResolutionM = (r: number): number => Math.round(r * 1000) / 1000;
+export const canonicalConfidence = (c: number): number => Math.round(c * 1000) / 1000;
+
 export function resolveAnalysisRequest(
   req: AnalysisRequest,
   defaults: RequestDefaults,
@@ -161,9 +171,9 @@ export function resolveAnalysisRequest(
   const wanted = new Set<string>(req.classes ?? MARKING_CLASS_NAMES);
   return {
     area: req.area,
-    resolution_m: req.resolution_m ?? LIMITS.defaultResolutionM,
+    resolution_m: canonicalResolutionM(req.resolution_m ?? LIMITS.defaultResolutionM),
     classes: MARKING_CLASS_NAMES.filter((n) => wanted.has(n)),
     providers: [...(req.providers ?? defaults.providers)],
-    min_confidence: req.min_confidence ?? defaults.minConfidence,
+    min_confidence: canonicalConfidence(req.min_confidence ?? defaults.minConfidence),
   };
 }
