@@ -219,6 +219,24 @@ describe("validation", () => {
     expect(tiles.requests.length).toBe(before);
   });
 
+  it("answers 422 area-too-large, before fetching imagery, for a strip the model's resolution makes too long", async () => {
+    // 12 m x 30 km at 2 m/px is 6 x 15,000 px (valid); at the model's 0.35 m/px its long side is
+    // ~85,000 px, over the 16,384-px side limit. Before that limit, Esri's tile cover threw (over
+    // 1,024 tiles), the chain called it an unexpected provider failure, and the edge then skipped
+    // a healthy Esri for everyone.
+    const before = tiles.requests.length;
+    const res = await signedPost(
+      analysisBody({
+        request: { area: { type: "bbox", bbox: [-121.5, 38.5, -121.49986, 38.77] }, resolution_m: 2 },
+      }),
+    );
+    const body = await expectProblem(res, 422);
+    expect(body.type).toBe("/problems/area-too-large");
+    expect(body.detail).toMatch(/no side may be longer than 16,384 px/);
+    expect(body.detail).not.toMatch(/coarser resolution_m/);
+    expect(tiles.requests.length).toBe(before);
+  });
+
   it("answers 400 problem+json for a body that is not JSON", async () => {
     for (const body of ["", "{", "not json", "\u0000\u0001"]) {
       const p = await expectProblem(await signedPost(body), 400);

@@ -12,6 +12,12 @@ export const LIMITS = {
    * scale with this number.
    */
   maxPixels: 8_388_608,
+  /**
+   * Longest side of that raster, in pixels (4.1 km at the default 0.25 m). Without it a thin strip
+   * within the pixel limit (10 m x 50 km) needs thousands of provider tiles, one row of tiles per
+   * 256 px of length, and a mosaic many times its own size.
+   */
+  maxSidePx: 16_384,
   /** Shortest allowed side (width or height through the centre of the bbox) in metres. */
   minSideM: 10,
   /** Most vertices in a polygon ring (the closing position not counted). */

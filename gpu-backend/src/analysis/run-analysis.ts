@@ -7,7 +7,6 @@ import {
   type AnalysisResponse,
   type ClassTotals,
   type ImageryProviderName,
-  LIMITS,
   laneClassByName,
   type MarkingClassName,
   type MercatorGrid,
@@ -106,11 +105,12 @@ export async function runAnalysis(
   const resolutionM = analysisResolution(req.resolution_m, deps.model);
   const area = validateArea(req.area, { resolutionM });
   // The schema validated the area at the requested resolution; only a finer analysed one (a
-  // request coarser than the trained range) can put it over the pixel limit here.
+  // request coarser than the trained range) can put it over the pixel or side limit here.
   if (!area.ok) {
-    const maxKm2 = (LIMITS.maxPixels * resolutionM * resolutionM) / 1e6;
+    // The validator's advice (a coarser resolution_m) does not apply: the model goes no coarser.
+    const why = area.issues.map((i) => i.message.replace(/: (use|split) .*$/, "")).join("; ");
     throw new AreaTooLargeError(
-      `this model analyses imagery at ${resolutionM} m/px at the coarsest, and there the area is over the limit of ${LIMITS.maxPixels} pixels (about ${maxKm2.toFixed(2)} km² for a square): request a smaller area`,
+      `this model analyses imagery at ${resolutionM} m/px at the coarsest, and there the area is over the limits (${why}): request a smaller area`,
     );
   }
   const grid = targetGrid(area.value.bbox, resolutionM);

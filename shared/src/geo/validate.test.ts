@@ -83,6 +83,22 @@ describe("bbox", () => {
     expect(!r.ok && r.issues[0]!.message).toMatch(/coarser resolution_m/);
   });
 
+  it("refuses a thin strip whose long side is over the side limit, though its pixels are within theirs", () => {
+    // 10.5 m x 50 km near Oslo: 35 x 166,441 px at 0.3 m (5.8 M px, within the pixel limit), which
+    // would need over 1,000 provider tiles, one row per 256 px of length.
+    const strip: AreaInput = { type: "bbox", bbox: [10.1372348, 59.7757306, 10.1374234, 60.2242694] };
+    expect(codes(strip, 0.3)).toEqual(["too_long"]);
+    const r = validateArea(strip, { resolutionM: 0.3 });
+    expect(!r.ok && r.issues[0]!.message).toMatch(/no side may be longer than 16,384 px \(4\.92 km/);
+    // 4 km of it is within the limit.
+    const shorter: AreaInput = {
+      type: "bbox",
+      bbox: [10.1372348, 59.7757306, 10.1374234, 59.7757306 + 0.036],
+    };
+    expect(codes(shorter, 0.3)).toEqual([]);
+    expect(codes(strip, 2)).toEqual(["too_long"]);
+  });
+
   it("never accepts more pixels or area than the limits, whatever the box", () => {
     fc.assert(
       fc.property(
@@ -95,6 +111,7 @@ describe("bbox", () => {
           const r = validateArea({ type: "bbox", bbox: [w, s, w + dw, s + dh] }, { resolutionM: res });
           if (!r.ok) return;
           expect(r.value.pixels).toBeLessThanOrEqual(LIMITS.maxPixels);
+          expect(Math.max(r.value.grid.width, r.value.grid.height)).toBeLessThanOrEqual(LIMITS.maxSidePx);
           expect(r.value.areaM2).toBeLessThanOrEqual(LIMITS.maxAreaKm2 * 1e6);
           expect(Math.min(r.value.widthM, r.value.heightM)).toBeGreaterThanOrEqual(LIMITS.minSideM);
         },

@@ -28,7 +28,8 @@ export type AreaIssueCode =
   | "self_intersection"
   | "too_small"
   | "too_large"
-  | "too_many_pixels";
+  | "too_many_pixels"
+  | "too_long";
 
 export interface AreaIssue {
   readonly code: AreaIssueCode;
@@ -270,6 +271,15 @@ function checkSize(
       "too_many_pixels",
       path,
       `at ${resolutionM} m/px the area's raster is ${fmt(grid.width)} x ${fmt(grid.height)} = ${fmt(pixels)} pixels; at most ${fmt(limits.maxPixels)} are allowed: use a coarser resolution_m or a smaller area`,
+    );
+    return { ok: false, issues: issues.list };
+  }
+  const side = Math.max(grid.width, grid.height);
+  if (side > limits.maxSidePx) {
+    issues.add(
+      "too_long",
+      path,
+      `at ${resolutionM} m/px the area's raster is ${fmt(grid.width)} x ${fmt(grid.height)} pixels; no side may be longer than ${fmt(limits.maxSidePx)} px (${fmt((limits.maxSidePx * resolutionM) / 1000, 2)} km at this resolution): split the area or use a coarser resolution_m`,
     );
     return { ok: false, issues: issues.list };
   }
