@@ -36,6 +36,8 @@ export interface EdgeConfig {
   readonly authCacheTtlS: number;
   readonly cache: {
     readonly ttlS: number;
+    /** Lifetime of a result made after a preferred provider failed (AnalysisServiceDeps.degradedTtlMs). */
+    readonly degradedTtlS: number;
     /** Bodies at least this long are stored gzip-compressed. */
     readonly compressMinBytes: number;
     /** Entries larger than this (after compression) are not stored (Upstash's request limit is 10 MB). */
@@ -124,6 +126,7 @@ const EnvSchema = z.object({
   RATE_LIMIT_PER_HOUR: intVar(50, 1, 1_000_000),
   AUTH_CACHE_TTL_S: intVar(0, 0, 3_600),
   CACHE_TTL_S: intVar(2_592_000, 1, 31_536_000),
+  DEGRADED_CACHE_TTL_S: intVar(3_600, 1, 31_536_000),
   // Below this a hit serves the stored text as is; gunzip + base64 on every hit of a typical
   // 50 KB result cost ~15 % of the hit path's CPU (docs/PERFORMANCE.md). Hits count against the
   // hourly quota, so the extra Redis bandwidth of uncompressed results stays small.
@@ -201,6 +204,7 @@ export function loadConfig(env: Readonly<Record<string, unknown>>): EdgeConfig {
     authCacheTtlS: e.AUTH_CACHE_TTL_S,
     cache: {
       ttlS: e.CACHE_TTL_S,
+      degradedTtlS: e.DEGRADED_CACHE_TTL_S,
       compressMinBytes: e.CACHE_COMPRESS_MIN_BYTES,
       maxEntryBytes: e.CACHE_MAX_ENTRY_BYTES,
       hotMaxBytes: e.CACHE_HOT_MAX_BYTES,

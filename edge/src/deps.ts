@@ -86,6 +86,7 @@ export function buildDeps(config: EdgeConfig, overrides: DepsOverrides = {}): Ed
       chain: config.providerChain,
       cache: config.cache,
       resultTtlMs: config.cache.ttlS * 1000,
+      degradedTtlMs: config.cache.degradedTtlS * 1000,
       redisDownPolicy: config.redisDownPolicy,
       hot: new HotResults(config.cache.hotMaxBytes),
     }),

@@ -3,7 +3,7 @@
  * through Redis, the user's preference and the configured chain; GET /v1/coverage and
  * GET /v1/providers.
  */
-import { buildCoverageIndex, lonLatToMercator } from "@lanesegnet/shared";
+import { buildCoverageIndex, CACHE_KEY_PREFIX, lonLatToMercator } from "@lanesegnet/shared";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectRedis } from "../../test/harness/index.js";
 import { createKey } from "./support/credentials.js";
@@ -25,7 +25,21 @@ function testIndex(): ArrayBuffer {
 }
 
 interface Body {
-  analysis: { imagery: { provider: string }; providers_tried: { provider: string; outcome: string }[] };
+  analysis: {
+    id: string;
+    imagery: { provider: string };
+    providers_tried: { provider: string; outcome: string }[];
+  };
+}
+
+/** Seconds the stored result of an analysis has left (Redis TTL). */
+async function storedTtlS(id: string): Promise<number> {
+  const direct = await connectRedis(rig.stack.redisUrl);
+  try {
+    return await direct.ttl(`${rig.prefix}${CACHE_KEY_PREFIX}${id}`);
+  } finally {
+    await direct.quit();
+  }
 }
 
 beforeAll(async () => {
@@ -47,12 +61,16 @@ describe("provider choice", () => {
     const covered = await postAnalysis(edge, key, bboxBody(0));
     expect(covered.status).toBe(200);
     expect(rig.backend.calls.at(-1)?.providers).toEqual(["local", "esri", "mapbox", "gee"]);
-    expect(((await covered.json()) as Body).analysis.imagery.provider).toBe("local");
+    const coveredBody = (await covered.json()) as Body;
+    expect(coveredBody.analysis.imagery.provider).toBe("local");
+    expect(await storedTtlS(coveredBody.analysis.id)).toBeGreaterThan(29 * 86_400);
 
     const outside = await postAnalysis(edge, key, bboxBody(10));
     expect(rig.backend.calls.at(-1)?.providers).toEqual(["esri", "mapbox", "gee"]);
     const body = (await outside.json()) as Body;
     expect(body.analysis.imagery.provider).toBe("esri");
+    // Local has no imagery there, a lasting fact: the result is kept as long as any.
+    expect(await storedTtlS(body.analysis.id)).toBeGreaterThan(29 * 86_400);
     expect(body.analysis.providers_tried).toEqual([
       { provider: "local", outcome: "no_coverage", reason: "no local imagery intersects the area" },
       { provider: "esri", outcome: "used" },
@@ -73,6 +91,11 @@ describe("provider choice", () => {
         ["local", "failed"],
         ["esri", "used"],
       ]);
+      // Made after a transient failure: kept for DEGRADED_CACHE_TTL_S (1 h), not the 30 days of
+      // CACHE_TTL_S, so the preferred imagery serves this area again once its provider is back.
+      const degradedTtl = await storedTtlS(firstBody.analysis.id);
+      expect(degradedTtl).toBeGreaterThan(3_500);
+      expect(degradedTtl).toBeLessThanOrEqual(3_600);
       // Health is recorded after the response (waitUntil); give it a moment.
       await waitFor(async () => {
         const res = await get(edge, "/v1/providers", key);

@@ -20,6 +20,9 @@ import { type Redis, RedisUnavailableError, redisCall } from "../redis/client.js
 import type { KeySpace } from "../redis/keys.js";
 import { finalizeBody } from "./finalize.js";
 
+/** Provider outcomes that say nothing lasting about the area: a later try may use that provider. */
+const TRANSIENT_OUTCOMES: ReadonlySet<string> = new Set(["failed", "timeout", "unhealthy"]);
+
 /** What the route turns into a Response. */
 export type AnalysisOutcome =
   | {
@@ -69,6 +72,12 @@ export interface AnalysisServiceDeps {
   readonly chain: ResolvedAnalysisRequest["providers"];
   readonly cache: { readonly compressMinBytes: number; readonly maxEntryBytes: number };
   readonly resultTtlMs: number;
+  /**
+   * Lifetime of a result made after a provider the request preferred failed, timed out or was
+   * skipped as unhealthy: long enough to spare the backend during an outage, short enough that the
+   * preferred imagery serves the area again once the provider is back (default: resultTtlMs).
+   */
+  readonly degradedTtlMs?: number;
   readonly redisDownPolicy: RedisDownPolicy;
   /** Results this isolate served lately (may hold nothing: maxBytes 0). */
   readonly hot: HotResults;
@@ -180,8 +189,9 @@ export class AnalysisService {
     if (computed.value.kind !== "result" || !("entry" in computed) || computed.entry === null)
       return computed.value;
     const entry = computed.entry;
+    const px = computed.ttlMs ?? this.deps.resultTtlMs;
     const saved = await redisCall(() =>
-      this.deps.redis.set(this.deps.keys.result(ctx.id), entry, { px: this.deps.resultTtlMs }),
+      this.deps.redis.set(this.deps.keys.result(ctx.id), entry, { px }),
     ).then(
       () => true,
       () => false,
@@ -194,7 +204,10 @@ export class AnalysisService {
     request: ResolvedAnalysisRequest,
     ctx: AnalyzeContext,
     store: boolean,
-  ): Promise<{ value: AnalysisOutcome; entry: string | null } | { value: AnalysisOutcome; failure: string }> {
+  ): Promise<
+    | { value: AnalysisOutcome; entry: string | null; ttlMs?: number }
+    | { value: AnalysisOutcome; failure: string }
+  > {
     const { backend, health, coverage } = this.deps;
     const [healthStates, coverageState] = await Promise.all([
       // Health is advice: when Redis cannot tell, every provider counts as healthy.
@@ -249,7 +262,13 @@ export class AnalysisService {
     if (!store) return { value, entry: null };
     const entry = await encodeEntry(body, { etag, provider }, this.deps.cache);
     // Too large for one Upstash request: served, not stored (identical waiters then compute too).
-    return { value, entry: entry.length <= this.deps.cache.maxEntryBytes ? entry : null };
+    const stored = entry.length <= this.deps.cache.maxEntryBytes ? entry : null;
+    const degraded = [...choice.skipped, ...reply.body.analysis.providers_tried].some((a) =>
+      TRANSIENT_OUTCOMES.has(a.outcome),
+    );
+    return degraded && this.deps.degradedTtlMs !== undefined
+      ? { value, entry: stored, ttlMs: Math.min(this.deps.degradedTtlMs, this.deps.resultTtlMs) }
+      : { value, entry: stored };
   }
 
   #fail(

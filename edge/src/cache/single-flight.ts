@@ -30,8 +30,11 @@ return 1`;
 
 /** What the leader computed, and what to leave in Redis for the others. */
 export type LeaderResult<T> =
-  /** Store `entry` as the result (null: not cacheable; waiters will compute themselves). */
-  | { readonly value: T; readonly entry: string | null }
+  /**
+   * Store `entry` as the result (null: not cacheable; waiters will compute themselves), for
+   * `ttlMs` when given, else resultTtlMs.
+   */
+  | { readonly value: T; readonly entry: string | null; readonly ttlMs?: number }
   /** Share `failure` (a small JSON text) with waiters and the next requests for failureTtlMs. */
   | { readonly value: T; readonly failure: string };
 
@@ -113,7 +116,13 @@ export class SingleFlight {
             result.failure,
             this.#options.failureTtlMs ?? 5_000,
           )
-        : this.#release(id, token, this.#keys.result(id), result.entry ?? "", this.#options.resultTtlMs);
+        : this.#release(
+            id,
+            token,
+            this.#keys.result(id),
+            result.entry ?? "",
+            result.ttlMs ?? this.#options.resultTtlMs,
+          );
     const saved = await release.then(
       () => !("entry" in result) || result.entry !== null,
       () => false,
