@@ -228,6 +228,10 @@ describe("cache", () => {
       const second = await postAnalysis(edge, key, bboxBody(7));
       expect(second.headers.get("x-cache")).toBe("MISS");
       expect(await edge.auditOf(second)).toMatchObject({ cache: "MISS", stored: false });
+      // Not stored, so no Content-Location: GET /v1/analyses/{id} would not find it.
+      expect(second.headers.get("content-location")).toBeNull();
+      const { analysis } = (await second.json()) as { analysis: { id: string } };
+      expect((await get(edge, `/v1/analyses/${analysis.id}`, key)).status).toBe(404);
     } finally {
       rig.backend.model = configured;
     }

@@ -25,7 +25,10 @@ const RESULT_HEADERS = z.object({
     .enum(["HIT", "MISS"])
     .describe("HIT: served from the cache without a backend call by this request; MISS: computed for it."),
   ETag: z.string().describe("Weak entity tag of the result."),
-  "Content-Location": z.string().describe("Where GET returns this result again."),
+  "Content-Location": z
+    .string()
+    .optional()
+    .describe("Where GET returns this result again; absent when the result could not be stored."),
 });
 
 const IdParamSchema = z.object({
@@ -36,16 +39,16 @@ const IdParamSchema = z.object({
 });
 
 function resultResponse(outcome: Extract<AnalysisOutcome, { kind: "result" }>, id: string) {
-  return new Response(outcome.body, {
-    status: 200,
-    headers: {
-      "content-type": GEOJSON_CONTENT_TYPE,
-      "x-cache": outcome.cache,
-      etag: outcome.etag,
-      "content-location": `/v1/analyses/${id}`,
-      "cache-control": "private, no-cache",
-    },
-  });
+  const headers: Record<string, string> = {
+    "content-type": GEOJSON_CONTENT_TYPE,
+    "x-cache": outcome.cache,
+    etag: outcome.etag,
+    "cache-control": "private, no-cache",
+  };
+  // Only where GET /v1/analyses/{id} will find it: a result served but not stored (too large,
+  // made by another model, Redis down) has no address.
+  if (outcome.stored !== false) headers["content-location"] = `/v1/analyses/${id}`;
+  return new Response(outcome.body, { status: 200, headers });
 }
 
 export function registerAnalysisRoutes(

@@ -237,7 +237,7 @@ export function registerCompatRoute(
         headers: {
           "content-type": "application/json",
           "x-cache": outcome.cache,
-          "content-location": `/v1/analyses/${id}`,
+          ...(outcome.stored === false ? {} : { "content-location": `/v1/analyses/${id}` }),
           "cache-control": "private, no-cache",
         },
       }),
