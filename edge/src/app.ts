@@ -46,10 +46,22 @@ export const EXPOSED_HEADERS = [
   "Link",
 ];
 
+/** What a validation problem calls each part of the request that a route validates. */
+const VALIDATED_PARTS: Readonly<Record<string, string>> = {
+  json: "body",
+  form: "body",
+  query: "query string",
+  param: "path",
+  header: "headers",
+};
+
 export function createApp(deps: EdgeDeps): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>({
     defaultHook: (result, c) => {
-      if (!result.success) return problemResponse(validationProblem(result.error, { instance: c.req.path }));
+      if (!result.success) {
+        const part = VALIDATED_PARTS[result.target] ?? result.target;
+        return problemResponse(validationProblem(result.error, { instance: c.req.path }, part));
+      }
       return undefined;
     },
   });

@@ -236,6 +236,8 @@ describe("GET /v1/coverage", () => {
     const res = await get(edge, `/v1/coverage${query}`, key);
     expect(res.status).toBe(400);
     expect(res.headers.get("content-type")).toBe("application/problem+json");
+    // It names the part of the request at fault (the query string, not "the request body").
+    expect(((await res.json()) as { detail: string }).detail).toMatch(/^The request query string /);
   });
 
   it("answers 503 without an index, and then leaves local coverage to the backend", async () => {

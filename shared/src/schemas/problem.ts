@@ -90,12 +90,19 @@ export function fieldErrorsFromZod(error: z.ZodError): FieldError[] {
   return error.issues.map((issue) => ({ path: toJsonPointer(issue.path), message: issue.message }));
 }
 
-/** A 400 validation problem from a failed zod parse of a request body. */
-export function validationProblem(error: z.ZodError, init: Omit<ProblemInit, "errors"> = {}): Problem {
+/**
+ * A 400 validation problem from a failed zod parse of a part of the request (its body unless
+ * `part` says otherwise: "query string", "path", "headers").
+ */
+export function validationProblem(
+  error: z.ZodError,
+  init: Omit<ProblemInit, "errors"> = {},
+  part = "body",
+): Problem {
   return problem(400, {
     type: PROBLEM_TYPES.invalidRequest,
     title: "Invalid request",
-    detail: "The request body does not match the API: see errors for each field at fault.",
+    detail: `The request ${part} does not match the API: see errors for each field at fault.`,
     ...init,
     errors: fieldErrorsFromZod(error),
   });
