@@ -16,7 +16,15 @@ import { EDGE_PROBLEM_TYPES, problemJson, problemResponse, storageUnavailable } 
 import { RedisUnavailableError } from "../redis/client.js";
 import { ANALYSIS_ID_PATTERN } from "../redis/keys.js";
 import { waitUntilOf } from "../wait-until.js";
-import { COMMON_ERRORS, problemSpec, RATE_LIMIT_HEADERS, RETRY_AFTER_HEADER, SECURITY } from "./common.js";
+import {
+  COMMON_ERRORS,
+  COUNTED_ERROR_HEADERS,
+  COUNTED_RETRYABLE_HEADERS,
+  problemSpec,
+  RATE_LIMIT_HEADERS,
+  RETRY_AFTER_HEADER,
+  SECURITY,
+} from "./common.js";
 
 export const GEOJSON_CONTENT_TYPE = "application/geo+json";
 
@@ -80,15 +88,20 @@ export function registerAnalysisRoutes(
       },
       400: problemSpec(
         "The body is not valid JSON or breaks the schema or the area limits; `errors` lists each field.",
+        COUNTED_ERROR_HEADERS,
       ),
       413: problemSpec("The body is too large."),
-      415: problemSpec("The body is not sent as JSON."),
+      415: problemSpec("The body is not sent as JSON.", COUNTED_ERROR_HEADERS),
       422: problemSpec(
-        "No enabled imagery provider covers the area (`/problems/no-imagery`), or the request asks for a resolution coarser than the model analyses and at the coarsest it does the area is over the pixel limit (`/problems/area-too-large`).",
+        "No enabled imagery provider covers the area (`/problems/no-imagery`), or the request asks for a resolution coarser than the model analyses and at the coarsest it does the area is over the pixel or side limit (`/problems/area-too-large`).",
+        COUNTED_ERROR_HEADERS,
       ),
       429: problemSpec("The hourly quota is spent.", RATE_LIMIT_HEADERS.extend(RETRY_AFTER_HEADER.shape)),
-      502: problemSpec("The analysis service failed."),
-      504: problemSpec("The analysis took too long."),
+      502: problemSpec(
+        "The analysis service failed, or every imagery provider tried failed (`/problems/no-imagery`, with Retry-After).",
+        COUNTED_RETRYABLE_HEADERS,
+      ),
+      504: problemSpec("The analysis took too long.", COUNTED_ERROR_HEADERS),
       ...COMMON_ERRORS,
       503: problemSpec("Redis or the analysis service is unavailable or busy.", RETRY_AFTER_HEADER),
     },

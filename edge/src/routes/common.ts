@@ -21,6 +21,15 @@ export const RETRY_AFTER_HEADER = z.object({
   "Retry-After": z.int().min(1).describe("Seconds to wait before retrying."),
 });
 
+/**
+ * What an answer after the rate limit carries (every one but the 401s, 413s and a 503 for Redis,
+ * which come before it or without it): the quota, and Retry-After where one is given.
+ */
+export const COUNTED_ERROR_HEADERS = RATE_LIMIT_HEADERS.partial();
+export const COUNTED_RETRYABLE_HEADERS = RATE_LIMIT_HEADERS.partial().extend(
+  RETRY_AFTER_HEADER.partial().shape,
+);
+
 export const COMMON_ERRORS = {
   401: problemSpec("Missing, unknown, revoked or invalid credential (WWW-Authenticate says which)."),
   500: problemSpec("An unexpected error (no details are exposed)."),
