@@ -52,7 +52,9 @@ describe("OpenAPI and docs", () => {
     // What the answers carry: the quota on errors after the rate limit, Retry-After on a 502
     // no-imagery; 413 on the compatibility route too (the body limit answers it there as well).
     const headersOf = (status: string) =>
-      Object.keys((post?.responses[status] as { headers?: Record<string, unknown> }).headers ?? {});
+      Object.keys(
+        (post?.responses[status] as { headers?: Record<string, unknown> } | undefined)?.headers ?? {},
+      );
     expect(headersOf("400")).toEqual(expect.arrayContaining(["RateLimit", "RateLimit-Policy"]));
     expect(headersOf("502")).toEqual(expect.arrayContaining(["RateLimit", "Retry-After"]));
     expect(Object.keys(doc.paths["/analyze_road_infrastructure"]?.post?.responses ?? {})).toContain("413");
