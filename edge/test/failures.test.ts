@@ -126,7 +126,7 @@ describe("backend failures", () => {
   it.each([
     ["endless_error", "an error"],
     ["endless_ok", "a result"],
-  ] as const)("stops reading %s body that never ends (%s) and answers 502", async (mode) => {
+  ] as const)("stops reading %s body that never ends (%s) and answers 502", async (mode, _what) => {
     // Without a cap the edge would buffer until the backend timeout (1.5 s here) and answer 504.
     rig.backend.mode = mode;
     try {
