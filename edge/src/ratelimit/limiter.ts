@@ -14,7 +14,7 @@
 import { Ratelimit } from "@upstash/ratelimit";
 import { RequestBatch } from "../redis/batch.js";
 import type { EdgeRedis } from "../redis/client.js";
-import { WINDOW_S } from "./headers.js";
+import { WINDOW_MS, WINDOW_S, type WindowCounts } from "./headers.js";
 import { type LimitDecision, MemorySlidingWindow } from "./memory.js";
 
 export type RateCheck =
@@ -26,6 +26,7 @@ export class AnalysisRateLimiter {
   readonly #options: Omit<ConstructorParameters<typeof Ratelimit>[0], "redis">;
   readonly #fallback: MemorySlidingWindow;
   readonly #redis: EdgeRedis;
+  readonly #prefix: string;
 
   constructor(
     redis: EdgeRedis,
@@ -45,6 +46,7 @@ export class AnalysisRateLimiter {
     };
     this.#ratelimit = new Ratelimit({ redis, ...this.#options });
     this.#redis = redis;
+    this.#prefix = prefix;
     this.#fallback = new MemorySlidingWindow(limit, WINDOW_S * 1000);
   }
 
@@ -85,6 +87,24 @@ export class AnalysisRateLimiter {
    */
   async refund(user: string): Promise<void> {
     await this.#ratelimit.limit(user, { rate: -1 });
+  }
+
+  /**
+   * The counts of the two fixed windows a Redis decision with this `reset` was made on (for the
+   * refusal's Retry-After, ratelimit/headers.ts): one round trip. Keys are the library's sliding
+   * window layout, `{prefix}:{user}:{window index}`. Undefined when Redis does not answer.
+   */
+  async windowCounts(user: string, reset: number): Promise<WindowCounts | undefined> {
+    const window = Math.round(reset / WINDOW_MS) - 1;
+    const key = (w: number) => `${this.#prefix}:${user}:${w}`;
+    try {
+      const batch = this.batch();
+      const [current, previous] = await Promise.all([batch.get(key(window)), batch.get(key(window - 1))]);
+      const counts = { previous: Number(previous ?? 0), current: Number(current ?? 0) };
+      return Number.isFinite(counts.previous) && Number.isFinite(counts.current) ? counts : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   /** The per-isolate count used while Redis is down under the fail-open policy. */

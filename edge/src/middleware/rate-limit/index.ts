@@ -10,6 +10,9 @@
  * - the stored result's read when the analysis is already known (analyses/target.ts): its GET, or
  *   only its header line when the isolate holds the result (cache/hot-results.ts); the rate-limit
  *   decision is still applied first, and only the handler of a request that passed reads it.
+ *
+ * A refusal costs one more round trip: the two window counts it was decided on, from which
+ * ratelimit/headers.ts finds when a slot frees (Retry-After, and `t` of RateLimit).
  */
 import type { MiddlewareHandler } from "hono";
 import { endTime, startTime } from "hono/timing";
@@ -81,11 +84,14 @@ export function rateLimit(deps: {
     }
     if (decision.source === "unavailable")
       throw new Error("unreachable: the in-memory limiter always decides");
-    const t = now();
-    const headers = rateLimitHeaders(decision, t);
     c.get("audit").ratelimit_remaining = decision.remaining;
     c.get("audit").ratelimit_source = decision.source;
     if (!decision.success) {
+      // The in-memory fallback does not expose its counts: retryAfterS's bound for unknown counts.
+      const counts =
+        decision.source === "redis" ? await deps.limiter.windowCounts(user, decision.reset) : undefined;
+      const t = now();
+      const retryAfter = retryAfterS(decision, t, counts);
       return problemJson(
         429,
         {
@@ -93,9 +99,10 @@ export function rateLimit(deps: {
           title: "Too many analyses",
           detail: `This account may request ${decision.limit} analyses per hour; see RateLimit and Retry-After.`,
         },
-        { ...headers, "Retry-After": String(retryAfterS(decision, t)) },
+        { ...rateLimitHeaders(decision, t, retryAfter), "Retry-After": String(retryAfter) },
       );
     }
+    const headers = rateLimitHeaders(decision, now());
     await next();
     for (const [k, v] of Object.entries(headers)) c.res.headers.set(k, v);
   };
