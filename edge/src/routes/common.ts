@@ -14,7 +14,9 @@ export const RATE_LIMIT_HEADERS = z.object({
     .describe('The quota: `"hourly";q=<requests>;w=3600` (draft-ietf-httpapi-ratelimit-headers).'),
   RateLimit: z
     .string()
-    .describe('What is left: `"hourly";r=<remaining>;t=<seconds until the window resets>`.'),
+    .describe(
+      'What is left: `"hourly";r=<remaining>;t=<seconds>`, t being the seconds until the current window resets, or on a 429 until a request is admitted again (as Retry-After).',
+    ),
 });
 
 export const RETRY_AFTER_HEADER = z.object({

@@ -44,14 +44,12 @@ export function lineToFeature(
   });
   const cls = laneClassById(line.classId);
   const lengthFn = opts.lengthFn ?? geodesicLength;
-  const properties: LaneFeature["properties"] & { width_resolved: boolean } = {
+  const properties: LaneFeature["properties"] = {
     id,
     class: cls.name as MarkingClassName,
     class_id: cls.id,
     length_m: round(lengthFn(coordinates), 2),
     width_m: round(Math.max(line.widthM, 0.001), 3),
-    // Extra member (the schema allows them): false when the mask is at the label rule's 3-px
-    // minimum, so width_m is an upper bound on the paint width rather than a measurement of it.
     width_resolved: line.widthResolved,
     confidence: round(line.confidence, 3),
     dashed: cls.dashed,

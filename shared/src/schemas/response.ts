@@ -34,6 +34,12 @@ export const LaneFeaturePropertiesSchema = z
     class_id: z.int().min(1).max(6),
     length_m: z.number().nonnegative().describe("Geodesic length of the centreline (WGS84), metres."),
     width_m: z.number().positive().describe("Measured width of the marking, metres."),
+    width_resolved: z
+      .boolean()
+      .optional()
+      .describe(
+        "false when the mask is at the label rule's 3-px minimum: width_m is then an upper bound on the paint width, not a measurement of it.",
+      ),
     confidence: z.number().min(0).max(1).describe("Mean model probability of the class along the line."),
     dashed: z.boolean(),
     dash: DashStatsSchema.optional(),
