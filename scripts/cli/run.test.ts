@@ -35,6 +35,9 @@ describe("command-line failures", () => {
     ["model/parity.ts", ["--onnx", "m.onnx"], "model:parity: --onnx and --parity are required"],
     ["eval/cli.ts", ["--bogus"], "eval: Unknown option '--bogus'"],
     ["eval/vectors.ts", ["--seeds", "31,"], "eval:vectors: --seeds must be"],
+    ["upstash-bridge/cli.ts", ["--bogus"], "upstash-bridge: Unknown option '--bogus'"],
+    ["upstash-bridge/cli.ts", ["--port", "99999"], "upstash-bridge: invalid port: 99999"],
+    ["guard/cli.ts", ["--bogus"], "guard: Unknown option '--bogus'"],
   ])("%s %j: one line, exit code 2", async (path, args, message) => {
     const r = await run(path, args);
     expect(r.code).toBe(2);

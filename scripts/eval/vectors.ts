@@ -34,6 +34,7 @@ import {
 import { createEsriProvider } from "../../gpu-backend/src/providers/esri.js";
 import type { Segmentation } from "../../gpu-backend/src/runtime/segment.js";
 import { startBackend } from "../../gpu-backend/src/server.js";
+import { runCli, UsageError } from "../cli/run.js";
 import type { World } from "../scenes/world.js";
 import {
   analyseSigned,
@@ -50,8 +51,7 @@ import type { VectorMatch } from "./vector-match.js";
 const SECRET = "eval-vectors-signing-secret-0123456789abcdef";
 
 function fail(message: string): never {
-  process.stderr.write(`eval:vectors: ${message}\n`);
-  process.exit(2);
+  throw new UsageError(message);
 }
 
 const pct = (v: number | null) => (v === null ? "–" : `${(100 * v).toFixed(1)} %`);
@@ -237,4 +237,4 @@ function pooledReport(rows: readonly VariantRow[]) {
   return { pooled, table };
 }
 
-main().catch((error: unknown) => fail(error instanceof Error ? error.message : String(error)));
+runCli("eval:vectors", main);

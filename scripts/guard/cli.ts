@@ -18,6 +18,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { runCli } from "../cli/run.js";
 import { BACKEND_DIST, buildBackend } from "./build-backend.js";
 import { buildPage } from "./build-page.js";
 import { buildWorker } from "./build-worker.js";
@@ -76,10 +77,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    console.error(`guard: ${error instanceof Error ? error.message : String(error)}`);
-    process.exit(2);
-  },
-);
+runCli("guard", main);

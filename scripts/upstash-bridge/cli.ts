@@ -4,6 +4,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { parseArgs } from "node:util";
+import { runCli, UsageError } from "../cli/run.js";
 import { redact, startBridge } from "./server.js";
 
 const USAGE =
@@ -26,7 +27,7 @@ async function main(): Promise<void> {
   }
   const portText = values.port ?? process.env.UPSTASH_BRIDGE_PORT ?? "8079";
   const port = Number(portText);
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new Error(`invalid port: ${portText}`);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new UsageError(`invalid port: ${portText}`);
   const configuredToken = values.token ?? process.env.UPSTASH_REDIS_REST_TOKEN;
   const token = configuredToken || randomBytes(18).toString("base64url");
 
@@ -59,7 +60,4 @@ async function main(): Promise<void> {
   process.on("SIGTERM", stop);
 }
 
-main().catch((error: unknown) => {
-  console.error(`upstash-bridge: ${error instanceof Error ? error.message : String(error)}`);
-  process.exit(1);
-});
+runCli("upstash-bridge", main);
