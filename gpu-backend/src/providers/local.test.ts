@@ -195,6 +195,60 @@ describe("local store provider", () => {
     expect(tiny.cacheStats()).toMatchObject({ misses: 3, hits: 1, entries: 1 }); // only A fits
   });
 
+  it("fills holes with a coarser image when the finest ones, over budget, all cover the same part", async () => {
+    // Area x 0..100, y 0..50. Three fine images (0.2, 0.21, 0.22 m) cover only x < 60 (about);
+    // a coarser one (0.3 m) covers everything. With maxImages 2 the two finest alone left x >= 60 empty.
+    const fine = [0.2, 0.21, 0.22].map(
+      (resolution, k): StoreImage => ({
+        id: `fine${k}`,
+        ext: "png",
+        grid: {
+          originX: AX - 10,
+          originY: AY + 10,
+          resolution,
+          width: Math.round(70 / resolution),
+          height: Math.round(70 / resolution),
+        },
+        colour: () => [40, 200, 60 + 60 * k],
+      }),
+    );
+    const coarse: StoreImage = {
+      id: "coarse",
+      ext: "png",
+      grid: { originX: AX - 10, originY: AY + 10, resolution: 0.3, width: 400, height: 240 },
+      colour: () => [200, 60, 40],
+    };
+    const holes = await mkdtemp(path.join(tmpdir(), "local-provider-holes-"));
+    try {
+      await Promise.all([...fine, coarse].map((img) => writeImage(holes, img)));
+      const store = await buildIndexFromStore(holes);
+      const provider = createLocalProvider({
+        dir: holes,
+        lookup: coverageIndexLookup(CoverageIndex.from(store.buffer)),
+        maxImages: 2,
+      });
+      const area = bbox(0, 0, 100, 50);
+      const grid = targetGrid(area, 0.25);
+      const result = await provider.fetch({ grid, bboxLonLat: area });
+      expect(result.coverage).toBe(1);
+      expect(result.groundResolutionM).toBeCloseTo(groundResolution(0.3, (area[1] + area[3]) / 2), 12);
+      // Only the finest image and the coarse one were read: the other two add nothing.
+      expect(provider.cacheStats()).toMatchObject({ misses: 2, entries: 2 });
+      let wrong = 0;
+      for (let j = 0; j < grid.height; j++) {
+        for (let i = 0; i < grid.width; i++) {
+          const [x] = pixelToMercator(grid, i + 0.5, j + 0.5);
+          const want = x < AX + 60 ? [40, 200, 60] : [200, 60, 40];
+          const o = (j * grid.width + i) * 3;
+          if ([0, 1, 2].some((c) => Math.abs(result.raster.rgb[o + c]! - want[c]!) > 1)) wrong++;
+        }
+      }
+      expect(wrong).toBe(0);
+    } finally {
+      await rm(holes, { recursive: true, force: true });
+    }
+  });
+
   it("rejects an image whose size disagrees with its sidecar", async () => {
     const bad = await mkdtemp(path.join(tmpdir(), "local-provider-bad-"));
     try {

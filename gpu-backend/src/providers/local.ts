@@ -2,8 +2,9 @@
  * Imagery from a local store: a folder of `<id>.jpg|png` images, each with an AEL sidecar
  * `<id>.json` stating its EPSG:3857 footprint and pixel size. Which images cover an area is
  * answered by an injected lookup (the coordinate index, see coverageIndexLookup), never by
- * scanning the folder per request. The covering images are decoded (LRU-cached by file), drawn
- * finest on top, and resampled exactly onto the target grid.
+ * scanning the folder per request. The images needed to cover the grid are chosen from their
+ * footprints, decoded (LRU-cached by file), drawn finest on top, and resampled exactly onto the
+ * target grid.
  */
 import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
@@ -15,6 +16,7 @@ import { ATTRIBUTION } from "./attribution.js";
 import { NoCoverageError, ProviderBadDataError, TooCoarseError } from "./errors.js";
 import { mapConcurrent, withDeadline } from "./http.js";
 import { ByteBoundedLru, type CacheStats } from "./image-cache.js";
+import { selectCoveringImages } from "./select-images.js";
 import {
   areaMercator,
   centreLatitude,
@@ -57,7 +59,10 @@ export interface LocalProviderOptions {
   readonly cacheBytes?: number;
   /** Fraction of the area that must be filled, else NoCoverageError (default 0.999). */
   readonly minCoverage?: number;
-  /** Most images read for one request, best first (default 64). */
+  /**
+   * Most images read for one request (default 64): best first, skipping those that add no pixel
+   * to what the images already chosen cover (see select-images.ts).
+   */
   readonly maxImages?: number;
   /** Images decoded at once (default 4; decoding is CPU-bound in libvips threads). */
   readonly concurrency?: number;
@@ -179,7 +184,8 @@ export function createLocalProvider(options: LocalProviderOptions): LocalImagery
           const finest = Math.min(...hits.map((r) => groundResolution(Math.max(...resolutionOf(r)), lat)));
           throw new TooCoarseError(name, finest, limit!);
         }
-        const chosen = usable.slice(0, maxImages);
+        // Not simply the first maxImages: those can all cover the same part of the area.
+        const chosen = selectCoveringImages(usable, grid, maxImages);
         const placed = await mapConcurrent(chosen, concurrency, signal, load);
         // The lookup lists best first; draw worst first so the best ends on top. The stable sort
         // by resolution then puts the finest on top even if a lookup orders otherwise.
@@ -190,7 +196,11 @@ export function createLocalProvider(options: LocalProviderOptions): LocalImagery
         );
         const coverage = coverageOfArea(out.owner, grid, area);
         if (coverage < minCoverage) {
-          throw new NoCoverageError(name, coverage, `${chosen.length} local image(s) intersect the area`);
+          throw new NoCoverageError(
+            name,
+            coverage,
+            `${hits.length} local image(s) intersect the area, ${chosen.length} read`,
+          );
         }
         const used = ordered.filter((_, k) => out.pixelsBySource[k]! > 0);
         const coarsest = Math.max(...used.map((p) => p.mercatorResolution));
