@@ -285,6 +285,43 @@ describe("GET /v1/analyses/{id}/{imagery,overlay}.png", () => {
   }, 120_000);
 });
 
+describe("identical pictures asked for at once", () => {
+  it("are drawn once: the others wait for that picture (a single flight in Redis)", async () => {
+    const renders = async () => {
+      const text = await (await fetch(`${stack.backendUrl}/metrics`)).text();
+      const line = text
+        .split("\n")
+        .find((l) =>
+          l.startsWith('lanesegnet_backend_requests_total{route="/internal/v1/render",status="200"} '),
+        );
+      return line === undefined ? 0 : Number(line.split(" ").pop());
+    };
+    // A result no picture has been drawn for: an area of its own inside the demo store.
+    const res = await fetch(
+      `${edge.url}/v1/analyses`,
+      authed(key, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ area: { type: "bbox", bbox: [west, south, (west + east) / 2, north] } }),
+      }),
+    );
+    expect(res.status).toBe(200);
+    const { analysis } = (await res.json()) as { analysis: { id: string } };
+    const before = await renders();
+    const answers = await Promise.all(
+      Array.from({ length: 4 }, () =>
+        fetch(`${edge.url}/v1/analyses/${analysis.id}/imagery.png`, authed(key)),
+      ),
+    );
+    const bodies = await Promise.all(answers.map(async (a) => Buffer.from(await a.arrayBuffer())));
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200]);
+    for (const b of bodies) expect(b.equals(bodies[0]!)).toBe(true);
+    // Before, each of the four drew it: four renders, each fetching the imagery again.
+    expect((await renders()) - before).toBe(1);
+    expect(answers.map((a) => a.headers.get("x-cache")).sort()).toEqual(["HIT", "HIT", "HIT", "MISS"]);
+  }, 60_000);
+});
+
 describe("with the backend down", () => {
   it("still serves cached results and pictures; new work gets 503 with Retry-After", async () => {
     await stack.stopBackend();

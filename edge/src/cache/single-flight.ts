@@ -14,6 +14,9 @@ import { randomHex } from "@lanesegnet/shared";
 import { type Redis, redisCall } from "../redis/client.js";
 import type { KeySpace } from "../redis/keys.js";
 
+/** Where a flight keeps its result, shared failure and lock (KeySpace's, or another family's). */
+export type FlightKeys = Pick<KeySpace, "result" | "failure" | "lock">;
+
 const DECIDE = `
 local r = redis.call('GET', KEYS[1])
 if r then return {'hit', r} end
@@ -58,12 +61,12 @@ export interface SingleFlightOptions {
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export class SingleFlight {
-  readonly #keys: KeySpace;
+  readonly #keys: FlightKeys;
   readonly #options: SingleFlightOptions;
   readonly #decide;
   readonly #finish;
 
-  constructor(redis: Redis, keys: KeySpace, options: SingleFlightOptions) {
+  constructor(redis: Redis, keys: FlightKeys, options: SingleFlightOptions) {
     this.#keys = keys;
     this.#options = options;
     this.#decide = redis.createScript<[string, string?]>(DECIDE);

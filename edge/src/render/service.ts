@@ -2,16 +2,19 @@
  * Pictures of an analysis (its imagery, or the imagery with the markings drawn): cached copy ->
  * stored result -> backend render -> cache. They need the stored result (or, for the
  * compatibility route, the result just computed), and cost no quota: they are part of an analysis
- * the user already paid for.
+ * the user already paid for. So that free does not mean unbounded, identical renders in flight at
+ * once are one render (a single flight in Redis, as for analyses): the others wait for its picture,
+ * or share its failure for a few seconds.
  */
 import type { Problem } from "@lanesegnet/shared";
 import { problem } from "@lanesegnet/shared";
 import type { AnalysisService } from "../analyses/service.js";
+import type { FlightOutcome, SingleFlight } from "../cache/single-flight.js";
 import { EDGE_PROBLEM_TYPES } from "../problems.js";
 import { RedisUnavailableError } from "../redis/client.js";
 import type { RenderClient } from "./client.js";
 import { pictureGrid, type RenderKind, renderBodyOf, type StoredResult } from "./from-result.js";
-import { type PictureStore, pictureEtag } from "./store.js";
+import { decodePicture, type PictureStore, pictureEtag } from "./store.js";
 
 export type PictureOutcome =
   | {
@@ -46,6 +49,10 @@ export class PictureService {
       readonly analyses: AnalysisService;
       readonly store: PictureStore;
       readonly client: RenderClient;
+      /** Over the store's flightKeys(). */
+      readonly flight: SingleFlight;
+      /** Retry-After for a request that waited its whole bound for an identical render. */
+      readonly pendingRetryAfterS?: number;
     },
   ) {}
 
@@ -87,12 +94,75 @@ export class PictureService {
         cause: "no_bbox",
       };
     }
-    const reply = await this.deps.client.render(body, ctx.requestId);
-    if (!reply.ok) {
-      return { kind: "problem", problem: reply.problem, retryAfterS: reply.retryAfterS, cause: reply.cause };
+    const render = async (): Promise<PictureOutcome> => {
+      const reply = await this.deps.client.render(body, ctx.requestId);
+      if (!reply.ok) {
+        return {
+          kind: "problem",
+          problem: reply.problem,
+          retryAfterS: reply.retryAfterS,
+          cause: reply.cause,
+        };
+      }
+      const png = reply.png;
+      return {
+        kind: "picture",
+        cache: "MISS",
+        png,
+        etag: await pictureEtag(png),
+        bounds: formatBounds(picture.extent),
+      };
+    };
+
+    let outcome: FlightOutcome<PictureOutcome>;
+    try {
+      outcome = await this.deps.flight.run<PictureOutcome>(`${kind}:${id}`, async () => {
+        const made = await render();
+        if (made.kind === "problem") {
+          const { problem: shared, retryAfterS } = made;
+          const failure = retryAfterS === undefined ? { problem: shared } : { problem: shared, retryAfterS };
+          return { value: made, failure: JSON.stringify(failure) };
+        }
+        const entry = await this.deps.store.entryFor(id, made).catch(() => null);
+        return entry ? { value: made, entry: entry.text, ttlMs: entry.ttlMs } : { value: made, entry: null };
+      });
+    } catch (error) {
+      // Redis cannot run the flight: draw it anyway when the result is at hand (the compatibility
+      // route's just-computed one); without Redis it cannot be stored.
+      if (!(error instanceof RedisUnavailableError) || !ctx.result) throw error;
+      const made = await render();
+      if (made.kind === "picture") ctx.waitUntil(this.deps.store.put(kind, id, made));
+      return made;
     }
-    const made = { png: reply.png, etag: await pictureEtag(reply.png), bounds: formatBounds(picture.extent) };
-    ctx.waitUntil(this.deps.store.put(kind, id, made));
-    return { kind: "picture", cache: "MISS", ...made };
+    switch (outcome.role) {
+      case "leader":
+        return outcome.value;
+      case "hit": {
+        const stored = decodePicture(outcome.stored);
+        if (stored) return { kind: "picture", cache: "HIT", ...stored };
+        // Not a picture we can read (another format): draw it for this request alone.
+        return render();
+      }
+      case "failed": {
+        const shared = JSON.parse(outcome.failure) as { problem: Problem; retryAfterS?: number };
+        return {
+          kind: "problem",
+          problem: shared.problem,
+          retryAfterS: shared.retryAfterS,
+          cause: "shared_failure",
+        };
+      }
+      case "timeout":
+        return {
+          kind: "problem",
+          problem: problem(503, {
+            type: EDGE_PROBLEM_TYPES.analysisPending,
+            title: "Picture in progress",
+            detail: "An identical picture is still being drawn; retry to get it.",
+          }),
+          retryAfterS: this.deps.pendingRetryAfterS ?? 5,
+          cause: "pending",
+        };
+    }
   }
 }

@@ -6,6 +6,7 @@
  * it. Pictures larger than the entry limit are served but not stored.
  */
 import { base64ToBytes, bytesToBase64 } from "../cache/base64.js";
+import type { FlightKeys } from "../cache/single-flight.js";
 import { type Redis, redisCall } from "../redis/client.js";
 import type { KeySpace } from "../redis/keys.js";
 import type { RenderKind } from "./from-result.js";
@@ -58,6 +59,34 @@ export class PictureStore {
     return `${this.keys.prefix}render:v1:${kind}:${id}`;
   }
 
+  /**
+   * The keys of a single flight over pictures, for flight ids `<kind>:<analysis id>`: its result
+   * is the stored picture itself, so a finished flight is an ordinary cache hit.
+   */
+  flightKeys(): FlightKeys {
+    const picture = (flightId: string) => {
+      const colon = flightId.indexOf(":");
+      return this.key(flightId.slice(0, colon) as RenderKind, flightId.slice(colon + 1));
+    };
+    const prefix = this.keys.prefix;
+    return {
+      result: picture,
+      lock: (flightId) => `${prefix}lock:${picture(flightId).slice(prefix.length)}`,
+      failure: (flightId) => `${prefix}failed:${picture(flightId).slice(prefix.length)}`,
+    };
+  }
+
+  /**
+   * What a flight leader stores: the encoded picture and how long it may live (the result's time
+   * left), or null when it must not be stored (too large, or the result is gone).
+   */
+  async entryFor(id: string, picture: StoredPicture): Promise<{ text: string; ttlMs: number } | null> {
+    const text = encodePicture(picture);
+    if (text.length > this.maxEntryBytes) return null;
+    const ttlMs = Number(await redisCall(() => this.redis.pttl(this.keys.result(id))));
+    return ttlMs > 0 ? { text, ttlMs } : null;
+  }
+
   /** The cached picture, or null. Throws RedisUnavailableError. */
   async get(kind: RenderKind, id: string): Promise<StoredPicture | null> {
     const raw = await redisCall(() => this.redis.get<string>(this.key(kind, id)));
@@ -69,12 +98,10 @@ export class PictureStore {
    * gone, the picture is too large, or Redis failed: the caller serves it anyway).
    */
   async put(kind: RenderKind, id: string, picture: StoredPicture): Promise<boolean> {
-    const text = encodePicture(picture);
-    if (text.length > this.maxEntryBytes) return false;
     try {
-      const ttlMs = Number(await redisCall(() => this.redis.pttl(this.keys.result(id))));
-      if (!(ttlMs > 0)) return false;
-      await redisCall(() => this.redis.set(this.key(kind, id), text, { px: ttlMs }));
+      const entry = await this.entryFor(id, picture);
+      if (!entry) return false;
+      await redisCall(() => this.redis.set(this.key(kind, id), entry.text, { px: entry.ttlMs }));
       return true;
     } catch {
       return false;

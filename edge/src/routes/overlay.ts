@@ -6,6 +6,7 @@
  */
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
+import { SingleFlight } from "../cache/single-flight.js";
 import type { EdgeDeps } from "../deps.js";
 import type { AppEnv } from "../env.js";
 import { problemResponse, storageUnavailable } from "../problems.js";
@@ -38,10 +39,20 @@ const IdParamSchema = z.object({
 
 /** The picture service of an app (built once per app from its deps). */
 export function pictureServiceOf(deps: EdgeDeps): PictureService {
+  const store = new PictureStore(deps.redis, deps.keys, deps.config.cache.maxEntryBytes);
+  // A waiter waits as long as the leader's render may take, then a little for the picture to land.
+  const lockTtlMs = deps.config.backend.timeoutMs + 5_000;
+  const flight = new SingleFlight(deps.redis, store.flightKeys(), {
+    lockTtlMs,
+    waitMs: lockTtlMs + 1_000,
+    resultTtlMs: deps.config.cache.ttlS * 1000,
+    failureTtlMs: deps.config.failureShareS * 1000,
+  });
   return new PictureService({
     analyses: deps.analyses,
-    store: new PictureStore(deps.redis, deps.keys, deps.config.cache.maxEntryBytes),
+    store,
     client: new RenderClient(deps.config.backend),
+    flight,
   });
 }
 
