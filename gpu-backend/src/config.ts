@@ -7,6 +7,7 @@ import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { IMAGERY_PROVIDERS } from "@lanesegnet/shared";
 import { z } from "zod";
+import { EARTH_ENGINE_API } from "./providers/gee.js";
 
 const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -58,10 +59,13 @@ const EnvSchema = z.object({
     .string()
     .default("https://api.mapbox.com/v4/mapbox.satellite/{z}/{x}/{y}@2x.jpg90?access_token={key}"),
   MAPBOX_ACCESS_TOKEN: z.string().optional(),
-  GEE_API_URL: z.string().default("https://earthengine.googleapis.com"),
+  // The REST API's versioned root: requests go to {GEE_API_URL}/projects/{project}/image:computePixels.
+  GEE_API_URL: z.string().default(EARTH_ENGINE_API),
   GEE_PROJECT: z.string().optional(),
   GEE_SERVICE_ACCOUNT_KEY: z.string().optional(),
   GEE_ASSET: z.string().default("USDA/NAIP/DOQQ"),
+  // The asset's own ground resolution: the chain refuses it as too coarse above the model's range.
+  GEE_RESOLUTION_M: z.coerce.number().positive().default(0.6),
   ENABLED_PROVIDERS: list(IMAGERY_PROVIDERS, "local,esri,mapbox,gee"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   SHUTDOWN_GRACE_MS: int(30_000),
@@ -110,6 +114,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
         project: e.GEE_PROJECT,
         serviceAccountKey: e.GEE_SERVICE_ACCOUNT_KEY,
         asset: e.GEE_ASSET,
+        resolutionM: e.GEE_RESOLUTION_M,
       },
     },
     logLevel: e.LOG_LEVEL,

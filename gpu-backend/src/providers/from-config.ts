@@ -70,6 +70,7 @@ export async function providersFromConfig(config: BackendConfig["providers"]): P
                 config.gee.asset === NAIP_ASSET.id
                   ? NAIP_ASSET
                   : { kind: "collection", id: config.gee.asset, bands: ["R", "G", "B"] },
+              nativeGroundResolutionM: config.gee.resolutionM,
               timeoutMs,
             }),
           );

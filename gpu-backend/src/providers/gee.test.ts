@@ -2,8 +2,10 @@ import { generateKeyPairSync, verify } from "node:crypto";
 import { type MercatorGrid, pixelToMercator } from "@lanesegnet/shared";
 import sharp from "sharp";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { loadConfig } from "../config.js";
 import { targetGrid } from "../raster/target-grid.js";
 import { NoCoverageError, ProviderBadDataError, ProviderHttpError } from "./errors.js";
+import { providersFromConfig } from "./from-config.js";
 import { createGeeProvider, type GeeProviderOptions } from "./gee.js";
 import { EARTH_ENGINE_SCOPE, ServiceAccountTokenSource } from "./google-auth.js";
 import { type Handler, type Loopback, patternAt, startLoopback } from "./test-support.js";
@@ -174,6 +176,31 @@ afterEach(() => {
     mask: false,
     computeStatus: 200,
     expiresIn: 3600,
+  });
+});
+
+describe("Earth Engine configured from the environment, as a deployment would", () => {
+  it("posts to the v1 REST root by default, and GEE_RESOLUTION_M sets the asset's resolution", async () => {
+    const env = {
+      BACKEND_SIGNING_SECRET: "gee-config-test-secret-0123456789abcdef",
+      ENABLED_PROVIDERS: "gee",
+      GEE_PROJECT: PROJECT,
+      GEE_SERVICE_ACCOUNT_KEY: JSON.stringify({ ...serviceAccount, token_uri: `${server.url}/token` }),
+    };
+    // Before, the default root lacked /v1: every computePixels call was a 404.
+    expect(loadConfig(env).providers.gee.apiUrl).toBe("https://earthengine.googleapis.com/v1");
+    // The same configuration pointed at the loopback root serves (the path under it is the API's).
+    const config = loadConfig({ ...env, GEE_API_URL: `${server.url}/v1`, GEE_RESOLUTION_M: "0.3" });
+    const { providers } = await providersFromConfig(config.providers);
+    const provider = providers.get("gee")!;
+    // Before, the resolution was always NAIP's 0.6 m, so a finer asset was refused as too coarse.
+    expect(provider.nativeGroundResolution(38.6)).toBe(0.3);
+    const result = await provider.fetch({
+      grid: targetGrid(AREA, 0.3),
+      bboxLonLat: AREA,
+      maxGroundResolutionM: 0.35,
+    });
+    expect(result).toMatchObject({ provider: "gee", groundResolutionM: 0.3 });
   });
 });
 
