@@ -8,7 +8,7 @@
  * in flight for the overload and shutdown tests.
  */
 import { randomBytes } from "node:crypto";
-import { request as httpRequest } from "node:http";
+import { Agent, request as httpRequest } from "node:http";
 import { connect } from "node:net";
 import { fileURLToPath } from "node:url";
 import { type ProblemSchema, signRequest } from "@lanesegnet/shared";
@@ -352,6 +352,11 @@ describe("analysis and metrics", () => {
     expect(
       sample(text, 'lanesegnet_backend_requests_total{route="/internal/v1/analyze",status="401"}'),
     ).toBeGreaterThanOrEqual(1);
+    // Model runs are counted (the counter was declared but never moved): one analysis adds its batches.
+    const runs = sample(text, "lanesegnet_backend_inferences_total") ?? 0;
+    expect(runs).toBe(backend.pool.completed);
+    expect((await signedPost(analysisBody())).status).toBe(200);
+    expect(sample(await metricsText(), "lanesegnet_backend_inferences_total")).toBeGreaterThan(runs);
   });
 });
 
@@ -489,6 +494,78 @@ describe("graceful shutdown", () => {
     await expect(backend.pool.run(new Float32Array(3 * 16 * 16), [1, 3, 16, 16])).rejects.toThrow(
       /shutting down/,
     );
+  });
+
+  it("turns new work away on a kept-alive connection while draining (503, Connection: close)", async () => {
+    // Two gates by tile column: a far-east area (x > 85,240 at zoom 19) is held by `other`, the
+    // usual BBOX by `own`. The far-east analysis keeps the drain waiting throughout, so the second
+    // request on the kept-alive connection surely arrives while the backend drains.
+    const own = gate();
+    const other = gate();
+    const heldTiles = await startLoopback(async (req, res) => {
+      const x = Number((req.url ?? "").split("/").pop());
+      await (x > 85_240 ? other : own).opened;
+      res.writeHead(200, { "content-type": "image/jpeg" });
+      res.end(await tileJpeg());
+    });
+    const config = loadConfig({
+      BACKEND_SIGNING_SECRET: SECRET,
+      MODEL_PATH,
+      BACKEND_PORT: "0",
+      EXECUTION_PROVIDERS: "cpu",
+      INFERENCE_WORKERS: "1",
+      INFERENCE_THREADS: "1",
+      MAX_CONCURRENT_ANALYSES: "2",
+      SHUTDOWN_GRACE_MS: "10000",
+      ENABLED_PROVIDERS: "esri",
+    });
+    const providers = new Map([
+      [
+        "esri" as const,
+        createEsriProvider({ urlTemplate: `${heldTiles.url}/{z}/{y}/{x}`, timeoutMs: 20_000 }),
+      ],
+    ]);
+    const draining = await startBackend(config, { providers, logger: createLogger("silent") });
+    const send = async (agent: Agent, bbox: readonly number[]) => {
+      const body = analysisBody({ request: { area: { type: "bbox", bbox } } });
+      const headers = await signedHeaders(body);
+      return new Promise<{ status: number; headers: Record<string, unknown> }>((resolve, reject) => {
+        const req = httpRequest(`${draining.url}${ROUTE}`, { method: "POST", agent, headers }, (res) => {
+          res.resume();
+          res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers }));
+        });
+        req.on("error", reject);
+        req.end(body);
+      });
+    };
+    // One kept-alive connection: the second request waits for the first's socket and reuses it.
+    const keptAlive = new Agent({ keepAlive: true, maxSockets: 1 });
+    const separate = new Agent({ keepAlive: false });
+    try {
+      const far = send(separate, [-121.45, 38.5814, -121.4495, 38.5818]);
+      const first = send(keptAlive, BBOX);
+      await waitFor(() => heldTiles.requests.length >= 2, "both analyses to ask for imagery");
+      const second = send(keptAlive, BBOX);
+      const closing = draining.close();
+      await waitFor(() => draining.health.draining, "draining");
+      own.open();
+      expect((await first).status).toBe(200);
+      // Before, Node served it on the kept-alive socket and the drain admitted it as new work.
+      const refused = await second;
+      expect(refused.status).toBe(503);
+      expect(refused.headers["retry-after"]).toBe("1");
+      expect(refused.headers.connection).toBe("close");
+      other.open();
+      expect((await far).status).toBe(200);
+      await closing;
+    } finally {
+      own.open();
+      other.open();
+      keptAlive.destroy();
+      separate.destroy();
+      await draining.close();
+      await heldTiles.close();
+    }
   });
 
   it("ends within the grace period when an analysis runs longer, cutting that one off", async () => {

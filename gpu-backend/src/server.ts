@@ -49,6 +49,7 @@ export async function startBackend(config: BackendConfig, opts: StartOptions = {
       metrics.errors.inc({ kind: "inference_worker_lost" });
       logger.error({ why }, "an inference worker stopped; loading a replacement");
     },
+    onInference: () => metrics.inferences.inc(),
   });
   for (const f of pool.fallbacks)
     logger.warn({ provider: f.provider, error: f.error }, "execution provider unavailable, fell back");

@@ -21,6 +21,8 @@ export interface PoolOptions {
   readonly threadsPerWorker?: number;
   /** Told when a worker dies (it is being replaced); for the log and the metrics. */
   readonly onWorkerLost?: (why: string) => void;
+  /** Told after every completed model run (one per batch); for the metrics. */
+  readonly onInference?: () => void;
 }
 
 export interface InferenceResult {
@@ -67,6 +69,7 @@ export class InferencePool {
   private readonly slots: Slot[];
   private readonly init: WorkerInit;
   private readonly onWorkerLost: ((why: string) => void) | undefined;
+  private readonly onInference: (() => void) | undefined;
   private readonly queue: Job[] = [];
   private closing = false;
   private inferences = 0;
@@ -76,11 +79,12 @@ export class InferencePool {
     slots: Slot[],
     ready: WorkerReady,
     init: WorkerInit,
-    onWorkerLost: ((why: string) => void) | undefined,
+    hooks: Pick<PoolOptions, "onWorkerLost" | "onInference">,
   ) {
     this.slots = slots;
     this.init = init;
-    this.onWorkerLost = onWorkerLost;
+    this.onWorkerLost = hooks.onWorkerLost;
+    this.onInference = hooks.onInference;
     this.size = slots.length;
     this.provider = ready.provider;
     this.fallbacks = ready.fallbacks;
@@ -123,12 +127,7 @@ export class InferencePool {
       await Promise.all(slots.map((s) => s.worker.terminate()));
       throw failed.reason;
     }
-    return new InferencePool(
-      slots,
-      (settled[0] as PromiseFulfilledResult<WorkerReady>).value,
-      init,
-      opts.onWorkerLost,
-    );
+    return new InferencePool(slots, (settled[0] as PromiseFulfilledResult<WorkerReady>).value, init, opts);
   }
 
   get queued(): number {
@@ -240,6 +239,7 @@ export class InferencePool {
       slot.job = undefined;
       if (m.type === "result") {
         this.inferences++;
+        this.onInference?.();
         job.resolve({ logits: m.logits, classes: m.classes, ms: m.ms });
       } else job.reject(new Error(m.error));
       this.dispatch();
