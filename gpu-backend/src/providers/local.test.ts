@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -246,6 +247,40 @@ describe("local store provider", () => {
       expect(wrong).toBe(0);
     } finally {
       await rm(holes, { recursive: true, force: true });
+    }
+  });
+
+  it("one request hanging up does not fail another waiting on the same image", async () => {
+    // The image is a FIFO, so its read blocks until the test writes it: the first request starts
+    // the (shared) load, the second joins it, then the first hangs up mid-read.
+    const fifoDir = await mkdtemp(path.join(tmpdir(), "local-provider-fifo-"));
+    try {
+      const g: MercatorGrid = { originX: AX, originY: AY, resolution: 0.5, width: 64, height: 64 };
+      const png = await sharp(new Uint8Array(64 * 64 * 3).fill(120), {
+        raw: { width: 64, height: 64, channels: 3 },
+      })
+        .png()
+        .toBuffer();
+      const file = path.join(fifoDir, "f.png");
+      execFileSync("mkfifo", [file]);
+      const ref = { id: "f", file: "f.png", footprint: footprint(g), width: 64, height: 64 };
+      const provider = createLocalProvider({ dir: fifoDir, lookup: () => [ref], timeoutMs: 10_000 });
+      const area = bbox(4, 4, 28, 28);
+      const req = { grid: targetGrid(area, 0.5), bboxLonLat: area };
+      const hangUp = new AbortController();
+      const first = provider.fetch({ ...req, signal: hangUp.signal });
+      await new Promise((r) => setTimeout(r, 50));
+      const second = provider.fetch(req);
+      await new Promise((r) => setTimeout(r, 50));
+      hangUp.abort(new Error("client closed"));
+      await expect(first).rejects.toThrow();
+      await writeFile(file, png);
+      // Before, the shared read used the first request's signal: the second got its AbortError.
+      const result = await second;
+      expect(result.coverage).toBe(1);
+      expect(provider.cacheStats()).toMatchObject({ misses: 1 });
+    } finally {
+      await rm(fifoDir, { recursive: true, force: true });
     }
   });
 

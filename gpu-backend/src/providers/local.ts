@@ -14,7 +14,7 @@ import { gridBoundsMercator } from "../raster/georaster.js";
 import { coverageOfArea, type ResampleSource, resample } from "../raster/resample.js";
 import { ATTRIBUTION } from "./attribution.js";
 import { NoCoverageError, ProviderBadDataError, TooCoarseError } from "./errors.js";
-import { mapConcurrent, withDeadline } from "./http.js";
+import { mapConcurrent, untilAborted, withDeadline } from "./http.js";
 import { ByteBoundedLru, type CacheStats } from "./image-cache.js";
 import { selectCoveringImages } from "./select-images.js";
 import {
@@ -122,8 +122,11 @@ export function createLocalProvider(options: LocalProviderOptions): LocalImagery
         `image ${ref.id}: file ${ref.file} listed in the index is missing`,
       );
     }
-    const decoded = await cache.get(key, async () => {
-      const bytes = await readFile(file, { signal });
+    // One load is shared by every request that wants this file at once, so it must not die with
+    // the request that started it: it reads without that request's signal, and each request
+    // stops waiting on its own signal (a local read is bounded; the file is wanted again soon).
+    const shared = cache.get(key, async () => {
+      const bytes = await readFile(file);
       try {
         return await decodeImage(bytes, { maxPixels: ref.width * ref.height });
       } catch (e) {
@@ -136,6 +139,7 @@ export function createLocalProvider(options: LocalProviderOptions): LocalImagery
         throw e;
       }
     });
+    const decoded = await untilAborted(shared, signal);
     if (decoded.width !== ref.width || decoded.height !== ref.height) {
       throw new ProviderBadDataError(
         name,
