@@ -4,10 +4,11 @@ import sharp from "sharp";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../config.js";
 import { targetGrid } from "../raster/target-grid.js";
-import { NoCoverageError, ProviderBadDataError, ProviderHttpError } from "./errors.js";
+import { NoCoverageError, ProviderBadDataError, ProviderHttpError, ProviderTimeoutError } from "./errors.js";
 import { providersFromConfig } from "./from-config.js";
 import { createGeeProvider, type GeeProviderOptions } from "./gee.js";
 import { EARTH_ENGINE_SCOPE, ServiceAccountTokenSource } from "./google-auth.js";
+import { withDeadline } from "./http.js";
 import { type Handler, type Loopback, patternAt, startLoopback } from "./test-support.js";
 
 const PROJECT = "test-proj";
@@ -325,6 +326,29 @@ describe("the shared token exchange", () => {
       expect(requests).toBe(1);
     } finally {
       await slow.close();
+    }
+  });
+
+  it("an exchange past its own deadline is a timeout for a caller that joined it late", async () => {
+    const hung = await startLoopback(() => {}); // never answers
+    try {
+      const tokens = new ServiceAccountTokenSource({
+        provider: "gee",
+        key: serviceAccount,
+        tokenUri: `${hung.url}/token`,
+        retry: FAST_RETRY,
+        exchangeTimeoutMs: 300,
+      });
+      const call = () => withDeadline("gee", 200, undefined, (s) => tokens.token(s));
+      const first = call().catch((e: unknown) => e);
+      await new Promise((r) => setTimeout(r, 250));
+      // Joins the exchange at 250 ms with 200 ms of its own: the exchange's deadline (300 ms) ends
+      // it first. Before, that arrived as a raw TimeoutError, an "unexpected" provider failure.
+      const late = await call().catch((e: unknown) => e);
+      expect(await first).toBeInstanceOf(ProviderTimeoutError);
+      expect(late).toBeInstanceOf(ProviderTimeoutError);
+    } finally {
+      await hung.close();
     }
   });
 });

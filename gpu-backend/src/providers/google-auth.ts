@@ -4,7 +4,7 @@
  * URI, cache the token until shortly before it expires. Concurrent callers share one exchange.
  */
 import { createPrivateKey, type KeyObject, sign } from "node:crypto";
-import { ProviderBadDataError, ProviderConfigError } from "./errors.js";
+import { ProviderBadDataError, ProviderConfigError, ProviderTimeoutError } from "./errors.js";
 import { DEFAULT_RETRY, httpRequest, type RetryPolicy, untilAborted } from "./http.js";
 
 export const GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token";
@@ -92,12 +92,26 @@ export class ServiceAccountTokenSource {
     const now = (this.options.now ?? Date.now)();
     const margin = (this.options.refreshMarginS ?? 60) * 1000;
     if (this.cached && this.cached.expiresAtMs - margin > now) return this.cached.token;
-    this.pending ??= this.exchange(AbortSignal.timeout(this.options.exchangeTimeoutMs ?? 30_000)).finally(
-      () => {
-        this.pending = null;
-      },
-    );
+    this.pending ??= this.sharedExchange().finally(() => {
+      this.pending = null;
+    });
     return untilAborted(this.pending, signal);
+  }
+
+  /**
+   * One exchange under its own deadline. That deadline is a provider timeout for every caller
+   * sharing it: a caller that joined late may still have time of its own, so withDeadline would
+   * not call it one (it would be an "unexpected" failure).
+   */
+  private async sharedExchange(): Promise<string> {
+    const exchangeMs = this.options.exchangeTimeoutMs ?? 30_000;
+    const deadline = AbortSignal.timeout(exchangeMs);
+    try {
+      return await this.exchange(deadline);
+    } catch (e) {
+      if (deadline.aborted) throw new ProviderTimeoutError(this.options.provider, exchangeMs);
+      throw e;
+    }
   }
 
   /** Forget the cached token (after a 401). */

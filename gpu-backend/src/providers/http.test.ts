@@ -1,11 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ProviderBadDataError, ProviderHttpError, ProviderTimeoutError } from "./errors.js";
+import {
+  ProviderBadDataError,
+  ProviderHttpError,
+  ProviderNetworkError,
+  ProviderTimeoutError,
+} from "./errors.js";
 import { httpRequest, mapConcurrent, redact, withDeadline } from "./http.js";
 import { type Loopback, startLoopback } from "./test-support.js";
 
 let server: Loopback;
 let inFlight = 0;
 let maxInFlight = 0;
+let resets = 0;
 
 beforeAll(async () => {
   server = await startLoopback((req, res) => {
@@ -27,6 +33,17 @@ beforeAll(async () => {
       return;
     }
     if (url.pathname === "/busy") return void res.writeHead(503, { "retry-after": "120" }).end();
+    if (url.pathname === "/reset-once" || url.pathname === "/reset-always") {
+      // Headers and half the body, then the connection breaks (the first time, or every time).
+      resets++;
+      if (url.pathname === "/reset-always" || resets === 1) {
+        res.writeHead(200, { "content-type": "image/png", "content-length": "8000" });
+        res.write(Buffer.alloc(4_000, 1));
+        setTimeout(() => res.destroy(), 5);
+        return;
+      }
+      return void res.writeHead(200, { "content-type": "image/png" }).end(Buffer.alloc(8_000, 2));
+    }
     res.writeHead(404).end();
   });
 });
@@ -79,6 +96,21 @@ describe("http plumbing", () => {
       () => undefined,
     );
     expect(server.requests.length - before).toBe(4);
+  });
+
+  it("retries a body cut off part-way like any network failure, and names it one at the end", async () => {
+    const fast = { retries: 2, baseDelayMs: 5, maxDelayMs: 20 };
+    resets = 0;
+    const ok = await httpRequest("t", get("/reset-once"), AbortSignal.timeout(5_000), fast);
+    expect(ok.body.length).toBe(8_000);
+    expect(resets).toBe(2);
+    // Before, undici's "terminated" escaped as a plain TypeError (an "unexpected" provider bug).
+    resets = 0;
+    const err = await httpRequest("t", get("/reset-always"), AbortSignal.timeout(5_000), fast).catch(
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(ProviderNetworkError);
+    expect(resets).toBe(3);
   });
 
   it("turns the deadline into ProviderTimeoutError, and keeps results that beat it", async () => {

@@ -89,7 +89,9 @@ function isRetryableStatus(status: number): boolean {
 
 function retryDelay(policy: RetryPolicy, attempt: number, retryAfter: string | null): number {
   const seconds = retryAfter !== null && /^\d+$/.test(retryAfter.trim()) ? Number(retryAfter) : Number.NaN;
-  if (Number.isFinite(seconds)) return Math.min(policy.maxDelayMs, seconds * 1000);
+  // The server's wait (bounded), plus jitter: tiles refused together must not all retry at once.
+  if (Number.isFinite(seconds))
+    return Math.min(policy.maxDelayMs, seconds * 1000) + Math.random() * policy.baseDelayMs;
   return Math.random() * Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** attempt);
 }
 
@@ -129,7 +131,19 @@ export async function httpRequest(
     const { status } = res;
     if ((status >= 200 && status < 300) || req.passStatuses?.includes(status)) {
       const contentType = (res.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
-      return { status, contentType, body: await readBody(provider, res, req) };
+      let body: Uint8Array;
+      try {
+        body = await readBody(provider, res, req);
+      } catch (e) {
+        if (e instanceof ProviderBadDataError) throw e;
+        if (signal.aborted) throw signal.reason;
+        // The connection broke part-way through the body (undici: "terminated"): a network
+        // failure like any other, retried where the request may be repeated.
+        if (last) throw new ProviderNetworkError(provider, req.what, errnoOf(e) ?? "terminated");
+        await sleep(retryDelay(retry, attempt, null), undefined, { signal });
+        continue;
+      }
+      return { status, contentType, body };
     }
     await res.body?.cancel().catch(() => undefined);
     if (last || !isRetryableStatus(status)) throw new ProviderHttpError(provider, status, req.what);
