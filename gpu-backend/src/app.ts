@@ -23,7 +23,7 @@ export function createApp(deps: AppDeps) {
   // Draining (SIGTERM): server.close() stops new connections, but Node still serves new requests
   // on open keep-alive ones. Turn new work away there, so the grace period is spent finishing what
   // runs, and tell the client to reconnect (to another instance behind the load balancer).
-  app.use("/internal/*", async (c, next) => {
+  app.use("/internal/*", async (_c, next) => {
     if (!deps.health.draining) return next();
     deps.metrics.errors.inc({ kind: "draining" });
     return problemResponse(problem(503, { detail: "this backend instance is shutting down; retry" }), {
