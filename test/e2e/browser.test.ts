@@ -3,6 +3,10 @@
  * /usr/bin/chromium) against the real stack on loopback: enter a key, analyse the demo area, wait
  * for the imagery and markings on the map, check that the table's lines add up to the API's totals,
  * download the GeoJSON and the overlay, spend the (tiny) hourly quota and read the 429 message.
+ * Also the page's own behaviour around the API, with requests held or failed by Playwright routes
+ * (no quota spent): the controls locked while an analysis runs and its Cancel, an imagery failure
+ * retried without a new analysis, keyboard focus and the lines table from the keyboard, draw mode,
+ * and the map on a narrow screen.
  * A screenshot is saved to test-results/frontend.png; `npm run screenshot` also writes
  * docs/frontend.png (LANESEGNET_SCREENSHOT names the file).
  *
@@ -12,7 +16,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { type BrowserContext, chromium, type Page } from "playwright-core";
+import { type BrowserContext, chromium, type Page, type Route } from "playwright-core";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { authed, type E2eStack, type EdgeInstance, REPO_ROOT, startE2eStack } from "./support/stack.js";
@@ -48,6 +52,10 @@ describe.skipIf(!hasChromium)("the web page in Chromium", () => {
   let page: Page;
   const requests: string[] = [];
   const pageErrors: string[] = [];
+  /** POST /v1/analyses the page sent (each one counts against the quota when it reaches the edge). */
+  let analysisPosts = 0;
+  const focused = () => page.evaluate(() => document.activeElement?.id ?? "");
+  const AREA_CONTROLS = ["#west", "#south", "#east", "#north", "#resolution", "#demo", "#draw", "#analyse"];
 
   beforeAll(async () => {
     stack = await startE2eStack("browser");
@@ -65,7 +73,10 @@ describe.skipIf(!hasChromium)("the web page in Chromium", () => {
     });
     page = context.pages()[0] ?? (await context.newPage());
     page.setDefaultTimeout(30_000);
-    page.on("request", (r) => requests.push(r.url()));
+    page.on("request", (r) => {
+      requests.push(r.url());
+      if (r.method() === "POST" && new URL(r.url()).pathname === "/v1/analyses") analysisPosts++;
+    });
     page.on("pageerror", (e) => pageErrors.push(e.message));
   }, 180_000);
 
@@ -116,6 +127,9 @@ describe.skipIf(!hasChromium)("the web page in Chromium", () => {
     expect(await page.getAttribute("#quota", "data-remaining")).toBe("1");
     expect(await page.textContent("#map-attribution")).toContain("Imagery: Local imagery store");
     expect(await page.isHidden("#error")).toBe(true);
+    expect(await page.textContent("#status")).toBe(`Done: ${api.features.length} lines.`);
+    // Focus moved to the result (the Analyse button was disabled while it ran).
+    expect(await focused()).toBe("results-title");
 
     mkdirSync(RESULTS_DIR, { recursive: true });
     const shot = await page.screenshot({ path: join(RESULTS_DIR, "frontend.png") });
@@ -150,12 +164,43 @@ describe.skipIf(!hasChromium)("the web page in Chromium", () => {
     expect(meta.width).toBeGreaterThan(500);
   }, 90_000);
 
+  it("selects a line from the keyboard: rows take focus, Enter and Space do what a click does", async () => {
+    // From the result's heading: the two download buttons, then the first row.
+    await page.focus("#results-title");
+    for (let i = 0; i < 3; i++) await page.keyboard.press("Tab");
+    const ids = await page.$$eval("#lines tbody tr", (trs) =>
+      trs.map((tr) => (tr as HTMLElement).dataset.featureId),
+    );
+    expect(ids.length).toBeGreaterThan(1);
+    expect(await page.evaluate(() => (document.activeElement as HTMLElement).dataset.featureId)).toBe(ids[0]);
+    await page.keyboard.press("Enter");
+    expect(await page.getAttribute("#lines tbody tr.selected", "data-feature-id")).toBe(ids[0]);
+    expect(await page.getAttribute("#map", "data-selected")).toBe(ids[0]);
+    await page.keyboard.press("Tab");
+    await page.keyboard.press(" ");
+    expect(await page.$$eval("#lines tbody tr.selected", (trs) => trs.length)).toBe(1);
+    expect(await page.getAttribute("#lines tbody tr.selected", "data-feature-id")).toBe(ids[1]);
+    expect(await page.getAttribute("#map", "data-selected")).toBe(ids[1]);
+    // A visible focus ring on the focused row.
+    const outline = await page.$eval("#lines tbody tr.selected", (tr) => getComputedStyle(tr).outlineStyle);
+    expect(outline).toBe("solid");
+  });
+
   it("draws an area on the map into the area inputs", async () => {
     const before = await Promise.all(["#west", "#south", "#east", "#north"].map((s) => page.inputValue(s)));
-    await page.click("#draw");
-    expect(await page.getAttribute("#draw", "aria-pressed")).toBe("true");
     const box = (await page.locator("#map").boundingBox())!;
     const at = (fx: number, fy: number) => [box.x + box.width * fx, box.y + box.height * fy] as const;
+    // A click without a drag ends draw mode and draws nothing; the button and status follow.
+    await page.click("#draw");
+    expect(await page.getAttribute("#draw", "aria-pressed")).toBe("true");
+    expect(await page.textContent("#status")).toBe("Drag a box on the map.");
+    await page.mouse.click(...at(0.5, 0.5));
+    expect(await page.getAttribute("#draw", "aria-pressed")).toBe("false");
+    expect(await page.textContent("#status")).toBe("");
+    expect(await page.inputValue("#west")).toBe(before[0]);
+
+    await page.click("#draw");
+    expect(await page.getAttribute("#draw", "aria-pressed")).toBe("true");
     await page.mouse.move(...at(0.4, 0.4));
     await page.mouse.down();
     await page.mouse.move(...at(0.5, 0.45), { steps: 4 });
@@ -175,21 +220,89 @@ describe.skipIf(!hasChromium)("the web page in Chromium", () => {
     expect(await page.inputValue("#west")).toBe(before[0]);
   });
 
-  it("shows the hourly limit in plain words once the quota is spent", async () => {
-    // Second analysis: the same area again, served from the cache; the last one of the hour.
-    await page.click("#analyse");
-    await page.waitForFunction(
-      () => document.querySelector("#cache")?.getAttribute("data-cache") === "HIT",
-      null,
-      {
-        timeout: 60_000,
-      },
-    );
-    expect(await page.getAttribute("#quota", "data-remaining")).toBe("0");
-    await page.waitForSelector('#map[data-overlay="ready"]', { timeout: 60_000 });
+  it("locks the area while an analysis runs, and Cancel stops it", async () => {
+    // The analysis is held (it never reaches the edge, no quota spent) until the page aborts it.
+    const held: Route[] = [];
+    await page.route("**/v1/analyses", (route) => {
+      held.push(route);
+    });
+    try {
+      const id = await page.getAttribute("#results", "data-analysis-id");
+      const area = await Promise.all(["#west", "#south", "#east", "#north"].map((s) => page.inputValue(s)));
+      await page.click("#analyse");
+      await page.waitForSelector("#cancel:not([hidden])", { timeout: 5_000 });
+      await expect.poll(() => held.length).toBe(1);
+      for (const sel of AREA_CONTROLS) expect(await page.isDisabled(sel), sel).toBe(true);
+      expect(await focused()).toBe("cancel");
+      // Shift-drag on the map draws nothing while it runs.
+      const box = (await page.locator("#map").boundingBox())!;
+      await page.keyboard.down("Shift");
+      await page.mouse.move(box.x + box.width * 0.4, box.y + box.height * 0.4);
+      await page.mouse.down();
+      await page.mouse.move(box.x + box.width * 0.6, box.y + box.height * 0.6, { steps: 4 });
+      await page.mouse.up();
+      await page.keyboard.up("Shift");
+      expect(await page.inputValue("#west")).toBe(area[0]);
+      expect(await page.inputValue("#north")).toBe(area[3]);
 
+      await page.click("#cancel");
+      await page.waitForSelector("#cancel", { state: "hidden", timeout: 5_000 });
+      expect(await page.textContent("#status")).toContain("Analysis cancelled");
+      for (const sel of AREA_CONTROLS) expect(await page.isDisabled(sel), sel).toBe(false);
+      expect(await focused()).toBe("analyse");
+      expect(await page.isHidden("#error")).toBe(true);
+      // The earlier result is untouched.
+      expect(await page.getAttribute("#results", "data-analysis-id")).toBe(id);
+    } finally {
+      await page.unroute("**/v1/analyses");
+      for (const r of held) await r.abort().catch(() => {});
+    }
+  });
+
+  it("says when the imagery failed and retries only the imagery", async () => {
+    await page.route("**/imagery.png", (route) =>
+      route.fulfill({
+        status: 503,
+        contentType: "application/problem+json",
+        headers: { "retry-after": "5" },
+        body: JSON.stringify({ title: "Service Unavailable", status: 503, detail: "The renderer is busy." }),
+      }),
+    );
+    let posts: number;
+    try {
+      // Second analysis: the same area again, served from the cache; the last one of the hour.
+      await page.click("#analyse");
+      await page.waitForSelector('#map[data-overlay="failed"]', { timeout: 60_000 });
+      expect(await page.getAttribute("#cache", "data-cache")).toBe("HIT");
+      expect(await page.getAttribute("#quota", "data-remaining")).toBe("0");
+      const status = (await page.textContent("#status")) ?? "";
+      expect(status).not.toContain("loading the imagery");
+      expect(status).toContain("the imagery could not be shown");
+      expect(await page.textContent("#error-title")).toBe("The imagery could not be shown");
+      expect(await page.textContent("#error-message")).toContain("The renderer is busy.");
+      // The error takes focus; Retry is offered (and the area is unlocked again).
+      expect(await focused()).toBe("error");
+      expect(await page.isVisible("#retry-imagery")).toBe(true);
+      expect(await page.isDisabled("#analyse")).toBe(false);
+      posts = analysisPosts;
+    } finally {
+      await page.unroute("**/imagery.png");
+    }
+
+    await page.click("#retry-imagery");
+    await page.waitForSelector('#map[data-overlay="ready"]', { timeout: 60_000 });
+    expect(await page.isHidden("#error")).toBe(true);
+    expect(await page.textContent("#status")).toMatch(/^Done: \d+ lines\.$/);
+    expect(await focused()).toBe("results-title");
+    // Only the imagery was fetched again: no new analysis, no quota spent.
+    expect(analysisPosts).toBe(posts);
+    expect(await page.getAttribute("#quota", "data-remaining")).toBe("0");
+  }, 120_000);
+
+  it("shows the hourly limit in plain words once the quota is spent", async () => {
     await page.click("#analyse");
     await page.waitForSelector("#error:not([hidden])", { timeout: 30_000 });
+    expect(await focused()).toBe("error");
     expect(await page.textContent("#error-title")).toBe("Hourly limit reached");
     const message = (await page.textContent("#error-message")) ?? "";
     expect(message).toContain("You have used all 2 analyses allowed per hour");
@@ -198,6 +311,24 @@ describe.skipIf(!hasChromium)("the web page in Chromium", () => {
     expect(await page.isVisible("#results")).toBe(true);
     await page.screenshot({ path: join(RESULTS_DIR, "frontend-429.png") });
   }, 120_000);
+
+  it("keeps the map usable on a narrow screen: panel and map stacked", async () => {
+    try {
+      for (const width of [390, 768]) {
+        await page.setViewportSize({ width, height: 844 });
+        const map = (await page.locator("#map").boundingBox())!;
+        const panel = (await page.locator("#panel").boundingBox())!;
+        expect(map.width).toBeGreaterThanOrEqual(width - 20);
+        expect(map.height).toBeGreaterThanOrEqual(300);
+        expect(panel.width).toBeGreaterThanOrEqual(width - 20);
+        // Stacked: the panel below the map, not beside it, and nothing wider than the screen.
+        expect(panel.y).toBeGreaterThanOrEqual(map.y + map.height - 1);
+        expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(width);
+      }
+    } finally {
+      await page.setViewportSize({ width: 1440, height: 900 });
+    }
+  });
 
   it("loaded nothing from outside the edge and raised no page errors", () => {
     const origin = new URL(edge.url).origin;

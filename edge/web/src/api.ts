@@ -1,9 +1,11 @@
 /**
  * The page's calls to the API, same origin, with the user's API key or token as a bearer
  * credential. Every failure becomes an ApiError carrying the plain-words message (problems.ts).
+ * Each call has one time budget for the answer and its body (REQUEST_TIMEOUT_MS) and can be
+ * cancelled with an AbortSignal; both end as an ApiError that says which (`aborted`).
  */
 import type { Bbox } from "./bbox.js";
-import { describeFailure, type FailureMessage, type ProblemBody } from "./problems.js";
+import { abortedFailure, describeFailure, type FailureMessage, type ProblemBody } from "./problems.js";
 import {
   parseRateLimit,
   parseRateLimitPolicy,
@@ -47,10 +49,24 @@ export interface AnalysisReply {
   readonly policy: RateLimitPolicy | null;
 }
 
+/**
+ * How long the page waits for one call: longer than the edge's own time budget for the backend
+ * (BACKEND_TIMEOUT_MS, 30 s by default), which answers 504 in plain words first.
+ */
+export const REQUEST_TIMEOUT_MS = 60_000;
+
+export interface RequestOptions {
+  /** Cancels the call (the Cancel button). */
+  readonly signal?: AbortSignal;
+  readonly timeoutMs?: number;
+}
+
 export class ApiError extends Error {
   constructor(
     readonly status: number,
     readonly failure: FailureMessage,
+    /** Set when the page stopped the call: the user cancelled it, or it ran out of time. */
+    readonly aborted: "cancelled" | "timeout" | null = null,
   ) {
     super(failure.title);
   }
@@ -66,11 +82,39 @@ async function failure(res: Response): Promise<ApiError> {
   return new ApiError(res.status, describeFailure(res.status, body, res.headers));
 }
 
-async function send(url: string, init: RequestInit): Promise<Response> {
+/** fetch, then `read` the answer, within one time budget; a cancel or the timeout aborts both. */
+async function send<T>(
+  url: string,
+  init: RequestInit,
+  options: RequestOptions,
+  read: (res: Response) => Promise<T>,
+): Promise<T> {
+  const timeoutMs = options.timeoutMs ?? REQUEST_TIMEOUT_MS;
+  const controller = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort();
+  }, timeoutMs);
+  const cancel = () => controller.abort();
+  options.signal?.addEventListener("abort", cancel);
+  if (options.signal?.aborted) cancel();
   try {
-    return await fetch(url, init);
-  } catch {
-    throw new ApiError(0, describeFailure(0, null, new Headers()));
+    let res: Response;
+    try {
+      res = await fetch(url, { ...init, signal: controller.signal });
+    } catch (error) {
+      if (controller.signal.aborted) throw error;
+      throw new ApiError(0, describeFailure(0, null, new Headers()));
+    }
+    return await read(res);
+  } catch (error) {
+    if (!controller.signal.aborted) throw error;
+    const reason = timedOut ? "timeout" : "cancelled";
+    throw new ApiError(0, abortedFailure(reason, timeoutMs), reason);
+  } finally {
+    clearTimeout(timer);
+    options.signal?.removeEventListener("abort", cancel);
   }
 }
 
@@ -78,12 +122,21 @@ function authHeaders(credential: string): Record<string, string> {
   return { Authorization: `Bearer ${credential}` };
 }
 
-export async function analyse(credential: string, bbox: Bbox, resolutionM: number): Promise<AnalysisReply> {
-  const res = await send("/v1/analyses", {
+export function analyse(
+  credential: string,
+  bbox: Bbox,
+  resolutionM: number,
+  options: RequestOptions = {},
+): Promise<AnalysisReply> {
+  const init: RequestInit = {
     method: "POST",
     headers: { ...authHeaders(credential), "Content-Type": "application/json" },
     body: JSON.stringify({ area: { type: "bbox", bbox }, resolution_m: resolutionM }),
-  });
+  };
+  return send("/v1/analyses", init, options, readAnalysis);
+}
+
+async function readAnalysis(res: Response): Promise<AnalysisReply> {
   const rateLimit = parseRateLimit(res.headers.get("ratelimit"));
   const policy = parseRateLimitPolicy(res.headers.get("ratelimit-policy"));
   if (!res.ok) {
@@ -109,10 +162,15 @@ export interface Picture {
 }
 
 /** GET /v1/analyses/{id}/{imagery|overlay}.png with the credential (not counted against the quota). */
-export async function picture(credential: string, id: string, kind: "imagery" | "overlay"): Promise<Picture> {
-  const res = await send(`/v1/analyses/${encodeURIComponent(id)}/${kind}.png`, {
-    headers: authHeaders(credential),
+export function picture(
+  credential: string,
+  id: string,
+  kind: "imagery" | "overlay",
+  options: RequestOptions = {},
+): Promise<Picture> {
+  const url = `/v1/analyses/${encodeURIComponent(id)}/${kind}.png`;
+  return send(url, { headers: authHeaders(credential) }, options, async (res) => {
+    if (!res.ok) throw await failure(res);
+    return { blob: await res.blob(), bounds: res.headers.get("x-image-bounds") };
   });
-  if (!res.ok) throw await failure(res);
-  return { blob: await res.blob(), bounds: res.headers.get("x-image-bounds") };
 }

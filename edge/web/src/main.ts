@@ -25,8 +25,19 @@ const credential = byId<HTMLInputElement>("credential");
 const resolution = byId<HTMLSelectElement>("resolution");
 const analyseButton = byId<HTMLButtonElement>("analyse");
 const drawButton = byId<HTMLButtonElement>("draw");
+const cancelButton = byId<HTMLButtonElement>("cancel");
+const retryButton = byId<HTMLButtonElement>("retry-imagery");
 const status = byId("status");
 const mapElement = byId("map");
+/** What a running request disables: everything that changes the area or starts another request. */
+const LOCKED: readonly (HTMLInputElement | HTMLSelectElement | HTMLButtonElement)[] = [
+  ...FIELDS.map((name) => byId<HTMLInputElement>(name)),
+  resolution,
+  drawButton,
+  byId<HTMLButtonElement>("demo"),
+  analyseButton,
+  retryButton,
+];
 
 let current: AnalysisReply | null = null;
 
@@ -34,12 +45,36 @@ function setStatus(text: string): void {
   status.textContent = text;
 }
 
+/** Show a failure (or none) and give it keyboard focus, so it is read out and acted on. */
 function showError(f: FailureMessage | null): void {
   const box = byId("error");
   box.hidden = f === null;
+  retryButton.hidden = true;
   byId("error-title").textContent = f?.title ?? "";
   byId("error-message").textContent = f?.message ?? "";
-  if (f) box.scrollIntoView({ block: "nearest" });
+  if (f) {
+    box.scrollIntoView({ block: "nearest" });
+    box.focus({ preventScroll: true });
+  }
+}
+
+/** True when keyboard focus is nowhere useful: on the page itself, or on a disabled or hidden control. */
+function focusLost(): boolean {
+  const a = document.activeElement as HTMLButtonElement | null;
+  return !a || a === document.body || a.disabled === true || a.closest("[hidden]") !== null;
+}
+
+/**
+ * While a request runs (controller set) the area, resolution, Demo, Draw and Analyse are disabled,
+ * so its result always belongs to the area shown; Cancel aborts it.
+ */
+function setBusy(controller: AbortController | null): void {
+  const on = controller !== null;
+  for (const control of LOCKED) control.disabled = on;
+  view.lock(on);
+  cancelButton.hidden = !on;
+  cancelButton.onclick = controller ? () => controller.abort() : null;
+  if (on && focusLost()) cancelButton.focus();
 }
 
 function failureOf(error: unknown): FailureMessage {
@@ -71,18 +106,28 @@ function save(name: string, blob: Blob): void {
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
-const view = new MapView(mapElement, DEMO_BBOX, (b) => {
-  setBbox(b);
-  drawButton.setAttribute("aria-pressed", "false");
-  void view.showArea(b, false);
-  setStatus("Area drawn. Press Analyse.");
-});
+const view = new MapView(
+  mapElement,
+  DEMO_BBOX,
+  (b) => {
+    setBbox(b);
+    void view.showArea(b, false);
+    setStatus("Area drawn. Press Analyse.");
+  },
+  // Draw mode ends after a box, a click without a drag, or when an analysis starts.
+  (on) => {
+    drawButton.setAttribute("aria-pressed", String(on));
+    setStatus(on ? "Drag a box on the map." : "");
+  },
+);
 
-async function showImagery(reply: AnalysisReply): Promise<void> {
+/** GET the imagery only (not counted against the quota); on failure, say so and offer a retry. */
+async function showImagery(reply: AnalysisReply, signal: AbortSignal): Promise<void> {
   const id = reply.result.analysis.id;
+  const lines = reply.result.features.length;
   mapElement.dataset.overlay = "loading";
   try {
-    const img = await picture(credential.value.trim(), id, "imagery");
+    const img = await picture(credential.value.trim(), id, "imagery", { signal });
     const extent = parseBoundsHeader(img.bounds) ?? reply.result.bbox;
     if (!extent) throw new Error("the imagery came without its extent");
     if (current !== reply) return;
@@ -90,15 +135,19 @@ async function showImagery(reply: AnalysisReply): Promise<void> {
     mapElement.dataset.overlay = "ready";
     byId("map-attribution").textContent =
       `Imagery: ${reply.result.analysis.imagery.attribution} · Map: MapLibre`;
-    setStatus(`Done: ${reply.result.features.length} lines.`);
+    setStatus(`Done: ${lines} lines.`);
   } catch (error) {
+    if (current !== reply) return;
     mapElement.dataset.overlay = "failed";
+    setStatus(`Found ${lines} lines; the imagery could not be shown.`);
     const f = failureOf(error);
     showError({ title: "The imagery could not be shown", message: `${f.title}. ${f.message}` });
+    retryButton.hidden = false;
   }
 }
 
 async function run(): Promise<void> {
+  if (analyseButton.disabled) return;
   showError(null);
   const key = credential.value.trim();
   if (!key) {
@@ -115,27 +164,33 @@ async function run(): Promise<void> {
     return;
   }
   sessionStorage.setItem(CREDENTIAL_KEY, key);
-  analyseButton.disabled = true;
+  const controller = new AbortController();
+  setBusy(controller);
   setStatus("Analysing… a new area can take several seconds.");
   void view.showArea(area.bbox);
   try {
-    const reply = await analyse(key, area.bbox, Number(resolution.value));
-    const first = current === null;
+    const reply = await analyse(key, area.bbox, Number(resolution.value), { signal: controller.signal });
     current = reply;
     renderResult(reply, (id) => view.select(id));
-    // The first result moves the panel to it; the form stays one scroll away.
-    if (first) byId("results").scrollIntoView({ block: "start" });
     view.clearImagery();
     await view.showMarkings(reply.result.features);
     setStatus(`Found ${reply.result.features.length} lines; loading the imagery…`);
-    await showImagery(reply);
+    // Focus (and the panel) moves to the result; the form stays one scroll away.
+    byId("results").scrollIntoView({ block: "start" });
+    byId("results-title").focus({ preventScroll: true });
+    await showImagery(reply, controller.signal);
   } catch (error) {
     const e = error as ApiError & { rateLimit?: RateLimitState | null; policy?: RateLimitPolicy | null };
     if (current && e.rateLimit !== undefined) renderQuota(e.rateLimit ?? null, e.policy ?? null);
-    setStatus("");
-    showError(failureOf(error));
+    if (e instanceof ApiError && e.aborted === "cancelled") {
+      setStatus("Analysis cancelled. Change the area or analyse again.");
+    } else {
+      setStatus("");
+      showError(failureOf(error));
+    }
   } finally {
-    analyseButton.disabled = false;
+    setBusy(null);
+    if (focusLost()) analyseButton.focus();
   }
 }
 
@@ -145,10 +200,22 @@ form.addEventListener("submit", (e) => {
 });
 
 drawButton.addEventListener("click", () => {
-  const on = !view.drawMode;
-  view.setDrawMode(on);
-  drawButton.setAttribute("aria-pressed", String(on));
-  setStatus(on ? "Drag a box on the map." : "");
+  view.setDrawMode(!view.drawMode);
+});
+
+retryButton.addEventListener("click", async () => {
+  const reply = current;
+  if (!reply) return;
+  showError(null);
+  const controller = new AbortController();
+  setBusy(controller);
+  setStatus("Loading the imagery…");
+  try {
+    await showImagery(reply, controller.signal);
+    if (mapElement.dataset.overlay === "ready") byId("results-title").focus();
+  } finally {
+    setBusy(null);
+  }
 });
 
 byId("demo").addEventListener("click", () => {

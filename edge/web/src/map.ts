@@ -111,6 +111,7 @@ function boundsOf(b: Bbox): LngLatBoundsLike {
 export class MapView {
   readonly map: MapLibreMap;
   #drawMode = false;
+  #locked = false;
   #dragStart: [number, number] | null = null;
   #imageryUrl: string | null = null;
   #loaded: Promise<void>;
@@ -119,6 +120,8 @@ export class MapView {
     private readonly container: HTMLElement,
     initial: Bbox,
     private readonly onBox: (bbox: Bbox) => void,
+    /** Draw mode turned on or off: by the page, after a box, or after a click that drew none. */
+    private readonly onDrawMode: (on: boolean) => void,
   ) {
     this.map = new MapLibreMap({
       container,
@@ -143,8 +146,24 @@ export class MapView {
   }
 
   setDrawMode(on: boolean): void {
-    this.#drawMode = on;
-    this.container.classList.toggle("drawing", on);
+    const next = on && !this.#locked;
+    const changed = next !== this.#drawMode;
+    this.#drawMode = next;
+    this.container.classList.toggle("drawing", next);
+    if (changed) this.onDrawMode(next);
+  }
+
+  /** While locked (an analysis runs) no box can be drawn, by draw mode or shift-drag. */
+  lock(on: boolean): void {
+    this.#locked = on;
+    if (on) {
+      this.setDrawMode(false);
+      if (this.#dragStart) {
+        this.#dragStart = null;
+        this.map.dragPan.enable();
+        (this.map.getSource("draft") as GeoJSONSource | undefined)?.setData(EMPTY);
+      }
+    }
   }
 
   async showArea(b: Bbox, fit = true): Promise<void> {
@@ -163,6 +182,7 @@ export class MapView {
 
   /** Highlight one line (by feature id), or none. */
   select(id: string | null): void {
+    this.container.dataset.selected = id ?? "";
     if (!this.map.getLayer("markings-selected")) return;
     this.map.setFilter("markings-selected", ["==", ["get", "id"], id ?? ""]);
   }
@@ -208,7 +228,7 @@ export class MapView {
   }
 
   #down(e: MapMouseEvent): void {
-    if (!(this.#drawMode || e.originalEvent.shiftKey)) return;
+    if (this.#locked || !(this.#drawMode || e.originalEvent.shiftKey)) return;
     e.preventDefault();
     this.map.dragPan.disable();
     this.#dragStart = [e.lngLat.lng, e.lngLat.lat];
@@ -226,7 +246,7 @@ export class MapView {
     this.#dragStart = null;
     this.map.dragPan.enable();
     this.setDrawMode(false);
-    // A click without a drag draws nothing.
+    // A click without a drag draws nothing (draw mode still ends, and the page hears of it).
     if (b[0] === b[2] || b[1] === b[3]) {
       (this.map.getSource("draft") as GeoJSONSource).setData(EMPTY);
       return;

@@ -68,6 +68,17 @@ function retryAfter(headers: HeaderSource): number | undefined {
   return v && /^\d+$/.test(v.trim()) ? Number(v) : undefined;
 }
 
+/** A call the page stopped itself: the user cancelled it, or no answer came within timeoutMs. */
+export function abortedFailure(reason: "cancelled" | "timeout", timeoutMs: number): FailureMessage {
+  if (reason === "cancelled") {
+    return { title: "Cancelled", message: "The request was stopped before its answer came." };
+  }
+  return {
+    title: "No answer in time",
+    message: `The service did not answer within ${formatDuration(timeoutMs / 1000)}, so the page stopped waiting. Try again shortly, or a smaller area or a coarser resolution.`,
+  };
+}
+
 export function describeFailure(
   status: number,
   body: ProblemBody | null,

@@ -111,10 +111,18 @@ export function renderResult(reply: AnalysisReply, onSelect: (id: string) => voi
         el("td", metres(p.width_m), "num"),
         el("td", `${Math.round(p.confidence * 100)} %`, "num"),
       );
-      tr.addEventListener("click", () => {
+      // A row is a control: a click, or Enter or Space on the focused row, highlights its line.
+      tr.tabIndex = 0;
+      const select = () => {
         for (const other of body.querySelectorAll("tr.selected")) other.classList.remove("selected");
         tr.classList.add("selected");
         onSelect(p.id);
+      };
+      tr.addEventListener("click", select);
+      tr.addEventListener("keydown", (e) => {
+        if (e.key !== "Enter" && e.key !== " ") return;
+        e.preventDefault();
+        select();
       });
       return tr;
     });
