@@ -104,7 +104,11 @@ def read_label(path: Path) -> np.ndarray:
     lab = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
     if lab is None:
         raise IOError(f"cannot read label {path}")
-    if lab.ndim == 3:  # a palette PNG decoded to colour would be wrong; take one channel of grey
+    if lab.ndim == 3:
+        # Grey stored as colour is fine; anything else (a palette PNG, which OpenCV expands to its
+        # colours) does not hold class ids, and one channel of it would be silently wrong.
+        if not all(np.array_equal(lab[:, :, 0], lab[:, :, c]) for c in range(1, lab.shape[2])):
+            raise ValueError(f"label {path} is a colour or palette image, expected 8-bit greyscale class ids")
         lab = lab[:, :, 0]
     if lab.dtype != np.uint8:
         raise ValueError(f"label {path} is {lab.dtype}, expected 8-bit class ids")
@@ -259,7 +263,8 @@ class SegDataset(Dataset):
     def __init__(self, root: str | Path, split: str, *, augment: bool = False,
                  aug: Optional[AugmentConfig] = None, seed: int = 0, evaluation_only: bool = False,
                  max_items: Optional[int] = None, require_labels: bool = True):
-        if split == "test" and not evaluation_only:
+        # The folder the split names, not its spelling: "test/", "./test" and "x/../test" are "test".
+        if Path(os.path.normpath(split)).name == "test" and not evaluation_only:
             raise TestSplitForbidden(
                 "the test split is for final evaluation only: training, validation and sweeps "
                 "must never read it (pass evaluation_only=True from an evaluation tool)"

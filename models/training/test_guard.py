@@ -43,6 +43,25 @@ class TestSplitGuard(unittest.TestCase):
         with self.assertRaises(TestSplitForbidden):
             open_split(self.root, "test", augment=False, evaluation_only=True)
 
+    def test_test_split_spelled_otherwise_is_still_refused(self) -> None:
+        for spelling in ("test/", "./test", "train/../test"):
+            with self.assertRaises(TestSplitForbidden, msg=spelling):
+                open_split(self.root, spelling, augment=True)
+
+    def test_colour_label_is_refused_not_read_as_one_channel(self) -> None:
+        import cv2
+        import numpy as np
+
+        with tempfile.TemporaryDirectory() as tmp:
+            grey_as_colour = np.dstack([np.full((4, 4), 3, np.uint8)] * 3)
+            cv2.imwrite(f"{tmp}/grey.png", grey_as_colour)
+            self.assertEqual(int(data.read_label(Path(f"{tmp}/grey.png"))[0, 0]), 3)
+            colour = grey_as_colour.copy()
+            colour[:, :, 2] = 200  # what OpenCV makes of a palette PNG: its colours, not its indices
+            cv2.imwrite(f"{tmp}/colour.png", colour)
+            with self.assertRaises(ValueError):
+                data.read_label(Path(f"{tmp}/colour.png"))
+
     def test_evaluation_only_flag_opens_test_split(self) -> None:
         ds = SegDataset(self.root, "test", evaluation_only=True)
         self.assertGreater(len(ds), 0)

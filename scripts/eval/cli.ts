@@ -7,7 +7,7 @@
 import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { basename, extname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import sharp from "sharp";
+import sharp, { type OutputInfo } from "sharp";
 import { loadModelManifest } from "../../gpu-backend/src/runtime/model-manifest.js";
 import { InferencePool } from "../../gpu-backend/src/runtime/pool.js";
 import { segmentRaster } from "../../gpu-backend/src/runtime/segment.js";
@@ -87,6 +87,24 @@ async function listPairs(root: string, split: string, limit?: number) {
   return limit ? pairs.slice(0, limit) : pairs;
 }
 
+/**
+ * A mask's class ids. Grey (or grey stored as colour) only: a palette PNG decodes to its colours,
+ * and one channel of those would be read as wrong class ids without a word.
+ */
+async function readClassIds(file: string, id: string): Promise<{ data: Buffer; info: OutputInfo }> {
+  const { data, info } = await sharp(file).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  const c = info.channels;
+  if (c === 1) return { data, info };
+  for (let i = 0; i < data.length; i += c) {
+    for (let k = 1; k < c; k++)
+      if (data[i + k] !== data[i])
+        throw new UsageError(`mask ${id} is a colour or palette image: expected 8-bit greyscale class ids`);
+  }
+  const grey = Buffer.alloc(info.width * info.height);
+  for (let p = 0; p < grey.length; p++) grey[p] = data[p * c]!;
+  return { data: grey, info: { ...info, channels: 1 } };
+}
+
 function fmt(x: number | null): string {
   return x === null ? "  n/a" : x.toFixed(4);
 }
@@ -98,6 +116,7 @@ function report(m: SplitMetrics, seconds: number): string {
     ...Object.entries(m.perClassIoU).map(([k, v]) => `  ${k.padEnd(22)} ${fmt(v)}`),
     `lane mIoU (classes 1-6 present)  ${fmt(m.laneMIoU)}`,
     `mIoU (MMSeg, incl. background)   ${fmt(m.mmsegMIoU)}`,
+    `  the same over classes in GT or prediction (MMSeg's code; a false class counts 0): lane ${fmt(m.laneMIoUStrict)}, incl. background ${fmt(m.mmsegMIoUStrict)}`,
     `binary marking IoU               ${fmt(m.binaryIoU)}`,
     `relaxed F1 @3px                  ${fmt(m.relaxedF1_3px)} (P ${fmt(m.relaxedPrecision3px)}, R ${fmt(m.relaxedRecall3px)})`,
   ];
@@ -126,7 +145,7 @@ async function main(): Promise<void> {
         const pair = pairs[next++]!;
         const [img, ann] = await Promise.all([
           sharp(pair.image).removeAlpha().toColorspace("srgb").raw().toBuffer({ resolveWithObject: true }),
-          sharp(pair.mask).extractChannel(0).raw().toBuffer({ resolveWithObject: true }),
+          readClassIds(pair.mask, pair.id),
         ]);
         const { width, height } = img.info;
         if (ann.info.width !== width || ann.info.height !== height)

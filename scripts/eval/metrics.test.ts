@@ -46,4 +46,32 @@ describe("SegmentationScore", () => {
     b.add(far, gt, 40, 40);
     expect(b.result().relaxedF1_3px).toBe(0);
   });
+
+  it("also reports the means over classes in the ground truth or the prediction (MMSeg's own rule)", () => {
+    // Class 1 found exactly; class 3, absent from the ground truth, predicted on 50 background px.
+    const gt = mask(50, 50, (x) => (x === 10 ? 1 : 0));
+    const pred = mask(50, 50, (x) => (x === 10 ? 1 : x === 40 ? 3 : 0));
+    const s = new SegmentationScore();
+    s.add(pred, gt, 50, 50);
+    const r = s.result();
+    expect(r.laneMIoU).toBe(1); // DATA.md: class 3 is not in the ground truth, so it is left out
+    expect(r.laneMIoUStrict).toBe(0.5); // (1 + 0) / 2: the false class counts 0
+    const bg = (2500 - 100) / (2500 - 50);
+    expect(r.mmsegMIoU).toBeCloseTo((1 + bg) / 2, 12);
+    expect(r.mmsegMIoUStrict).toBeCloseTo((1 + bg + 0) / 3, 12);
+  });
+
+  it("refuses ground-truth values that are neither class ids nor the ignore label", () => {
+    const s = new SegmentationScore();
+    const gt = mask(10, 10, (x) => (x === 3 ? 7 : 0));
+    // Before, such pixels left the confusion matrix without a word but counted as true markings.
+    expect(() =>
+      s.add(
+        mask(10, 10, () => 0),
+        gt,
+        10,
+        10,
+      ),
+    ).toThrow(/holds 7 .* expected a class id 0-6 or 255/);
+  });
 });

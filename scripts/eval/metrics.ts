@@ -41,6 +41,14 @@ export interface SplitMetrics {
   readonly laneMIoU: number;
   /** MMSegmentation convention: the same including background (flattering; report beside laneMIoU). */
   readonly mmsegMIoU: number;
+  /**
+   * The two means again over every class present in the ground truth OR the prediction, as
+   * MMSegmentation's own code averages (a class predicted where the ground truth has none counts
+   * 0). DATA.md's rule above leaves such false predictions out; on sets where a few classes are
+   * absent (the AEL cities) the difference is large, so both are reported.
+   */
+  readonly laneMIoUStrict: number;
+  readonly mmsegMIoUStrict: number;
   readonly binaryIoU: number;
   readonly relaxedPrecision3px: number;
   readonly relaxedRecall3px: number;
@@ -65,6 +73,10 @@ export class SegmentationScore {
     for (let i = 0; i < gt.length; i++) {
       const g = gt[i]!;
       if (g === IGNORE_LABEL) continue;
+      if (g >= C)
+        throw new RangeError(
+          `ground truth holds ${g} at pixel ${i}: expected a class id 0-${C - 1} or ${IGNORE_LABEL} (ignore)`,
+        );
       const p = pred[i]!;
       this.confusion[g * C + p]!++;
       predBin[i] = p > 0 ? 1 : 0;
@@ -89,6 +101,7 @@ export class SegmentationScore {
     const C = NUM_CLASSES;
     const m = this.confusion;
     const iou: (number | null)[] = [];
+    const iouStrict: (number | null)[] = [];
     let pixels = 0;
     for (let k = 0; k < C; k++) {
       let gtK = 0;
@@ -100,6 +113,7 @@ export class SegmentationScore {
       pixels += gtK;
       const tp = m[k * C + k]!;
       iou.push(gtK > 0 ? tp / (gtK + predK - tp) : null);
+      iouStrict.push(gtK + predK > 0 ? tp / (gtK + predK - tp) : null);
     }
     const mean = (xs: (number | null)[]) => {
       const v = xs.filter((x): x is number => x !== null);
@@ -125,6 +139,8 @@ export class SegmentationScore {
       perClassIoU: Object.fromEntries(LANE_CLASSES.map((c) => [c.name, iou[c.id] ?? null])),
       laneMIoU: mean(iou.slice(1)),
       mmsegMIoU: mean(iou),
+      laneMIoUStrict: mean(iouStrict.slice(1)),
+      mmsegMIoUStrict: mean(iouStrict),
       binaryIoU: tp + fp + fn > 0 ? tp / (tp + fp + fn) : 0,
       relaxedPrecision3px: precision,
       relaxedRecall3px: recall,
