@@ -467,6 +467,13 @@ def main(argv: Optional[List[str]] = None) -> int:
            platform.processor() or platform.machine(), "cpus": cpu_count(), "workers": workers,
            "amp": "bf16" if use_amp else "off", "channels_last": channels_last, "cache_images": cache,
            "host": platform.node()}
+    if ckpt is not None and ckpt.get("val_ids_sha256") not in (None, data_id["val_ids_sha256"]):
+        # Another validation set (a changed --data or --max-val-images): the saved best score was
+        # measured on other images, so it cannot be compared with the next ones. Selection and
+        # patience start over; the best checkpoint so far stays on disk under its own epoch.
+        log("resume: the validation set differs from the checkpoint's: best score and patience start over")
+        best_metric, best_epoch, bad_epochs = -1.0, 0, 0
+        data_id["val_set_changed"] = True
     if ckpt is None:
         append_log(run_dir, {"type": "config", "run_id": run_id, "time": dt.datetime.now().isoformat(),
                              "args": vars(args), "model_config": mcfg.to_dict(),
@@ -560,6 +567,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                  "class_freq": class_freq, "run_id": run_id, "run_dir": str(run_dir),
                  "data_manifest_sha256": data_id["manifest_sha256"], "data_files_sha256": data_id.get("files_sha256"),
                  "data_manifest": data_manifest, "n_train": len(train_ds), "val_metrics": val,
+                 "val_ids_sha256": data_id["val_ids_sha256"],
                  "torch_version": torch.__version__, "device_name": env["device_name"]}
         ep_path = run_dir / f"epoch_{epoch + 1:03d}.pt"
         save_checkpoint(ep_path, state)
