@@ -74,4 +74,32 @@ describe("SegmentationScore", () => {
       ),
     ).toThrow(/holds 7 .* expected a class id 0-6 or 255/);
   });
+
+  it("says n/a (null), not 0, where a split has nothing to measure", () => {
+    const empty = mask(20, 20, () => 0);
+    const s = new SegmentationScore();
+    s.add(empty, empty, 20, 20);
+    const r = s.result();
+    expect([r.laneMIoU, r.binaryIoU, r.relaxedPrecision3px, r.relaxedRecall3px, r.relaxedF1_3px]).toEqual([
+      null,
+      null,
+      null,
+      null,
+      null,
+    ]);
+    expect(r.mmsegMIoU).toBe(1); // background alone, found everywhere
+    // Markings in the ground truth and none predicted: recall 0 and F1 0, precision unmeasured.
+    const missed = new SegmentationScore();
+    missed.add(
+      empty,
+      mask(20, 20, (x) => (x === 5 ? 1 : 0)),
+      20,
+      20,
+    );
+    expect(missed.result()).toMatchObject({
+      relaxedPrecision3px: null,
+      relaxedRecall3px: 0,
+      relaxedF1_3px: 0,
+    });
+  });
 });

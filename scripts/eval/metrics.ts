@@ -33,26 +33,27 @@ function dilate(mask: Uint8Array, width: number, height: number): Uint8Array {
   return out;
 }
 
+/** Each figure is null where it has nothing to measure (no marking in the ground truth or prediction). */
 export interface SplitMetrics {
   readonly images: number;
   readonly pixels: number;
   readonly perClassIoU: Record<string, number | null>;
   /** Mean IoU over marking classes 1–6 that occur in the ground truth. */
-  readonly laneMIoU: number;
+  readonly laneMIoU: number | null;
   /** MMSegmentation convention: the same including background (flattering; report beside laneMIoU). */
-  readonly mmsegMIoU: number;
+  readonly mmsegMIoU: number | null;
   /**
    * The two means again over every class present in the ground truth OR the prediction, as
    * MMSegmentation's own code averages (a class predicted where the ground truth has none counts
    * 0). DATA.md's rule above leaves such false predictions out; on sets where a few classes are
    * absent (the AEL cities) the difference is large, so both are reported.
    */
-  readonly laneMIoUStrict: number;
-  readonly mmsegMIoUStrict: number;
-  readonly binaryIoU: number;
-  readonly relaxedPrecision3px: number;
-  readonly relaxedRecall3px: number;
-  readonly relaxedF1_3px: number;
+  readonly laneMIoUStrict: number | null;
+  readonly mmsegMIoUStrict: number | null;
+  readonly binaryIoU: number | null;
+  readonly relaxedPrecision3px: number | null;
+  readonly relaxedRecall3px: number | null;
+  readonly relaxedF1_3px: number | null;
 }
 
 export class SegmentationScore {
@@ -117,7 +118,7 @@ export class SegmentationScore {
     }
     const mean = (xs: (number | null)[]) => {
       const v = xs.filter((x): x is number => x !== null);
-      return v.length ? v.reduce((a, b) => a + b, 0) / v.length : 0;
+      return v.length ? v.reduce((a, b) => a + b, 0) / v.length : null;
     };
     // Binary: any marking vs background.
     let tp = 0;
@@ -131,8 +132,8 @@ export class SegmentationScore {
         else if (g > 0 && p === 0) fn += n;
       }
     }
-    const precision = this.predMarking ? this.predHit / this.predMarking : 0;
-    const recall = this.gtMarking ? this.gtHit / this.gtMarking : 0;
+    const precision = this.predMarking ? this.predHit / this.predMarking : null;
+    const recall = this.gtMarking ? this.gtHit / this.gtMarking : null;
     return {
       images: this.images,
       pixels,
@@ -141,10 +142,20 @@ export class SegmentationScore {
       mmsegMIoU: mean(iou),
       laneMIoUStrict: mean(iouStrict.slice(1)),
       mmsegMIoUStrict: mean(iouStrict),
-      binaryIoU: tp + fp + fn > 0 ? tp / (tp + fp + fn) : 0,
+      binaryIoU: tp + fp + fn > 0 ? tp / (tp + fp + fn) : null,
       relaxedPrecision3px: precision,
       relaxedRecall3px: recall,
-      relaxedF1_3px: precision + recall > 0 ? (2 * precision * recall) / (precision + recall) : 0,
+      relaxedF1_3px: f1(precision, recall),
     };
   }
+}
+
+/**
+ * F1 of precision and recall; null when neither can be measured. One unmeasured side (nothing
+ * predicted, or nothing true) counts 0: the other side's markings were all missed or all false.
+ */
+function f1(p: number | null, r: number | null): number | null {
+  if (p === null && r === null) return null;
+  const [pp, rr] = [p ?? 0, r ?? 0];
+  return pp + rr > 0 ? (2 * pp * rr) / (pp + rr) : 0;
 }
