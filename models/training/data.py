@@ -73,7 +73,7 @@ def manifest_sha256(root: str | Path) -> Optional[str]:
 
 
 def file_list_sha256(root: str | Path, splits: Sequence[str] = ("train", "val")) -> str:
-    """Identity of the files a run used (names and sizes), for data sets without a manifest."""
+    """Identity of the files a run used (names and sizes): the same for the same data in any folder."""
     h = hashlib.sha256()
     for split in splits:
         for sid, img, ann in list_split(root, split):

@@ -460,8 +460,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     data_id: Dict[str, Any] = {"root": str(args.data), "manifest_sha256": manifest_sha256(args.data),
                                "n_train": len(train_ds), "n_val": len(val_ds),
                                "val_ids_sha256": hashlib.sha256(",".join(val_ds.ids()).encode()).hexdigest()}
-    if data_id["manifest_sha256"] is None:
-        data_id["files_sha256"] = file_list_sha256(args.data)
+    # Always: the manifest records the command line (its --out path), so the same data generated
+    # into another folder hashes differently; the file list (names and sizes) does not.
+    data_id["files_sha256"] = file_list_sha256(args.data)
     env = {"python": platform.python_version(), "torch": torch.__version__, "numpy": np.__version__,
            "device": str(device), "device_name": torch.cuda.get_device_name(0) if device.type == "cuda" else
            platform.processor() or platform.machine(), "cpus": cpu_count(), "workers": workers,
