@@ -151,6 +151,39 @@ async function waitFor(condition: () => boolean, what: string, timeoutMs = 10_00
   }
 }
 
+/**
+ * Another backend over its own loopback tile server, for the tests that shut one down or tune its
+ * admission (the shared one above stays as it is).
+ */
+async function ownBackend(
+  tileHandler: Parameters<typeof startLoopback>[0],
+  env: Record<string, string>,
+): Promise<{ backend: RunningBackend; tiles: Loopback; close(): Promise<void> }> {
+  const tiles = await startLoopback(tileHandler);
+  const config = loadConfig({
+    BACKEND_SIGNING_SECRET: SECRET,
+    MODEL_PATH,
+    BACKEND_PORT: "0",
+    EXECUTION_PROVIDERS: "cpu",
+    INFERENCE_WORKERS: "1",
+    INFERENCE_THREADS: "1",
+    ENABLED_PROVIDERS: "esri",
+    ...env,
+  });
+  const providers = new Map([
+    ["esri" as const, createEsriProvider({ urlTemplate: `${tiles.url}/{z}/{y}/{x}`, timeoutMs: 20_000 })],
+  ]);
+  const backend = await startBackend(config, { providers, logger: createLogger("silent") });
+  return {
+    backend,
+    tiles,
+    close: async () => {
+      await backend.close();
+      await tiles.close();
+    },
+  };
+}
+
 describe("health and readiness", () => {
   it("is alive, and ready once the model is loaded and warm, naming the model and execution provider", async () => {
     const live = await fetch(`${backend.url}/healthz`);
@@ -385,29 +418,15 @@ describe("load shedding", () => {
 describe("a caller that hangs up while its analysis waits in the queue", () => {
   it("leaves the queue at once, never fetches imagery, and its place goes to the next caller", async () => {
     const held = gate();
-    const heldTiles = await startLoopback(async (_req, res) => {
-      await held.opened;
-      res.writeHead(200, { "content-type": "image/jpeg" });
-      res.end(await tileJpeg());
-    });
-    const config = loadConfig({
-      BACKEND_SIGNING_SECRET: SECRET,
-      MODEL_PATH,
-      BACKEND_PORT: "0",
-      EXECUTION_PROVIDERS: "cpu",
-      INFERENCE_WORKERS: "1",
-      INFERENCE_THREADS: "1",
-      MAX_CONCURRENT_ANALYSES: "1",
-      MAX_QUEUED_ANALYSES: "1",
-      ENABLED_PROVIDERS: "esri",
-    });
-    const providers = new Map([
-      [
-        "esri" as const,
-        createEsriProvider({ urlTemplate: `${heldTiles.url}/{z}/{y}/{x}`, timeoutMs: 20_000 }),
-      ],
-    ]);
-    const queued = await startBackend(config, { providers, logger: createLogger("silent") });
+    const own = await ownBackend(
+      async (_req, res) => {
+        await held.opened;
+        res.writeHead(200, { "content-type": "image/jpeg" });
+        res.end(await tileJpeg());
+      },
+      { MAX_CONCURRENT_ANALYSES: "1", MAX_QUEUED_ANALYSES: "1" },
+    );
+    const { backend: queued, tiles: heldTiles } = own;
     const send = async (signal?: AbortSignal) => {
       const body = analysisBody();
       return fetch(`${queued.url}${ROUTE}`, {
@@ -453,8 +472,7 @@ describe("a caller that hangs up while its analysis waits in the queue", () => {
       expect(await metric('lanesegnet_backend_errors_total{kind="overloaded"}')).toBe(0);
     } finally {
       held.open();
-      await queued.close();
-      await heldTiles.close();
+      await own.close();
     }
   });
 });
@@ -497,35 +515,21 @@ describe("graceful shutdown", () => {
   });
 
   it("turns new work away on a kept-alive connection while draining (503, Connection: close)", async () => {
-    // Two gates by tile column: a far-east area (x > 85,240 at zoom 19) is held by `other`, the
-    // usual BBOX by `own`. The far-east analysis keeps the drain waiting throughout, so the second
+    // Two gates by tile column: a far-east area (x > 85,240 at zoom 19) is held by `eastGate`, the
+    // usual BBOX by `nearGate`. The far-east analysis keeps the drain waiting throughout, so the second
     // request on the kept-alive connection surely arrives while the backend drains.
-    const own = gate();
-    const other = gate();
-    const heldTiles = await startLoopback(async (req, res) => {
-      const x = Number((req.url ?? "").split("/").pop());
-      await (x > 85_240 ? other : own).opened;
-      res.writeHead(200, { "content-type": "image/jpeg" });
-      res.end(await tileJpeg());
-    });
-    const config = loadConfig({
-      BACKEND_SIGNING_SECRET: SECRET,
-      MODEL_PATH,
-      BACKEND_PORT: "0",
-      EXECUTION_PROVIDERS: "cpu",
-      INFERENCE_WORKERS: "1",
-      INFERENCE_THREADS: "1",
-      MAX_CONCURRENT_ANALYSES: "2",
-      SHUTDOWN_GRACE_MS: "10000",
-      ENABLED_PROVIDERS: "esri",
-    });
-    const providers = new Map([
-      [
-        "esri" as const,
-        createEsriProvider({ urlTemplate: `${heldTiles.url}/{z}/{y}/{x}`, timeoutMs: 20_000 }),
-      ],
-    ]);
-    const draining = await startBackend(config, { providers, logger: createLogger("silent") });
+    const nearGate = gate();
+    const eastGate = gate();
+    const own = await ownBackend(
+      async (req, res) => {
+        const x = Number((req.url ?? "").split("/").pop());
+        await (x > 85_240 ? eastGate : nearGate).opened;
+        res.writeHead(200, { "content-type": "image/jpeg" });
+        res.end(await tileJpeg());
+      },
+      { MAX_CONCURRENT_ANALYSES: "2", SHUTDOWN_GRACE_MS: "10000" },
+    );
+    const { backend: draining, tiles: heldTiles } = own;
     const send = async (agent: Agent, bbox: readonly number[]) => {
       const body = analysisBody({ request: { area: { type: "bbox", bbox } } });
       const headers = await signedHeaders(body);
@@ -548,51 +552,36 @@ describe("graceful shutdown", () => {
       const second = send(keptAlive, BBOX);
       const closing = draining.close();
       await waitFor(() => draining.health.draining, "draining");
-      own.open();
+      nearGate.open();
       expect((await first).status).toBe(200);
       // Before, Node served it on the kept-alive socket and the drain admitted it as new work.
       const refused = await second;
       expect(refused.status).toBe(503);
       expect(refused.headers["retry-after"]).toBe("1");
       expect(refused.headers.connection).toBe("close");
-      other.open();
+      eastGate.open();
       expect((await far).status).toBe(200);
       await closing;
     } finally {
-      own.open();
-      other.open();
+      nearGate.open();
+      eastGate.open();
       keptAlive.destroy();
       separate.destroy();
-      await draining.close();
-      await heldTiles.close();
+      await own.close();
     }
   });
 
   it("ends within the grace period when an analysis runs longer, cutting that one off", async () => {
     const stuck = gate();
-    const slowTiles = await startLoopback(async (_req, res) => {
-      await stuck.opened;
-      res.writeHead(503);
-      res.end();
-    });
-    const config = loadConfig({
-      BACKEND_SIGNING_SECRET: SECRET,
-      MODEL_PATH,
-      BACKEND_PORT: "0",
-      EXECUTION_PROVIDERS: "cpu",
-      INFERENCE_WORKERS: "1",
-      INFERENCE_THREADS: "1",
-      TILE_SIZE: "256",
-      SHUTDOWN_GRACE_MS: "300",
-      ENABLED_PROVIDERS: "esri",
-    });
-    const providers = new Map([
-      [
-        "esri" as const,
-        createEsriProvider({ urlTemplate: `${slowTiles.url}/{z}/{y}/{x}`, timeoutMs: 20_000 }),
-      ],
-    ]);
-    const short = await startBackend(config, { providers, logger: createLogger("silent") });
+    const own = await ownBackend(
+      async (_req, res) => {
+        await stuck.opened;
+        res.writeHead(503);
+        res.end();
+      },
+      { TILE_SIZE: "256", SHUTDOWN_GRACE_MS: "300" },
+    );
+    const { backend: short, tiles: slowTiles } = own;
     try {
       const body = analysisBody();
       const inFlight = fetch(`${short.url}${ROUTE}`, {
@@ -611,8 +600,7 @@ describe("graceful shutdown", () => {
       expect(await inFlight).toBe("cut off");
     } finally {
       stuck.open();
-      await short.close();
-      await slowTiles.close();
+      await own.close();
     }
   });
 });

@@ -9,6 +9,7 @@ import type { Problem, ResolvedAnalysisRequest } from "@lanesegnet/shared";
 import { PROBLEM_TYPES, problem } from "@lanesegnet/shared";
 import type { BackendClient, BackendFailureCause } from "../backend/client.js";
 import { CacheEntryError, type DecodedEntry, decodeEntry, encodeEntry, etagOf } from "../cache/entry.js";
+import { encodeSharedFailure, sharedFailure, stillPending } from "../cache/flight-problems.js";
 import type { HotResults } from "../cache/hot-results.js";
 import type { SingleFlight } from "../cache/single-flight.js";
 import type { RedisDownPolicy } from "../config.js";
@@ -53,12 +54,6 @@ export interface StoredResult {
 export interface ResultReader {
   get(key: string): Promise<string | null>;
   getrange(key: string, start: number, end: number): Promise<string>;
-}
-
-/** A leader's failure as shared with waiters through Redis. */
-interface SharedFailure {
-  readonly problem: Problem;
-  readonly retryAfterS?: number;
 }
 
 export interface AnalysisServiceDeps {
@@ -142,26 +137,14 @@ export class AnalysisService {
           return outcome.value.kind === "result"
             ? { ...outcome.value, stored: outcome.saved }
             : outcome.value;
-        case "failed": {
-          const shared = JSON.parse(outcome.failure) as SharedFailure;
-          return {
-            kind: "problem",
-            problem: shared.problem,
-            retryAfterS: shared.retryAfterS,
-            cause: "shared_failure",
-          };
-        }
+        case "failed":
+          return sharedFailure(outcome.failure);
         case "timeout":
-          return {
-            kind: "problem",
-            problem: problem(503, {
-              type: EDGE_PROBLEM_TYPES.analysisPending,
-              title: "Analysis in progress",
-              detail: "An identical analysis is still running; retry to get its result.",
-            }),
-            retryAfterS: this.deps.pendingRetryAfterS ?? 5,
-            cause: "pending",
-          };
+          return stillPending(
+            "Analysis in progress",
+            "An identical analysis is still running; retry to get its result.",
+            this.deps.pendingRetryAfterS ?? 5,
+          );
       }
     } catch (error) {
       if (!(error instanceof RedisUnavailableError)) throw error;
@@ -276,8 +259,10 @@ export class AnalysisService {
     retryAfterS: number | undefined,
     cause: BackendFailureCause,
   ): { value: AnalysisOutcome; failure: string } {
-    const shared: SharedFailure = retryAfterS === undefined ? { problem: p } : { problem: p, retryAfterS };
-    return { value: { kind: "problem", problem: p, retryAfterS, cause }, failure: JSON.stringify(shared) };
+    return {
+      value: { kind: "problem", problem: p, retryAfterS, cause },
+      failure: encodeSharedFailure(p, retryAfterS),
+    };
   }
 
   /** A result made by another model than the configured one must not be cached under its key. */

@@ -9,6 +9,7 @@
 import type { Problem } from "@lanesegnet/shared";
 import { problem } from "@lanesegnet/shared";
 import type { AnalysisService } from "../analyses/service.js";
+import { encodeSharedFailure, sharedFailure, stillPending } from "../cache/flight-problems.js";
 import type { FlightOutcome, SingleFlight } from "../cache/single-flight.js";
 import { EDGE_PROBLEM_TYPES } from "../problems.js";
 import { RedisUnavailableError } from "../redis/client.js";
@@ -118,11 +119,8 @@ export class PictureService {
     try {
       outcome = await this.deps.flight.run<PictureOutcome>(`${kind}:${id}`, async () => {
         const made = await render();
-        if (made.kind === "problem") {
-          const { problem: shared, retryAfterS } = made;
-          const failure = retryAfterS === undefined ? { problem: shared } : { problem: shared, retryAfterS };
-          return { value: made, failure: JSON.stringify(failure) };
-        }
+        if (made.kind === "problem")
+          return { value: made, failure: encodeSharedFailure(made.problem, made.retryAfterS) };
         const entry = await this.deps.store.entryFor(id, made).catch(() => null);
         return entry ? { value: made, entry: entry.text, ttlMs: entry.ttlMs } : { value: made, entry: null };
       });
@@ -143,26 +141,14 @@ export class PictureService {
         // Not a picture we can read (another format): draw it for this request alone.
         return render();
       }
-      case "failed": {
-        const shared = JSON.parse(outcome.failure) as { problem: Problem; retryAfterS?: number };
-        return {
-          kind: "problem",
-          problem: shared.problem,
-          retryAfterS: shared.retryAfterS,
-          cause: "shared_failure",
-        };
-      }
+      case "failed":
+        return sharedFailure(outcome.failure);
       case "timeout":
-        return {
-          kind: "problem",
-          problem: problem(503, {
-            type: EDGE_PROBLEM_TYPES.analysisPending,
-            title: "Picture in progress",
-            detail: "An identical picture is still being drawn; retry to get it.",
-          }),
-          retryAfterS: this.deps.pendingRetryAfterS ?? 5,
-          cause: "pending",
-        };
+        return stillPending(
+          "Picture in progress",
+          "An identical picture is still being drawn; retry to get it.",
+          this.deps.pendingRetryAfterS ?? 5,
+        );
     }
   }
 }
