@@ -122,7 +122,9 @@ async function main(): Promise<void> {
       `backend pid ${pids.join(",")}, RSS ${rssStart} MB before the first request; ${total} requests, ${concurrency} at a time`,
     );
 
-    const latencies: number[] = new Array(total);
+    // In completion order, so each block is exactly the requests that completed in it (by start
+    // order, a request still running when its block closed was an empty slot, and was never counted).
+    const latencies: number[] = [];
     const statuses = new Map<string, number>();
     const blocks: Block[] = [];
     let next = 0;
@@ -150,7 +152,7 @@ async function main(): Promise<void> {
     };
     const worker = async (w: number) => {
       while (next < total) {
-        const n = next++;
+        next++;
         const t0 = performance.now();
         let label: string;
         try {
@@ -165,10 +167,9 @@ async function main(): Promise<void> {
         } catch (error) {
           label = `error ${error instanceof Error ? error.name : "unknown"}`;
         }
-        latencies[n] = performance.now() - t0;
+        latencies.push(performance.now() - t0);
         statuses.set(label, (statuses.get(label) ?? 0) + 1);
         done++;
-        // Blocks close in completion order; with a few requests in flight that is close enough.
         if (done % blockSize === 0) closeBlock();
       }
     };
