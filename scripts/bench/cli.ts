@@ -137,7 +137,7 @@ function markdown(r: Report): string {
         );
       });
     }
-    out.push("");
+    out.push("", ...hitVerdicts(c), "");
   }
   if (r.uncached) {
     const u = r.uncached;
@@ -324,3 +324,21 @@ async function main(): Promise<void> {
 }
 
 runCli("bench", main);
+
+/**
+ * Issue 7's ratio target on the hit path, judged here where the floor is measured in the same
+ * rounds (`npm run load -- cached` judges the absolute targets): the median of the per-round
+ * ratios at each connection count, and every answer of the measured hit phases a 200 HIT.
+ */
+function hitVerdicts(c: CachedBench): string[] {
+  const name = "hit (API key)";
+  const phases = c.phases[name];
+  if (!phases) return [];
+  return phases.map((ph, i) => {
+    const conns = String(c.connections[i]);
+    const ratio = c.ratios[name]?.[conns] ?? Number.NaN;
+    const hits = ph.classes["200 HIT"] ?? 0;
+    const ok = ratio >= 0.25 && hits === ph.requests && ph.errors === 0;
+    return `- ${ok ? "PASS" : "FAIL"} ${name}: ≥ 0.25 × bare at ${conns} connections (median ratio ${ratio}; ${hits} of ${ph.requests} answers 200 HIT, ${ph.errors} errors)`;
+  });
+}
