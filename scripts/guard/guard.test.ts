@@ -144,6 +144,32 @@ describe("planted debug code is caught", () => {
       "test-code",
     ],
     [
+      "a bundled module from scripts/ (the bench's bare Worker)",
+      () =>
+        scanJavaScript("index.js", `${workerJs}\n// scripts/bench/bare-worker.ts\nvar planted = 1;\n`, {
+          secrets,
+        }),
+      "test-code",
+    ],
+    [
+      "a test-only route of the bench (/bare)",
+      () =>
+        scanJavaScript(
+          "index.js",
+          plantAfter(workerJs, "edge/src/app.ts", 'if (url.pathname === "/bare/redis") planted();'),
+          { secrets },
+        ),
+      "test-route",
+    ],
+    [
+      "a minified debugger after a case label",
+      () =>
+        scanJavaScript("index.js", plantAfter(workerJs, "edge/src/app.ts", "switch(x){case 1:debugger;}"), {
+          secrets,
+        }),
+      "debugger",
+    ],
+    [
       "a fixture path",
       () =>
         scanJavaScript(

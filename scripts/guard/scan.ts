@@ -47,8 +47,10 @@ export interface ScanOptions {
 }
 
 /** Module paths of test code: test folders, test files, fixtures, test support, test libraries. */
+// scripts/ is development tooling (load tests, benches with their own bare Worker, the local stack):
+// none of it belongs in a production build.
 const TEST_MODULE =
-  /(^|\/)(test|tests|__tests__|fixtures)\/|\.(test|spec)\.[cm]?[jt]sx?$|test-support|fake-backend|(^|\/)node_modules\/(vitest|@vitest|fast-check|miniflare|@cloudflare\/vitest-pool-workers|playwright-core)\//;
+  /(^|\/)(test|tests|__tests__|fixtures|scripts)\/|\.(test|spec)\.[cm]?[jt]sx?$|test-support|fake-backend|(^|\/)node_modules\/(vitest|@vitest|fast-check|miniflare|@cloudflare\/vitest-pool-workers|playwright-core)\//;
 
 /** Checks that apply to our code only (a library may legitimately contain these). */
 const OWN_CODE_RULES: readonly { rule: Rule; pattern: RegExp; detail: (m: RegExpExecArray) => string }[] = [
@@ -56,7 +58,7 @@ const OWN_CODE_RULES: readonly { rule: Rule; pattern: RegExp; detail: (m: RegExp
   {
     rule: "test-code",
     pattern:
-      /\b(FakeBackend|startLoopback|JwksServer|startStack|startBridge|spawnRedisServer|ensureRedis|deleteKeysWithPrefix|BreakableProxy|TileServer)\b/g,
+      /\b(FakeBackend|startLoopback|JwksServer|startStack|startLocalStack|serveWorker|startBridge|spawnRedisServer|ensureRedis|deleteKeysWithPrefix|BreakableProxy|TileServer)\b/g,
     detail: (m) => `test harness identifier ${m[1]}`,
   },
   {
@@ -66,11 +68,12 @@ const OWN_CODE_RULES: readonly { rule: Rule; pattern: RegExp; detail: (m: RegExp
   },
   {
     rule: "test-route",
-    pattern: /["'`]\/(?:__[\w-]*|test|tests|debug|_debug)(?:\/[^"'`\s]*)?["'`]/g,
+    pattern: /["'`]\/(?:__[\w-]*|test|tests|debug|_debug|bare)(?:\/[^"'`\s]*)?["'`]/g,
     detail: (m) => `route ${m[0]}`,
   },
 ];
-const DEBUGGER = /(?:^|[;{}\s)])debugger\s*(?:;|$|\})/g;
+// After a statement, a block, a label or `case x:` (minified code has no spaces: `case 1:debugger;`).
+const DEBUGGER = /(?:^|[;{}\s):])debugger\s*(?:;|$|\})/g;
 const MODULE_MARKER = /^\/\/ ((?:[\w@.+-]+\/)*[\w@.+-]+\.[cm]?[jt]sx?)$/;
 
 /** A line that is only a comment (block comment bodies included, roughly). */
