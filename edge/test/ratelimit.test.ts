@@ -77,7 +77,7 @@ describe("rate limit", () => {
 
   it("admits a client that waits Retry-After when its quota straddles the window boundary", async () => {
     // A high limit lets the previous window's weight be set to the millisecond: a slot frees about
-    // 2.5 s after the first request, where the fixed-window figure said the rest of the hour.
+    // 8 s after the counts are set, where the fixed-window figure said the rest of the hour.
     const limit = 100_000;
     const wide = await startEdge(rig.env({ RATE_LIMIT_PER_HOUR: String(limit) }));
     try {
@@ -88,8 +88,9 @@ describe("rate limit", () => {
         into = Date.now() % WINDOW_MS;
       }
       const window = Math.floor(Date.now() / WINDOW_MS);
-      // previous × ahead + current reaches the limit until (free) ms into the window, then drops under it.
-      const free = into + 2_500;
+      // previous × ahead + current reaches the limit until (free) ms into the window, then drops under
+      // it; 8 s leave a loaded machine time for the refusal to be decided before then.
+      const free = into + 8_000;
       const previous = limit;
       const current = limit - Math.floor((previous * (WINDOW_MS - free)) / WINDOW_MS);
       const redis = createRedisClient({ url: rig.stack.url, token: rig.stack.token, timeoutMs: 5_000 });
@@ -101,7 +102,7 @@ describe("rate limit", () => {
       expect(first.status).toBe(429);
       const retryAfter = Number(first.headers.get("retry-after"));
       expect(retryAfter).toBeGreaterThanOrEqual(2);
-      expect(retryAfter).toBeLessThanOrEqual(5);
+      expect(retryAfter).toBeLessThanOrEqual(10);
       expect(first.headers.get("ratelimit")).toBe(`"hourly";r=0;t=${retryAfter}`);
 
       await sleep(retryAfter * 1000);
@@ -110,7 +111,7 @@ describe("rate limit", () => {
     } finally {
       await wide.dispose();
     }
-  });
+  }, 60_000);
 
   it("shares one quota between two isolates", async () => {
     const other = await startEdge(rig.env({ RATE_LIMIT_PER_HOUR: "5" }));

@@ -548,7 +548,13 @@ describe("graceful shutdown", () => {
     try {
       const far = send(separate, [-121.45, 38.5814, -121.4495, 38.5818]);
       const first = send(keptAlive, BBOX);
-      await waitFor(() => heldTiles.requests.length >= 2, "both analyses to ask for imagery");
+      const column = (url: string) => Number(url.split("/").pop());
+      await waitFor(
+        () =>
+          heldTiles.requests.some((u) => column(u) > 85_240) &&
+          heldTiles.requests.some((u) => column(u) <= 85_240),
+        "both analyses to ask for imagery",
+      );
       const second = send(keptAlive, BBOX);
       const closing = draining.close();
       await waitFor(() => draining.health.draining, "draining");

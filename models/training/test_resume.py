@@ -14,6 +14,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import train  # noqa: E402
+from model import load_checkpoint  # noqa: E402
 from toy_data import write_toy_dataset  # noqa: E402
 
 COMMON = ["--device", "cpu", "--workers", "0", "--model", "lite-s", "--crop", "64", "--batch", "2",
@@ -22,7 +23,7 @@ COMMON = ["--device", "cpu", "--workers", "0", "--model", "lite-s", "--crop", "6
 
 
 def weights(path: Path) -> dict:
-    return torch.load(path, map_location="cpu")["model"]
+    return load_checkpoint(str(path))["model"]
 
 
 def log_records(run: Path) -> list:
@@ -53,7 +54,7 @@ class ResumeTest(unittest.TestCase):
         self.assertEqual(a.keys(), b.keys())
         for k in a:
             self.assertTrue(torch.equal(a[k], b[k]), k)
-        ck_a, ck_b = torch.load(straight / "last.pt", map_location="cpu"), torch.load(split / "last.pt", map_location="cpu")
+        ck_a, ck_b = load_checkpoint(str(straight / "last.pt")), load_checkpoint(str(split / "last.pt"))
         for k in ("epoch", "global_step", "best_metric", "best_epoch", "run_id"):
             if k == "run_id":
                 self.assertNotEqual(ck_a[k], ck_b[k])  # two runs; the resumed one kept its own id
@@ -69,7 +70,7 @@ class ResumeTest(unittest.TestCase):
         self.assertEqual(len(resumed), 1)
         self.assertTrue(resumed[0]["data"].get("val_set_changed"))
         # The epoch after the resume is the first of the new comparison, so it is the best.
-        self.assertEqual(torch.load(run / "last.pt", map_location="cpu")["best_epoch"], 2)
+        self.assertEqual(load_checkpoint(str(run / "last.pt"))["best_epoch"], 2)
 
 
 if __name__ == "__main__":

@@ -339,12 +339,14 @@ describe("the shared token exchange", () => {
         retry: FAST_RETRY,
         exchangeTimeoutMs: 300,
       });
-      const call = () => withDeadline("gee", 200, undefined, (s) => tokens.token(s));
-      const first = call().catch((e: unknown) => e);
-      await new Promise((r) => setTimeout(r, 250));
-      // Joins the exchange at 250 ms with 200 ms of its own: the exchange's deadline (300 ms) ends
-      // it first. Before, that arrived as a raw TimeoutError, an "unexpected" provider failure.
-      const late = await call().catch((e: unknown) => e);
+      const call = (ms: number) => withDeadline("gee", ms, undefined, (s) => tokens.token(s));
+      const first = call(200).catch((e: unknown) => e);
+      const deadline = Date.now() + 5_000;
+      while (hung.requests.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+      // Joins the running exchange with 5 s of its own: only the exchange's deadline (300 ms) can end
+      // it. Before, that arrived as a raw TimeoutError, an "unexpected" provider failure.
+      const late = await call(5_000).catch((e: unknown) => e);
+      expect(hung.requests.length).toBe(1);
       expect(await first).toBeInstanceOf(ProviderTimeoutError);
       expect(late).toBeInstanceOf(ProviderTimeoutError);
     } finally {

@@ -269,9 +269,18 @@ describe("local store provider", () => {
       const req = { grid: targetGrid(area, 0.5), bboxLonLat: area };
       const hangUp = new AbortController();
       const first = provider.fetch({ ...req, signal: hangUp.signal });
-      await new Promise((r) => setTimeout(r, 50));
+      // The first request owns the load (a miss), then the second joins it (a hit), then the
+      // first hangs up: polled, not slept, so a slow machine cannot reorder them.
+      const until = async (what: string, ok: () => boolean) => {
+        const deadline = Date.now() + 10_000;
+        while (!ok()) {
+          if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+          await new Promise((r) => setTimeout(r, 5));
+        }
+      };
+      await until("the first request to start the load", () => provider.cacheStats().misses === 1);
       const second = provider.fetch(req);
-      await new Promise((r) => setTimeout(r, 50));
+      await until("the second request to join it", () => provider.cacheStats().hits === 1);
       hangUp.abort(new Error("client closed"));
       await expect(first).rejects.toThrow();
       await writeFile(file, png);
