@@ -340,9 +340,12 @@ export const spike: Scenario = {
       phases: [phase],
       checks: [
         {
-          name: "zero errors, every answer a 200",
-          ok: phase.errors === 0 && statusTotal(phase, (s) => s !== 200) === 0,
-          detail: `${phase.errors} errors (${phase.timeouts} timeouts), statuses ${JSON.stringify(phase.statuses)}`,
+          name: "zero errors, every answer a 200 HIT",
+          ok:
+            phase.errors === 0 &&
+            statusTotal(phase, (s) => s !== 200) === 0 &&
+            (phase.classes["200 HIT"] ?? 0) === phase.requests,
+          detail: `${phase.errors} errors (${phase.timeouts} timeouts), statuses ${JSON.stringify(phase.statuses)}, ${phase.classes["200 HIT"] ?? 0} of ${phase.requests} HIT`,
         },
       ],
       notes: { users: keys.length },
