@@ -1,2 +1,2 @@
 /** Bumped whenever the same seed would give different pixels or labels. */
-export const GENERATOR_VERSION = "1.0.0";
+export const GENERATOR_VERSION = "1.1.0";

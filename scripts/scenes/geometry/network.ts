@@ -83,7 +83,12 @@ export function buildLaneLines(net: RoadNetwork, rng: Rng): LaneLine[] {
       for (const run of b.runs) {
         const pieces = outsideIntervals(road, b.offset, run.s0, run.s1, index, road.setback);
         for (const piece of pieces) {
-          const split: { s0: number; s1: number; spec: MarkingSpec }[] = [];
+          // An end of the piece that is the end of its run where the next run of the boundary
+          // (another marking: a no-passing zone) takes over, not a cut at other pavement.
+          const meetsPrev = !piece.cutStart && piece.s0 === run.s0 && b.runs.some((r) => r.s1 === run.s0);
+          const meetsNext = !piece.cutEnd && piece.s1 === run.s1 && b.runs.some((r) => r.s0 === run.s1);
+          // `joins`: the part's ends that meet another line of the same boundary.
+          const split: { s0: number; s1: number; spec: MarkingSpec; joins: [boolean, boolean] }[] = [];
           const dashed = (b.role === "separator" || b.role === "centre") && run.spec.pattern !== null;
           const len = piece.s1 - piece.s0;
           if (dashed && solidApproach && len > approachLen + 15 && (piece.cutStart || piece.cutEnd)) {
@@ -95,15 +100,17 @@ export function buildLaneLines(net: RoadNetwork, rng: Rng): LaneLine[] {
             let a = piece.s0;
             let c = piece.s1;
             if (piece.cutStart) {
-              split.push({ s0: a, s1: a + approachLen, spec: solid });
+              split.push({ s0: a, s1: a + approachLen, spec: solid, joins: [false, true] });
               a += approachLen;
             }
             if (piece.cutEnd) c -= approachLen;
-            split.push({ s0: a, s1: c, spec: run.spec });
-            if (piece.cutEnd) split.push({ s0: c, s1: piece.s1, spec: solid });
-          } else split.push({ s0: piece.s0, s1: piece.s1, spec: run.spec });
+            const joins: [boolean, boolean] = [piece.cutStart || meetsPrev, piece.cutEnd || meetsNext];
+            split.push({ s0: a, s1: c, spec: run.spec, joins });
+            if (piece.cutEnd) split.push({ s0: c, s1: piece.s1, spec: solid, joins: [true, false] });
+          } else split.push({ s0: piece.s0, s1: piece.s1, spec: run.spec, joins: [meetsPrev, meetsNext] });
           for (const part of split) {
-            const line = makeLine(road, b.offset, b.role, part.s0, part.s1, part.spec, piece.cutStart, rng);
+            const { s0, s1, spec, joins } = part;
+            const line = makeLine(road, b.offset, b.role, s0, s1, spec, piece.cutStart, joins, rng);
             if (line) lines.push(line);
           }
         }
@@ -159,6 +166,7 @@ function makeLine(
   s1: number,
   spec: MarkingSpec,
   dashFromStart: boolean,
+  joins: readonly [boolean, boolean],
   rng: Rng,
 ): LaneLine | null {
   let points = road.path.offsetCurve(s0, s1, offset, 1);
@@ -174,9 +182,12 @@ function makeLine(
     const phase = dashFromStart && rng.chance(0.7) ? 0 : rng.range(0, period);
     painted = dashIntervals(length, spec.pattern, phase);
     if (painted.length === 0) return null;
-    // The line (and its label) runs from the first painted dash to the last one.
-    const a = painted[0]![0];
-    const b = painted[painted.length - 1]![1];
+    // The line (and its label) runs from the first painted dash to the last one, except at an end
+    // that meets another line of its boundary (a solid approach, a no-passing zone): DATA.md labels
+    // a dashed line through its gaps, so the gap before the next line is this line's too
+    // (generator 1.0.0 left it background).
+    const a = joins[0] ? 0 : painted[0]![0];
+    const b = joins[1] ? length : painted[painted.length - 1]![1];
     if (a > 0 || b < length) {
       points = slicePolyline(points, cumulativeLength(points), a, b);
       painted = shiftIntervals(painted, a, b - a);

@@ -46,12 +46,20 @@ export function pointAtLength(points: readonly Pt[], cum: Float64Array, s: numbe
   return [a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t];
 }
 
-/** The part of a polyline between arc lengths s0 < s1, with interpolated end points. */
+/** Vertices closer than this to a slice's end point are dropped (a zero-length end segment). */
+const SLICE_EPS_M = 1e-9;
+
+/**
+ * The part of a polyline between arc lengths s0 < s1, with interpolated end points. Interior
+ * vertices within SLICE_EPS_M of either end are dropped: an end that falls on a vertex up to
+ * rounding would otherwise repeat it, and the zero-length segment bends the stroke's end miter
+ * (generator 1.0.0 painted such dashes up to twice as wide over their last metre).
+ */
 export function slicePolyline(points: readonly Pt[], cum: Float64Array, s0: number, s1: number): Pt[] {
   const out: Pt[] = [pointAtLength(points, cum, s0)];
   for (let i = 0; i < points.length; i++) {
     const c = cum[i]!;
-    if (c > s0 && c < s1) out.push([points[i]![0], points[i]![1]]);
+    if (c > s0 + SLICE_EPS_M && c < s1 - SLICE_EPS_M) out.push([points[i]![0], points[i]![1]]);
   }
   out.push(pointAtLength(points, cum, s1));
   return out;

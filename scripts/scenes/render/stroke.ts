@@ -10,14 +10,32 @@ export function miterNormals(points: readonly Pt[]): Float64Array {
   const n = points.length;
   const out = new Float64Array(n * 2);
   const segN = new Float64Array(Math.max(0, n - 1) * 2);
+  const degenerate: number[] = [];
   for (let i = 0; i + 1 < n; i++) {
     const a = points[i]!;
     const b = points[i + 1]!;
     const dx = b[0] - a[0];
     const dy = b[1] - a[1];
-    const len = Math.hypot(dx, dy) || 1;
+    const len = Math.hypot(dx, dy);
+    if (len < 1e-12) {
+      degenerate.push(i);
+      continue;
+    }
     segN[2 * i] = -dy / len;
     segN[2 * i + 1] = dx / len;
+  }
+  // A zero-length segment (a repeated vertex) has no direction: it borrows its neighbour's, so the
+  // miter beside it stays a plain normal instead of doubling (cos 0 clamps the scale at 2).
+  for (const i of degenerate) {
+    let j = -1;
+    for (let d = 1; d < n && j < 0; d++) {
+      if (i - d >= 0 && !degenerate.includes(i - d)) j = i - d;
+      else if (i + d < n - 1 && !degenerate.includes(i + d)) j = i + d;
+    }
+    if (j >= 0) {
+      segN[2 * i] = segN[2 * j]!;
+      segN[2 * i + 1] = segN[2 * j + 1]!;
+    }
   }
   for (let i = 0; i < n; i++) {
     const pi = Math.max(0, i - 1);
