@@ -81,7 +81,7 @@ describe("provider choice", () => {
     expect(rig.backend.calls.at(-1)?.providers).toEqual(["esri", "mapbox", "gee"]);
   });
 
-  it("skips a failing provider on the next request, and reports it", async () => {
+  it("tries a failing provider last on the next requests, never drops it, and reports it", async () => {
     rig.backend.failing.add("local");
     try {
       const first = await postAnalysis(edge, key, bboxBody(1));
@@ -104,7 +104,7 @@ describe("provider choice", () => {
       });
 
       const second = await postAnalysis(edge, key, bboxBody(2));
-      expect(rig.backend.calls.at(-1)?.providers).toEqual(["esri", "mapbox", "gee"]);
+      expect(rig.backend.calls.at(-1)?.providers).toEqual(["esri", "mapbox", "gee", "local"]);
       const secondBody = (await second.json()) as Body;
       expect(secondBody.analysis.providers_tried.map((a) => [a.provider, a.outcome])).toEqual([
         ["local", "unhealthy"],
@@ -120,8 +120,29 @@ describe("provider choice", () => {
       expect(providers.providers[0]).toMatchObject({ name: "local", healthy: false, recent_failures: 1 });
       expect(providers.providers[0]?.retry_in_s).toBeGreaterThan(0);
       expect(providers.providers[1]).toMatchObject({ name: "esri", healthy: true, recent_failures: 0 });
+
+      // One user's failure marked local unhealthy for everyone. Where the providers left cannot
+      // serve an area, local is still reached (dropping it answered 502 no-imagery to all).
+      rig.backend.failing.clear();
+      for (const p of ["esri", "mapbox", "gee"] as const) rig.backend.failing.add(p);
+      const others = await postAnalysis(edge, key, {
+        area: { type: "bbox", bbox: [153.021, -27.468, 153.022, -27.467] },
+      });
+      expect(others.status).toBe(200);
+      expect(rig.backend.calls.at(-1)?.providers).toEqual(["esri", "mapbox", "gee", "local"]);
+      const othersBody = (await others.json()) as Body;
+      expect(othersBody.analysis.imagery.provider).toBe("local");
+      expect(othersBody.analysis.providers_tried.map((a) => [a.provider, a.outcome])).toEqual([
+        ["local", "used"],
+        ["esri", "failed"],
+        ["mapbox", "failed"],
+        ["gee", "failed"],
+      ]);
     } finally {
       rig.backend.failing.clear();
+      const direct = await connectRedis(rig.stack.redisUrl);
+      await direct.del(["esri", "mapbox", "gee"].map((p) => `${rig.prefix}provider-failures:${p}`));
+      await direct.quit();
     }
 
     // Asked for local only, the unhealthy provider is still tried (never a refusal for a stale
@@ -151,9 +172,9 @@ describe("provider choice", () => {
         };
         return p.providers.find((x) => x.name === "gee")?.healthy === false;
       });
-      // The next request, with the full chain, leaves the failing provider out.
+      // The next request tries the failing provider only after the others.
       await postAnalysis(edge, key, bboxBody(13, { providers: ["gee", "esri"] }));
-      expect(rig.backend.calls.at(-1)?.providers).toEqual(["esri"]);
+      expect(rig.backend.calls.at(-1)?.providers).toEqual(["esri", "gee"]);
     } finally {
       rig.backend.failing.clear();
       const direct = await connectRedis(rig.stack.redisUrl);

@@ -226,7 +226,7 @@ export class AnalysisService {
     }
 
     ctx.waitUntil(health.record(reply.body.analysis.providers_tried).catch(() => {}));
-    const { body, provider } = finalizeBody(reply.body, ctx.id, request.providers, choice.skipped);
+    const { body, provider, attempts } = finalizeBody(reply.body, ctx.id, request.providers, choice.skipped);
     const etag = await etagOf(body);
     const value: AnalysisOutcome = { kind: "result", cache: "MISS", body, etag, provider };
     if (!this.#sameModel(reply.body.analysis.model)) {
@@ -246,9 +246,8 @@ export class AnalysisService {
     const entry = await encodeEntry(body, { etag, provider }, this.deps.cache);
     // Too large for one Upstash request: served, not stored (identical waiters then compute too).
     const stored = entry.length <= this.deps.cache.maxEntryBytes ? entry : null;
-    const degraded = [...choice.skipped, ...reply.body.analysis.providers_tried].some((a) =>
-      TRANSIENT_OUTCOMES.has(a.outcome),
-    );
+    // The merged report: an unhealthy provider that the backend reached after all says what it did.
+    const degraded = attempts.some((a) => TRANSIENT_OUTCOMES.has(a.outcome));
     return degraded && this.deps.degradedTtlMs !== undefined
       ? { value, entry: stored, ttlMs: Math.min(this.deps.degradedTtlMs, this.deps.resultTtlMs) }
       : { value, entry: stored };

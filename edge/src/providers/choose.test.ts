@@ -25,14 +25,16 @@ describe("chooseProviders", () => {
     expect(c.skipped).toMatchObject([{ provider: "local", outcome: "no_coverage" }]);
   });
 
-  it("skips unhealthy providers but keeps their order among the rest", () => {
+  it("tries unhealthy providers last, never drops them, and keeps the order within each group", () => {
     const c = chooseProviders({
       preference: chain,
       chain,
       localCoverage: "full",
       unhealthy: new Set(["esri", "local"]),
     });
-    expect(c.candidates).toEqual(["mapbox", "gee"]);
+    // One user's failed request marks a provider unhealthy for everyone: if mapbox and gee cannot
+    // serve the area (no token, too coarse), esri must still be reached.
+    expect(c.candidates).toEqual(["mapbox", "gee", "local", "esri"]);
     expect(c.skipped.map((s) => [s.provider, s.outcome])).toEqual([
       ["local", "unhealthy"],
       ["esri", "unhealthy"],

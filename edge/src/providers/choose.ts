@@ -6,8 +6,10 @@
  * - a provider not in the chain is skipped ("not_configured");
  * - `local` is skipped when the index says the area is not fully covered ("no_coverage"); when
  *   coverage is unknown (no index loaded) the backend decides;
- * - a provider with recent failures is skipped ("unhealthy") — unless that would leave nothing, in
- *   which case the unhealthy ones are tried anyway (a stale failure must not turn into a refusal).
+ * - a provider with recent failures goes to the end of the list ("unhealthy"): the others are tried
+ *   first, but it is never dropped. Health is shared by every user and one failure is enough, so
+ *   dropping it would let one request (a huge area that times out) refuse everybody's analyses
+ *   whenever the providers left cannot serve them (not configured on the backend, too coarse).
  */
 import type { ImageryProviderName, ProviderAttempt } from "@lanesegnet/shared";
 
@@ -51,10 +53,15 @@ export function chooseProviders(input: ProviderChoiceInput): ProviderChoice {
     }
   }
   if (healthy.length === 0) return { candidates: unhealthy, skipped };
+  // Reported as "unhealthy" unless the backend reaches it and says what happened (mergeAttempts).
   for (const p of unhealthy) {
-    skipped.push({ provider: p, outcome: "unhealthy", reason: "skipped after recent failures" });
+    skipped.push({
+      provider: p,
+      outcome: "unhealthy",
+      reason: "recent failures: tried only after the others",
+    });
   }
-  return { candidates: healthy, skipped };
+  return { candidates: [...healthy, ...unhealthy], skipped };
 }
 
 /**
