@@ -1,16 +1,41 @@
 /**
  * Accept only requests signed by the edge (HMAC from shared/), within the clock-skew window, and
- * each nonce once. The body is read here as raw bytes (the signature covers them) and handed on.
+ * each nonce once: checkSignatureHeaders before the route's body limit (no body read for a request
+ * its headers already condemn), then verifySignature reads the body as raw bytes (the signature
+ * covers them) and hands it on.
  *
  * Nonces are remembered by a NonceStore: this process's own NonceCache by default, or with
  * REPLAY_REDIS_URL set, Redis shared by every instance behind the load balancer
  * (replay/redis-nonce-store.ts), so a replay is refused whichever instance it reaches.
  */
 import { NonceCache, problem, problemResponse, verifyRequest } from "@lanesegnet/shared";
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import type { NonceStore } from "../replay/redis-nonce-store.js";
 
 export type SignedBodyEnv = { Variables: { rawBody: Uint8Array } };
+
+const unsigned = () => problemResponse(problem(401, { detail: "missing or invalid request signature" }));
+
+function target(c: Context): { method: string; path: string } {
+  const url = new URL(c.req.url);
+  return { method: c.req.method, path: url.pathname + url.search };
+}
+
+/**
+ * What the headers alone decide (present, once each, well-formed, timestamp within the skew), by
+ * the same verifyRequest over no body: it fails such a request with that reason, and anything else
+ * (a signature over some other body) waits for the real body. Mounted before the route's body
+ * limit, which reads a chunked body (no Content-Length) in full before anything after it runs:
+ * reading costs up to the limit (8 MB for render), which anyone who can reach the backend could
+ * otherwise make it spend with no signature at all.
+ */
+export function checkSignatureHeaders(secret: string): MiddlewareHandler {
+  return async (c, next) => {
+    const early = await verifyRequest(secret, c.req.raw.headers, { ...target(c), body: null });
+    if (!early.ok && early.reason !== "bad_signature") return unsigned();
+    await next();
+  };
+}
 
 export function verifySignature(
   secret: string,
@@ -18,13 +43,8 @@ export function verifySignature(
 ): MiddlewareHandler<SignedBodyEnv> {
   return async (c, next) => {
     const body = new Uint8Array(await c.req.arrayBuffer());
-    const url = new URL(c.req.url);
-    const result = await verifyRequest(secret, c.req.raw.headers, {
-      method: c.req.method,
-      path: url.pathname + url.search,
-      body,
-    });
-    if (!result.ok) return problemResponse(problem(401, { detail: "missing or invalid request signature" }));
+    const result = await verifyRequest(secret, c.req.raw.headers, { ...target(c), body });
+    if (!result.ok) return unsigned();
     const seen = await nonces.check(result.nonce);
     if (seen === "replayed") return problemResponse(problem(401, { detail: "request replayed" }));
     if (seen === "full") {

@@ -15,7 +15,11 @@ import {
   NoImageryError,
   runAnalysis,
 } from "../analysis/run-analysis.js";
-import { type SignedBodyEnv, verifySignature } from "../middleware/verify-signature.js";
+import {
+  checkSignatureHeaders,
+  type SignedBodyEnv,
+  verifySignature,
+} from "../middleware/verify-signature.js";
 import type { Logger } from "../observability/logger.js";
 import type { Metrics } from "../observability/metrics.js";
 import type { NonceStore } from "../replay/redis-nonce-store.js";
@@ -58,6 +62,7 @@ export function analyzeRoute(deps: AnalyzeRouteDeps) {
   const app = new Hono<SignedBodyEnv>();
   app.post(
     "/internal/v1/analyze",
+    checkSignatureHeaders(deps.signingSecret),
     bodyLimit({
       maxSize: MAX_BODY_BYTES,
       onError: () => problemResponse(problem(413, { detail: `request body over ${MAX_BODY_BYTES} bytes` })),

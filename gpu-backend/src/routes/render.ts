@@ -12,7 +12,11 @@
 import { fieldErrorsFromZod, type ImageryProviderName, problem, problemResponse } from "@lanesegnet/shared";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { type SignedBodyEnv, verifySignature } from "../middleware/verify-signature.js";
+import {
+  checkSignatureHeaders,
+  type SignedBodyEnv,
+  verifySignature,
+} from "../middleware/verify-signature.js";
 import type { Logger } from "../observability/logger.js";
 import { NoCoverageError, ProviderConfigError, TooCoarseError } from "../providers/errors.js";
 import type { ImageryProvider } from "../providers/types.js";
@@ -49,6 +53,7 @@ export function renderRoute(deps: RenderRouteDeps) {
   const app = new Hono<SignedBodyEnv>();
   app.post(
     RENDER_PATH,
+    checkSignatureHeaders(deps.signingSecret),
     bodyLimit({
       maxSize: MAX_BODY_BYTES,
       onError: () => problemResponse(problem(413, { detail: `request body over ${MAX_BODY_BYTES} bytes` })),
