@@ -15,7 +15,7 @@ import { EDGE_PROBLEM_TYPES } from "../problems.js";
 import { RedisUnavailableError } from "../redis/client.js";
 import type { RenderClient } from "./client.js";
 import { pictureGrid, type RenderKind, renderBodyOf, type StoredResult } from "./from-result.js";
-import { decodePicture, type PictureStore, pictureEtag } from "./store.js";
+import { decodePicture, type PictureHead, type PictureStore, pictureEtag } from "./store.js";
 
 export type PictureOutcome =
   | {
@@ -56,6 +56,17 @@ export class PictureService {
       readonly pendingRetryAfterS?: number;
     },
   ) {}
+
+  /**
+   * The cached picture's ETag and bounds, read without the picture itself (for a conditional
+   * request); null when none is cached or Redis cannot answer (picture() then decides).
+   */
+  async cachedHead(kind: RenderKind, id: string): Promise<PictureHead | null> {
+    return this.deps.store.head(kind, id).catch((error: unknown) => {
+      if (error instanceof RedisUnavailableError) return null;
+      throw error;
+    });
+  }
 
   /** Throws RedisUnavailableError when the result is needed from Redis and Redis cannot answer. */
   async picture(kind: RenderKind, id: string, ctx: PictureContext): Promise<PictureOutcome> {

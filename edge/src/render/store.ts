@@ -13,6 +13,12 @@ import type { RenderKind } from "./from-result.js";
 
 const VERSION = "P1";
 
+/**
+ * Enough of an entry to hold its header line: "P1 ", a 24-character ETag, a space, four bounds of
+ * at most 13 characters and their commas, the newline (85 bytes at most), with room to spare.
+ */
+const HEAD_BYTES = 256;
+
 export interface StoredPicture {
   readonly png: Uint8Array;
   readonly etag: string;
@@ -34,14 +40,23 @@ export function encodePicture(p: StoredPicture): string {
   return `${VERSION} ${p.etag} ${p.bounds}\n${bytesToBase64(p.png)}`;
 }
 
-/** null when the text is not a stored picture (another format: treated as absent). */
-export function decodePicture(text: string): StoredPicture | null {
+/** A stored picture without its bytes: what its header line says. */
+export type PictureHead = Omit<StoredPicture, "png">;
+
+/** The header line of an entry (up to its newline) from its first characters, or null. */
+function decodeHead(text: string): PictureHead | null {
   const nl = text.indexOf("\n");
   if (nl < 0) return null;
   const [version, etag, bounds] = text.slice(0, nl).split(" ");
-  if (version !== VERSION || !etag || !bounds) return null;
+  return version === VERSION && etag && bounds ? { etag, bounds } : null;
+}
+
+/** null when the text is not a stored picture (another format: treated as absent). */
+export function decodePicture(text: string): StoredPicture | null {
+  const head = decodeHead(text);
+  if (!head) return null;
   try {
-    return { etag, bounds, png: base64ToBytes(text.slice(nl + 1)) };
+    return { ...head, png: base64ToBytes(text.slice(text.indexOf("\n") + 1)) };
   } catch {
     return null;
   }
@@ -91,6 +106,16 @@ export class PictureStore {
   async get(kind: RenderKind, id: string): Promise<StoredPicture | null> {
     const raw = await redisCall(() => this.redis.get<string>(this.key(kind, id)));
     return raw === null ? null : decodePicture(raw);
+  }
+
+  /**
+   * The cached picture's ETag and bounds, from the first bytes of its entry (GETRANGE): enough to
+   * answer a conditional request without carrying the picture (megabytes) out of Redis. null when
+   * none is cached. Throws RedisUnavailableError.
+   */
+  async head(kind: RenderKind, id: string): Promise<PictureHead | null> {
+    const start = await redisCall(() => this.redis.getrange(this.key(kind, id), 0, HEAD_BYTES - 1));
+    return decodeHead(start);
   }
 
   /**
