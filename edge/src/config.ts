@@ -57,6 +57,8 @@ export interface EdgeConfig {
   readonly model: { readonly name: string; readonly version: string };
   /** The backend's confidence threshold for requests that give none (part of the cache key). */
   readonly defaultMinConfidence: number;
+  /** The model's coarsest analysed ground resolution, m/px (MODEL_MAX_GSD_M; its card's trained_gsd_m.max). */
+  readonly modelMaxGsdM: number;
   readonly redisDownPolicy: RedisDownPolicy;
   /** How long a failed analysis answers identical requests (shared with single-flight waiters). */
   readonly failureShareS: number;
@@ -142,6 +144,9 @@ const EnvSchema = z.object({
   MODEL_NAME: text.min(1).max(100),
   MODEL_VERSION: text.min(1).max(100),
   DEFAULT_MIN_CONFIDENCE: numberVar(0.5, 0, 1),
+  // The shipped model's trained_gsd_m.max (models/lanesegnet-lite.json; wrangler.toml is pinned to
+  // it by scripts/guard/wrangler-vars.test.ts). The backend analyses coarser requests at this one.
+  MODEL_MAX_GSD_M: numberVar(0.35, 0.05, 2),
   REDIS_DOWN_POLICY: z
     .string()
     .optional()
@@ -214,6 +219,7 @@ export function loadConfig(env: Readonly<Record<string, unknown>>): EdgeConfig {
     providerHealth: { failureThreshold: e.PROVIDER_FAILURE_THRESHOLD, cooldownS: e.PROVIDER_COOLDOWN_S },
     model: { name: e.MODEL_NAME, version: e.MODEL_VERSION },
     defaultMinConfidence: e.DEFAULT_MIN_CONFIDENCE,
+    modelMaxGsdM: e.MODEL_MAX_GSD_M,
     redisDownPolicy: e.REDIS_DOWN_POLICY,
     failureShareS: e.FAILURE_SHARE_S,
     coverageIndexUrl: e.COVERAGE_INDEX_URL,

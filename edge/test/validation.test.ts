@@ -61,6 +61,13 @@ const cases: Case[] = [
     body: { ...bbox([153.02, -27.47, 153.03, -27.46]), resolution_m: 0.05 },
     status: 400,
   },
+  {
+    // ~2 km²: within the pixel limit at 2 m/px, but the model analyses it at 0.35 m/px (~17 Mpx).
+    name: "too many pixels at the model's coarsest resolution",
+    body: { ...bbox([153.02, -27.47, 153.035, -27.458]), resolution_m: 2 },
+    status: 400,
+    path: "/area/bbox",
+  },
   { name: "tiny area", body: bbox([153.02, -27.47, 153.02001, -27.46999]), status: 400 },
   {
     name: "self-intersecting polygon (bow tie)",
@@ -131,11 +138,12 @@ const cases: Case[] = [
   { name: "repeated provider", body: bboxBody(0, { providers: ["esri", "esri"] }), status: 400 },
   { name: "unknown provider", body: bboxBody(0, { providers: ["bing"] }), status: 400 },
   { name: "min_confidence above 1", body: bboxBody(0, { min_confidence: 1.5 }), status: 400 },
-  { name: "unknown top-level field", body: bboxBody(0, { debug: true }), status: 400 },
+  { name: "unknown top-level field", body: bboxBody(0, { debug: true }), status: 400, path: "/debug" },
   {
     name: "unknown field in the area",
     body: { area: { type: "bbox", bbox: [153.02, -27.47, 153.021, -27.469], crs: "x" } },
     status: 400,
+    path: "/area/crs",
   },
   { name: "body is an array", body: [bboxBody(0)], status: 400 },
   { name: "body is null", body: "null", status: 400 },

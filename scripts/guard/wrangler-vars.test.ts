@@ -2,6 +2,9 @@
  * The Worker's default [vars] name the model this repository ships: MODEL_NAME and MODEL_VERSION
  * are part of every cache key, and a backend answer made by another model is served but never
  * cached, so a stale pair in wrangler.toml means a deployment (or `wrangler dev`) that never hits.
+ * MODEL_MAX_GSD_M is where the edge applies the area limits to coarser requests (the backend
+ * analyses them there); a stale value refuses areas the backend could analyse, or passes ones it
+ * refuses.
  */
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
@@ -21,5 +24,11 @@ describe("wrangler.toml", () => {
       name: card.name,
       version: card.version,
     });
+  });
+
+  it("gives the shipped model's coarsest analysed resolution, where the edge applies the area limits", () => {
+    const toml = read("wrangler.toml");
+    const card = JSON.parse(read("models/lanesegnet-lite.json")) as { trained_gsd_m: { max: number } };
+    expect(Number(tomlString(toml, "MODEL_MAX_GSD_M"))).toBe(card.trained_gsd_m.max);
   });
 });

@@ -8,7 +8,7 @@
  */
 import {
   type AnalysisRequest,
-  AnalysisRequestSchema,
+  type AnalysisRequestSchema,
   analysisCacheKey,
   areaHash,
   problemResponse,
@@ -48,6 +48,8 @@ export interface AnalysisInputDeps {
   readonly results: Pick<AnalysisService, "stored">;
   readonly model: { readonly name: string; readonly version: string };
   readonly defaults: Parameters<typeof resolveAnalysisRequest>[1];
+  /** analysisRequestSchema() with the model's coarsest analysed resolution (the same as `defaults`'). */
+  readonly schema: Pick<typeof AnalysisRequestSchema, "safeParse">;
   /** Valid bodies already worked out by this isolate (repeats skip validation and hashing). */
   readonly workedOut?: WorkedOutBodies;
 }
@@ -101,7 +103,7 @@ async function readInput(c: Context<AppEnv>, deps: AnalysisInputDeps): Promise<A
   } catch {
     return { kind: "unreadable" };
   }
-  const parsed = AnalysisRequestSchema.safeParse(body);
+  const parsed = deps.schema.safeParse(body);
   if (!parsed.success) return { kind: "invalid", error: parsed.error };
   const worked = await workOut(c, parsed.data, deps);
   deps.workedOut?.put(text, worked);

@@ -91,8 +91,9 @@ export function oldFieldPath(path: string): string {
 export function validateOldRequest(
   bounds: OldBounds,
   resolutionM: number,
+  schema: Pick<typeof AnalysisRequestSchema, "safeParse"> = AnalysisRequestSchema,
 ): { ok: true; request: AnalysisRequest } | { ok: false; errors: FieldError[] } {
-  const parsed = AnalysisRequestSchema.safeParse(toAnalysisRequest(bounds, resolutionM));
+  const parsed = schema.safeParse(toAnalysisRequest(bounds, resolutionM));
   if (parsed.success) return { ok: true, request: parsed.data };
   return {
     ok: false,

@@ -3,7 +3,7 @@
  * The result body comes from the service as a finished JSON string and is sent as is.
  */
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
-import { AnalysisRequestSchema, AnalysisResponseSchema } from "@lanesegnet/shared";
+import { AnalysisRequestSchema, AnalysisResponseSchema, analysisRequestSchema } from "@lanesegnet/shared";
 import type { MiddlewareHandler } from "hono";
 import { endTime, startTime } from "hono/timing";
 import type { AnalysisOutcome } from "../analyses/service.js";
@@ -67,6 +67,7 @@ export function registerAnalysisRoutes(
   const requestDefaults = {
     providers: deps.config.providerChain,
     minConfidence: deps.config.defaultMinConfidence,
+    coarsestAnalysedM: deps.config.modelMaxGsdM,
   };
 
   const post = createRoute({
@@ -115,6 +116,7 @@ export function registerAnalysisRoutes(
     results: deps.analyses,
     model: deps.config.model,
     defaults: requestDefaults,
+    schema: analysisRequestSchema({ coarsestAnalysedM: deps.config.modelMaxGsdM }),
     workedOut: new WorkedOutBodies(),
   };
   app.openAPIRegistry.registerPath(post);

@@ -7,7 +7,7 @@
  * result's real values (compat/old-shape.ts); `visualize=true` answers the overlay PNG instead.
  */
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
-import { type AnalysisResponse, problem } from "@lanesegnet/shared";
+import { type AnalysisResponse, analysisRequestSchema, problem } from "@lanesegnet/shared";
 import type { MiddlewareHandler } from "hono";
 import { analysisTarget, sendsJson } from "../analyses/target.js";
 import { toOldResponse } from "../compat/old-shape.js";
@@ -106,8 +106,10 @@ export function registerCompatRoute(
   const requestDefaults = {
     providers: deps.config.providerChain,
     minConfidence: deps.config.defaultMinConfidence,
+    coarsestAnalysedM: deps.config.modelMaxGsdM,
   };
-  const inputDeps = { results: deps.analyses, model: deps.config.model, defaults: requestDefaults };
+  const schema = analysisRequestSchema({ coarsestAnalysedM: deps.config.modelMaxGsdM });
+  const inputDeps = { results: deps.analyses, model: deps.config.model, defaults: requestDefaults, schema };
   // The rate-limit middleware runs after it on every path of this route, so a known key's check
   // can travel in its round trip, as on POST /v1/analyses.
   const authenticate = auth({
@@ -124,7 +126,9 @@ export function registerCompatRoute(
       const bounds = OldBoundsSchema.safeParse(await c.req.json().catch(() => undefined));
       const query = OldQuerySchema.safeParse(c.req.query());
       const checked =
-        bounds.success && query.success ? validateOldRequest(bounds.data, query.data.resolution) : null;
+        bounds.success && query.success
+          ? validateOldRequest(bounds.data, query.data.resolution, schema)
+          : null;
       if (checked?.ok) {
         const target = await analysisTarget(c, checked.request, inputDeps);
         c.set("analysisInput", { kind: "valid", target });
@@ -187,7 +191,7 @@ export function registerCompatRoute(
     const input = c.get("analysisInput");
     let target = input?.kind === "valid" ? input.target : undefined;
     if (!target) {
-      const checked = validateOldRequest(bounds, query.resolution);
+      const checked = validateOldRequest(bounds, query.resolution, schema);
       if (!checked.ok) {
         return asRouteResponse(
           problemResponse(

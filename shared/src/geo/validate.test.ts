@@ -57,6 +57,11 @@ describe("bbox", () => {
     if (r.ok) return;
     expect(r.issues[0]!.code).toBe("antimeridian");
     expect(r.issues[0]!.message).toMatch(/antimeridian.*not supported/);
+    // West and east swapped in Sacramento is not an antimeridian question.
+    const swapped = validateArea({ type: "bbox", bbox: [-121.493, 38.58, -121.496, 38.5824] });
+    expect(!swapped.ok && swapped.issues[0]!.message).toBe(
+      "west (-121.493) is greater than east (-121.496): a bbox is [west, south, east, north] with west < east",
+    );
   });
 
   it("rejects degenerate, inverted and malformed boxes", () => {

@@ -114,7 +114,11 @@ function validateBbox(
     issues.add(
       "antimeridian",
       ["bbox"],
-      `west (${west}) is greater than east (${east}): areas crossing the antimeridian (180°) are not supported; split the area into two requests at 180°`,
+      // Usually west and east swapped; only a box near ±180° can mean a crossing.
+      `west (${west}) is greater than east (${east}): a bbox is [west, south, east, north] with west < east` +
+        (west > 90 && east < -90
+          ? "; areas crossing the antimeridian (180°) are not supported: split the area into two requests at 180°"
+          : ""),
     );
   } else if (west === east) {
     issues.add("degenerate", ["bbox"], "west and east are equal: the bbox has no width");

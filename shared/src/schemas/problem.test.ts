@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { toJsonPointer } from "../json-pointer.js";
 import {
+  MAX_FIELD_ERRORS,
   PROBLEM_CONTENT_TYPE,
   PROBLEM_TYPES,
   ProblemSchema,
@@ -30,8 +31,30 @@ describe("problem details", () => {
     expect(p.status).toBe(400);
     expect(p.type).toBe(PROBLEM_TYPES.invalidRequest);
     expect(p.instance).toBe("/v1/analyses");
-    expect(p.errors?.map((e) => e.path).sort()).toEqual(["", "/area/bbox/0"]);
+    expect(p.errors?.map((e) => e.path).sort()).toEqual(["/area/bbox/0", "/x"]);
+    expect(p.errors?.find((e) => e.path === "/x")?.message).toBe('unknown field "x"');
     expect(ProblemSchema.safeParse(p).success).toBe(true);
+  });
+
+  it("lists at most MAX_FIELD_ERRORS field errors and counts the rest", () => {
+    const area = { type: "bbox", bbox: [153.02, -27.47, 153.021, -27.469] };
+    // 30,000 bad items fit in a 64 KiB body; one error each made a 400 of ~7 MB.
+    const classes = Array.from({ length: 30_000 }, () => 0);
+    const r = AnalysisRequestSchema.safeParse({ area, classes });
+    expect(r.success).toBe(false);
+    if (r.success) return;
+    const p = validationProblem(r.error);
+    expect(p.errors?.length).toBeLessThanOrEqual(MAX_FIELD_ERRORS + 1);
+    expect(JSON.stringify(p).length).toBeLessThan(5_000);
+    expect(p.errors?.[0]).toMatchObject({ path: "/classes" });
+    // 100 positions that are not numbers, within the ring's bound: 20 listed, the rest counted.
+    const ring = Array.from({ length: 100 }, () => ["a", "b"]);
+    const some = AnalysisRequestSchema.safeParse({ area: { type: "Polygon", coordinates: [ring] } });
+    expect(some.success).toBe(false);
+    if (some.success) return;
+    const errors = validationProblem(some.error).errors ?? [];
+    expect(errors).toHaveLength(MAX_FIELD_ERRORS + 1);
+    expect(errors.at(-1)?.message).toMatch(/^\d+ more errors not listed$/);
   });
 
   it("escapes JSON Pointer segments (RFC 6901)", () => {

@@ -85,9 +85,24 @@ export function problem(status: number, init: ProblemInit = {}): Problem {
   return out;
 }
 
-/** Field errors from a zod error, with paths as JSON Pointers. */
+/** At most this many field errors are listed; the rest are counted in one last entry. */
+export const MAX_FIELD_ERRORS = 20;
+
+/**
+ * Field errors from a zod error, with paths as JSON Pointers. Capped: a 64 KiB body can hold tens
+ * of thousands of bad array items, and one entry each made a 400 a hundred times the request.
+ */
 export function fieldErrorsFromZod(error: z.ZodError): FieldError[] {
-  return error.issues.map((issue) => ({ path: toJsonPointer(issue.path), message: issue.message }));
+  // An unknown member is reported at its own path ("/foo"), not at the object holding it ("").
+  const all = error.issues.flatMap((issue) =>
+    issue.code === "unrecognized_keys"
+      ? issue.keys.map((k) => ({ path: toJsonPointer([...issue.path, k]), message: `unknown field "${k}"` }))
+      : [{ path: toJsonPointer(issue.path), message: issue.message }],
+  );
+  const listed = all.slice(0, MAX_FIELD_ERRORS);
+  const more = all.length - listed.length;
+  if (more > 0) listed.push({ path: "", message: `${more} more errors not listed` });
+  return listed;
 }
 
 /**

@@ -3,7 +3,12 @@ import { describe, expect, it } from "vitest";
 import { analysisCacheKey } from "../cache-key.js";
 import { LANE_CLASS_NAMES } from "../classes.js";
 import { LIMITS } from "../limits.js";
-import { AnalysisRequestSchema, MARKING_CLASS_NAMES, resolveAnalysisRequest } from "./request.js";
+import {
+  AnalysisRequestSchema,
+  analysisRequestSchema,
+  MARKING_CLASS_NAMES,
+  resolveAnalysisRequest,
+} from "./request.js";
 
 const bbox = { type: "bbox", bbox: [153.0245, -27.4709, 153.0265, -27.4693] };
 
@@ -82,6 +87,26 @@ describe("AnalysisRequestSchema", () => {
     expect(both.map((i) => i.path).sort()).toEqual(["/area/bbox", "/resolution_m"]);
   });
 
+  it("applies the area limits at the model's coarsest analysed resolution when given one", () => {
+    const schema = analysisRequestSchema({ coarsestAnalysedM: 0.35 });
+    const problems = (body: unknown) => {
+      const r = schema.safeParse(body);
+      return r.success ? [] : r.error.issues.map((i) => i.message);
+    };
+    // About 2 km x 1.7 km: fine at 1 m/px on its own, but analysed at 0.35 it is ~27 Mpx.
+    const large = { type: "bbox", bbox: [-121.51, 38.57, -121.49, 38.585] };
+    expect(issues({ area: large, resolution_m: 1 })).toEqual([]);
+    const [coarse] = problems({ area: large, resolution_m: 1 });
+    expect(coarse).toMatch(
+      /^at 0\.35 m\/px .* pixels; at most 8,388,608 are allowed: 0\.35 m\/px is the coarsest/,
+    );
+    expect(coarse).not.toMatch(/coarser resolution_m/);
+    // Finer than the model's coarsest, a coarser resolution_m is still good advice.
+    expect(problems({ area: large, resolution_m: 0.25 })[0]).toMatch(/use a coarser resolution_m/);
+    // A small area passes at any resolution.
+    expect(problems({ area: bbox, resolution_m: 2 })).toEqual([]);
+  });
+
   it("rejects polygons with holes, too many vertices or self-intersections", () => {
     const ring = [
       [10, 10],
@@ -110,6 +135,15 @@ describe("AnalysisRequestSchema", () => {
 });
 
 describe("resolveAnalysisRequest", () => {
+  it("resolves a resolution coarser than the model's coarsest to it, and keeps finer ones", () => {
+    const defaults = { providers: ["esri"] as const, minConfidence: 0.5, coarsestAnalysedM: 0.35 };
+    const at = (resolution_m: number) =>
+      resolveAnalysisRequest({ area: bbox as never, resolution_m }, defaults).resolution_m;
+    expect([at(0.5), at(1), at(2), at(0.35), at(0.2)]).toEqual([0.35, 0.35, 0.35, 0.35, 0.2]);
+    const { coarsestAnalysedM: _unset, ...unbounded } = defaults;
+    expect(resolveAnalysisRequest({ area: bbox as never, resolution_m: 1 }, unbounded).resolution_m).toBe(1);
+  });
+
   it("fills defaults and orders classes by id, keeping the provider order", () => {
     const defaults = { providers: ["local", "esri"] as const, minConfidence: 0.5 };
     expect(resolveAnalysisRequest({ area: bbox as never }, defaults)).toEqual({

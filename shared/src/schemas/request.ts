@@ -61,7 +61,7 @@ export const PolygonAreaSchema = z
       })
       .describe("One closed linear ring (RFC 7946); holes are not supported."),
     // RFC 7946 §5 allows a bbox member on any GeoJSON object; it is accepted and ignored.
-    bbox: z.array(z.number()).optional(),
+    bbox: z.array(z.number()).max(6).optional(),
   })
   .meta({
     id: "PolygonArea",
@@ -74,64 +74,85 @@ export const AreaSchema = z.discriminatedUnion("type", [BboxAreaSchema, PolygonA
   description: 'The area to analyse: {"type":"bbox","bbox":[w,s,e,n]} or a GeoJSON Polygon geometry.',
 });
 
-export const AnalysisRequestSchema = z
-  .strictObject({
-    area: AreaSchema,
-    resolution_m: z
-      .number()
-      .min(LIMITS.minResolutionM)
-      .max(LIMITS.maxResolutionM)
-      .optional()
-      .describe(
-        `Wanted ground resolution in metres per pixel (default ${LIMITS.defaultResolutionM}), honoured to the millimetre; the response reports the real one.`,
-      ),
-    classes: z
-      .array(MarkingClassNameSchema)
-      .min(1)
-      .refine(unique, { error: "classes must not repeat" })
-      .optional()
-      .describe("Only return these classes (default: all)."),
-    providers: z
-      .array(ImageryProviderSchema)
-      .min(1)
-      .refine(unique, { error: "providers must not repeat" })
-      .optional()
-      .describe("Imagery providers to try, in order of preference (default: the server's order)."),
-    min_confidence: z
-      .number()
-      .min(0)
-      .max(1)
-      .optional()
-      .describe(
-        "Drop features whose confidence is below this (default: the server's threshold), honoured to 0.001.",
-      ),
-  })
-  .superRefine((req, ctx) => {
+const AnalysisRequestObject = z.strictObject({
+  area: AreaSchema,
+  resolution_m: z
+    .number()
+    .min(LIMITS.minResolutionM)
+    .max(LIMITS.maxResolutionM)
+    .optional()
+    .describe(
+      `Wanted ground resolution in metres per pixel (default ${LIMITS.defaultResolutionM}), honoured to the millimetre; the response reports the real one. The model analyses nothing coarser than its trained range (0.35 m/px for lanesegnet-lite): a coarser request is analysed, and its area limits applied, at that resolution.`,
+    ),
+  classes: z
+    .array(MarkingClassNameSchema)
+    .min(1)
+    .max(MARKING_CLASS_NAMES.length)
+    .refine(unique, { error: "classes must not repeat" })
+    .optional()
+    .describe("Only return these classes (default: all)."),
+  providers: z
+    .array(ImageryProviderSchema)
+    .min(1)
+    .max(IMAGERY_PROVIDERS.length)
+    .refine(unique, { error: "providers must not repeat" })
+    .optional()
+    .describe("Imagery providers to try, in order of preference (default: the server's order)."),
+  min_confidence: z
+    .number()
+    .min(0)
+    .max(1)
+    .optional()
+    .describe(
+      "Drop features whose confidence is below this (default: the server's threshold), honoured to 0.001.",
+    ),
+});
+
+export interface AnalysisLimitOptions {
+  /**
+   * The model's coarsest analysed ground resolution, m/px: a request for a coarser one is analysed
+   * at this one (the backend never resizes imagery past the trained range), so the area limits
+   * apply there. Unset: the requested resolution (the schema alone does not know the model).
+   */
+  readonly coarsestAnalysedM?: number;
+}
+
+/** The request schema, with the area limits applied at the resolution that will be analysed. */
+export function analysisRequestSchema(options: AnalysisLimitOptions = {}) {
+  return AnalysisRequestObject.superRefine((req, ctx) => {
     // An out-of-range resolution is reported on its own field; size the area at the coarsest
     // allowed one meanwhile, so only limits that no resolution could satisfy are reported.
     const r = req.resolution_m;
-    const resolutionM =
+    const requested =
       r === undefined
         ? LIMITS.defaultResolutionM
         : r >= LIMITS.minResolutionM && r <= LIMITS.maxResolutionM
           ? canonicalResolutionM(r)
           : LIMITS.maxResolutionM;
+    const coarsest = options.coarsestAnalysedM ?? Number.POSITIVE_INFINITY;
+    const resolutionM = Math.min(requested, coarsest);
     const result = validateArea(req.area, { resolutionM, basePath: ["area"] });
     if (result.ok) return;
     for (const issue of result.issues) {
       ctx.addIssue({
         code: "custom",
         path: [...issue.segments],
-        message: issue.message,
+        // A coarser resolution_m cannot help once the request is at the model's coarsest.
+        message:
+          requested >= coarsest && (issue.code === "too_many_pixels" || issue.code === "too_long")
+            ? `${issue.message.replace(/: (use|split) .*$/, "")}: ${coarsest} m/px is the coarsest this model analyses (coarser requests are analysed there), so request a smaller area`
+            : issue.message,
         params: { area: issue.code },
       });
     }
-  })
-  .meta({
-    id: "AnalysisRequest",
-    description: "Find lane markings in aerial imagery of an area.",
-    example: { area: { type: "bbox", bbox: [153.0245, -27.4709, 153.0265, -27.4693] }, resolution_m: 0.25 },
   });
+}
+
+export const AnalysisRequestSchema = analysisRequestSchema().meta({
+  id: "AnalysisRequest",
+  description: "Find lane markings in aerial imagery of an area.",
+  example: { area: { type: "bbox", bbox: [153.0245, -27.4709, 153.0265, -27.4693] }, resolution_m: 0.25 },
+});
 
 export type BboxArea = z.infer<typeof BboxAreaSchema>;
 export type PolygonArea = z.infer<typeof PolygonAreaSchema>;
@@ -154,6 +175,12 @@ export interface RequestDefaults {
   readonly providers: readonly ImageryProviderName[];
   /** The server's confidence threshold when a request gives none. */
   readonly minConfidence: number;
+  /**
+   * The model's coarsest analysed resolution (AnalysisLimitOptions): a coarser request resolves to
+   * it, so requests at 0.5, 1 and 2 m/px, which the backend would all analyse there, are one
+   * analysis with one cache key.
+   */
+  readonly coarsestAnalysedM?: number;
 }
 
 /**
@@ -171,7 +198,10 @@ export function resolveAnalysisRequest(
   const wanted = new Set<string>(req.classes ?? MARKING_CLASS_NAMES);
   return {
     area: req.area,
-    resolution_m: canonicalResolutionM(req.resolution_m ?? LIMITS.defaultResolutionM),
+    resolution_m: Math.min(
+      canonicalResolutionM(req.resolution_m ?? LIMITS.defaultResolutionM),
+      defaults.coarsestAnalysedM ?? Number.POSITIVE_INFINITY,
+    ),
     classes: MARKING_CLASS_NAMES.filter((n) => wanted.has(n)),
     providers: [...(req.providers ?? defaults.providers)],
     min_confidence: canonicalConfidence(req.min_confidence ?? defaults.minConfidence),
