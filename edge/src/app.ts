@@ -6,7 +6,6 @@
  * Every error leaves as problem+json (onError, notFound, validation hook).
  */
 
-import { swaggerUI } from "@hono/swagger-ui";
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { LIMITS, validationProblem } from "@lanesegnet/shared";
 import { HTTPException } from "hono/http-exception";
@@ -24,6 +23,7 @@ import { EDGE_PROBLEM_TYPES, problemJson, problemResponse } from "./problems.js"
 import { registerAnalysisRoutes } from "./routes/analyses.js";
 import { registerCompatRoute } from "./routes/compat.js";
 import { registerCoverageRoute } from "./routes/coverage.js";
+import { registerDocsRoutes } from "./routes/docs.js";
 import { registerHealthRoute } from "./routes/health.js";
 import { pictureServiceOf, registerOverlayRoutes } from "./routes/overlay.js";
 import { registerProvidersRoute } from "./routes/providers.js";
@@ -115,7 +115,7 @@ export function createApp(deps: EdgeDeps): OpenAPIHono<AppEnv> {
       },
     ],
   });
-  app.get("/docs", swaggerUI({ url: "/openapi.json", title: "LaneSegNet API" }));
+  registerDocsRoutes(app);
 
   app.notFound((c) =>
     problemJson(404, {

@@ -72,13 +72,40 @@ describe("OpenAPI and docs", () => {
     expect(JSON.stringify(doc.components.schemas.AnalysisRequest)).toContain('"additionalProperties":false');
   });
 
-  it("serves interactive docs", async () => {
+  it("serves interactive docs: Swagger UI pinned with SRI, under a CSP that allows only its CDN folder", async () => {
     const res = await get(edge, "/docs");
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toMatch(/^text\/html/);
     const html = await res.text();
-    expect(html).toContain("swagger");
-    expect(html).toContain("/openapi.json");
+    const cdn = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5.35.0/";
+    // Every element that loads something names the exact version, an sha384 digest and CORS mode.
+    const loads = html.match(/<(script|link)\b[^>]*>/g) ?? [];
+    const remote = loads.filter((tag) => tag.includes("cdn.jsdelivr.net"));
+    expect(remote.map((tag) => /(?:src|href)="([^"]+)"/.exec(tag)?.[1]).sort()).toEqual([
+      `${cdn}swagger-ui-bundle.js`,
+      `${cdn}swagger-ui.css`,
+    ]);
+    for (const tag of remote) {
+      expect(tag).toMatch(/ integrity="sha384-[A-Za-z0-9+/]{64}"/);
+      expect(tag).toContain(' crossorigin="anonymous"');
+    }
+    expect(html).not.toMatch(/<script>/); // no inline script: the CSP allows none
+    const csp = res.headers.get("content-security-policy") ?? "";
+    expect(csp.split(/;\s*/)).toEqual(
+      expect.arrayContaining([
+        "default-src 'none'",
+        `script-src 'self' ${cdn}`,
+        `style-src ${cdn}`,
+        "connect-src 'self'",
+        "frame-ancestors 'none'",
+      ]),
+    );
+    expect(csp).not.toContain("unsafe-");
+
+    const init = await get(edge, "/docs/init.js");
+    expect(init.status).toBe(200);
+    expect(init.headers.get("content-type")).toMatch(/^text\/javascript/);
+    expect(await init.text()).toContain('url: "/openapi.json"');
   });
 });
 

@@ -1,7 +1,8 @@
 /**
  * The programmatic local stack, without the backend (fast): a real Redis, the bridge in a child
  * process, the Worker in workerd on a loopback port. Checks that what it starts works, that parts
- * passed in are reused and left running, and that stop() leaves nothing of its own behind.
+ * passed in are reused and left running, that the edge has the demo store's coverage index, and
+ * that stop() leaves nothing of its own behind.
  */
 import { createClient } from "redis";
 import { afterAll, describe, expect, it } from "vitest";
@@ -31,9 +32,18 @@ describe("startLocalStack", () => {
 
     const health = await fetch(`${first.edgeUrl}/health`);
     expect(health.status).toBe(200);
-    expect(await health.json()).toMatchObject({ redis: "up", backend: "down" });
+    expect(await health.json()).toMatchObject({ redis: "up", backend: "down", coverage_index: "ready" });
 
+    // The demo store's index is served to the edge: the README's demo area has local imagery.
+    const indexUrl = String(first.edgeVars.COVERAGE_INDEX_URL);
+    expect(indexUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/coverage-index\.bin$/);
     const key = await first.createApiKey("stack-test");
+    const coverage = await fetch(`${first.edgeUrl}/v1/coverage?bbox=-121.4960,38.5800,-121.4930,38.5824`, {
+      headers: { authorization: `Bearer ${key}` },
+    });
+    expect(coverage.status).toBe(200);
+    const footprints = ((await coverage.json()) as { features: { id: string }[] }).features.map((f) => f.id);
+    expect(footprints).toContain("90000004"); // the centre image of the 3 x 3 demo store
     const res = await fetch(`${first.edgeUrl}/v1/analyses`, {
       method: "POST",
       headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
@@ -48,7 +58,7 @@ describe("startLocalStack", () => {
     // A second stack on the same bridge starts only its Worker, and leaves the bridge running.
     // Its Worker answers on a workerd socket of its own, without Miniflare's entry Worker.
     const second = await startLocalStack({ withoutBackend: true, bridge: first.bridge, directSocket: true });
-    expect(second.started).toEqual(["edge"]);
+    expect(second.started).toEqual(["coverage-index", "edge"]);
     expect(second.directSocket).toBe(true);
     const direct = await fetch(`${second.edgeUrl}/v1/analyses`, {
       method: "POST",
@@ -64,6 +74,7 @@ describe("startLocalStack", () => {
     await first.stop();
     await expect(fetch(`${first.edgeUrl}/health`)).rejects.toThrow();
     await expect(fetch(`${first.bridge.url}/health`)).rejects.toThrow();
+    await expect(fetch(indexUrl)).rejects.toThrow();
     expect(await keysUnder(first.redisUrl, first.keyPrefix)).toBe(0);
   });
 });

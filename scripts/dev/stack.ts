@@ -3,6 +3,7 @@
  *   Redis (REDIS_URL, else 127.0.0.1:6379, else a redis-server started here)
  *   → the Upstash REST bridge (a child process by default, so it has an event loop of its own)
  *   → the inference backend (child process: gpu-backend/src/main.ts, the shipped model, the demo store)
+ *   → the coverage index of that store on a loopback port (the edge's COVERAGE_INDEX_URL)
  *   → the edge Worker bundled like wrangler does and run in workerd through Miniflare, on a real
  *     loopback port (NOT `wrangler dev`: its inspector proxy caps it near 200 req/s, TOOLCHAIN.md).
  *
@@ -29,6 +30,7 @@ import { KeySpace } from "../../edge/src/redis/keys.js";
 import { bundleWorker } from "../../edge/test/support/bundle.js";
 import { freePort, resolveRedis } from "../upstash-bridge/redis-source.js";
 import { startBridge } from "../upstash-bridge/server.js";
+import { DEMO_STORE_DIR, serveCoverageIndex } from "./coverage-index.js";
 import { type Managed, spawnReady } from "./processes.js";
 import { REPO_ROOT } from "./repo-root.js";
 
@@ -58,6 +60,13 @@ export interface LocalStackOptions {
   readonly backendEnv?: Readonly<Record<string, string>>;
   /** Start no backend at all (cached-path work only; misses then fail with 503). */
   readonly withoutBackend?: boolean;
+  /**
+   * The imagery store whose coverage index the edge loads (COVERAGE_INDEX_URL, served by this call
+   * on a loopback port): default backendEnv's LOCAL_STORE_DIR, else the demo store (the backend's
+   * default); null: none (GET /v1/coverage answers 503, the backend decides local coverage).
+   * Nothing is served when edgeVars sets COVERAGE_INDEX_URL.
+   */
+  readonly coverageStore?: string | null;
   /** Another Worker entry to run instead of edge/src/index.ts (e.g. an older build, to compare). */
   readonly edgeEntry?: string;
   /** workerd's DevTools port for the edge (CPU profiles, scripts/bench/profile-edge.ts); default off. */
@@ -241,6 +250,19 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       log(`backend          ${backend.url} (started, model ${model.name} ${model.version})`);
     }
 
+    // The coverage index the edge loads (GET /v1/coverage, provider choice).
+    let coverageVars: Record<string, string> = {};
+    const coverageStore =
+      options.coverageStore === undefined
+        ? (options.backendEnv?.LOCAL_STORE_DIR ?? DEMO_STORE_DIR)
+        : options.coverageStore;
+    if (coverageStore !== null && options.edgeVars?.COVERAGE_INDEX_URL === undefined) {
+      const index = await serveCoverageIndex({ storeDir: coverageStore, host: HOST });
+      started.push(index);
+      coverageVars = { COVERAGE_INDEX_URL: index.url };
+      log(`coverage index   ${index.url} (${index.images} images of ${coverageStore})`);
+    }
+
     // The edge Worker in workerd.
     const edgeVars: Record<string, string> = {
       UPSTASH_REDIS_REST_URL: bridge.url,
@@ -251,6 +273,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       BACKEND_SIGNING_SECRET: backend?.signingSecret ?? randomBytes(32).toString("hex"),
       MODEL_NAME: model.name,
       MODEL_VERSION: model.version,
+      ...coverageVars,
       ...options.edgeVars,
     };
     const worker = await serveWorker({

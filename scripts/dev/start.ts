@@ -3,6 +3,7 @@
  *   Redis (REDIS_URL, else 127.0.0.1:6379, else a redis-server started here)
  *   → the Upstash REST bridge (127.0.0.1:8079)
  *   → the inference backend (127.0.0.1:8788; the shipped model, the demo imagery store)
+ *   → the coverage index of that store on a free loopback port (the edge's COVERAGE_INDEX_URL)
  *   → the edge Worker in `wrangler dev` (127.0.0.1:8787)
  * Writes `.dev.vars` for wrangler when absent (local secrets), prints every URL and how to create
  * an API key, stays up until Ctrl-C, then stops everything it started. Any part that cannot start
@@ -13,6 +14,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { resolveRedis } from "../upstash-bridge/redis-source.js";
 import { startBridge } from "../upstash-bridge/server.js";
+import { DEMO_STORE_DIR, serveCoverageIndex } from "./coverage-index.js";
 import { type Managed, spawnReady } from "./processes.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
@@ -120,6 +122,24 @@ async function main(): Promise<void> {
     return fail("backend", e);
   }
 
+  // The backend's store (LOCAL_INDEX_FILE or LOCAL_STORE_DIR, as it reads them), indexed for the edge:
+  // GET /v1/coverage and provider choice. A COVERAGE_INDEX_URL set by the developer is used as it is.
+  let coverageIndexUrl = env.COVERAGE_INDEX_URL || readDevVars().COVERAGE_INDEX_URL;
+  if (!coverageIndexUrl) {
+    try {
+      const index = await serveCoverageIndex(
+        env.LOCAL_INDEX_FILE
+          ? { indexFile: env.LOCAL_INDEX_FILE }
+          : { storeDir: env.LOCAL_STORE_DIR || DEMO_STORE_DIR },
+      );
+      started.push(index);
+      coverageIndexUrl = index.url;
+      console.info(`coverage index   ${index.url}`);
+    } catch (e) {
+      return fail("coverage index", e);
+    }
+  }
+
   try {
     const edge = await spawnReady({
       name: "edge",
@@ -139,6 +159,8 @@ async function main(): Promise<void> {
         `MODEL_VERSION:${model.version}`,
         "--var",
         `UPSTASH_REDIS_REST_URL:http://127.0.0.1:${BRIDGE_PORT}`,
+        "--var",
+        `COVERAGE_INDEX_URL:${coverageIndexUrl}`,
       ],
       env: { WRANGLER_SEND_METRICS: "false" },
       readyUrl: `http://127.0.0.1:${EDGE_PORT}/health`,

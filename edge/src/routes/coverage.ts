@@ -106,13 +106,26 @@ export function registerCoverageRoute(app: OpenAPIHono<AppEnv>, deps: EdgeDeps):
       },
       400: problemSpec("The bbox or limit is malformed, out of range or too wide."),
       ...COMMON_ERRORS,
-      503: problemSpec("No coverage index is configured, or it could not be loaded.", RETRY_AFTER_HEADER),
+      503: problemSpec(
+        "No coverage index is configured (permanent: no Retry-After), or it could not be loaded (Retry-After).",
+        RETRY_AFTER_HEADER.partial(),
+      ),
     },
   });
 
   app.openapi(route, async (c) => {
     const { bbox, limit = COVERAGE_DEFAULT_LIMIT } = c.req.valid("query");
     const state = await deps.coverage.get();
+    if (state.state === "not_configured") {
+      // Permanent until an operator sets COVERAGE_INDEX_URL: no Retry-After invites a retry loop.
+      return asRouteResponse(
+        problemJson(503, {
+          type: EDGE_PROBLEM_TYPES.storageUnavailable,
+          title: "Coverage index unavailable",
+          detail: "This server has no local imagery index configured; retrying will not change that.",
+        }),
+      );
+    }
     if (state.state !== "ready") {
       return asRouteResponse(
         problemJson(
@@ -120,10 +133,7 @@ export function registerCoverageRoute(app: OpenAPIHono<AppEnv>, deps: EdgeDeps):
           {
             type: EDGE_PROBLEM_TYPES.storageUnavailable,
             title: "Coverage index unavailable",
-            detail:
-              state.state === "not_configured"
-                ? "This server has no local imagery index configured."
-                : "The local imagery index could not be loaded; try again shortly.",
+            detail: "The local imagery index could not be loaded; try again shortly.",
           },
           { "Retry-After": "30" },
         ),
