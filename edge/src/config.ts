@@ -146,7 +146,7 @@ const EnvSchema = z.object({
   DEFAULT_MIN_CONFIDENCE: numberVar(0.5, 0, 1),
   // The shipped model's trained_gsd_m.max (models/lanesegnet-lite.json; wrangler.toml is pinned to
   // it by scripts/guard/wrangler-vars.test.ts). The backend analyses coarser requests at this one.
-  MODEL_MAX_GSD_M: numberVar(0.35, 0.05, 2),
+  MODEL_MAX_GSD_M: numberVar(0.34984, 0.05, 2),
   REDIS_DOWN_POLICY: z
     .string()
     .optional()

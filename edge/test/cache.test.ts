@@ -175,9 +175,9 @@ describe("cache", () => {
       resolution_m: 0.5,
     });
     expect(c.headers.get("x-cache")).toBe("MISS");
-    // The backend analyses every resolution coarser than the model's (MODEL_MAX_GSD_M, 0.35) at
-    // 0.35: 0.5 was sent as 0.35, and 1 and 2 m/px are the same analysis.
-    expect(rig.backend.calls.at(-1)?.request.resolution_m).toBe(0.35);
+    // The backend analyses every resolution coarser than the model's (MODEL_MAX_GSD_M, 0.34984)
+    // there: 0.5 was sent as 0.34984, and 1 and 2 m/px are the same analysis.
+    expect(rig.backend.calls.at(-1)?.request.resolution_m).toBe(0.34984);
     for (const resolution_m of [1, 2]) {
       const d = await postAnalysis(edge, key, {
         area: { type: "Polygon", coordinates: [closed(ring)] },
