@@ -20,6 +20,7 @@ import { corsForBrowsers } from "./middleware/cors/index.js";
 import { rateLimit } from "./middleware/rate-limit/index.js";
 import { REQUEST_ID_MAX_LENGTH, requestIds } from "./middleware/request-id/index.js";
 import { EDGE_PROBLEM_TYPES, problemJson, problemResponse } from "./problems.js";
+import { allowedMethods } from "./routes/allowed-methods.js";
 import { registerAnalysisRoutes } from "./routes/analyses.js";
 import { registerCompatRoute } from "./routes/compat.js";
 import { registerCoverageRoute } from "./routes/coverage.js";
@@ -117,13 +118,25 @@ export function createApp(deps: EdgeDeps): OpenAPIHono<AppEnv> {
   });
   registerDocsRoutes(app);
 
-  app.notFound((c) =>
-    problemJson(404, {
+  app.notFound((c) => {
+    const allow = allowedMethods(app.routes, c.req.path);
+    if (allow.length > 0) {
+      return problemJson(
+        405,
+        {
+          type: EDGE_PROBLEM_TYPES.methodNotAllowed,
+          detail: `${c.req.method} is not served here; this resource answers ${allow.join(", ")}.`,
+          instance: c.req.path,
+        },
+        { Allow: allow.join(", ") },
+      );
+    }
+    return problemJson(404, {
       type: EDGE_PROBLEM_TYPES.notFound,
       detail: "No such resource.",
       instance: c.req.path,
-    }),
-  );
+    });
+  });
   app.onError((error, c) => {
     if (error instanceof HTTPException && error.status < 500) {
       // hono's validators throw 400 for unparseable JSON; nothing else of theirs reaches here.

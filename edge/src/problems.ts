@@ -15,6 +15,7 @@ export const EDGE_PROBLEM_TYPES = {
   authUnavailable: "/problems/auth-unavailable",
   analysisPending: "/problems/analysis-pending",
   notFound: "/problems/not-found",
+  methodNotAllowed: "/problems/method-not-allowed",
   unsupportedMediaType: "/problems/unsupported-media-type",
   bodyTooLarge: "/problems/body-too-large",
   misconfigured: "/problems/misconfigured",

@@ -237,3 +237,32 @@ describe("health and configuration", () => {
     }
   });
 });
+
+describe("methods", () => {
+  it("answers 405 with Allow for a method a route does not serve, 404 for a path no route has", async () => {
+    const auth = { authorization: `Bearer ${key}` };
+    const id = "a".repeat(64);
+    const cases: [string, string, string][] = [
+      ["GET", "/v1/analyses", "POST"],
+      ["PUT", "/v1/analyses", "POST"],
+      ["DELETE", `/v1/analyses/${id}`, "GET, HEAD"],
+      ["POST", `/v1/analyses/${id}/overlay.png`, "GET, HEAD"],
+      ["POST", "/health", "GET, HEAD"],
+      ["GET", "/analyze_road_infrastructure", "POST"],
+    ];
+    for (const [method, path, allow] of cases) {
+      const res = await edge.fetch(path, { method, headers: auth });
+      expect(res.status, `${method} ${path}`).toBe(405);
+      expect(res.headers.get("allow")).toBe(allow);
+      expect(res.headers.get("content-type")).toBe("application/problem+json");
+      expect(await res.json()).toMatchObject({
+        status: 405,
+        type: "/problems/method-not-allowed",
+        instance: path,
+      });
+    }
+    const missing = await edge.fetch("/v1/nothing-here", { headers: auth });
+    expect(missing.status).toBe(404);
+    expect(missing.headers.get("allow")).toBeNull();
+  });
+});
