@@ -183,6 +183,35 @@ describe("provider choice", () => {
     }
   });
 
+  it("says which providers the backend can use, from its readiness answer", async () => {
+    type Listed = { providers: { name: string; configured: boolean | null }[] };
+    const configured = async () =>
+      ((await (await get(edge, "/v1/providers", key)).json()) as Listed).providers.map((p) => [
+        p.name,
+        p.configured,
+      ]);
+    // A backend that does not say: unknown, never a guess.
+    expect(await configured()).toEqual([
+      ["local", null],
+      ["esri", null],
+      ["mapbox", null],
+      ["gee", null],
+    ]);
+    rig.backend.imageryProviders = ["local", "esri"];
+    try {
+      // The answer is memoised for 2 s per isolate.
+      await waitFor(async () => (await configured())[2]?.[1] === false, 5_000);
+      expect(await configured()).toEqual([
+        ["local", true],
+        ["esri", true],
+        ["mapbox", false],
+        ["gee", false],
+      ]);
+    } finally {
+      rig.backend.imageryProviders = undefined;
+    }
+  });
+
   it("follows the user's preference within the configured chain", async () => {
     await postAnalysis(edge, key, bboxBody(4, { providers: ["mapbox", "esri"] }));
     expect(rig.backend.calls.at(-1)?.providers).toEqual(["mapbox", "esri"]);

@@ -196,6 +196,8 @@ describe("health and readiness", () => {
       status: "ready",
       model: { name: "lanesegnet-lite", version: expect.any(String) },
       execution_provider: "cpu",
+      // ENABLED_PROVIDERS is esri alone here.
+      imagery_providers: ["esri"],
     });
     // Warm means every worker ran once (this file's first test: nothing else has run yet).
     expect(backend.pool.size).toBe(2);

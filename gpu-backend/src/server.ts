@@ -54,13 +54,6 @@ export async function startBackend(config: BackendConfig, opts: StartOptions = {
   for (const f of pool.fallbacks)
     logger.warn({ provider: f.provider, error: f.error }, "execution provider unavailable, fell back");
   metrics.executionProvider.set({ provider: pool.provider }, 1);
-  const health: HealthState = {
-    ready: false,
-    draining: false,
-    executionProvider: pool.provider,
-    model: { name: model.manifest.name, version: model.manifest.version },
-    liveWorkers: () => pool.live,
-  };
   let providers = opts.providers;
   if (!providers) {
     const configured = await providersFromConfig(config.providers);
@@ -68,6 +61,14 @@ export async function startBackend(config: BackendConfig, opts: StartOptions = {
     logger.info({ images: configured.localImages }, "local imagery store indexed");
     providers = configured.providers;
   }
+  const health: HealthState = {
+    ready: false,
+    draining: false,
+    executionProvider: pool.provider,
+    model: { name: model.manifest.name, version: model.manifest.version },
+    liveWorkers: () => pool.live,
+    imageryProviders: [...providers.keys()],
+  };
   const admission = new Admission(config.admission.concurrent, config.admission.queue);
   let lastFallbackLog = 0;
   const nonces = config.replay.redisUrl

@@ -51,6 +51,15 @@ const BackendAnalysisSchema = z.looseObject({
 export type BackendAnalysis = z.infer<typeof BackendAnalysisSchema>;
 const AttemptsSchema = z.array(ProviderAttemptSchema);
 
+/** What the edge reads of GET /readyz: the imagery providers the backend can use (newer backends). */
+const ReadinessSchema = z.looseObject({ imagery_providers: z.array(ImageryProviderSchema).optional() });
+
+export interface BackendReadiness {
+  readonly state: "up" | "down";
+  /** Providers the backend can use (enabled and configured there); null when it did not say. */
+  readonly imageryProviders: readonly ImageryProviderName[] | null;
+}
+
 export type BackendFailureCause =
   | "connect"
   | "timeout"
@@ -185,8 +194,12 @@ export class BackendClient {
     return this.#mapStatus(res.status, res.headers, text);
   }
 
-  /** Readiness of the backend (GET /readyz within 2 s), for GET /health of the edge. */
-  async health(): Promise<"up" | "down"> {
+  /**
+   * Readiness of the backend (GET /readyz within 2 s), for GET /health of the edge, with the
+   * imagery providers it can use (for GET /v1/providers; null when it did not say).
+   */
+  async health(): Promise<BackendReadiness> {
+    const down = { state: "down", imageryProviders: null } as const;
     try {
       const url = this.options.url + HEALTH_PATH;
       const headers = await signRequest(this.options.signingSecret, {
@@ -198,10 +211,15 @@ export class BackendClient {
         signal: AbortSignal.timeout(2_000),
         redirect: "manual",
       });
-      await res.body?.cancel();
-      return res.ok ? "up" : "down";
+      if (!res.ok) {
+        await res.body?.cancel();
+        return down;
+      }
+      const text = await res.text();
+      const said = text.length <= 4_096 ? ReadinessSchema.safeParse(parseJson(text)) : null;
+      return { state: "up", imageryProviders: said?.success ? (said.data.imagery_providers ?? null) : null };
     } catch {
-      return "down";
+      return down;
     }
   }
 

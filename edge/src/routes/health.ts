@@ -32,7 +32,7 @@ export function registerHealthRoute(app: OpenAPIHono<AppEnv>, deps: EdgeDeps): v
         () => "up" as const,
         () => "down" as const,
       ),
-      deps.backend.health(),
+      deps.backend.health().then((r) => r.state),
       deps.coverage.get(),
     ]);
     return {

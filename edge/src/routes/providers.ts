@@ -1,4 +1,7 @@
-/** GET /v1/providers — the enabled imagery providers in order, with their current health. */
+/**
+ * GET /v1/providers — the enabled imagery providers in order, with whether the analysis backend can
+ * use each (its GET /readyz) and their current health.
+ */
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { ImageryProviderSchema } from "@lanesegnet/shared";
 import type { EdgeDeps } from "../deps.js";
@@ -6,12 +9,20 @@ import type { AppEnv } from "../env.js";
 import type { ProviderHealth } from "../providers/health.js";
 import { COMMON_ERRORS, SECURITY } from "./common.js";
 
+const BACKEND_MEMO_MS = 2_000;
+
 export const ProvidersSchema = z
   .object({
     providers: z.array(
       z.object({
         name: ImageryProviderSchema,
         position: z.int().describe("Place in the default order (0 = tried first)."),
+        configured: z
+          .boolean()
+          .nullable()
+          .describe(
+            "Whether the analysis backend can use it (enabled and configured there, e.g. a Mapbox token); null when the backend cannot be asked. A provider that is not is skipped by every analysis.",
+          ),
         healthy: z.boolean().nullable().describe("null when the health store is unreachable."),
         recent_failures: z.int().nullable(),
         retry_in_s: z.int().nullable().describe("Seconds until a failing provider is tried again."),
@@ -39,11 +50,22 @@ export function registerProvidersRoute(app: OpenAPIHono<AppEnv>, deps: EdgeDeps)
     },
   });
 
+  // The backend's answer, memoised per isolate as GET /health's is, so this (uncounted) route cannot
+  // turn into load on the backend. A settled value, never a shared promise (workerd).
+  let backendMemo: { at: number; providers: readonly string[] | null } | undefined;
+  const backendProviders = async (): Promise<readonly string[] | null> => {
+    if (backendMemo && Date.now() - backendMemo.at < BACKEND_MEMO_MS) return backendMemo.providers;
+    const { imageryProviders } = await deps.backend.health();
+    backendMemo = { at: Date.now(), providers: imageryProviders };
+    return imageryProviders;
+  };
+
   app.openapi(route, async (c) => {
     const chain = deps.config.providerChain;
-    const [health, coverage] = await Promise.all([
+    const [health, coverage, usable] = await Promise.all([
       deps.health.read(chain).catch((): ProviderHealth[] | null => null),
       deps.coverage.get(),
+      backendProviders(),
     ]);
     return c.json(
       {
@@ -52,6 +74,7 @@ export function registerProvidersRoute(app: OpenAPIHono<AppEnv>, deps: EdgeDeps)
           return {
             name,
             position,
+            configured: usable ? usable.includes(name) : null,
             healthy: h ? h.healthy : null,
             recent_failures: h ? h.recentFailures : null,
             retry_in_s: h ? h.retryInS : null,

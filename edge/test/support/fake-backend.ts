@@ -57,6 +57,8 @@ export class FakeBackend {
   /** Extra features per answer (to make large bodies). */
   extraFeatures = 0;
   coverageIndex: ArrayBuffer | undefined;
+  /** What GET /readyz says the backend can use (unset: it does not say, as older backends). */
+  imageryProviders: ImageryProviderName[] | undefined;
   #server: Server;
   #port = 0;
 
@@ -109,7 +111,10 @@ export class FakeBackend {
     const body = Buffer.concat(chunks);
     const path = req.url ?? "/";
 
-    if (req.method === "GET" && path === "/readyz") return send(res, 200, '{"status":"ready"}');
+    if (req.method === "GET" && path === "/readyz") {
+      const said = this.imageryProviders ? { imagery_providers: this.imageryProviders } : {};
+      return send(res, 200, JSON.stringify({ status: "ready", ...said }));
+    }
     if (req.method === "GET" && path === "/coverage-index.bin" && this.coverageIndex) {
       res.writeHead(200, { "content-type": "application/octet-stream" });
       res.end(Buffer.from(this.coverageIndex));

@@ -11,6 +11,11 @@ export interface HealthState {
   readonly model: { name: string; version: string };
   /** Inference workers able to run now (a dead one is replaced; 0 while none is). */
   readonly liveWorkers?: () => number;
+  /**
+   * Imagery providers this instance can use (enabled and configured), in its order: the edge
+   * reports the others as not configured instead of healthy.
+   */
+  readonly imageryProviders?: readonly string[];
 }
 
 export function healthRoutes(state: HealthState, metrics: Metrics) {
@@ -24,6 +29,7 @@ export function healthRoutes(state: HealthState, metrics: Metrics) {
         status: ready ? "ready" : state.draining ? "draining" : noWorker ? "no_inference_worker" : "starting",
         model: state.model,
         execution_provider: state.executionProvider,
+        ...(state.imageryProviders ? { imagery_providers: state.imageryProviders } : {}),
       },
       ready ? 200 : 503,
     );
