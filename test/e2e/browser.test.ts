@@ -111,6 +111,15 @@ describe.skipIf(!hasChromium)("the web page in Chromium", () => {
     )) as number[];
     expect(rowLengths.length).toBe(api.features.length);
     expect(rowLengths.length).toBeGreaterThan(0);
+    // A width the imagery cannot resolve is shown as an upper bound, as the API flags it.
+    const widths = (await page.$$eval("#lines td[data-width-resolved]", (tds) =>
+      tds.map((td) => [(td as HTMLElement).dataset.widthResolved, td.textContent]),
+    )) as [string, string][];
+    const unresolved = (api.features as { properties: { width_resolved?: boolean } }[]).filter(
+      (f) => f.properties.width_resolved === false,
+    ).length;
+    expect(widths.filter(([r]) => r === "false")).toHaveLength(unresolved);
+    for (const [r, text] of widths) expect(text.startsWith("≤ ")).toBe(r === "false");
     const tableTotal = Number(await page.getAttribute("#total-length", "data-total-m"));
     expect(Math.abs(tableTotal - apiTotal)).toBeLessThanOrEqual(0.01);
     expect(Math.abs(rowLengths.reduce((s, v) => s + v, 0) - apiTotal)).toBeLessThanOrEqual(0.01);

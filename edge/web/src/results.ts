@@ -108,7 +108,7 @@ export function renderResult(reply: AnalysisReply, onSelect: (id: string) => voi
       tr.append(
         classCell(p.class_id, p.class),
         length,
-        el("td", metres(p.width_m), "num"),
+        widthCell(p.width_m, p.width_resolved),
         el("td", `${Math.round(p.confidence * 100)} %`, "num"),
       );
       // A row is a control: a click, or Enter or Space on the focused row, highlights its line.
@@ -134,4 +134,13 @@ export function renderResult(reply: AnalysisReply, onSelect: (id: string) => voi
     rows.push(tr);
   }
   body.replaceChildren(...rows);
+}
+
+/** A line's width; "≤" where the imagery cannot resolve it and the value is only an upper bound. */
+function widthCell(widthM: number, resolved: boolean | undefined): HTMLTableCellElement {
+  const bound = resolved === false;
+  const td = el("td", bound ? `≤ ${metres(widthM)}` : metres(widthM), "num");
+  td.dataset.widthResolved = String(!bound);
+  if (bound) td.title = "Upper bound: the marking is narrower than this imagery resolves.";
+  return td;
 }

@@ -7,6 +7,8 @@ export interface LineProperties {
   readonly class_id: number;
   readonly length_m: number;
   readonly width_m: number;
+  /** false: width_m is only an upper bound (the imagery does not resolve the paint). */
+  readonly width_resolved?: boolean;
   readonly confidence: number;
   readonly dashed: boolean;
 }

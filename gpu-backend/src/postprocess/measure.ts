@@ -90,7 +90,10 @@ export function measureLine(
     lengthM: lengthPx * ctx.gsdM,
     widthPx,
     widthM: widthPx * ctx.gsdM,
-    widthResolved: widthPx > MIN_LABEL_WIDTH_PX + 0.5,
+    // The model draws a marking at the label floor up to floorSlackPx wider than the label, so
+    // only a mask wider than both measures the paint (+0.5 px over the floor called a blurred
+    // 0.15 m line at 0.25 m/px "resolved" at 0.9-1.1 m).
+    widthResolved: widthPx > MIN_LABEL_WIDTH_PX + ctx.params.floorSlackPx,
     confidence: measureConfidence(line, classId, ctx.sampler),
     dashed,
     dash,

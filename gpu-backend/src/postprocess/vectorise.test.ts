@@ -1,5 +1,6 @@
 import { laneClassById } from "@lanesegnet/shared";
 import { describe, expect, it } from "vitest";
+import { DEFAULT_PARAMS } from "./params.js";
 import { lanesAt, ROAD_LANES, SCENE_SIZE_M } from "./scenes.js";
 import { coverageOf, makeScene, meanOffsetPx, metresToPx } from "./synthetic.js";
 import type { MeasuredLine } from "./types.js";
@@ -65,8 +66,26 @@ describe.each([0.1, 0.2, 0.3])("vectorise a road scene at %s m/px", (gsd) => {
       const label = laneClassById(l.classId).labelWidthM;
       const expectedPx = Math.max(3, Math.ceil(label / gsd - 1e-9));
       expect(Math.abs(l.widthPx - expectedPx)).toBeLessThan(0.75);
-      expect(l.widthResolved).toBe(expectedPx > 3);
+      // Resolved only beyond the floor plus the model's blur allowance (2.5 px).
+      expect(l.widthResolved).toBe(expectedPx > 3 + DEFAULT_PARAMS.floorSlackPx);
     }
+  });
+});
+
+describe("vectorise: width resolution", () => {
+  it("resolves a width only where the mask is wider than the label floor plus the blur allowance", () => {
+    // At 0.05 m/px a double line's label (0.4 m) is 8 px: measurable; a single one stays at 3 px.
+    const gsd = 0.05;
+    const lines = vectorise(sceneAt(gsd), { groundResolutionM: gsd }).lines;
+    const doubles = lines.filter((l) => laneClassById(l.classId).double);
+    const singles = lines.filter((l) => !laneClassById(l.classId).double);
+    expect(doubles.length).toBeGreaterThan(0);
+    expect(singles.length).toBeGreaterThan(0);
+    for (const l of doubles) {
+      expect(l.widthResolved).toBe(true);
+      expect(l.widthM).toBeCloseTo(laneClassById(l.classId).labelWidthM, 1);
+    }
+    for (const l of singles) expect(l.widthResolved).toBe(false);
   });
 });
 

@@ -38,7 +38,7 @@ export const LaneFeaturePropertiesSchema = z
       .boolean()
       .optional()
       .describe(
-        "false when the mask is at the label rule's 3-px minimum: width_m is then an upper bound on the paint width, not a measurement of it.",
+        "false when the marking is too narrow for the imagery: its mask is no wider than the label rule's 3-px minimum plus the model's blur (2.5 px), and width_m is then an upper bound on the paint width, not a measurement of it. At 0.25 m/px that is every mask up to 1.4 m.",
       ),
     confidence: z.number().min(0).max(1).describe("Mean model probability of the class along the line."),
     dashed: z.boolean(),
