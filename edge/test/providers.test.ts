@@ -138,6 +138,14 @@ describe("provider choice", () => {
         ["mapbox", "failed"],
         ["gee", "failed"],
       ]);
+      // Their failures are recorded after the response (waitUntil): wait for them, so the clean-up
+      // below cannot run first and leave esri unhealthy for the next test.
+      await waitFor(async () => {
+        const p = (await (await get(edge, "/v1/providers", key)).json()) as {
+          providers: { name: string; healthy: boolean | null }[];
+        };
+        return p.providers.filter((x) => x.name !== "local").every((x) => x.healthy === false);
+      });
     } finally {
       rig.backend.failing.clear();
       const direct = await connectRedis(rig.stack.redisUrl);

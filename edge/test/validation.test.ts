@@ -188,13 +188,13 @@ describe("validation", () => {
     expect(res.status).toBe(200);
   });
 
-  it("answers unknown routes and methods with 404 problem+json", async () => {
-    for (const [method, path] of [
-      ["GET", "/v2/nothing"],
-      ["DELETE", "/v1/analyses"],
+  it("answers an unknown route 404 and a method the route does not serve 405, as problem+json", async () => {
+    for (const [method, path, status] of [
+      ["GET", "/v2/nothing", 404],
+      ["DELETE", "/v1/analyses", 405],
     ] as const) {
       const res = await edge.fetch(path, { method, headers: { authorization: `Bearer ${key}` } });
-      expect(res.status).toBe(404);
+      expect(res.status).toBe(status);
       expect(res.headers.get("content-type")).toBe("application/problem+json");
     }
   });

@@ -88,13 +88,13 @@ export function registerAnalysisRoutes(
         content: { [GEOJSON_CONTENT_TYPE]: { schema: AnalysisResponseSchema } },
       },
       400: problemSpec(
-        "The body is not valid JSON or breaks the schema or the area limits; `errors` lists each field.",
+        "The body is not valid JSON or breaks the schema or the area limits (applied at the resolution that will be analysed: no coarser than the model's coarsest, MODEL_MAX_GSD_M); `errors` lists the fields at fault (the first 20; `errors_omitted` counts the rest).",
         COUNTED_ERROR_HEADERS,
       ),
       413: problemSpec("The body is too large."),
       415: problemSpec("The body is not sent as JSON.", COUNTED_ERROR_HEADERS),
       422: problemSpec(
-        "No enabled imagery provider covers the area (`/problems/no-imagery`), or the request asks for a resolution coarser than the model analyses and at the coarsest it does the area is over the pixel or side limit (`/problems/area-too-large`).",
+        "No enabled imagery provider covers the area (`/problems/no-imagery`), or the backend's model analyses no coarser than a finer resolution than the edge's MODEL_MAX_GSD_M says, and there the area is over the pixel or side limit (`/problems/area-too-large`; only with a stale MODEL_MAX_GSD_M).",
         COUNTED_ERROR_HEADERS,
       ),
       429: problemSpec("The hourly quota is spent.", RATE_LIMIT_HEADERS.extend(RETRY_AFTER_HEADER.shape)),

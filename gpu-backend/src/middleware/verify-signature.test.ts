@@ -117,12 +117,12 @@ describe("the signature check refuses on the headers before reading the body", (
 
   it("does the same for a chunked body, which the body limit would otherwise read in full first", async () => {
     expect401(await postSlowly({}, { chunked: true }));
-    expect401(await postSlowly(await signed(Date.now() - 61_500), { chunked: true }));
+    expect401(await postSlowly(await signed(Date.now() - 75_000), { chunked: true }));
   });
 
   it("refuses a validly signed request whose timestamp is out of the skew window, either side", async () => {
-    expect401(await postSlowly(await signed(Date.now() - 61_500)));
-    expect401(await postSlowly(await signed(Date.now() + 61_500)));
+    expect401(await postSlowly(await signed(Date.now() - 75_000)));
+    expect401(await postSlowly(await signed(Date.now() + 75_000)));
   });
 
   it("refuses missing, malformed and repeated signature headers", async () => {

@@ -39,7 +39,11 @@ export const ProblemSchema = z
     status: z.int().min(100).max(599),
     detail: z.string().optional(),
     instance: z.string().optional().describe("The request path or id this problem is about."),
-    errors: z.array(FieldErrorSchema).optional(),
+    errors: z
+      .array(FieldErrorSchema)
+      .optional()
+      .describe("The fields at fault, at most 20 (the first ones found; errors_omitted counts the rest)."),
+    errors_omitted: z.int().positive().optional().describe("Field errors found but not listed in errors."),
   })
   .meta({ id: "Problem", description: "An RFC 9457 problem details object." });
 
@@ -81,28 +85,27 @@ export function problem(status: number, init: ProblemInit = {}): Problem {
   };
   if (init.detail !== undefined) out.detail = init.detail;
   if (init.instance !== undefined) out.instance = init.instance;
-  if (init.errors !== undefined && init.errors.length > 0) out.errors = [...init.errors];
+  if (init.errors !== undefined && init.errors.length > 0) {
+    // Capped: a 64 KiB body can hold tens of thousands of bad items, and one entry each made a 400
+    // a hundred times the size of the request.
+    out.errors = init.errors.slice(0, MAX_FIELD_ERRORS);
+    const omitted = init.errors.length - out.errors.length;
+    if (omitted > 0) out.errors_omitted = omitted;
+  }
   return out;
 }
 
-/** At most this many field errors are listed; the rest are counted in one last entry. */
+/** At most this many field errors are listed in a problem; errors_omitted counts the rest. */
 export const MAX_FIELD_ERRORS = 20;
 
-/**
- * Field errors from a zod error, with paths as JSON Pointers. Capped: a 64 KiB body can hold tens
- * of thousands of bad array items, and one entry each made a 400 a hundred times the request.
- */
+/** Field errors from a zod error, with paths as JSON Pointers. */
 export function fieldErrorsFromZod(error: z.ZodError): FieldError[] {
   // An unknown member is reported at its own path ("/foo"), not at the object holding it ("").
-  const all = error.issues.flatMap((issue) =>
+  return error.issues.flatMap((issue) =>
     issue.code === "unrecognized_keys"
       ? issue.keys.map((k) => ({ path: toJsonPointer([...issue.path, k]), message: `unknown field "${k}"` }))
       : [{ path: toJsonPointer(issue.path), message: issue.message }],
   );
-  const listed = all.slice(0, MAX_FIELD_ERRORS);
-  const more = all.length - listed.length;
-  if (more > 0) listed.push({ path: "", message: `${more} more errors not listed` });
-  return listed;
 }
 
 /**

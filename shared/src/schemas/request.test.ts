@@ -98,11 +98,15 @@ describe("AnalysisRequestSchema", () => {
     expect(issues({ area: large, resolution_m: 1 })).toEqual([]);
     const [coarse] = problems({ area: large, resolution_m: 1 });
     expect(coarse).toMatch(
-      /^at 0\.35 m\/px .* pixels; at most 8,388,608 are allowed: 0\.35 m\/px is the coarsest/,
+      /^at 0\.35 m\/px .* pixels; at most 8,388,608 are allowed: no coarser resolution_m helps/,
     );
-    expect(coarse).not.toMatch(/coarser resolution_m/);
-    // Finer than the model's coarsest, a coarser resolution_m is still good advice.
-    expect(problems({ area: large, resolution_m: 0.25 })[0]).toMatch(/use a coarser resolution_m/);
+    // Finer than the model's coarsest, a coarser resolution_m still cannot help this area...
+    const [fine] = problems({ area: large, resolution_m: 0.25 });
+    expect(fine).toMatch(/^at 0\.25 m\/px .* no coarser resolution_m helps \(0\.35 m\/px is the coarsest/);
+    // ...but it helps one that fits at 0.35 m/px (~0.5 km²: 9 Mpx at 0.25, 4.6 Mpx at 0.35).
+    const medium = { type: "bbox", bbox: [-121.51, 38.57, -121.5018, 38.5772] };
+    expect(problems({ area: medium, resolution_m: 0.35 })).toEqual([]);
+    expect(problems({ area: medium, resolution_m: 0.25 })[0]).toMatch(/use a coarser resolution_m/);
     // A small area passes at any resolution.
     expect(problems({ area: bbox, resolution_m: 2 })).toEqual([]);
   });

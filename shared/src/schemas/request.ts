@@ -133,15 +133,22 @@ export function analysisRequestSchema(options: AnalysisLimitOptions = {}) {
     const resolutionM = Math.min(requested, coarsest);
     const result = validateArea(req.area, { resolutionM, basePath: ["area"] });
     if (result.ok) return;
+    // The validator advises a coarser resolution_m for too many pixels or too long a side; that
+    // helps only if the area passes at the coarsest resolution that would be analysed.
+    const ceiling = Math.min(coarsest, LIMITS.maxResolutionM);
+    const coarserHelps = resolutionM < ceiling && validateArea(req.area, { resolutionM: ceiling }).ok;
     for (const issue of result.issues) {
+      const sized = issue.code === "too_many_pixels" || issue.code === "too_long";
+      const stripped = issue.message.replace(/: (use|split) .*$/, "");
       ctx.addIssue({
         code: "custom",
         path: [...issue.segments],
-        // A coarser resolution_m cannot help once the request is at the model's coarsest.
         message:
-          requested >= coarsest && (issue.code === "too_many_pixels" || issue.code === "too_long")
-            ? `${issue.message.replace(/: (use|split) .*$/, "")}: ${coarsest} m/px is the coarsest this model analyses (coarser requests are analysed there), so request a smaller area`
-            : issue.message,
+          !sized || coarserHelps
+            ? issue.message
+            : Number.isFinite(coarsest)
+              ? `${stripped}: no coarser resolution_m helps (${coarsest} m/px is the coarsest this model analyses, and coarser requests are analysed there), so request a smaller area`
+              : `${stripped}: no allowed resolution_m helps, so request a smaller area`,
         params: { area: issue.code },
       });
     }
