@@ -8,6 +8,7 @@ import {
   canonicalArea,
   canonicalJson,
   type ModelIdentity,
+  RESULT_VERSION,
 } from "./cache-key.js";
 import { sha256Hex } from "./crypto.js";
 import { MARKING_CLASS_NAMES, type ResolvedAnalysisRequest } from "./schemas/request.js";
@@ -59,6 +60,10 @@ describe("analysis cache key", () => {
     expect(k).toBe(
       CACHE_KEY_PREFIX + (await sha256Hex(canonicalJson(canonicalAnalysisRequest(base, MODEL)))),
     );
+  });
+
+  it("hashes the backend's result version with the request", () => {
+    expect(canonicalAnalysisRequest(base, MODEL)).toMatchObject({ result: RESULT_VERSION });
   });
 
   it("is invariant to object key order", async () => {

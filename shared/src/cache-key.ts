@@ -2,7 +2,8 @@
  * The canonical cache key of an analysis. Two requests share a key exactly when they must share a
  * result: coordinates are compared at 1e-7° (about 1 cm), a polygon's start vertex and orientation
  * do not matter, nor does the order of classes; the provider order does (it decides which imagery
- * is used), and so do the model (a new model never serves stale results) and the key schema.
+ * is used), and so do the model (a new model never serves stale results), the backend's result
+ * version and the key schema.
  */
 import { LANE_CLASS_NAMES } from "./classes.js";
 import { sha256Hex } from "./crypto.js";
@@ -11,6 +12,15 @@ import type { Area, ResolvedAnalysisRequest } from "./schemas/request.js";
 /** Bump when the canonical form below changes, so old entries are never read with a new meaning. */
 export const CACHE_KEY_SCHEMA_VERSION = 1;
 export const CACHE_KEY_PREFIX = `analysis:v${CACHE_KEY_SCHEMA_VERSION}:`;
+
+/**
+ * Version of what the backend makes of a request besides the model (imagery fetch, vectoriser,
+ * physics rules, response fields). Bump it with any change that can give the same request another
+ * answer: it is in every key, so results cached before the change are never served after it (they
+ * would be for CACHE_TTL_S, 30 days). scripts/guard/result-version.test.ts fails when the backend
+ * sources that decide an answer change, as a reminder.
+ */
+export const RESULT_VERSION = 2;
 
 /** Coordinates are compared in units of 1e-7 degree (1.1 cm of latitude). */
 const COORD_SCALE = 1e7;
@@ -82,6 +92,7 @@ export function canonicalAnalysisRequest(req: ResolvedAnalysisRequest, model: Mo
   );
   return {
     key_schema: CACHE_KEY_SCHEMA_VERSION,
+    result: RESULT_VERSION,
     model: { name: model.name, version: model.version },
     area: canonicalArea(req.area),
     resolution_mm: Math.round(req.resolution_m * 1000),
