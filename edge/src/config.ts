@@ -59,6 +59,8 @@ export interface EdgeConfig {
   readonly defaultMinConfidence: number;
   /** The model's coarsest analysed ground resolution, m/px (MODEL_MAX_GSD_M; its card's trained_gsd_m.max). */
   readonly modelMaxGsdM: number;
+  /** The model's finest analysed ground resolution, m/px (MODEL_MIN_GSD_M; trained_gsd_m.min). */
+  readonly modelMinGsdM: number;
   readonly redisDownPolicy: RedisDownPolicy;
   /** How long a failed analysis answers identical requests (shared with single-flight waiters). */
   readonly failureShareS: number;
@@ -144,9 +146,11 @@ const EnvSchema = z.object({
   MODEL_NAME: text.min(1).max(100),
   MODEL_VERSION: text.min(1).max(100),
   DEFAULT_MIN_CONFIDENCE: numberVar(0.5, 0, 1),
-  // The shipped model's trained_gsd_m.max (models/lanesegnet-lite.json; wrangler.toml is pinned to
-  // it by scripts/guard/wrangler-vars.test.ts). The backend analyses coarser requests at this one.
+  // The shipped model's trained_gsd_m.max and .min (models/lanesegnet-lite.json; wrangler.toml is
+  // pinned to them by scripts/guard/wrangler-vars.test.ts). The backend analyses coarser (finer)
+  // requests at the max (min).
   MODEL_MAX_GSD_M: numberVar(0.34984, 0.05, 2),
+  MODEL_MIN_GSD_M: numberVar(0.08025, 0.05, 2),
   REDIS_DOWN_POLICY: z
     .string()
     .optional()
@@ -220,6 +224,7 @@ export function loadConfig(env: Readonly<Record<string, unknown>>): EdgeConfig {
     model: { name: e.MODEL_NAME, version: e.MODEL_VERSION },
     defaultMinConfidence: e.DEFAULT_MIN_CONFIDENCE,
     modelMaxGsdM: e.MODEL_MAX_GSD_M,
+    modelMinGsdM: Math.min(e.MODEL_MIN_GSD_M, e.MODEL_MAX_GSD_M),
     redisDownPolicy: e.REDIS_DOWN_POLICY,
     failureShareS: e.FAILURE_SHARE_S,
     coverageIndexUrl: e.COVERAGE_INDEX_URL,

@@ -185,6 +185,18 @@ describe("cache", () => {
       });
       expect(d.headers.get("x-cache")).toBe("HIT");
     }
+    // The same on the fine side (MODEL_MIN_GSD_M, 0.08025): 0.05 and 0.08 are one analysis.
+    const fine = await postAnalysis(edge, key, {
+      area: { type: "Polygon", coordinates: [closed(ring)] },
+      resolution_m: 0.05,
+    });
+    expect(fine.headers.get("x-cache")).toBe("MISS");
+    expect(rig.backend.calls.at(-1)?.request.resolution_m).toBe(0.08025);
+    const alsoFine = await postAnalysis(edge, key, {
+      area: { type: "Polygon", coordinates: [closed(ring)] },
+      resolution_m: 0.08,
+    });
+    expect(alsoFine.headers.get("x-cache")).toBe("HIT");
   });
 
   it("stores large results gzip-compressed and serves them intact", async () => {

@@ -26,9 +26,12 @@ describe("wrangler.toml", () => {
     });
   });
 
-  it("gives the shipped model's coarsest analysed resolution, where the edge applies the area limits", () => {
+  it("gives the shipped model's coarsest and finest analysed resolutions, where the edge applies the area limits", () => {
     const toml = read("wrangler.toml");
-    const card = JSON.parse(read("models/lanesegnet-lite.json")) as { trained_gsd_m: { max: number } };
+    const card = JSON.parse(read("models/lanesegnet-lite.json")) as {
+      trained_gsd_m: { min: number; max: number };
+    };
     expect(Number(tomlString(toml, "MODEL_MAX_GSD_M"))).toBe(card.trained_gsd_m.max);
+    expect(Number(tomlString(toml, "MODEL_MIN_GSD_M"))).toBe(card.trained_gsd_m.min);
   });
 });

@@ -68,6 +68,7 @@ export function registerAnalysisRoutes(
     providers: deps.config.providerChain,
     minConfidence: deps.config.defaultMinConfidence,
     coarsestAnalysedM: deps.config.modelMaxGsdM,
+    finestAnalysedM: deps.config.modelMinGsdM,
   };
 
   const post = createRoute({
@@ -116,7 +117,7 @@ export function registerAnalysisRoutes(
     results: deps.analyses,
     model: deps.config.model,
     defaults: requestDefaults,
-    schema: analysisRequestSchema({ coarsestAnalysedM: deps.config.modelMaxGsdM }),
+    schema: analysisRequestSchema(requestDefaults),
     workedOut: new WorkedOutBodies(),
   };
   app.openAPIRegistry.registerPath(post);

@@ -111,6 +111,15 @@ describe("AnalysisRequestSchema", () => {
     expect(problems({ area: bbox, resolution_m: 2 })).toEqual([]);
   });
 
+  it("applies the area limits at the model's finest analysed resolution to a finer request", () => {
+    // ~0.04 km²: 15 Mpx at 0.05 m/px (refused), but the model analyses it at 0.08025 (6 Mpx).
+    const small = { type: "bbox", bbox: [-121.51, 38.57, -121.5078, 38.5718] };
+    const finer = (options: Parameters<typeof analysisRequestSchema>[0]) =>
+      analysisRequestSchema(options).safeParse({ area: small, resolution_m: 0.05 }).success;
+    expect(finer({})).toBe(false);
+    expect(finer({ finestAnalysedM: 0.08025, coarsestAnalysedM: 0.34984 })).toBe(true);
+  });
+
   it("rejects polygons with holes, too many vertices or self-intersections", () => {
     const ring = [
       [10, 10],
@@ -144,6 +153,10 @@ describe("resolveAnalysisRequest", () => {
     const at = (resolution_m: number) =>
       resolveAnalysisRequest({ area: bbox as never, resolution_m }, defaults).resolution_m;
     expect([at(0.5), at(1), at(2), at(0.35), at(0.2)]).toEqual([0.35, 0.35, 0.35, 0.35, 0.2]);
+    const both = { ...defaults, finestAnalysedM: 0.08025 };
+    const within = (resolution_m: number) =>
+      resolveAnalysisRequest({ area: bbox as never, resolution_m }, both).resolution_m;
+    expect([within(0.05), within(0.08), within(0.1), within(1)]).toEqual([0.08025, 0.08025, 0.1, 0.35]);
     const { coarsestAnalysedM: _unset, ...unbounded } = defaults;
     expect(resolveAnalysisRequest({ area: bbox as never, resolution_m: 1 }, unbounded).resolution_m).toBe(1);
   });

@@ -115,6 +115,8 @@ export interface AnalysisLimitOptions {
    * apply there. Unset: the requested resolution (the schema alone does not know the model).
    */
   readonly coarsestAnalysedM?: number;
+  /** The model's finest analysed ground resolution, m/px: a finer request is analysed at this one. */
+  readonly finestAnalysedM?: number;
 }
 
 /** The request schema, with the area limits applied at the resolution that will be analysed. */
@@ -130,7 +132,7 @@ export function analysisRequestSchema(options: AnalysisLimitOptions = {}) {
           ? canonicalResolutionM(r)
           : LIMITS.maxResolutionM;
     const coarsest = options.coarsestAnalysedM ?? Number.POSITIVE_INFINITY;
-    const resolutionM = Math.min(requested, coarsest);
+    const resolutionM = Math.max(Math.min(requested, coarsest), options.finestAnalysedM ?? 0);
     const result = validateArea(req.area, { resolutionM, basePath: ["area"] });
     if (result.ok) return;
     // The validator advises a coarser resolution_m for too many pixels or too long a side; that
@@ -188,6 +190,8 @@ export interface RequestDefaults {
    * analysis with one cache key.
    */
   readonly coarsestAnalysedM?: number;
+  /** The model's finest analysed resolution: a finer request resolves to it (one analysis, one key). */
+  readonly finestAnalysedM?: number;
 }
 
 /**
@@ -205,9 +209,12 @@ export function resolveAnalysisRequest(
   const wanted = new Set<string>(req.classes ?? MARKING_CLASS_NAMES);
   return {
     area: req.area,
-    resolution_m: Math.min(
-      canonicalResolutionM(req.resolution_m ?? LIMITS.defaultResolutionM),
-      defaults.coarsestAnalysedM ?? Number.POSITIVE_INFINITY,
+    resolution_m: Math.max(
+      Math.min(
+        canonicalResolutionM(req.resolution_m ?? LIMITS.defaultResolutionM),
+        defaults.coarsestAnalysedM ?? Number.POSITIVE_INFINITY,
+      ),
+      defaults.finestAnalysedM ?? 0,
     ),
     classes: MARKING_CLASS_NAMES.filter((n) => wanted.has(n)),
     providers: [...(req.providers ?? defaults.providers)],
