@@ -18,6 +18,8 @@ export interface Principal {
 export type AppVariables = RequestIdVariables &
   TimingVariables & {
     audit: AuditRecord;
+    /** performance.now() when the request reached the Worker (set by the audit middleware). */
+    startedAt: number;
     principal: Principal;
     /** POST /v1/analyses: its body read and validated once, before the rate limit. */
     analysisInput: AnalysisInput | undefined;

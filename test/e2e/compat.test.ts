@@ -148,6 +148,10 @@ describe("POST /analyze_road_infrastructure (deprecated compatibility route)", (
         longitude: f.geometry.coordinates[0]![0],
       });
     });
+    // A hit on the old route measures its time too (it counted only the handler, 0 ms on a hit).
+    const again = await postOld();
+    expect(again.headers.get("x-cache")).toBe("HIT");
+    expect(((await again.json()) as { processing_time_ms: number }).processing_time_ms).toBeGreaterThan(0);
   }, 60_000);
 
   it("answers a repeat from the cache in one Redis round trip, as /v1 does", async () => {

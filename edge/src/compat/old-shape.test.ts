@@ -135,5 +135,14 @@ describe("the old request", () => {
     expect(oldFieldPath("/area/bbox/0")).toBe("/west");
     expect(oldFieldPath("/resolution_m")).toBe("/resolution");
     expect(validateOldRequest(bounds, 0.25).ok).toBe(true);
+    // Messages name the old request's parameters, not /v1's.
+    const swapped = validateOldRequest({ ...bounds, east: bounds.west, west: bounds.east }, 0.25);
+    expect(!swapped.ok && swapped.errors[0]!.message).toMatch(/^west \(.*\) is greater than east \(.*\)$/);
+    const large = validateOldRequest({ north: 38.59, south: 38.57, east: -121.48, west: -121.51 }, 0.1);
+    expect(large.ok).toBe(false);
+    if (!large.ok) {
+      expect(large.errors[0]!.message).toMatch(/use a coarser resolution or a smaller area$/);
+      expect(large.errors[0]!.message).not.toMatch(/resolution_m/);
+    }
   });
 });

@@ -87,6 +87,13 @@ export function oldFieldPath(path: string): string {
   return path;
 }
 
+/** A /v1 validation message in the old request's terms (its `resolution` query, its bounds). */
+export function oldFieldMessage(message: string): string {
+  return message
+    .replace(/\bresolution_m\b/g, "resolution")
+    .replace(": a bbox is [west, south, east, north] with west < east", "");
+}
+
 /** Validate the mapped request; field errors are reported in the old request's terms. */
 export function validateOldRequest(
   bounds: OldBounds,
@@ -97,6 +104,9 @@ export function validateOldRequest(
   if (parsed.success) return { ok: true, request: parsed.data };
   return {
     ok: false,
-    errors: fieldErrorsFromZod(parsed.error).map((e) => ({ ...e, path: oldFieldPath(e.path) })),
+    errors: fieldErrorsFromZod(parsed.error).map((e) => ({
+      path: oldFieldPath(e.path),
+      message: oldFieldMessage(e.message),
+    })),
   };
 }

@@ -107,8 +107,9 @@ export function registerCompatRoute(
     providers: deps.config.providerChain,
     minConfidence: deps.config.defaultMinConfidence,
     coarsestAnalysedM: deps.config.modelMaxGsdM,
+    finestAnalysedM: deps.config.modelMinGsdM,
   };
-  const schema = analysisRequestSchema({ coarsestAnalysedM: deps.config.modelMaxGsdM });
+  const schema = analysisRequestSchema(requestDefaults);
   const inputDeps = { results: deps.analyses, model: deps.config.model, defaults: requestDefaults, schema };
   // The rate-limit middleware runs after it on every path of this route, so a known key's check
   // can travel in its round trip, as on POST /v1/analyses.
@@ -184,7 +185,8 @@ export function registerCompatRoute(
   });
 
   app.openapi(route, async (c) => {
-    const started = performance.now();
+    // From the request's arrival, so a cache hit's round trips (before this handler) count too.
+    const started = c.get("startedAt") ?? performance.now();
     const bounds = c.req.valid("json");
     const query = c.req.valid("query");
     // oldInput already validated a valid request and worked out its analysis; validate only the rest.

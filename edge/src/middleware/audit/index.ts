@@ -10,6 +10,7 @@ import type { AppEnv } from "../../env.js";
 export function audit(sink: AuditSink): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const started = performance.now();
+    c.set("startedAt", started);
     c.set("audit", {});
     try {
       await next();
