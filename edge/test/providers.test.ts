@@ -173,7 +173,15 @@ describe("provider choice", () => {
       expect(res.status).toBe(502);
       expect(res.headers.get("content-type")).toBe("application/problem+json");
       expect(res.headers.get("retry-after")).toBe("30");
-      expect(((await res.json()) as { type: string }).type).toBe("/problems/no-imagery");
+      const problem = (await res.json()) as {
+        type: string;
+        title: string;
+        providers_tried?: { provider: string; outcome: string }[];
+      };
+      expect(problem.type).toBe("/problems/no-imagery");
+      // Why, in a result's terms, and titled as the edge's own no-imagery answers are.
+      expect(problem.title).toBe("No imagery for this area");
+      expect(problem.providers_tried?.map((a) => [a.provider, a.outcome])).toEqual([["gee", "failed"]]);
       await waitFor(async () => {
         const p = (await (await get(edge, "/v1/providers", key)).json()) as {
           providers: { name: string; healthy: boolean }[];
@@ -230,7 +238,17 @@ describe("provider choice", () => {
       const refused = await postAnalysis(narrow, key, bboxBody(5, { providers: ["mapbox", "gee"] }));
       expect(refused.status).toBe(422);
       expect(refused.headers.get("content-type")).toBe("application/problem+json");
-      expect(((await refused.json()) as { type: string }).type).toBe("/problems/no-imagery");
+      const refusal = (await refused.json()) as {
+        type: string;
+        title: string;
+        providers_tried?: { provider: string; outcome: string }[];
+      };
+      expect(refusal.type).toBe("/problems/no-imagery");
+      expect(refusal.title).toBe("No imagery for this area");
+      expect(refusal.providers_tried?.map((a) => [a.provider, a.outcome])).toEqual([
+        ["mapbox", "not_configured"],
+        ["gee", "not_configured"],
+      ]);
       expect(rig.backend.calls.length).toBe(calls);
 
       const mixed = await postAnalysis(narrow, key, bboxBody(5, { providers: ["mapbox", "esri"] }));

@@ -7,14 +7,14 @@
  */
 import type { Problem, ResolvedAnalysisRequest } from "@lanesegnet/shared";
 import { PROBLEM_TYPES, problem } from "@lanesegnet/shared";
-import type { BackendClient, BackendFailureCause } from "../backend/client.js";
+import { type BackendClient, type BackendFailureCause, NO_IMAGERY_TITLE } from "../backend/client.js";
 import { CacheEntryError, type DecodedEntry, decodeEntry, encodeEntry, etagOf } from "../cache/entry.js";
 import { encodeSharedFailure, sharedFailure, stillPending } from "../cache/flight-problems.js";
 import type { HotResults } from "../cache/hot-results.js";
 import type { SingleFlight } from "../cache/single-flight.js";
 import type { RedisDownPolicy } from "../config.js";
 import { EDGE_PROBLEM_TYPES } from "../problems.js";
-import { chooseProviders } from "../providers/choose.js";
+import { chooseProviders, mergeAttempts } from "../providers/choose.js";
 import { type CoverageSource, localCoverageOf } from "../providers/coverage.js";
 import type { ProviderHealthStore } from "../providers/health.js";
 import { type Redis, RedisUnavailableError, redisCall } from "../redis/client.js";
@@ -207,9 +207,10 @@ export class AnalysisService {
       return this.#fail(
         problem(422, {
           type: PROBLEM_TYPES.noImagery,
-          title: "No imagery for this area",
+          title: NO_IMAGERY_TITLE,
           detail:
             "None of the requested imagery providers is enabled or covers this area; see GET /v1/providers.",
+          providers_tried: choice.skipped,
         }),
         undefined,
         "no_imagery",
@@ -221,8 +222,11 @@ export class AnalysisService {
       analysisId: ctx.id,
     });
     if (!reply.ok) {
-      if (reply.attempts) ctx.waitUntil(health.record(reply.attempts));
-      return this.#fail(reply.problem, reply.retryAfterS, reply.cause);
+      if (!reply.attempts) return this.#fail(reply.problem, reply.retryAfterS, reply.cause);
+      ctx.waitUntil(health.record(reply.attempts));
+      // Why no provider served the area, in the same terms as a result's providers_tried.
+      const providers_tried = mergeAttempts(request.providers, choice.skipped, reply.attempts);
+      return this.#fail({ ...reply.problem, providers_tried }, reply.retryAfterS, reply.cause);
     }
 
     ctx.waitUntil(health.record(reply.body.analysis.providers_tried).catch(() => {}));

@@ -88,6 +88,9 @@ function parseRetryAfter(value: string | null): number | undefined {
   return s >= 1 && s <= 3600 ? s : undefined;
 }
 
+/** The title of every /problems/no-imagery answer, whether the edge or the backend found it. */
+export const NO_IMAGERY_TITLE = "No imagery for this area";
+
 function failure(
   status: number,
   type: string,
@@ -95,10 +98,11 @@ function failure(
   cause: BackendFailureCause,
   retryAfterS?: number,
   backendStatus?: number,
+  title?: string,
 ): BackendReply {
   return {
     ok: false,
-    problem: problem(status, { type, detail }),
+    problem: problem(status, { type, detail, ...(title === undefined ? {} : { title }) }),
     retryAfterS,
     cause,
     backendStatus,
@@ -253,10 +257,11 @@ export class BackendClient {
             ...failure(
               422,
               PROBLEM_TYPES.noImagery,
-              "No imagery provider could supply imagery for this area; see GET /v1/providers.",
+              "No imagery provider could supply imagery for this area; see providers_tried and GET /v1/providers.",
               "no_imagery",
               undefined,
               status,
+              NO_IMAGERY_TITLE,
             ),
             ...attempts,
           }
@@ -268,6 +273,7 @@ export class BackendClient {
               "no_imagery",
               parseRetryAfter(headers.get("retry-after")) ?? DEPENDENCY_RETRY_AFTER_S,
               status,
+              NO_IMAGERY_TITLE,
             ),
             ...attempts,
           };

@@ -124,7 +124,7 @@ export async function runAnalysis(
       attempts.push({
         provider: name,
         outcome: "not_configured",
-        reason: `${name} is not enabled on this backend`,
+        reason: `${name} is not configured on this backend (not enabled, or enabled without its credentials)`,
       });
   }
 

@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { toJsonPointer } from "../json-pointer.js";
+import { type ProviderAttempt, ProviderAttemptSchema } from "./response.js";
 
 export const PROBLEM_CONTENT_TYPE = "application/problem+json";
 
@@ -44,6 +45,12 @@ export const ProblemSchema = z
       .optional()
       .describe("The fields at fault, at most 20 (the first ones found; errors_omitted counts the rest)."),
     errors_omitted: z.int().positive().optional().describe("Field errors found but not listed in errors."),
+    providers_tried: z
+      .array(ProviderAttemptSchema)
+      .optional()
+      .describe(
+        "On /problems/no-imagery: each imagery provider considered, and why it did not serve the area.",
+      ),
   })
   .meta({ id: "Problem", description: "An RFC 9457 problem details object." });
 
@@ -74,6 +81,7 @@ export interface ProblemInit {
   detail?: string;
   instance?: string;
   errors?: readonly FieldError[];
+  providers_tried?: readonly ProviderAttempt[];
 }
 
 /** Build a problem object; title defaults to the status's reason phrase, type to about:blank. */
@@ -85,6 +93,7 @@ export function problem(status: number, init: ProblemInit = {}): Problem {
   };
   if (init.detail !== undefined) out.detail = init.detail;
   if (init.instance !== undefined) out.instance = init.instance;
+  if (init.providers_tried !== undefined) out.providers_tried = [...init.providers_tried];
   if (init.errors !== undefined && init.errors.length > 0) {
     // Capped: a 64 KiB body can hold tens of thousands of bad items, and one entry each made a 400
     // a hundred times the size of the request.
