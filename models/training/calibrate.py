@@ -226,4 +226,6 @@ def search_class_offsets(kept: List[Tuple[torch.Tensor, torch.Tensor]], start: L
 
 
 if __name__ == "__main__":
-    main()
+    from cli_errors import run_main  # noqa: E402
+
+    run_main("calibrate.py", main)

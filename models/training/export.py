@@ -15,8 +15,10 @@ import datetime as dt
 import hashlib
 import inspect
 import json
+import os
 import re
 import sys
+import warnings
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -61,7 +63,10 @@ def export_onnx(model: torch.nn.Module, path: Path, sample_size: int = 64) -> No
     if "dynamo" in inspect.signature(torch.onnx.export).parameters:
         kwargs["dynamo"] = False
     path.parent.mkdir(parents=True, exist_ok=True)
-    with torch.no_grad():
+    # The TorchScript exporter warns about its own shape inference (prim::Constant); the parity
+    # check is what says whether the graph is right, so its warnings only bury the real messages.
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=UserWarning, module=r"torch\.onnx")
         torch.onnx.export(model, (dummy,), str(path), **kwargs)
 
 
@@ -74,10 +79,21 @@ def sha256_file(path: Path) -> str:
 
 
 def parse_range(text: Optional[str]) -> Optional[Tuple[float, float]]:
+    """'min,max' in m/px -> (min, max); ValueError with a one-line reason otherwise."""
     if not text:
         return None
-    a, b = (float(t) for t in text.split(","))
+    parts = text.split(",")
+    try:
+        a, b = (float(t) for t in parts)
+    except ValueError:
+        raise ValueError(f"--gsd-range must be 'min,max' in m/px, got {text!r}") from None
+    if not (0 < a <= b):
+        raise ValueError(f"--gsd-range needs 0 < min <= max, got {text!r}")
     return (a, b)
+
+
+#: A model name is a file stem in --out-dir, never a path.
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
 def gsd_range_from_manifest(manifest: Optional[Dict[str, Any]]) -> Optional[Tuple[float, float]]:
@@ -188,6 +204,14 @@ def main(argv: Optional[List[str]] = None) -> int:
                     "(default: from the data manifest when it states one)")
     ap.add_argument("--max-mb", type=float, default=16.0, help="fail if the ONNX file is larger")
     args = ap.parse_args(argv)
+    if not NAME_RE.match(args.name):
+        ap.error(f"--name must be 1-64 letters, digits, '.', '_' or '-' (a file stem), got {args.name!r}")
+    if not args.max_mb > 0:
+        ap.error(f"--max-mb must be > 0, got {args.max_mb}")
+    try:
+        gsd = parse_range(args.gsd_range)
+    except ValueError as e:
+        ap.error(str(e))
 
     ckpt = None
     if args.checkpoint:
@@ -200,12 +224,21 @@ def main(argv: Optional[List[str]] = None) -> int:
     else:
         ap.error("give --checkpoint, or --random-init (with --preset) for latency experiments")
     out_dir = Path(args.out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        ap.error(f"--out-dir {out_dir} is not a folder")
+    out_dir.mkdir(parents=True, exist_ok=True)
     onnx_path = out_dir / f"{args.name}.onnx"
-    export_onnx(model, onnx_path)
-    size_mb = onnx_path.stat().st_size / 1e6
-    if size_mb > args.max_mb:
-        raise SystemExit(f"{onnx_path} is {size_mb:.1f} MB > {args.max_mb} MB")
-    gsd = parse_range(args.gsd_range)
+    # Written beside the target and moved over it only once it passes the size check, so a failed
+    # export never replaces (or leaves next to its card) the model already there.
+    partial = out_dir / f".{args.name}.onnx.partial"
+    try:
+        export_onnx(model, partial)
+        size_mb = partial.stat().st_size / 1e6
+        if size_mb > args.max_mb:
+            raise SystemExit(f"export.py: the model is {size_mb:.1f} MB > --max-mb {args.max_mb}; nothing written")
+        os.replace(partial, onnx_path)
+    finally:
+        partial.unlink(missing_ok=True)
     if gsd is None and ckpt is not None:
         gsd = gsd_range_from_manifest(ckpt.get("data_manifest"))
     card = model_card(args.name, args.version, onnx_path, cfg, count_parameters(model), ckpt, gsd)
@@ -218,4 +251,6 @@ def main(argv: Optional[List[str]] = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    from cli_errors import run_main  # noqa: E402
+
+    run_main("export.py", main)

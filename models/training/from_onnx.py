@@ -162,4 +162,6 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    from cli_errors import run_main  # noqa: E402
+
+    run_main("from_onnx.py", main)

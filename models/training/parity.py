@@ -109,4 +109,6 @@ def main(argv: Optional[List[str]] = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    from cli_errors import run_main  # noqa: E402
+
+    run_main("parity.py", main)

@@ -112,4 +112,6 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    from cli_errors import run_main  # noqa: E402
+
+    run_main("toy_data.py", main)

@@ -38,6 +38,12 @@ describe("command-line failures", () => {
     ["upstash-bridge/cli.ts", ["--bogus"], "upstash-bridge: Unknown option '--bogus'"],
     ["upstash-bridge/cli.ts", ["--port", "99999"], "upstash-bridge: invalid port: 99999"],
     ["guard/cli.ts", ["--bogus"], "guard: Unknown option '--bogus'"],
+    // A value starting with a dash: the line keeps parseArgs' own fix, which came last.
+    [
+      "eval/vectors.ts",
+      ["--seeds", "-1"],
+      "Option '--seeds' argument is ambiguous. To specify an option argument starting with a dash use '--seeds=-XYZ'.",
+    ],
   ])("%s %j: one line, exit code 2", async (path, args, message) => {
     const r = await run(path, args);
     expect(r.code).toBe(2);

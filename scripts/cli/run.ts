@@ -12,6 +12,16 @@ export function isUsageError(error: unknown): boolean {
   return typeof code === "string" && code.startsWith("ERR_PARSE_ARGS_");
 }
 
+/**
+ * One line of a usage error. parseArgs explains a value that starts with a dash over three lines
+ * and gives the fix last ("use '--seed=-XYZ'"): keep its first and last.
+ */
+export function usageLine(message: string): string {
+  const lines = message.split("\n").filter((l) => l.trim() !== "");
+  if (lines.length > 1 && /argument is ambiguous/.test(lines[0]!)) return `${lines[0]} ${lines.at(-1)}`;
+  return lines[0] ?? message;
+}
+
 /** Run a tool's main(); a number it returns is the exit code, otherwise the process ends by itself. */
 export function runCli(name: string, main: () => Promise<unknown>): void {
   main().then(
@@ -21,7 +31,7 @@ export function runCli(name: string, main: () => Promise<unknown>): void {
     (error: unknown) => {
       const message = error instanceof Error ? error.message : String(error);
       const usage = isUsageError(error);
-      console.error(`${name}: ${usage ? message.split("\n")[0] : message}`);
+      console.error(`${name}: ${usage ? usageLine(message) : message}`);
       if (process.env.LSN_DEBUG && error instanceof Error && error.stack) console.error(error.stack);
       process.exit(usage ? 2 : 1);
     },

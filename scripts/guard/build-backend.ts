@@ -8,16 +8,31 @@
  *
  * It lives beside the debug-code guard, which scans exactly this output.
  */
-import { rm } from "node:fs/promises";
-import { resolve } from "node:path";
+import { readdir, rm, stat, writeFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
 import { build } from "esbuild";
+import { runCli, UsageError } from "../cli/run.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 export const BACKEND_DIST = `${ROOT}gpu-backend/dist`;
 
-/** Build into `outdir`, emptied first (a stale file from an older build must not ship). */
+/** Left in every build folder: only a folder holding it (or none at all) is ever emptied. */
+const BUILD_MARKER = ".lanesegnet-backend-build";
+
+/**
+ * Build into `outdir`, emptied first (a stale file from an older build must not ship). A folder
+ * that holds anything but an earlier build is refused, never emptied (`build:backend DIR` once
+ * deleted whatever DIR held).
+ */
 export async function buildBackend(outdir: string = BACKEND_DIST): Promise<void> {
+  const info = await stat(outdir).catch(() => null);
+  if (info && !info.isDirectory()) throw new Error(`${outdir} is not a folder`);
+  const held = info ? await readdir(outdir) : [];
+  if (held.length > 0 && !held.includes(BUILD_MARKER) && resolve(outdir) !== resolve(BACKEND_DIST)) {
+    throw new Error(`${outdir} holds files that are not an earlier backend build; not emptying it`);
+  }
   await rm(outdir, { recursive: true, force: true });
   await build({
     absWorkingDir: ROOT,
@@ -39,8 +54,23 @@ export async function buildBackend(outdir: string = BACKEND_DIST): Promise<void>
     },
     logLevel: "warning",
   });
+  await writeFile(join(outdir, BUILD_MARKER), "");
 }
 
+const USAGE = "usage: npm run build:backend [-- --out DIR]   (default gpu-backend/dist)";
+
 if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1])) {
-  await buildBackend(process.argv[2] ?? BACKEND_DIST);
+  runCli("build:backend", async () => {
+    const { values } = parseArgs({
+      options: { out: { type: "string" }, help: { type: "boolean" } },
+      allowPositionals: false,
+    });
+    if (values.help) {
+      process.stdout.write(`${USAGE}\n`);
+      return 0;
+    }
+    if (values.out === "") throw new UsageError(`--out needs a folder; ${USAGE}`);
+    await buildBackend(values.out ?? BACKEND_DIST);
+    return 0;
+  });
 }

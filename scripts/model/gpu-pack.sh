@@ -30,7 +30,7 @@ tar -cf - --exclude='onnxruntime-node/bin/napi-v6/darwin' --exclude='onnxruntime
 
 npm run -s scenes:bundle
 cp dist/scenes/cli.mjs "$G/scenes/cli.mjs"
-npx tsx scripts/guard/build-backend.ts "$G/backend"
+npx tsx scripts/guard/build-backend.ts --out "$G/backend"
 bundle() { # bundle ENTRY OUTFILE: ESM for Node 20, native modules external
   npx esbuild "$1" --bundle --platform=node --format=esm --target=node20 --outfile="$2" \
     --external:sharp --external:onnxruntime-node --external:tsx --log-level=warning \

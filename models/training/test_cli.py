@@ -1,0 +1,58 @@
+"""The training tools end bad input with one line on stderr and a non-zero exit, never a traceback,
+and a failed export writes nothing (cli_errors.run_main, export.py's checks)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def run(script: str, *args: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k != "LSN_DEBUG"}
+    env["OMP_NUM_THREADS"] = "1"
+    return subprocess.run([sys.executable, str(HERE / script), *args], capture_output=True, text=True,
+                          timeout=300, env=env)
+
+
+class OneLineFailures(unittest.TestCase):
+    def assert_one_line(self, r: subprocess.CompletedProcess, prog: str, code: int = 1) -> None:
+        self.assertEqual(r.returncode, code, r.stderr)
+        lines = r.stderr.strip().splitlines()
+        self.assertEqual(len(lines), 1, r.stderr)
+        self.assertTrue(lines[0].startswith(f"{prog}: "), lines[0])
+        self.assertNotIn("Traceback", r.stderr)
+
+    def test_missing_data_and_corrupt_checkpoints(self) -> None:
+        with tempfile.TemporaryDirectory() as tmp:
+            junk = Path(tmp) / "junk.pt"
+            junk.write_bytes(b"not a checkpoint")
+            empty = Path(tmp) / "empty"
+            empty.mkdir()
+            self.assert_one_line(run("train.py", "--data", str(empty), "--run-dir",
+                                     str(Path(tmp) / "run"), "--device", "cpu"), "train.py")
+            self.assert_one_line(run("train.py", "--resume", str(junk), "--device", "cpu"), "train.py")
+            self.assert_one_line(run("export.py", "--checkpoint", str(junk), "--out-dir", tmp), "export.py")
+            self.assert_one_line(run("calibrate.py", "--checkpoint", str(junk), "--data", tmp), "calibrate.py")
+
+    def test_failed_export_writes_nothing(self) -> None:
+        with tempfile.TemporaryDirectory() as tmp:
+            r = run("export.py", "--random-init", "--preset", "lite", "--out-dir", tmp, "--max-mb", "0.001")
+            self.assert_one_line(r, "export.py")
+            self.assertEqual(sorted(os.listdir(tmp)), [])
+            # A name is a file stem, never a path out of --out-dir.
+            r = run("export.py", "--random-init", "--out-dir", tmp, "--name", "../escaped")
+            self.assertEqual(r.returncode, 2, r.stderr)
+            self.assertIn("--name must be", r.stderr)
+            self.assertFalse((Path(tmp).parent / "escaped.onnx").exists())
+            r = run("export.py", "--random-init", "--out-dir", tmp, "--gsd-range", "0.3,0.1")
+            self.assertEqual(r.returncode, 2, r.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()
