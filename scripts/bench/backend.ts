@@ -14,7 +14,7 @@ import { writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { signRequest } from "@lanesegnet/shared";
-import { numberFlag, runCli, UsageError } from "../cli/run.js";
+import { numberFlag, outputFiles, runCli, UsageError } from "../cli/run.js";
 import { type Bbox, storeAreas } from "../load/areas.js";
 import { append, type Percentiles, percentiles, round } from "../load/stats.js";
 import { machineInfo, machineLine } from "./machine.js";
@@ -106,6 +106,9 @@ export function backendTable(b: BackendBench): string {
   ].join("\n");
 }
 
+const USAGE =
+  "usage: npm run bench:backend -- [--runs 20] [--side 256] [--resolution 0.25] [--json FILE] [--url URL --secret SECRET] [--env NAME=VALUE ...]";
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -116,8 +119,14 @@ async function main(): Promise<void> {
       url: { type: "string" },
       secret: { type: "string" },
       env: { type: "string", multiple: true, default: [] },
+      help: { type: "boolean" },
     },
   });
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  await outputFiles({ "--json": values.json });
   const runs = numberFlag("runs", values.runs, { min: 1, max: 10_000, integer: true });
   const sideM = numberFlag("side", values.side, { min: 10, max: 2_000 });
   const resolutionM = numberFlag("resolution", values.resolution, { min: 0.05, max: 2 });

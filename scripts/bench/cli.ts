@@ -18,7 +18,7 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { numberFlag, runCli, UsageError } from "../cli/run.js";
+import { numberFlag, outputFiles, runCli, UsageError } from "../cli/run.js";
 import { type LocalStack, REPO_ROOT, startLocalStack } from "../dev/stack.js";
 import { analysisBody, storeAreas } from "../load/areas.js";
 import { parseServerTiming } from "../load/server-timing.js";
@@ -223,6 +223,14 @@ async function main(): Promise<void> {
       "direct-socket": { type: "boolean", default: false },
     },
   });
+  await outputFiles({ "--json": values.json, "--doc": values.doc });
+  // The block --doc replaces must be there before a run of minutes, not found missing after it.
+  if (values.doc) {
+    const text = await readFile(values.doc, "utf8").catch(() => "");
+    if (!text.includes("<!-- bench:start -->") || !text.includes("<!-- bench:end -->")) {
+      throw new UsageError(`--doc ${values.doc} has no <!-- bench:start --> … <!-- bench:end --> block`);
+    }
+  }
   if (values.help) {
     console.info(USAGE);
     return;

@@ -24,7 +24,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import WebSocket from "ws";
-import { numberFlag, runCli, UsageError } from "../cli/run.js";
+import { numberFlag, outputFiles, runCli, UsageError } from "../cli/run.js";
 import { bundleEntry, REPO_ROOT, startLocalStack } from "../dev/stack.js";
 import { analysisBody, DEMO_BBOX } from "../load/areas.js";
 import { runPhase } from "../load/run-phase.js";
@@ -139,6 +139,7 @@ async function main(): Promise<void> {
       "direct-socket": { type: "boolean", default: false },
     },
   });
+  await outputFiles({ "--out": values.out });
   if (values.help) {
     console.info(
       "usage: npm run profile:edge -- [--duration S (1-120)] [--connections N (1-200)] [--top N] [--out FILE] [--heap promoted|all] [--direct-socket]",

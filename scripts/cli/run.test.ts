@@ -38,6 +38,22 @@ describe("command-line failures", () => {
     ["upstash-bridge/cli.ts", ["--bogus"], "upstash-bridge: Unknown option '--bogus'"],
     ["upstash-bridge/cli.ts", ["--port", "99999"], "upstash-bridge: invalid port: 99999"],
     ["guard/cli.ts", ["--bogus"], "guard: Unknown option '--bogus'"],
+    // Output files are checked before the run, not found unwritable after it.
+    [
+      "eval/vectors.ts",
+      ["--seeds", "31", "--json", "/nonexistent-dir/x.json"],
+      "eval:vectors: --json /nonexistent-dir/x.json: there is no folder /nonexistent-dir",
+    ],
+    [
+      "bench/cli.ts",
+      ["--only", "inference", "--json", "/nonexistent-dir/x.json"],
+      "bench: --json /nonexistent-dir/x.json: there is no folder",
+    ],
+    [
+      "bench/cli.ts",
+      ["--only", "inference", "--doc", "/dev/null"],
+      "bench: --doc /dev/null has no <!-- bench:start -->",
+    ],
     // A value starting with a dash: the line keeps parseArgs' own fix, which came last.
     [
       "eval/vectors.ts",
@@ -51,6 +67,16 @@ describe("command-line failures", () => {
     expect(r.stderr).toContain(message);
     expect(r.stdout).toBe("");
   });
+
+  it.each(["index/build.ts", "bench/backend.ts", "guard/cli.ts", "guard/build-backend.ts"])(
+    "%s --help: usage on stdout, exit code 0",
+    async (path) => {
+      const r = await run(path, ["--help"]);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/^usage: npm run /);
+      expect(r.stderr).toBe("");
+    },
+  );
 
   it("a failure that is not a usage error: one line, exit code 1, no stack", async () => {
     const r = await run("model/parity.ts", ["--onnx", "m.onnx", "--parity", "/nonexistent-parity-dir"]);

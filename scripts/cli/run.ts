@@ -4,6 +4,9 @@
  * its first line on stderr and exit code 2; any other failure is its message and exit code 1.
  * LSN_DEBUG=1 adds the stack, for whoever is debugging the tool itself.
  */
+import { stat } from "node:fs/promises";
+import { dirname, resolve } from "node:path";
+
 export class UsageError extends Error {}
 
 export function isUsageError(error: unknown): boolean {
@@ -59,4 +62,21 @@ export function numberFlag(
     );
   }
   return n;
+}
+
+/**
+ * Files a tool writes when it is done: each must be writable now, not after a run of minutes whose
+ * figures would then be lost (`--json nodir/x` failed only at the end). A UsageError names the flag.
+ */
+export async function outputFiles(files: Readonly<Record<string, string | undefined>>): Promise<void> {
+  for (const [flag, path] of Object.entries(files)) {
+    if (path === undefined) continue;
+    if (path === "") throw new UsageError(`${flag} needs a file name`);
+    const dir = dirname(resolve(path));
+    if (!(await stat(dir).catch(() => null))?.isDirectory()) {
+      throw new UsageError(`${flag} ${path}: there is no folder ${dir}`);
+    }
+    if ((await stat(path).catch(() => null))?.isDirectory())
+      throw new UsageError(`${flag} ${path} is a folder`);
+  }
 }

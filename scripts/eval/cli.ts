@@ -11,7 +11,7 @@ import sharp, { type OutputInfo } from "sharp";
 import { loadModelManifest } from "../../gpu-backend/src/runtime/model-manifest.js";
 import { InferencePool } from "../../gpu-backend/src/runtime/pool.js";
 import { segmentRaster } from "../../gpu-backend/src/runtime/segment.js";
-import { runCli, UsageError } from "../cli/run.js";
+import { outputFiles, runCli, UsageError } from "../cli/run.js";
 import { SegmentationScore, type SplitMetrics } from "./metrics.js";
 
 const USAGE = `usage: npm run eval -- --data ROOT --split SPLIT [options]
@@ -129,6 +129,7 @@ async function main(): Promise<void> {
     console.info(USAGE);
     return;
   }
+  await outputFiles({ "--json": opts.json });
   const modelPath = resolve(opts.model);
   const model = await loadModelManifest(modelPath, modelPath.replace(/\.onnx$/, ".json"));
   const pairs = await listPairs(opts.data, opts.split, opts.limit);

@@ -34,7 +34,7 @@ import {
 import { createEsriProvider } from "../../gpu-backend/src/providers/esri.js";
 import type { Segmentation } from "../../gpu-backend/src/runtime/segment.js";
 import { startBackend } from "../../gpu-backend/src/server.js";
-import { runCli, UsageError } from "../cli/run.js";
+import { outputFiles, runCli, UsageError } from "../cli/run.js";
 import type { World } from "../scenes/world.js";
 import {
   analyseSigned,
@@ -69,6 +69,7 @@ async function main(): Promise<void> {
       help: { type: "boolean", short: "h" },
     },
   });
+  await outputFiles({ "--json": values.json, "--lines": values.lines });
   if (values.help) {
     console.info(
       "usage: npm run eval:vectors -- [--seeds 31,32,33,34,35] [--model FILE] [--resolution 0.25] [--min-confidence C] [--json FILE] [--lines FILE] [--params JSON ...]",

@@ -34,8 +34,13 @@ async function main(): Promise<number> {
       "worker-dir": { type: "string" },
       "page-dir": { type: "string" },
       "backend-dir": { type: "string" },
+      help: { type: "boolean" },
     },
   });
+  if (values.help) {
+    process.stdout.write("usage: npm run guard [-- --worker-dir DIR --page-dir DIR --backend-dir DIR]\n");
+    return 0;
+  }
   const secrets = await devSecrets(ROOT);
   const libraryCopy = await libraryCopies(ROOT, ["edge/package.json", "gpu-backend/package.json"]);
   const temp = await mkdtemp(join(tmpdir(), "lsn-guard-"));

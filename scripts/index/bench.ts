@@ -22,7 +22,7 @@ import {
   readIndexFile,
   writeIndexFile,
 } from "../../gpu-backend/src/coverage/index.js";
-import { runCli } from "../cli/run.js";
+import { outputFiles, runCli } from "../cli/run.js";
 import { type Cluster, syntheticFootprints } from "./synthetic.js";
 
 const QUERY_SIDE_M = 256; // ground metres: a small analysis area
@@ -243,6 +243,7 @@ async function main(): Promise<void> {
   } catch (e) {
     die((e as Error).message);
   }
+  await outputFiles({ "--json": values.json });
   if (values.help) {
     console.info("usage: npm run bench:index -- [--json FILE] [--n 1000000] [--queries 20000] [--seed 1]");
     return;

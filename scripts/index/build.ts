@@ -21,6 +21,10 @@ async function main(): Promise<void> {
   } catch (e) {
     die(`${(e as Error).message} (${USAGE})`, 2);
   }
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
   const { src, out } = values;
   if (!src || !out) die(`--src and --out are required (${USAGE})`, 2);
   const concurrency = values.concurrency === undefined ? undefined : Number(values.concurrency);
@@ -71,6 +75,7 @@ function parse() {
       "allow-missing-images": { type: "boolean" },
       "skip-bad": { type: "boolean" },
       concurrency: { type: "string" },
+      help: { type: "boolean" },
     },
     allowPositionals: false,
     strict: true,

@@ -23,7 +23,7 @@ import { ApiKeyStore } from "../../edge/src/auth/api-keys.js";
 import { createRedisClient } from "../../edge/src/redis/client.js";
 import { KeySpace } from "../../edge/src/redis/keys.js";
 import { machineInfo, machineLine } from "../bench/machine.js";
-import { runCli } from "../cli/run.js";
+import { outputFiles, runCli } from "../cli/run.js";
 import { type LocalStack, readDevVars, startLocalStack } from "../dev/stack.js";
 import { storeAreas } from "./areas.js";
 import { markdown } from "./report.js";
@@ -66,6 +66,7 @@ async function main(): Promise<number> {
     },
     allowPositionals: true,
   });
+  await outputFiles({ "--json": values.json });
   if (values.help) {
     console.info(USAGE);
     return 0;

@@ -17,7 +17,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
-import { numberFlag, runCli } from "../cli/run.js";
+import { numberFlag, outputFiles, runCli } from "../cli/run.js";
 import { startLocalStack } from "../dev/stack.js";
 import { analysisBody, storeAreas } from "./areas.js";
 import { percentiles } from "./stats.js";
@@ -96,6 +96,7 @@ async function main(): Promise<void> {
       help: { type: "boolean", short: "h" },
     },
   });
+  await outputFiles({ "--json": values.json });
   if (values.help) {
     console.info(
       "usage: npm run soak -- [--requests N (20-100000)] [--concurrency N (1-16)] [--side M (10-500)] [--seed N] [--json FILE]",
