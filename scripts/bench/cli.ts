@@ -236,7 +236,7 @@ async function main(): Promise<void> {
     return;
   }
   const parts = new Set<Part>(
-    (values.only ? values.only.split(",") : [...PARTS]).map((s) => {
+    (values.only !== undefined ? values.only.split(",") : [...PARTS]).map((s) => {
       if (!(PARTS as readonly string[]).includes(s))
         throw new UsageError(`unknown part ${s} (${PARTS.join(", ")})`);
       return s as Part;

@@ -54,6 +54,8 @@ describe("command-line failures", () => {
       ["--only", "inference", "--doc", "/dev/null"],
       "bench: --doc /dev/null has no <!-- bench:start -->",
     ],
+    ["bench/cli.ts", ["--only", ""], "bench: unknown part  ("],
+    ["load/cli.ts", ["cached", "--url", "notaurl"], "load: --url notaurl is not a URL"],
     // A value starting with a dash: the line keeps parseArgs' own fix, which came last.
     [
       "eval/vectors.ts",
@@ -77,6 +79,12 @@ describe("command-line failures", () => {
       expect(r.stderr).toBe("");
     },
   );
+
+  it("names a model file that is not there, not its card", async () => {
+    const r = await run("eval/cli.ts", ["--data", "/tmp", "--model", "/nonexistent/m.onnx"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim()).toBe("eval: model not found: /nonexistent/m.onnx");
+  });
 
   it("a failure that is not a usage error: one line, exit code 1, no stack", async () => {
     const r = await run("model/parity.ts", ["--onnx", "m.onnx", "--parity", "/nonexistent-parity-dir"]);

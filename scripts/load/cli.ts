@@ -23,7 +23,7 @@ import { ApiKeyStore } from "../../edge/src/auth/api-keys.js";
 import { createRedisClient } from "../../edge/src/redis/client.js";
 import { KeySpace } from "../../edge/src/redis/keys.js";
 import { machineInfo, machineLine } from "../bench/machine.js";
-import { outputFiles, runCli } from "../cli/run.js";
+import { outputFiles, runCli, UsageError } from "../cli/run.js";
 import { type LocalStack, readDevVars, startLocalStack } from "../dev/stack.js";
 import { storeAreas } from "./areas.js";
 import { markdown } from "./report.js";
@@ -85,7 +85,10 @@ async function main(): Promise<number> {
   }
 
   const url = (values.url ?? process.env.EDGE_URL ?? "http://127.0.0.1:8787").replace(/\/$/, "");
+  if (!URL.canParse(url)) throw new UsageError(`--url ${url} is not a URL`);
   const external = await edgeAnswers(url);
+  // A front the user named must be the one measured, never silently replaced by a local stack.
+  if (values.url !== undefined && !external) throw new Error(`no edge answers at ${url}`);
   const machine = machineInfo();
   const areas = await storeAreas();
   const log = (m: string) => console.error(`load: ${m}`);
