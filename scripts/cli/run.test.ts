@@ -83,7 +83,7 @@ describe("command-line failures", () => {
   it("names a model file that is not there, not its card", async () => {
     const r = await run("eval/cli.ts", ["--data", "/tmp", "--model", "/nonexistent/m.onnx"]);
     expect(r.code).toBe(1);
-    expect(r.stderr.trim()).toBe("eval: model not found: /nonexistent/m.onnx");
+    expect(r.stderr.trim()).toBe("eval: model file not found: /nonexistent/m.onnx");
   });
 
   it("a failure that is not a usage error: one line, exit code 1, no stack", async () => {

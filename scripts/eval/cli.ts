@@ -4,7 +4,7 @@
  *
  *   npm run eval -- --data ROOT --split test [--model FILE] [--pred-out DIR] [--json FILE]
  */
-import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { basename, extname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import sharp, { type OutputInfo } from "sharp";
@@ -131,6 +131,9 @@ async function main(): Promise<void> {
   }
   await outputFiles({ "--json": opts.json });
   const modelPath = resolve(opts.model);
+  // Named before its card: the file given is what is missing, not the card beside it.
+  if (!(await stat(modelPath).catch(() => null))?.isFile())
+    throw new Error(`model file not found: ${modelPath}`);
   const model = await loadModelManifest(modelPath, modelPath.replace(/\.onnx$/, ".json"));
   const pairs = await listPairs(opts.data, opts.split, opts.limit);
   const tile = Math.floor(opts.tile / model.sizeMultiple) * model.sizeMultiple;

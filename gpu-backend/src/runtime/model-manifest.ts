@@ -4,7 +4,7 @@
  * file fails at start with a clear message, not with wrong answers later.
  */
 import { createHash } from "node:crypto";
-import { readFile, stat } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { LANE_CLASSES } from "@lanesegnet/shared";
 import { z } from "zod";
 import type { InputNormalisation } from "./preprocess.js";
@@ -37,7 +37,6 @@ export interface LoadedModel {
 }
 
 export async function loadModelManifest(modelPath: string, manifestPath: string): Promise<LoadedModel> {
-  if (!(await stat(modelPath).catch(() => null))?.isFile()) throw new Error(`model not found: ${modelPath}`);
   let raw: string;
   try {
     raw = await readFile(manifestPath, "utf8");
