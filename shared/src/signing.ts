@@ -103,6 +103,40 @@ export interface VerifyOptions {
   readonly maxSkewS?: number;
 }
 
+export type SignatureHeadersResult =
+  | {
+      readonly ok: true;
+      readonly nonce: string;
+      readonly timestamp: string;
+      readonly mac: Uint8Array<ArrayBuffer>;
+    }
+  | { readonly ok: false; readonly reason: Exclude<VerifyFailure, "bad_signature"> };
+
+/**
+ * What the signature headers alone decide: present, once each, well-formed, timestamp within the
+ * skew. No secret, no body: a verifier can refuse on this before reading the body.
+ */
+export function readSignatureHeaders(
+  headers: HeaderSource,
+  options: VerifyOptions = {},
+): SignatureHeadersResult {
+  const timestamp = header(headers, SIGNATURE_HEADERS.timestamp);
+  const nonce = header(headers, SIGNATURE_HEADERS.nonce);
+  const signature = header(headers, SIGNATURE_HEADERS.signature);
+  if (timestamp === undefined || nonce === undefined || signature === undefined) {
+    return { ok: false, reason: "missing_header" };
+  }
+  if (!TIMESTAMP_RE.test(timestamp) || !NONCE_RE.test(nonce) || !SIGNATURE_RE.test(signature)) {
+    return { ok: false, reason: "malformed_header" };
+  }
+  const nowS = (options.now ?? Date.now()) / 1000;
+  if (Math.abs(nowS - Number(timestamp)) > (options.maxSkewS ?? DEFAULT_MAX_SKEW_S))
+    return { ok: false, reason: "timestamp_skew" };
+  const mac = hexToBytes(signature);
+  if (!mac) return { ok: false, reason: "malformed_header" };
+  return { ok: true, nonce, timestamp, mac };
+}
+
 /**
  * Check a request's signature headers. Never throws for bad input (only for a too-short secret);
  * the comparison is crypto.subtle.verify, which is constant-time.
@@ -114,23 +148,11 @@ export async function verifyRequest(
   options: VerifyOptions = {},
 ): Promise<VerifyResult> {
   const key = await importKey(secret, "verify");
-  const timestamp = header(headers, SIGNATURE_HEADERS.timestamp);
-  const nonce = header(headers, SIGNATURE_HEADERS.nonce);
-  const signature = header(headers, SIGNATURE_HEADERS.signature);
-  if (timestamp === undefined || nonce === undefined || signature === undefined) {
-    return { ok: false, reason: "missing_header" };
-  }
-  if (!TIMESTAMP_RE.test(timestamp) || !NONCE_RE.test(nonce) || !SIGNATURE_RE.test(signature)) {
-    return { ok: false, reason: "malformed_header" };
-  }
-  const ts = Number(timestamp);
-  const nowS = (options.now ?? Date.now()) / 1000;
-  if (Math.abs(nowS - ts) > (options.maxSkewS ?? DEFAULT_MAX_SKEW_S))
-    return { ok: false, reason: "timestamp_skew" };
-  const mac = hexToBytes(signature);
-  if (!mac) return { ok: false, reason: "malformed_header" };
+  const read = readSignatureHeaders(headers, options);
+  if (!read.ok) return read;
+  const { timestamp, nonce, mac } = read;
   const valid = await crypto.subtle.verify("HMAC", key, mac, await stringToSign(timestamp, nonce, msg));
-  return valid ? { ok: true, nonce, timestamp: ts } : { ok: false, reason: "bad_signature" };
+  return valid ? { ok: true, nonce, timestamp: Number(timestamp) } : { ok: false, reason: "bad_signature" };
 }
 
 export interface NonceCacheOptions {

@@ -8,7 +8,13 @@
  * REPLAY_REDIS_URL set, Redis shared by every instance behind the load balancer
  * (replay/redis-nonce-store.ts), so a replay is refused whichever instance it reaches.
  */
-import { NonceCache, problem, problemResponse, verifyRequest } from "@lanesegnet/shared";
+import {
+  NonceCache,
+  problem,
+  problemResponse,
+  readSignatureHeaders,
+  verifyRequest,
+} from "@lanesegnet/shared";
 import type { Context, MiddlewareHandler } from "hono";
 import type { NonceStore } from "../replay/redis-nonce-store.js";
 
@@ -22,17 +28,15 @@ function target(c: Context): { method: string; path: string } {
 }
 
 /**
- * What the headers alone decide (present, once each, well-formed, timestamp within the skew), by
- * the same verifyRequest over no body: it fails such a request with that reason, and anything else
- * (a signature over some other body) waits for the real body. Mounted before the route's body
+ * What the headers alone decide (present, once each, well-formed, timestamp within the skew;
+ * shared readSignatureHeaders, which verifyRequest runs too). Mounted before the route's body
  * limit, which reads a chunked body (no Content-Length) in full before anything after it runs:
  * reading costs up to the limit (8 MB for render), which anyone who can reach the backend could
  * otherwise make it spend with no signature at all.
  */
-export function checkSignatureHeaders(secret: string): MiddlewareHandler {
+export function checkSignatureHeaders(): MiddlewareHandler {
   return async (c, next) => {
-    const early = await verifyRequest(secret, c.req.raw.headers, { ...target(c), body: null });
-    if (!early.ok && early.reason !== "bad_signature") return unsigned();
+    if (!readSignatureHeaders(c.req.raw.headers).ok) return unsigned();
     await next();
   };
 }

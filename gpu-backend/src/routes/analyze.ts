@@ -62,7 +62,7 @@ export function analyzeRoute(deps: AnalyzeRouteDeps) {
   const app = new Hono<SignedBodyEnv>();
   app.post(
     "/internal/v1/analyze",
-    checkSignatureHeaders(deps.signingSecret),
+    checkSignatureHeaders(),
     bodyLimit({
       maxSize: MAX_BODY_BYTES,
       onError: () => problemResponse(problem(413, { detail: `request body over ${MAX_BODY_BYTES} bytes` })),

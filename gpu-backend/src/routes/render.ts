@@ -53,7 +53,7 @@ export function renderRoute(deps: RenderRouteDeps) {
   const app = new Hono<SignedBodyEnv>();
   app.post(
     RENDER_PATH,
-    checkSignatureHeaders(deps.signingSecret),
+    checkSignatureHeaders(),
     bodyLimit({
       maxSize: MAX_BODY_BYTES,
       onError: () => problemResponse(problem(413, { detail: `request body over ${MAX_BODY_BYTES} bytes` })),

@@ -119,6 +119,14 @@ export interface AnalysisLimitOptions {
   readonly finestAnalysedM?: number;
 }
 
+/** A resolution kept inside the model's analysed range (each bound only where one is given). */
+export function analysedResolutionM(resolutionM: number, range: AnalysisLimitOptions): number {
+  return Math.max(
+    Math.min(resolutionM, range.coarsestAnalysedM ?? Number.POSITIVE_INFINITY),
+    range.finestAnalysedM ?? 0,
+  );
+}
+
 /** The request schema, with the area limits applied at the resolution that will be analysed. */
 export function analysisRequestSchema(options: AnalysisLimitOptions = {}) {
   return AnalysisRequestObject.superRefine((req, ctx) => {
@@ -132,7 +140,7 @@ export function analysisRequestSchema(options: AnalysisLimitOptions = {}) {
           ? canonicalResolutionM(r)
           : LIMITS.maxResolutionM;
     const coarsest = options.coarsestAnalysedM ?? Number.POSITIVE_INFINITY;
-    const resolutionM = Math.max(Math.min(requested, coarsest), options.finestAnalysedM ?? 0);
+    const resolutionM = analysedResolutionM(requested, options);
     const result = validateArea(req.area, { resolutionM, basePath: ["area"] });
     if (result.ok) return;
     // The validator advises a coarser resolution_m for too many pixels or too long a side; that
@@ -209,12 +217,9 @@ export function resolveAnalysisRequest(
   const wanted = new Set<string>(req.classes ?? MARKING_CLASS_NAMES);
   return {
     area: req.area,
-    resolution_m: Math.max(
-      Math.min(
-        canonicalResolutionM(req.resolution_m ?? LIMITS.defaultResolutionM),
-        defaults.coarsestAnalysedM ?? Number.POSITIVE_INFINITY,
-      ),
-      defaults.finestAnalysedM ?? 0,
+    resolution_m: analysedResolutionM(
+      canonicalResolutionM(req.resolution_m ?? LIMITS.defaultResolutionM),
+      defaults,
     ),
     classes: MARKING_CLASS_NAMES.filter((n) => wanted.has(n)),
     providers: [...(req.providers ?? defaults.providers)],
