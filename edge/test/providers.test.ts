@@ -200,12 +200,9 @@ describe("provider choice", () => {
   });
 
   it("says which providers the backend can use, from its readiness answer", async () => {
-    type Listed = { providers: { name: string; configured: boolean | null }[] };
-    const configured = async () =>
-      ((await (await get(edge, "/v1/providers", key)).json()) as Listed).providers.map((p) => [
-        p.name,
-        p.configured,
-      ]);
+    type Listed = { providers: { name: string; configured: boolean | null; healthy: boolean | null }[] };
+    const listed = async () => ((await (await get(edge, "/v1/providers", key)).json()) as Listed).providers;
+    const configured = async () => (await listed()).map((p) => [p.name, p.configured]);
     // A backend that does not say: unknown, never a guess.
     expect(await configured()).toEqual([
       ["local", null],
@@ -222,6 +219,13 @@ describe("provider choice", () => {
         ["esri", true],
         ["mapbox", false],
         ["gee", false],
+      ]);
+      // Health is known only of what the backend can try: never "healthy" beside "configured: false".
+      expect((await listed()).map((p) => [p.name, p.healthy])).toEqual([
+        ["local", true],
+        ["esri", true],
+        ["mapbox", null],
+        ["gee", null],
       ]);
     } finally {
       rig.backend.imageryProviders = undefined;

@@ -23,7 +23,12 @@ export const ProvidersSchema = z
           .describe(
             "Whether the analysis backend can use it (enabled and configured there, e.g. a Mapbox token); null when the backend cannot be asked. A provider that is not is skipped by every analysis.",
           ),
-        healthy: z.boolean().nullable().describe("null when the health store is unreachable."),
+        healthy: z
+          .boolean()
+          .nullable()
+          .describe(
+            "From recent failures of analyses that tried it; null when the health store is unreachable or the backend cannot use the provider (`configured: false`: it is never tried, so nothing is known of it).",
+          ),
         recent_failures: z.int().nullable(),
         retry_in_s: z.int().nullable().describe("Seconds until a failing provider is tried again."),
       }),
@@ -70,11 +75,14 @@ export function registerProvidersRoute(app: OpenAPIHono<AppEnv>, deps: EdgeDeps)
     return c.json(
       {
         providers: chain.map((name, position) => {
-          const h = health?.find((x) => x.provider === name);
+          const configured = usable ? usable.includes(name) : null;
+          // A provider the backend skips has no failures only because it is never tried: "healthy"
+          // beside "configured: false" would read as usable.
+          const h = configured === false ? undefined : health?.find((x) => x.provider === name);
           return {
             name,
             position,
-            configured: usable ? usable.includes(name) : null,
+            configured,
             healthy: h ? h.healthy : null,
             recent_failures: h ? h.recentFailures : null,
             retry_in_s: h ? h.retryInS : null,
