@@ -37,7 +37,7 @@ function fail(msg: string, code = 2): never {
 
 function int(name: string, v: string | undefined, def: number | null, min: number): number | null {
   if (v === undefined) return def;
-  const n = Number(v);
+  const n = v.trim() === "" ? Number.NaN : Number(v); // Number("") is 0
   if (!Number.isInteger(n) || n < min) fail(`--${name} wants an integer >= ${min}, got "${v}"`);
   return n;
 }

@@ -56,6 +56,20 @@ describe("command-line failures", () => {
     ],
     ["bench/cli.ts", ["--only", ""], "bench: unknown part  ("],
     ["load/cli.ts", ["cached", "--url", "notaurl"], "load: --url notaurl is not a URL"],
+    // An empty value is not 0 (Number("") is): a seed or a threshold never silently becomes 0.
+    ["eval/vectors.ts", ["--min-confidence="], 'eval:vectors: --min-confidence must be a number 0-1, got ""'],
+    ["index/bench.ts", ["--seed="], 'bench:index: --seed must be an integer >= 0, got ""'],
+    ["eval/cli.ts", ["--data", "x", "--limit", " "], 'eval: --limit must be an integer >= 1, got " "'],
+    [
+      "model/ort-latency.ts",
+      ["m.onnx", "--threads="],
+      'ort-latency: --threads must be an integer 1-256, got ""',
+    ],
+    [
+      "ael/import-cli.ts",
+      ["--src", "x", "--out", "y", "--seed="],
+      'ael:import: --seed wants an integer >= 0, got ""',
+    ],
     // A value starting with a dash: the line keeps parseArgs' own fix, which came last.
     [
       "eval/vectors.ts",

@@ -58,7 +58,7 @@ export function numberFlag(
   if (!ok) {
     const range = opts.max === undefined ? `>= ${opts.min}` : `${opts.min}-${opts.max}`;
     throw new UsageError(
-      `--${name} must be ${opts.integer ? "an integer" : "a number"} ${range}, got ${value}`,
+      `--${name} must be ${opts.integer ? "an integer" : "a number"} ${range}, got ${value?.trim() ? value : `"${value ?? ""}"`}`,
     );
   }
   return n;

@@ -11,7 +11,7 @@ import sharp, { type OutputInfo } from "sharp";
 import { loadModelManifest } from "../../gpu-backend/src/runtime/model-manifest.js";
 import { InferencePool } from "../../gpu-backend/src/runtime/pool.js";
 import { segmentRaster } from "../../gpu-backend/src/runtime/segment.js";
-import { outputFiles, runCli, UsageError } from "../cli/run.js";
+import { numberFlag, outputFiles, runCli, UsageError } from "../cli/run.js";
 import { SegmentationScore, type SplitMetrics } from "./metrics.js";
 
 const USAGE = `usage: npm run eval -- --data ROOT --split SPLIT [options]
@@ -48,22 +48,18 @@ function parse(argv: string[]) {
   });
   if (values.help) return null;
   if (!values.data) throw new UsageError("--data ROOT is required");
-  const int = (name: string, v: string | undefined, min: number) => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name} must be an integer >= ${min}`);
-    return n;
-  };
   return {
     data: values.data,
     split: values.split!,
     model: values.model!,
     predOut: values["pred-out"],
     json: values.json,
-    limit: values.limit === undefined ? undefined : int("limit", values.limit, 1),
+    limit:
+      values.limit === undefined ? undefined : numberFlag("limit", values.limit, { min: 1, integer: true }),
     eps: values.ep!.split(",").filter(Boolean),
-    workers: int("workers", values.workers, 1),
-    tile: int("tile", values.tile, 64),
-    overlap: int("overlap", values.overlap, 0),
+    workers: numberFlag("workers", values.workers, { min: 1, integer: true }),
+    tile: numberFlag("tile", values.tile, { min: 64, integer: true }),
+    overlap: numberFlag("overlap", values.overlap, { min: 0, integer: true }),
     record: values.record,
   };
 }

@@ -34,7 +34,7 @@ import {
 import { createEsriProvider } from "../../gpu-backend/src/providers/esri.js";
 import type { Segmentation } from "../../gpu-backend/src/runtime/segment.js";
 import { startBackend } from "../../gpu-backend/src/server.js";
-import { outputFiles, runCli, UsageError } from "../cli/run.js";
+import { numberFlag, outputFiles, runCli, UsageError } from "../cli/run.js";
 import type { World } from "../scenes/world.js";
 import {
   analyseSigned,
@@ -84,11 +84,11 @@ async function main(): Promise<void> {
   if (!wellFormed || seeds.length === 0 || seeds.length > 50 || !seeds.every((s) => Number.isInteger(s))) {
     fail("--seeds must be 1-50 non-negative integers, comma-separated");
   }
-  const resolutionM = Number(values.resolution);
-  if (!(resolutionM >= 0.05 && resolutionM <= 1)) fail("--resolution must be 0.05-1 m/px");
-  const minConfidence = values["min-confidence"] === undefined ? undefined : Number(values["min-confidence"]);
-  if (minConfidence !== undefined && !(minConfidence >= 0 && minConfidence <= 1))
-    fail("--min-confidence must be 0-1");
+  const resolutionM = numberFlag("resolution", values.resolution, { min: 0.05, max: 1 });
+  const minConfidence =
+    values["min-confidence"] === undefined
+      ? undefined
+      : numberFlag("min-confidence", values["min-confidence"], { min: 0, max: 1 });
 
   let world: World | undefined;
   const tiles = await serveWorldTiles(() => world as World);

@@ -76,6 +76,15 @@ describe("the clean tree", () => {
     if (page) expect(await scanOutput(join(dir, "page"), options)).toEqual([]);
   });
 
+  it("refuses a folder with no code in it rather than calling it clean", async () => {
+    const empty = join(dir, "empty");
+    await mkdir(empty);
+    await writeFile(join(empty, "README.txt"), "not a build\n");
+    await expect(scanOutput(empty, options)).rejects.toThrow(
+      /no JavaScript files in .*empty: nothing to scan/,
+    );
+  });
+
   it("builds bundles with module markers, so our code is told from libraries", () => {
     expect(workerJs).toMatch(/^\/\/ edge\/src\/app\.ts$/m);
     expect(workerJs).toMatch(/^\/\/ node_modules\/hono\//m);

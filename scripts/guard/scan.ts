@@ -192,7 +192,13 @@ export function scanSourceMap(file: string, text: string, options: ScanOptions):
  */
 export async function scanOutput(dir: string, options: ScanOptions): Promise<Finding[]> {
   const findings: Finding[] = [];
-  for (const path of await listFiles(dir)) {
+  const files = await listFiles(dir);
+  // A folder without code is not a build output (a wrong --*-dir, a build that wrote elsewhere):
+  // "clean" would be a pass of nothing.
+  if (!files.some((path) => /\.[cm]?js$/.test(path))) {
+    throw new Error(`no JavaScript files in ${dir}: nothing to scan (is it a build output?)`);
+  }
+  for (const path of files) {
     const file = relative(dir, path);
     const text = await readFile(path, "utf8");
     if (file.endsWith(".map")) findings.push(...scanSourceMap(file, text, options));

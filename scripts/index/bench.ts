@@ -22,7 +22,7 @@ import {
   readIndexFile,
   writeIndexFile,
 } from "../../gpu-backend/src/coverage/index.js";
-import { outputFiles, runCli } from "../cli/run.js";
+import { numberFlag, outputFiles, runCli } from "../cli/run.js";
 import { type Cluster, syntheticFootprints } from "./synthetic.js";
 
 const QUERY_SIDE_M = 256; // ground metres: a small analysis area
@@ -248,11 +248,8 @@ async function main(): Promise<void> {
     console.info("usage: npm run bench:index -- [--json FILE] [--n 1000000] [--queries 20000] [--seed 1]");
     return;
   }
-  const int = (v: string | undefined, fallback: number, name: string, min: number) => {
-    const x = v === undefined ? fallback : Number(v);
-    if (!Number.isInteger(x) || x < min) die(`--${name} must be an integer >= ${min}, got ${v}`);
-    return x;
-  };
+  const int = (v: string | undefined, fallback: number, name: string, min: number) =>
+    v === undefined ? fallback : numberFlag(name, v, { min, integer: true });
   const n = int(values.n, 1_000_000, "n", 1);
   const nQueries = int(values.queries, 20_000, "queries", 100);
   const seed = int(values.seed, 1, "seed", 0);

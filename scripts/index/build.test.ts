@@ -48,6 +48,21 @@ describe("index:build CLI", () => {
     expect(index.image(0)).toMatchObject({ id: "a", file: "a.jpg" });
   });
 
+  it("refuses a store with nothing to index, and writes nothing", async () => {
+    const empty = await mkdtemp(path.join(tmpdir(), "index-cli-empty-"));
+    try {
+      const out = path.join(empty, "coverage.idx");
+      const r = await cli("--src", empty, "--out", out);
+      expect(r.code).toBe(1);
+      expect(r.stderr.trim()).toMatch(
+        /^index:build: no image sidecars \(\*\.json\) to index under .*; nothing written$/,
+      );
+      await expect(readFile(out)).rejects.toThrow(/ENOENT/);
+    } finally {
+      await rm(empty, { recursive: true, force: true });
+    }
+  });
+
   it.each([
     [["--src", "x"], 2, /--src and --out are required/],
     [["--bogus"], 2, /Unknown option '--bogus'/],

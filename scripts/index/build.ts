@@ -40,6 +40,12 @@ async function main(): Promise<void> {
       onBadSidecar: values["skip-bad"] ? "skip" : "fail",
       ...(concurrency === undefined ? {} : { concurrency }),
     });
+    // An index of nothing is a wrong --src (or every sidecar skipped), not a store: say so rather
+    // than write a file that makes every area "not covered".
+    if (store.count === 0) {
+      const skipped = store.skipped.length > 0 ? `, ${store.skipped.length} bad sidecar(s) skipped` : "";
+      die(`no image sidecars (*.json) to index under ${src}${skipped}; nothing written`, 1);
+    }
     await writeIndexFile(out, store.buffer);
   } catch (e) {
     const message = (e as Error).message;

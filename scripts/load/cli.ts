@@ -23,7 +23,7 @@ import { ApiKeyStore } from "../../edge/src/auth/api-keys.js";
 import { createRedisClient } from "../../edge/src/redis/client.js";
 import { KeySpace } from "../../edge/src/redis/keys.js";
 import { machineInfo, machineLine } from "../bench/machine.js";
-import { outputFiles, runCli, UsageError } from "../cli/run.js";
+import { numberFlag, outputFiles, runCli, UsageError } from "../cli/run.js";
 import { type LocalStack, readDevVars, startLocalStack } from "../dev/stack.js";
 import { storeAreas } from "./areas.js";
 import { markdown } from "./report.js";
@@ -75,8 +75,7 @@ async function main(): Promise<number> {
   if (!which || rest.length > 0) fail("name one scenario, or all");
   const scenarios = which === "all" ? [...SCENARIOS] : SCENARIOS.filter((s) => s.name === which);
   if (scenarios.length === 0) fail(`unknown scenario ${which}`);
-  const durationS = Number(values.duration);
-  if (!(durationS >= 1 && durationS <= 600)) fail("--duration must be 1-600 seconds");
+  const durationS = numberFlag("duration", values.duration, { min: 1, max: 600 });
   const overrides: Record<string, string> = {};
   for (const v of values.var) {
     const eq = v.indexOf("=");

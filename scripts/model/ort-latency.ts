@@ -13,6 +13,7 @@
  */
 import { parseArgs } from "node:util";
 import { InferenceSession, Tensor } from "onnxruntime-node";
+import { numberFlag, runCli } from "../cli/run.js";
 
 export interface LatencyResult {
   model: string;
@@ -117,11 +118,11 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const opts = {
-    size: Number(values.size),
-    batch: Number(values.batch),
-    runs: Number(values.runs),
-    warmup: Number(values.warmup),
-    threads: Number(values.threads),
+    size: numberFlag("size", values.size, { min: 32, max: 8192, integer: true }),
+    batch: numberFlag("batch", values.batch, { min: 1, max: 64, integer: true }),
+    runs: numberFlag("runs", values.runs, { min: 1, max: 10_000, integer: true }),
+    warmup: numberFlag("warmup", values.warmup, { min: 0, max: 1_000, integer: true }),
+    threads: numberFlag("threads", values.threads, { min: 1, max: 256, integer: true }),
     ep: values.ep,
   };
   const results = await measureLatency(positionals, opts);
@@ -137,8 +138,5 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((e: unknown) => {
-  // One line, no stack: e.g. "Failed to get a WebGPU adapter" where the machine has no GPU.
-  console.error(`ort-latency: ${e instanceof Error ? e.message.split("\n")[0] : String(e)}`);
-  process.exit(1);
-});
+// One line, no stack: e.g. "Failed to get a WebGPU adapter" where the machine has no GPU.
+runCli("ort-latency", main);

@@ -91,7 +91,8 @@ function num(
   opts: { int?: boolean; min?: number; max?: number } = {},
 ): number {
   if (v === undefined) return def;
-  const n = Number(v);
+  // Number("") and Number(" ") are 0: an empty value would silently become seed 0.
+  const n = v.trim() === "" ? Number.NaN : Number(v);
   if (!Number.isFinite(n) || (opts.int && !Number.isInteger(n)))
     throw new UsageError(`--${name} wants ${opts.int ? "an integer" : "a number"}, got "${v}"`);
   if (opts.min !== undefined && n < opts.min)
@@ -180,7 +181,7 @@ export function parseCli(argv: readonly string[]): CliConfig {
   if (splitBy !== "city" && splitBy !== "blocks")
     throw new UsageError(`--split-by must be city or blocks, got "${splitBy}"`);
   const atText = s("at") ?? "144.9631,-37.8136";
-  const at = atText.split(",").map(Number);
+  const at = atText.split(",").map((part) => (part.trim() === "" ? Number.NaN : Number(part)));
   if (at.length !== 2 || !at.every(Number.isFinite) || Math.abs(at[0]!) > 180 || Math.abs(at[1]!) > 85) {
     throw new UsageError(`--at wants LON,LAT, got "${atText}"`);
   }

@@ -59,6 +59,8 @@ describe("scenes CLI", () => {
     [["--out", "x", "--count", "2", "--split", "70,30"], /--split wants three/],
     [["--out", "x", "--count", "2", "--bogus"], /Unknown option/],
     [["--out", "x", "--store", "--at", "500,1"], /--at wants LON,LAT/],
+    [["--out", "x", "--store", "--at", ","], /--at wants LON,LAT/],
+    [["--out", "x", "--count", "2", "--seed", ""], /--seed wants an integer, got ""/],
   ])("rejects bad input %j with one line and a non-zero exit", (args, msg) => {
     const r = run(args as string[]);
     expect(r.status).not.toBe(0);
