@@ -3,7 +3,11 @@
  * exit code 1, never a stack trace (scripts/cli/run.ts). Each case fails before any real work.
  */
 import { execFile } from "node:child_process";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import sharp from "sharp";
 import { describe, expect, it } from "vitest";
 
 const TSX = fileURLToPath(new URL("../../node_modules/.bin/tsx", import.meta.url));
@@ -98,6 +102,25 @@ describe("command-line failures", () => {
     const r = await run("eval/cli.ts", ["--data", "/tmp", "--model", "/nonexistent/m.onnx"]);
     expect(r.code).toBe(1);
     expect(r.stderr.trim()).toBe("eval: model file not found: /nonexistent/m.onnx");
+  });
+
+  it("names an image it cannot read", async () => {
+    const data = await mkdtemp(join(tmpdir(), "eval-corrupt-"));
+    try {
+      await mkdir(join(data, "img_dir", "test"), { recursive: true });
+      await mkdir(join(data, "ann_dir", "test"), { recursive: true });
+      const image = join(data, "img_dir", "test", "a.jpg");
+      await writeFile(image, "not a jpeg");
+      await sharp(Buffer.alloc(64 * 64), { raw: { width: 64, height: 64, channels: 1 } })
+        .png()
+        .toFile(join(data, "ann_dir", "test", "a.png"));
+      const r = await run("eval/cli.ts", ["--data", data, "--workers", "1"]);
+      expect(r.code).toBe(1);
+      expect(r.stderr.trim().split("\n")).toHaveLength(1);
+      expect(r.stderr).toContain(`eval: cannot read ${image}: `);
+    } finally {
+      await rm(data, { recursive: true, force: true });
+    }
   });
 
   it("a failure that is not a usage error: one line, exit code 1, no stack", async () => {

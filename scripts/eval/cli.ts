@@ -143,9 +143,18 @@ async function main(): Promise<void> {
     const runOne = async () => {
       while (next < pairs.length) {
         const pair = pairs[next++]!;
+        // sharp's own message ("Input file contains unsupported image format") names no file.
+        const named = <T>(file: string, read: Promise<T>) =>
+          read.catch((error: unknown) => {
+            if (error instanceof UsageError) throw error;
+            throw new Error(`cannot read ${file}: ${error instanceof Error ? error.message : String(error)}`);
+          });
         const [img, ann] = await Promise.all([
-          sharp(pair.image).removeAlpha().toColorspace("srgb").raw().toBuffer({ resolveWithObject: true }),
-          readClassIds(pair.mask, pair.id),
+          named(
+            pair.image,
+            sharp(pair.image).removeAlpha().toColorspace("srgb").raw().toBuffer({ resolveWithObject: true }),
+          ),
+          named(pair.mask, readClassIds(pair.mask, pair.id)),
         ]);
         const { width, height } = img.info;
         if (ann.info.width !== width || ann.info.height !== height)
