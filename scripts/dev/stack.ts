@@ -15,7 +15,6 @@
  * isolate once the pipe is full, so an undrained Worker hangs after ~64 KB of log lines.
  */
 import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -31,6 +30,8 @@ import { bundleWorker } from "../../edge/test/support/bundle.js";
 import { freePort, resolveRedis } from "../upstash-bridge/redis-source.js";
 import { startBridge } from "../upstash-bridge/server.js";
 import { DEMO_STORE_DIR, serveCoverageIndex } from "./coverage-index.js";
+import { readDevVars } from "./dev-vars.js";
+import { modelIdentity } from "./model-identity.js";
 import { type Managed, spawnReady } from "./processes.js";
 import { REPO_ROOT } from "./repo-root.js";
 
@@ -111,27 +112,6 @@ export interface LocalStack {
 interface Stoppable {
   readonly name: string;
   stop(): Promise<void>;
-}
-
-/** KEY=VALUE lines of .dev.vars (what `npm start` writes), or {} when there is none. */
-export function readDevVars(file = join(REPO_ROOT, ".dev.vars")): Record<string, string> {
-  if (!existsSync(file)) return {};
-  const vars: Record<string, string> = {};
-  for (const line of readFileSync(file, "utf8").split(/\r?\n/)) {
-    const m = /^\s*([A-Z0-9_]+)\s*=\s*(.*?)\s*$/.exec(line);
-    if (m?.[1] && m[2] !== undefined) vars[m[1]] = m[2].replace(/^"(.*)"$/, "$1");
-  }
-  return vars;
-}
-
-/** Name and version from the model card beside the .onnx file (the edge's cache key needs them). */
-export function modelIdentity(modelPath: string): { name: string; version: string } {
-  const card = modelPath.replace(/\.onnx$/, ".json");
-  if (!existsSync(modelPath) || !existsSync(card)) {
-    throw new Error(`the model is missing: ${modelPath} and its card ${card}`);
-  }
-  const { name, version } = JSON.parse(readFileSync(card, "utf8")) as { name: string; version: string };
-  return { name, version };
 }
 
 async function answers(url: string, init?: RequestInit): Promise<Response | null> {
