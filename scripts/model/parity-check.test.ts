@@ -19,6 +19,11 @@ const PY = process.env.PYTHON ?? "/usr/bin/python3";
 const REPO = resolve(import.meta.dirname, "../..");
 const T = join(REPO, "models/training");
 const hasTorch = spawnSync(PY, ["-c", "import torch, cv2, numpy, onnx"], { stdio: "ignore" }).status === 0;
+if (!hasTorch) {
+  console.warn(
+    `parity test skipped: ${PY} lacks torch, cv2, numpy or onnx (apt-get install -y python3-torch python3-opencv python3-onnx; .ci/run does it)`,
+  );
+}
 
 describe.skipIf(!hasTorch)("ONNX parity against PyTorch", () => {
   let dir = "";

@@ -12,6 +12,11 @@ const PY = process.env.PYTHON ?? "/usr/bin/python3";
 const REPO = resolve(import.meta.dirname, "../..");
 const T = join(REPO, "models/training");
 const hasTorch = spawnSync(PY, ["-c", "import torch, cv2, numpy"], { stdio: "ignore" }).status === 0;
+if (!hasTorch) {
+  console.warn(
+    `Python unit tests skipped: ${PY} lacks torch, cv2 or numpy (apt-get install -y python3-torch python3-opencv; .ci/run does it)`,
+  );
+}
 
 describe.skipIf(!hasTorch)("models/training Python unit tests", () => {
   it("pass", () => {

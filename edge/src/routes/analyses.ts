@@ -89,7 +89,7 @@ export function registerAnalysisRoutes(
         content: { [GEOJSON_CONTENT_TYPE]: { schema: AnalysisResponseSchema } },
       },
       400: problemSpec(
-        "The body is not valid JSON or breaks the schema or the area limits (applied at the resolution that will be analysed: no coarser than the model's coarsest, MODEL_MAX_GSD_M); `errors` lists the fields at fault (the first 20; `errors_omitted` counts the rest).",
+        "The body is not valid JSON or breaks the schema or the area limits (applied at the resolution that will be analysed: the requested one kept inside the model's range, MODEL_MIN_GSD_M–MODEL_MAX_GSD_M); `errors` lists the fields at fault (the first 20; `errors_omitted` counts the rest).",
         COUNTED_ERROR_HEADERS,
       ),
       413: problemSpec("The body is too large."),
@@ -105,7 +105,10 @@ export function registerAnalysisRoutes(
       ),
       504: problemSpec("The analysis took too long.", COUNTED_ERROR_HEADERS),
       ...COMMON_ERRORS,
-      503: problemSpec("Redis or the analysis service is unavailable or busy.", RETRY_AFTER_HEADER),
+      503: problemSpec(
+        "Redis or the analysis service is unavailable or busy (RateLimit-Policy without RateLimit when Redis could not count).",
+        RATE_LIMIT_HEADERS.partial().extend(RETRY_AFTER_HEADER.shape),
+      ),
     },
   });
 

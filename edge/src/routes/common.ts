@@ -24,8 +24,9 @@ export const RETRY_AFTER_HEADER = z.object({
 });
 
 /**
- * What an answer after the rate limit carries (every one but the 401s, 413s and a 503 for Redis,
- * which come before it or without it): the quota, and Retry-After where one is given.
+ * What an answer after the rate limit carries (every one but the 401s and 413s, which come before
+ * it, and a 503 for Redis, which carries only the policy): the quota, and Retry-After where one is
+ * given.
  */
 export const COUNTED_ERROR_HEADERS = RATE_LIMIT_HEADERS.partial();
 export const COUNTED_RETRYABLE_HEADERS = RATE_LIMIT_HEADERS.partial().extend(

@@ -82,7 +82,7 @@ const AnalysisRequestObject = z.strictObject({
     .max(LIMITS.maxResolutionM)
     .optional()
     .describe(
-      `Wanted ground resolution in metres per pixel (default ${LIMITS.defaultResolutionM}), honoured to the millimetre; the response reports the real one. The model analyses nothing coarser than its trained range (0.35 m/px for lanesegnet-lite): a coarser request is analysed, and its area limits applied, at that resolution.`,
+      `Wanted ground resolution in metres per pixel (default ${LIMITS.defaultResolutionM}), honoured to the millimetre inside the model's trained range; the response reports the real one. The model analyses nothing outside that range (0.08–0.35 m/px for lanesegnet-lite 0.3.0): a coarser request is analysed, and its area limits applied, at the coarsest, a finer one at the finest.`,
     ),
   classes: z
     .array(MarkingClassNameSchema)
