@@ -370,6 +370,19 @@ describe("analysis and metrics", () => {
     expect(JSON.stringify(body)).not.toMatch(/\.onnx|models\//);
   });
 
+  it("reports the providers in the order they were to be tried, up to the one that served", async () => {
+    const res = await signedPost(analysisBody({ providers: ["mapbox", "esri", "gee"] }));
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as {
+      analysis: { providers_tried: { provider: string; outcome: string }[] };
+    };
+    // gee comes after esri, which served: never reached, so not "tried".
+    expect(body.analysis.providers_tried.map((a) => [a.provider, a.outcome])).toEqual([
+      ["mapbox", "not_configured"],
+      ["esri", "used"],
+    ]);
+  });
+
   it("exposes Prometheus metrics: stage latency histogram, errors, queue depth, execution provider", async () => {
     const text = await metricsText();
     for (const stage of ["imagery", "inference", "vectorise", "total"]) {

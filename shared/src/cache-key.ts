@@ -20,7 +20,7 @@ export const CACHE_KEY_PREFIX = `analysis:v${CACHE_KEY_SCHEMA_VERSION}:`;
  * would be for CACHE_TTL_S, 30 days). scripts/guard/result-version.test.ts fails when the backend
  * sources that decide an answer change, as a reminder.
  */
-export const RESULT_VERSION = 2;
+export const RESULT_VERSION = 3;
 
 /** Coordinates are compared in units of 1e-7 degree (1.1 cm of latitude). */
 const COORD_SCALE = 1e7;

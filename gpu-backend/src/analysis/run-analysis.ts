@@ -92,6 +92,40 @@ function attemptOf(f: ChainFailure): ProviderAttempt {
   return { provider: f.provider as ImageryProviderName, outcome, reason: f.message };
 }
 
+/**
+ * What happened to each provider, in the order they were to be tried, up to the one that served:
+ * providers after it were never reached (nor were unconfigured ones after it), so they are not
+ * reported as tried.
+ */
+function attemptsInOrder(
+  order: readonly ImageryProviderName[],
+  unconfigured: ReadonlyMap<ImageryProviderName, ProviderAttempt>,
+  chainAttempts: readonly ProviderAttempt[],
+): ProviderAttempt[] {
+  const out: ProviderAttempt[] = [];
+  for (const name of order) {
+    const skipped = unconfigured.get(name);
+    if (skipped) out.push(skipped);
+    const own = chainAttempts.filter((a) => a.provider === name);
+    out.push(...own);
+    if (own.some((a) => a.outcome === "used")) break;
+  }
+  return out;
+}
+
+/**
+ * The request's min_confidence, applied to each line's reported confidence at the very end
+ * (`minConfidence`). The vectoriser's own rule (`params.minConfidence`) only prunes, before
+ * merging, smoothing and clipping, what even the server's default would drop: never more, or a
+ * line whose final confidence is above the request's threshold would be lost.
+ */
+export function confidenceThresholds(minConfidence: number): {
+  params: { minConfidence: number };
+  minConfidence: number;
+} {
+  return { params: { minConfidence: Math.min(minConfidence, DEFAULT_MIN_CONFIDENCE) }, minConfidence };
+}
+
 export async function runAnalysis(
   deps: AnalysisDeps,
   input: InternalAnalyze,
@@ -115,13 +149,13 @@ export async function runAnalysis(
   }
   const grid = targetGrid(area.value.bbox, resolutionM);
 
-  const attempts: ProviderAttempt[] = [];
+  const unconfigured = new Map<ImageryProviderName, ProviderAttempt>();
   const candidates: ImageryProvider[] = [];
   for (const name of input.providers) {
     const p = deps.providers.get(name);
     if (p) candidates.push(p);
     else
-      attempts.push({
+      unconfigured.set(name, {
         provider: name,
         outcome: "not_configured",
         reason: `${name} is not configured on this backend (not enabled, or enabled without its credentials)`,
@@ -139,16 +173,16 @@ export async function runAnalysis(
   } catch (e) {
     if (e instanceof AllProvidersFailedError) {
       for (const f of e.failures) deps.onProvider?.(f.provider, f.reason);
-      throw new NoImageryError([...attempts, ...e.failures.map(attemptOf)]);
+      throw new NoImageryError(attemptsInOrder(input.providers, unconfigured, e.failures.map(attemptOf)));
     }
     throw e;
   }
   for (const f of chain.failures) deps.onProvider?.(f.provider, f.reason);
   deps.onProvider?.(chain.result.provider, "used");
-  attempts.push(...chain.failures.map(attemptOf), {
-    provider: chain.result.provider as ImageryProviderName,
-    outcome: "used",
-  });
+  const attempts = attemptsInOrder(input.providers, unconfigured, [
+    ...chain.failures.map(attemptOf),
+    { provider: chain.result.provider as ImageryProviderName, outcome: "used" },
+  ]);
   const imageryMs = performance.now() - t;
   deps.onStage?.("imagery", imageryMs);
 
@@ -176,7 +210,7 @@ export async function runAnalysis(
   const { collection } = vectoriseToFeatures(vectoriserInput(seg), grid, {
     clip,
     classes: classIds,
-    params: { minConfidence: req.min_confidence },
+    ...confidenceThresholds(req.min_confidence),
   });
   const features = collection.features;
   const vectoriseMs = performance.now() - t;

@@ -12,8 +12,8 @@ import { mergeDuplicateFeatures } from "./merge-features.js";
 import { lanesAt, ROAD_LANES, SCENE_SIZE_M } from "./scenes.js";
 import { cropScene, makeScene } from "./synthetic.js";
 import { gridGroundResolution, vectoriseToFeatures } from "./to-features.js";
-import { geodesicLength } from "./to-geojson.js";
-import type { Pt } from "./types.js";
+import { geodesicLength, toFeatureCollection } from "./to-geojson.js";
+import type { MeasuredLine, Pt } from "./types.js";
 
 // A 62 m square in Berlin (52.5° N): Mercator metres are 1.64x ground metres here.
 const lat0 = 52.5;
@@ -172,3 +172,84 @@ function near(p: readonly number[], truthM: readonly Pt[], gsd: number): boolean
   }
   return false;
 }
+
+describe("positions as the client reads them", () => {
+  const grid = gridForBbox(bbox, 0.15);
+  const line = (pts: Pt[], confidence = 0.9): MeasuredLine => ({
+    classId: 1,
+    line: { pts, bridged: [] },
+    startKind: "free",
+    endKind: "free",
+    lengthPx: 0,
+    lengthM: 0,
+    widthPx: 3,
+    widthM: 0.45,
+    widthResolved: false,
+    confidence,
+    dashed: false,
+    dash: null,
+  });
+
+  it("never repeats a position: points that round to the same one are kept once", () => {
+    // 1e-6 px apart: far below the 8-decimal rounding (about 1 mm, here ~0.007 px).
+    const { features } = toFeatureCollection(
+      [
+        line([
+          [10, 10],
+          [10 + 1e-6, 10],
+          [40, 12],
+        ]),
+      ],
+      grid,
+    );
+    const coords = features[0]!.geometry.coordinates;
+    expect(coords).toHaveLength(2);
+    expect(coords[0]).not.toEqual(coords[1]);
+  });
+
+  it("drops a line whose positions all round to one, and numbers the rest without gaps", () => {
+    const { features } = toFeatureCollection(
+      [
+        line([
+          [5, 5],
+          [5 + 1e-6, 5],
+        ]),
+        line([
+          [10, 10],
+          [40, 12],
+        ]),
+        line([
+          [10, 20],
+          [40, 22],
+        ]),
+      ],
+      grid,
+    );
+    expect(features.map((f) => f.id)).toEqual(["lane-1", "lane-2"]);
+  });
+
+  it("judges minConfidence on the reported (rounded) confidence", () => {
+    const { features } = toFeatureCollection(
+      [
+        line(
+          [
+            [10, 10],
+            [40, 12],
+          ],
+          0.8996,
+        ),
+        line(
+          [
+            [10, 20],
+            [40, 22],
+          ],
+          0.8994,
+        ),
+      ],
+      grid,
+      { minConfidence: 0.9 },
+    );
+    expect(features.map((f) => f.properties.confidence)).toEqual([0.9]);
+    expect(features[0]!.id).toBe("lane-1");
+  });
+});

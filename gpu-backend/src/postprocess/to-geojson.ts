@@ -22,8 +22,14 @@ export interface ToGeoJsonOptions {
   lengthFn?: LineLengthFn;
   /** Decimal places of lon/lat (8 ≈ 1 mm). */
   coordDecimals?: number;
-  /** Prefix of feature ids (ids are `${prefix}${index}`). */
+  /** Prefix of feature ids (ids are `${prefix}${index}`, 1 to the number of features). */
   idPrefix?: string;
+  /**
+   * Drop features whose confidence, as reported (rounded), is below this: the request's
+   * min_confidence, judged on the value the client reads, after smoothing and clipping have
+   * measured each line for the last time.
+   */
+  minConfidence?: number;
 }
 
 export interface LaneFeatureCollection {
@@ -31,17 +37,24 @@ export interface LaneFeatureCollection {
   features: LaneFeature[];
 }
 
+/** The line as a feature; null when its positions round to fewer than two distinct ones. */
 export function lineToFeature(
   line: MeasuredLine,
   grid: MercatorGrid,
   id: string,
   opts: ToGeoJsonOptions = {},
-): LaneFeature {
+): LaneFeature | null {
   const f = 10 ** (opts.coordDecimals ?? 8);
-  const coordinates = line.line.pts.map(([x, y]) => {
+  const coordinates: [number, number][] = [];
+  for (const [x, y] of line.line.pts) {
     const [lon, lat] = pixelToLonLat(grid, x, y);
-    return [Math.round(lon * f) / f, Math.round(lat * f) / f] as [number, number];
-  });
+    const p: [number, number] = [Math.round(lon * f) / f, Math.round(lat * f) / f];
+    const last = coordinates[coordinates.length - 1];
+    // Points that round to the same position (a clip cut next to a vertex) would repeat it, which
+    // GIS validators flag.
+    if (!last || last[0] !== p[0] || last[1] !== p[1]) coordinates.push(p);
+  }
+  if (coordinates.length < 2) return null;
   const cls = laneClassById(line.classId);
   const lengthFn = opts.lengthFn ?? geodesicLength;
   const properties: LaneFeature["properties"] = {
@@ -70,10 +83,14 @@ export function toFeatureCollection(
   opts: ToGeoJsonOptions = {},
 ): LaneFeatureCollection {
   const prefix = opts.idPrefix ?? "lane-";
-  return {
-    type: "FeatureCollection",
-    features: lines.map((l, i) => lineToFeature(l, grid, `${prefix}${i + 1}`, opts)),
-  };
+  const features: LaneFeature[] = [];
+  for (const l of lines) {
+    const feature = lineToFeature(l, grid, `${prefix}${features.length + 1}`, opts);
+    if (!feature) continue;
+    if (opts.minConfidence !== undefined && feature.properties.confidence < opts.minConfidence) continue;
+    features.push(feature);
+  }
+  return { type: "FeatureCollection", features };
 }
 
 function round(v: number, d: number): number {

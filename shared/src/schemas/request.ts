@@ -104,7 +104,7 @@ const AnalysisRequestObject = z.strictObject({
     .max(1)
     .optional()
     .describe(
-      "Drop features whose confidence is below this (default: the server's threshold), honoured to 0.001.",
+      "Drop features whose confidence, as reported, is below this (default: the server's threshold), honoured to 0.001.",
     ),
 });
 
