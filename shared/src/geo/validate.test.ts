@@ -161,6 +161,16 @@ describe("polygon", () => {
         ]),
       ),
     ).toEqual(["too_few_positions"]);
+    const unclosedTriangle = validateArea(
+      poly([
+        [10, 10],
+        [10.001, 10],
+        [10, 10.001],
+      ]),
+    );
+    expect(!unclosedTriangle.ok && unclosedTriangle.issues[0]!.message).toMatch(
+      /closing position, equal to the first, is missing/,
+    );
   });
 
   it("rejects holes, bad positions and out-of-range coordinates", () => {
@@ -178,6 +188,8 @@ describe("polygon", () => {
       "/area/coordinates/0/2/1",
       "/area/coordinates/0/3/1",
     ]);
+    // The limit as it is applied, not rounded: 85.05112 is inside it.
+    expect(r.issues[2]!.message).toMatch(/outside \[-85\.0511287798\d*, 85\.0511287798\d*\]/);
   });
 
   it("rejects rings that cross the antimeridian", () => {
@@ -209,6 +221,39 @@ describe("polygon", () => {
       [10, 10],
     ];
     expect(codes(poly(repeated))).toEqual(["degenerate"]);
+    // Straight lines far from (0, 0), where rounding of the coordinates themselves exceeds a
+    // purely relative tolerance for rings of a few hundred metres (both were once analysed).
+    const sacramento = [
+      [-121.496, 38.58],
+      [-121.495, 38.5808],
+      [-121.494, 38.5816],
+      [-121.493, 38.5824],
+      [-121.496, 38.58],
+    ];
+    expect(codes(poly(sacramento))).toEqual(["degenerate"]);
+    const triangle = [
+      [-121.496, 38.58],
+      [-121.4945, 38.5812],
+      [-121.493, 38.5824],
+      [-121.496, 38.58],
+    ];
+    expect(codes(poly(triangle))).toEqual(["degenerate"]);
+  });
+
+  it("refuses a polygon that encloses less than the smallest bbox, however large its bbox", () => {
+    // A thin triangle along the diagonal of a 260 m x 260 m bbox: 1 cm off the line.
+    const sliver = [
+      [-121.496, 38.58],
+      [-121.493, 38.5824],
+      [-121.4945, 38.58120009],
+      [-121.496, 38.58],
+    ];
+    const r = validateArea(poly(sliver));
+    expect(!r.ok && r.issues.map((i) => i.code)).toEqual(["too_small"]);
+    expect(!r.ok && r.issues[0]!.message).toMatch(/^the polygon encloses \d+(\.\d+)? m²; at least 100 m²/);
+    // A thin but real corridor (12 m wide, 300 m long) is fine.
+    const corridor = square(-121.496, 38.58, 0.0035).map(([x, y]) => [x!, 38.58 + (y! - 38.58) / 30]);
+    expect(codes(poly(corridor))).toEqual([]);
   });
 
   it("rejects self-intersecting rings (bow tie, spike, touching vertex)", () => {

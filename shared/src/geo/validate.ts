@@ -166,10 +166,12 @@ function validatePolygon(
     return { ok: false, issues: issues.list };
   }
   if (ring.length < 4) {
+    const [a, z] = [ring[0], ring[ring.length - 1]];
+    const open = Array.isArray(a) && Array.isArray(z) && (a[0] !== z[0] || a[1] !== z[1]);
     issues.add(
       "too_few_positions",
       ["coordinates", 0],
-      `a linear ring needs at least 4 positions (3 vertices and the closing position), got ${ring.length}`,
+      `a linear ring needs at least 4 positions (3 vertices and the closing position), got ${ring.length}${open ? ": the closing position, equal to the first, is missing" : ""}`,
     );
     return { ok: false, issues: issues.list };
   }
@@ -266,6 +268,14 @@ function checkSize(
       path,
       `the area is ${fmt(widthM, 2)} m wide and ${fmt(heightM, 2)} m high; both must be at least ${fmt(limits.minSideM)} m`,
     );
+  } else if (areaM2 < limits.minSideM ** 2) {
+    // A polygon's bbox can be large while it encloses almost nothing (a sliver along a diagonal):
+    // it must enclose at least what the smallest bbox does.
+    issues.add(
+      "too_small",
+      path,
+      `the polygon encloses ${fmt(areaM2, 2)} m²; at least ${fmt(limits.minSideM ** 2)} m² (${fmt(limits.minSideM)} m x ${fmt(limits.minSideM)} m) is needed`,
+    );
   }
   if (issues.any) return { ok: false, issues: issues.list };
   const grid = gridForBbox(bbox, resolutionM);
@@ -301,7 +311,7 @@ function checkLat(lat: number, path: readonly PathSegment[], issues: Issues): vo
     issues.add(
       "out_of_range",
       path,
-      `latitude ${lat} is outside [-${MAX_LATITUDE.toFixed(4)}, ${MAX_LATITUDE.toFixed(4)}], the limit of Web Mercator imagery`,
+      `latitude ${lat} is outside [-${MAX_LATITUDE}, ${MAX_LATITUDE}], the limit of Web Mercator imagery`,
     );
   }
 }
@@ -335,7 +345,11 @@ function isCollinear(v: readonly [number, number][]): boolean {
   }
   const dx = far[0] - ox;
   const dy = far[1] - oy;
-  return v.every(([x, y]) => Math.abs(dx * (y - oy) - dy * (x - ox)) <= 1e-12 * far2);
+  // Relative slack, plus the rounding of the differences themselves: x - ox carries an absolute
+  // error of about |x|·ε (1e-14° at lon 121), which for a ring of a few hundred metres is more
+  // than 1e-12·far² and would let a straight "ring" through as a sliver of area.
+  const slack = 1e-12 * far2 + 8 * Number.EPSILON * (Math.abs(ox) + Math.abs(oy) + 1) * Math.sqrt(far2);
+  return v.every(([x, y]) => Math.abs(dx * (y - oy) - dy * (x - ox)) <= slack);
 }
 
 /**

@@ -120,6 +120,23 @@ describe("AnalysisRequestSchema", () => {
     expect(finer({ finestAnalysedM: 0.08025, coarsestAnalysedM: 0.34984 })).toBe(true);
   });
 
+  it("says what an area of another GeoJSON type should be", () => {
+    expect(issues({ area: { type: "MultiPolygon", coordinates: [] } })).toEqual([
+      {
+        path: "/area/type",
+        code: "invalid_union",
+        message:
+          'area.type must be "bbox" or "Polygon": a MultiPolygon is not supported; send each polygon as its own request',
+      },
+    ]);
+    expect(issues({ area: { type: "Feature", geometry: {} } })[0]?.message).toMatch(
+      /send the Polygon geometry itself, not a Feature$/,
+    );
+    expect(issues({ area: { type: "circle" } })[0]?.message).toBe(
+      'area.type must be "bbox" or "Polygon", got "circle"',
+    );
+  });
+
   it("rejects polygons with holes, too many vertices or self-intersections", () => {
     const ring = [
       [10, 10],
@@ -130,7 +147,10 @@ describe("AnalysisRequestSchema", () => {
     ];
     expect(issues({ area: { type: "Polygon", coordinates: [ring, ring] } })[0]?.message).toMatch(/holes/);
     const many = Array.from({ length: LIMITS.maxPolygonVertices + 2 }, () => [10, 10]);
-    expect(issues({ area: { type: "Polygon", coordinates: [many] } })[0]?.path).toBe("/area/coordinates/0");
+    expect(issues({ area: { type: "Polygon", coordinates: [many] } })[0]).toMatchObject({
+      path: "/area/coordinates/0",
+      message: `the ring has too many positions: at most ${LIMITS.maxPolygonVertices} vertices (and the closing position) are allowed`,
+    });
     const bowTie = [
       [10, 10],
       [10.001, 10.001],

@@ -53,7 +53,9 @@ export const PolygonAreaSchema = z
       .array(
         // +1: the closing position repeats the first vertex. Bounding the array here bounds all
         // later work (including the O(n²) self-intersection test) before it starts.
-        z.array(PositionSchema).max(LIMITS.maxPolygonVertices + 1),
+        z.array(PositionSchema).max(LIMITS.maxPolygonVertices + 1, {
+          error: `the ring has too many positions: at most ${LIMITS.maxPolygonVertices} vertices (and the closing position) are allowed`,
+        }),
       )
       .min(1)
       .max(1, {
@@ -69,10 +71,25 @@ export const PolygonAreaSchema = z
       "A GeoJSON Polygon geometry (RFC 7946) with one closed exterior ring, not self-intersecting and not crossing the antimeridian.",
   });
 
-export const AreaSchema = z.discriminatedUnion("type", [BboxAreaSchema, PolygonAreaSchema]).meta({
-  id: "Area",
-  description: 'The area to analyse: {"type":"bbox","bbox":[w,s,e,n]} or a GeoJSON Polygon geometry.',
-});
+/** What an area of the wrong type most likely meant, said in the error. */
+function areaTypeMessage(input: unknown): string {
+  const type = input && typeof input === "object" ? (input as { type?: unknown }).type : undefined;
+  const expected = 'area.type must be "bbox" or "Polygon"';
+  if (type === "MultiPolygon")
+    return `${expected}: a MultiPolygon is not supported; send each polygon as its own request`;
+  if (type === "Feature" || type === "FeatureCollection")
+    return `${expected}: send the Polygon geometry itself, not a ${type}`;
+  return typeof type === "string" ? `${expected}, got "${type.slice(0, 40)}"` : expected;
+}
+
+export const AreaSchema = z
+  .discriminatedUnion("type", [BboxAreaSchema, PolygonAreaSchema], {
+    error: (issue) => (issue.code === "invalid_union" ? areaTypeMessage(issue.input) : undefined),
+  })
+  .meta({
+    id: "Area",
+    description: 'The area to analyse: {"type":"bbox","bbox":[w,s,e,n]} or a GeoJSON Polygon geometry.',
+  });
 
 const AnalysisRequestObject = z.strictObject({
   area: AreaSchema,
