@@ -11,10 +11,16 @@ import { randomBytes } from "node:crypto";
 import { Agent, request as httpRequest } from "node:http";
 import { connect } from "node:net";
 import { fileURLToPath } from "node:url";
-import { type ProblemSchema, signRequest } from "@lanesegnet/shared";
+import {
+  AnalysisResponseSchema,
+  MARKING_CLASS_NAMES,
+  type ProblemSchema,
+  signRequest,
+} from "@lanesegnet/shared";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { z } from "zod";
+import { DEFAULT_MIN_CONFIDENCE } from "./analysis/internal-request.js";
 import { loadConfig } from "./config.js";
 import { createLogger } from "./observability/logger.js";
 import { createEsriProvider } from "./providers/esri.js";
@@ -366,7 +372,16 @@ describe("analysis and metrics", () => {
       imagery: { provider: "esri" },
       providers_tried: [{ provider: "esri", outcome: "used" }],
       cache: "MISS",
+      // The request it answers, every default filled in.
+      request: {
+        area: { type: "bbox", bbox: BBOX },
+        resolution_m: 0.25,
+        classes: [...MARKING_CLASS_NAMES],
+        providers: ["esri"],
+        min_confidence: DEFAULT_MIN_CONFIDENCE,
+      },
     });
+    expect(() => AnalysisResponseSchema.parse(body)).not.toThrow();
     expect(JSON.stringify(body)).not.toMatch(/\.onnx|models\//);
   });
 

@@ -231,6 +231,14 @@ export async function runAnalysis(
     features,
     analysis: {
       id: input.analysis_id ?? `an_${randomHex(12)}`,
+      // What was asked, as resolved: a result fetched again by id says what it answers.
+      request: {
+        area: req.area,
+        resolution_m: resolutionM,
+        classes: [...req.classes],
+        providers: [...req.providers],
+        min_confidence: req.min_confidence,
+      },
       model: { name: deps.model.manifest.name, version: deps.model.manifest.version },
       imagery: {
         provider: imagery.provider as ImageryProviderName,

@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import { laneClassByName } from "../classes.js";
-import { ImageryProviderSchema, MarkingClassNameSchema } from "./request.js";
+import { AreaSchema, ImageryProviderSchema, MarkingClassNameSchema } from "./request.js";
 
 const PositionSchema = z
   .tuple([z.number().min(-180).max(180), z.number().min(-90).max(90)])
@@ -79,9 +79,31 @@ export const ClassTotalsSchema = z.object({
   length_m: z.number().nonnegative(),
 });
 
+export const AnsweredRequestSchema = z
+  .object({
+    area: AreaSchema,
+    resolution_m: z
+      .number()
+      .positive()
+      .describe(
+        "Ground resolution of the analysed grid, m/px: the requested one (default 0.25) kept inside the model's trained range. imagery.resolution_m is what the imagery itself resolves, which can be coarser.",
+      ),
+    classes: z
+      .array(MarkingClassNameSchema)
+      .describe("The classes returned (all when the request named none)."),
+    providers: z.array(ImageryProviderSchema).describe("The provider preference, in order."),
+    min_confidence: z.number().min(0).max(1),
+  })
+  .meta({
+    id: "AnsweredRequest",
+    description:
+      "The request this result answers, with every default filled in. Requests that resolve to the same values share one result (and one cache entry).",
+  });
+
 export const AnalysisInfoSchema = z
   .object({
     id: z.string().describe("Analysis id; GET /v1/analyses/{id} returns this result again."),
+    request: AnsweredRequestSchema.optional(),
     model: z.object({ name: z.string(), version: z.string() }),
     imagery: z.object({
       provider: ImageryProviderSchema,
@@ -121,4 +143,5 @@ export type LaneFeature = z.infer<typeof LaneFeatureSchema>;
 export type ProviderAttempt = z.infer<typeof ProviderAttemptSchema>;
 export type ClassTotals = z.infer<typeof ClassTotalsSchema>;
 export type AnalysisInfo = z.infer<typeof AnalysisInfoSchema>;
+export type AnsweredRequest = z.infer<typeof AnsweredRequestSchema>;
 export type AnalysisResponse = z.infer<typeof AnalysisResponseSchema>;
