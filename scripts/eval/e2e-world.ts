@@ -19,6 +19,7 @@ import {
 } from "@lanesegnet/shared";
 import sharp from "sharp";
 import { groundGsd, lanesInGrid, renderWorld, sampleWorld, type World } from "../scenes/world.js";
+import { type DashMatch, matchDashes } from "./dash-match.js";
 import { type PaintCoverage, paintCoverage, rasteriseLines } from "./mask-coverage.js";
 import { matchLines, matchPerLine, type VectorMatch } from "./vector-match.js";
 
@@ -118,6 +119,18 @@ function matchInputs(world: World, features: AnalysisResponse["features"]) {
       lengthM: f.properties.length_m,
     })),
   };
+}
+
+/** Reported dash statistics against the painted pattern of the true lanes they lie on. */
+export function dashesAgainstWorld(world: World, features: AnalysisResponse["features"]): DashMatch {
+  return matchDashes(
+    world.lanes.map((l) => ({ classId: l.classId, coordinates: l.coordinates, pattern: l.pattern })),
+    features.map((f) => ({
+      dashed: f.properties.dashed,
+      coordinates: f.geometry.coordinates,
+      dash: f.properties.dash,
+    })),
+  );
 }
 
 /** Score the returned lines against the world's true lane lines (0.5 m tolerance, inside bbox). */

@@ -32,12 +32,14 @@ import {
   vectoriseToFeatures,
 } from "../../gpu-backend/src/postprocess/index.js";
 import { createEsriProvider } from "../../gpu-backend/src/providers/esri.js";
-import type { Segmentation } from "../../gpu-backend/src/runtime/segment.js";
+import type { RgbRaster, Segmentation } from "../../gpu-backend/src/runtime/segment.js";
 import { startBackend } from "../../gpu-backend/src/server.js";
 import { numberFlag, outputFiles, runCli, UsageError } from "../cli/run.js";
 import type { World } from "../scenes/world.js";
+import { type DashMatch, medianAbs } from "./dash-match.js";
 import {
   analyseSigned,
+  dashesAgainstWorld,
   e2eArea,
   e2eWorld,
   linesAgainstWorld,
@@ -99,11 +101,11 @@ async function main(): Promise<void> {
     ...(values.model ? { MODEL_PATH: values.model } : {}),
   });
   // The model's class ids of the last analysis and their grid (to score what it labels).
-  const last: { seg?: (Segmentation & { grid: MercatorGrid }) | undefined } = {};
+  const last: { seg?: (Segmentation & { grid: MercatorGrid; image: RgbRaster }) | undefined } = {};
   const backend = await startBackend(config, {
     providers: new Map([["esri", createEsriProvider({ urlTemplate: tiles.template })]]),
-    onSegmentation: (seg, grid) => {
-      last.seg = { ...seg, grid };
+    onSegmentation: (seg, grid, image) => {
+      last.seg = { ...seg, grid, image };
     },
   });
   const variantRows: VariantRow[][] = [[], ...variants.map(() => [])];
@@ -128,6 +130,7 @@ async function main(): Promise<void> {
           seed,
           features: features.length,
           score: scoreAgainstWorld(world as World, features, bbox),
+          dashes: dashesAgainstWorld(world as World, features),
           paint: paint.labelled,
           paintFound: paint.found,
         };
@@ -137,6 +140,7 @@ async function main(): Promise<void> {
         const thresholds = confidenceThresholds(minConfidence ?? DEFAULT_MIN_CONFIDENCE);
         const { collection } = vectoriseToFeatures(vectoriserInput(seg), seg.grid, {
           clip: clipRegionFromBbox(seg.grid, bbox),
+          image: seg.image,
           minConfidence: thresholds.minConfidence,
           params: { ...thresholds.params, ...v.params },
         });
@@ -183,6 +187,7 @@ interface VariantRow {
   seed: number;
   features: number;
   score: VectorMatch;
+  dashes: DashMatch;
   paint: PaintCoverage;
   paintFound: PaintCoverage;
 }
@@ -226,6 +231,7 @@ function pooledReport(rows: readonly VariantRow[]) {
     foundLengthRatio: foundM > 0 ? sum((s) => s.foundLengthRatio * s.recall * s.truthLengthM) / foundM : 0,
     paintSeen,
     paintFound,
+    dashes: poolDashes(rows.map((r) => r.dashes)),
   };
   const seenOf = (p: PaintCoverage) => (p.paintedM > 0 ? p.coveredM / p.paintedM : 0);
   const table = [
@@ -236,8 +242,29 @@ function pooledReport(rows: readonly VariantRow[]) {
         `| ${seed} | ${features} | ${s.truthLengthM.toFixed(0)} | ${pct(seenOf(paint))} | ${pct(seenOf(pf))} | ${pct(s.recall)} | ${pct(s.falseShare)} | ${s.meanOffsetM.toFixed(3)} | ${pct(s.classAgreement)} | ${pct(s.dashedAgreement)} | ${s.lengthRatio.toFixed(3)} | ${s.foundLengthRatio.toFixed(3)} |`,
     ),
     `| all | ${rows.reduce((a, r) => a + r.features, 0)} | ${truthM.toFixed(0)} | ${pct(paintSeen)} | ${pct(paintFound)} | ${pct(pooled.recall)} | ${pct(pooled.falseShare)} | ${pooled.meanOffsetM.toFixed(3)} | ${pct(pooled.classAgreement)} | | ${pooled.lengthRatio.toFixed(3)} | ${pooled.foundLengthRatio.toFixed(3)} |`,
+    "",
+    dashLine(pooled.dashes),
   ].join("\n");
   return { pooled, table };
 }
 
 runCli("eval:vectors", main);
+
+function poolDashes(all: readonly DashMatch[]) {
+  const dashErrorsM = all.flatMap((d) => d.dashErrorsM);
+  const gapErrorsM = all.flatMap((d) => d.gapErrorsM);
+  const onDashedLanes = all.reduce((a, d) => a + d.onDashedLanes, 0);
+  const withStats = all.reduce((a, d) => a + d.withStats, 0);
+  return {
+    onDashedLanes,
+    withStats,
+    within25: all.reduce((a, d) => a + d.within25, 0),
+    medianAbsDashErrorM: medianAbs(dashErrorsM),
+    medianAbsGapErrorM: medianAbs(gapErrorsM),
+  };
+}
+
+function dashLine(d: ReturnType<typeof poolDashes>): string {
+  const m = (v: number | null) => (v === null ? "–" : `${v.toFixed(2)} m`);
+  return `Dash statistics: ${d.withStats} of the ${d.onDashedLanes} dashed lines on true dashed lanes carry them; against the painted pattern, median |mean dash − true| ${m(d.medianAbsDashErrorM)}, |mean gap − true| ${m(d.medianAbsGapErrorM)}; both within 25 %: ${d.within25} of ${d.withStats}.`;
+}

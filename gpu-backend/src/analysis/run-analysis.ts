@@ -31,7 +31,7 @@ import { asRgbRaster } from "../raster/georaster.js";
 import { targetGrid } from "../raster/target-grid.js";
 import type { LoadedModel } from "../runtime/model-manifest.js";
 import type { InferencePool } from "../runtime/pool.js";
-import { type Segmentation, segmentRaster } from "../runtime/segment.js";
+import { type RgbRaster, type Segmentation, segmentRaster } from "../runtime/segment.js";
 import { DEFAULT_MIN_CONFIDENCE, type InternalAnalyze } from "./internal-request.js";
 
 export interface AnalysisDeps {
@@ -43,11 +43,11 @@ export interface AnalysisDeps {
   readonly onStage?: (stage: "imagery" | "inference" | "vectorise", ms: number) => void;
   readonly onProvider?: (provider: string, outcome: string) => void;
   /**
-   * Called with each raster's segmentation and its grid, before vectorisation: evaluation tools
+   * Called with each raster's segmentation, its grid and the imagery, before vectorisation: evaluation tools
    * (`npm run eval:vectors`) score the model's own output against the truth with it. It runs in
    * the analysis: what it throws fails the analysis.
    */
-  readonly onSegmentation?: (seg: Segmentation, grid: MercatorGrid) => void;
+  readonly onSegmentation?: (seg: Segmentation, grid: MercatorGrid, image: RgbRaster) => void;
 }
 
 /** The pool's segmentation as the vectoriser takes it (its class ids, and its logits as scores). */
@@ -197,7 +197,8 @@ export async function runAnalysis(
   });
   const inferenceMs = performance.now() - t;
   deps.onStage?.("inference", inferenceMs);
-  deps.onSegmentation?.(seg, grid);
+  const image = asRgbRaster(chain.result.raster);
+  deps.onSegmentation?.(seg, grid, image);
 
   // Nobody reads an answer to a caller who hung up during inference: spare the vectoriser's CPU.
   signal?.throwIfAborted();
@@ -209,6 +210,7 @@ export async function runAnalysis(
   const classIds = req.classes.map((n) => laneClassByName(n)!.id);
   const { collection } = vectoriseToFeatures(vectoriserInput(seg), grid, {
     clip,
+    image,
     classes: classIds,
     ...confidenceThresholds(req.min_confidence),
   });

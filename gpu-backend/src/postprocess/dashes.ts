@@ -1,19 +1,21 @@
 /**
- * Dash statistics from the model's probability profile along a dashed line.
+ * Dash statistics from a profile along a dashed line.
  *
- * The label rule paints a dashed lane line continuously, gaps included (DATA.md), so the class
- * mask alone often cannot show the dashes. What does show them is the probability of the class
- * along the centreline: paint is seen with high probability, gaps with less (the model is unsure
- * there), and bridged gaps (the model left them background) with almost none. We sample the
- * probability every half pixel (averaged across the line), take a running median over half a
- * metre, and split it at the midpoint between its low and high levels (10th and 90th
- * percentiles). Painted runs under 0.25 m and gaps under 1 m are noise (real gaps are 1.5 m or
- * more) and join their neighbours. When the two levels differ by less than a minimum contrast
- * the dashes are not observable and no statistics are reported (the line is still dashed by
- * class). Dashes cut by the raster edge or the clip region do not count towards the mean length.
+ * The profile is the imagery's (brightness.ts: how much brighter, or yellower, the paint is than
+ * the road beside it) when the caller has the imagery, as the backend always does; otherwise the
+ * model's probability of the class (profile.ts), which shows dashes only where the model is
+ * unsure in the gaps: the label rule paints a dashed line continuously, gaps included (DATA.md).
+ * We sample the profile every half pixel, take a running median over half a metre, and split it
+ * at the midpoint between its low and high levels (10th and 90th percentiles). Painted runs under
+ * 0.25 m and gaps under 1 m are noise (real gaps are 1.5 m or more) and join their neighbours, and
+ * so does a "dash" under half the median dash (a bright fleck in a gap). When the two levels
+ * differ by less than a minimum contrast the dashes are not observable and no statistics are
+ * reported (the line is still dashed by class). Dashes cut by the raster edge or the clip region
+ * do not count towards the mean length, nor do gaps where a dash is worn away towards the mean gap.
  */
+
 import { sampleAlong } from "./polyline.js";
-import type { ProbabilitySampler } from "./scores.js";
+import type { ProfileSampler } from "./profile.js";
 import type { DashMeasure, Polyline } from "./types.js";
 
 export interface DashOptions {
@@ -33,22 +35,18 @@ const STEP = 0.5;
 export function measureDashes(
   line: Polyline,
   classId: number,
-  sampler: ProbabilitySampler,
+  sampler: ProfileSampler,
   opts: DashOptions,
 ): DashMeasure | null {
   const samples = sampleAlong(line, STEP);
   const n = samples.length;
   if (n < 8) return null;
-  // Probability across the line (centre and one pixel to each side), then a running median over
-  // about half a metre: per-pixel noise must not look like dashes.
+  // The profile across the line at each sample (the sampler decides how), then a running median
+  // over about half a metre: per-pixel noise must not look like dashes.
   const raw = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     const q = samples[i]!;
-    raw[i] =
-      (sampler.probAt(classId, q.x, q.y) +
-        sampler.probAt(classId, q.x - q.dy, q.y + q.dx) +
-        sampler.probAt(classId, q.x + q.dy, q.y - q.dx)) /
-      3;
+    raw[i] = sampler.across(classId, q.x, q.y, -q.dy, q.dx);
   }
   const half = Math.max(2, Math.round(0.25 / opts.gsdM / STEP));
   const prof = runningMedian(raw, half);
@@ -86,6 +84,23 @@ export function measureDashes(
     left.b = right.b;
     runs.splice(worst, 2);
   }
+  // A bright spot in a gap (a stone, a patch, a glint) splits it into two short gaps around a
+  // "dash" far shorter than the painted ones: merge such runs into their gap. Painted dashes of one
+  // line have one length, so anything under half the median is not one of them.
+  for (;;) {
+    const inner = runs.filter((r, i) => r.on && i > 0 && i < runs.length - 1).map((r) => r.b - r.a + 1);
+    if (inner.length < 3) break;
+    const floor = 0.5 * medianOf(inner);
+    let worst = -1;
+    for (let i = 1; i + 1 < runs.length; i++) {
+      const r = runs[i]!;
+      if (r.on && r.b - r.a + 1 < floor && (worst < 0 || r.b - r.a < runs[worst]!.b - runs[worst]!.a))
+        worst = i;
+    }
+    if (worst < 0) break;
+    runs[worst - 1]!.b = runs[worst + 1]!.b;
+    runs.splice(worst, 2);
+  }
   // A gap before the first dash or after the last one is not between dashes: drop it.
   const leadingGap = runs[0]?.on === false;
   const trailingGap = runs[runs.length - 1]?.on === false;
@@ -111,7 +126,9 @@ export function measureDashes(
   return {
     count: dashes.length,
     meanDashM: mean(complete) * g,
-    meanGapM: mean(gapsPx) * g,
+    // A worn-away dash joins two gaps and its own length into one: such gaps (over 1.5 times the
+    // median) are left out of the mean, as cut dashes are from the mean dash.
+    meanGapM: mean(gapsPx.filter((x) => x <= 1.5 * medianOf(gapsPx))) * g,
     medianDashM: medianOf(complete) * g,
     medianGapM: medianOf(gapsPx) * g,
     gapCount: gapsPx.length,

@@ -169,9 +169,20 @@ describe("filter thresholds scale with the ground resolution", () => {
     ).toBeNull();
     const clear = { ...merged, dash: { ...dash, count: 8, gapCount: 7 } };
     expect(dashPatternRule.check(clear, { gsdM: 0.25, params })).toMatch(/dash 10\.00 m outside/);
-    // A pattern inside the national ranges is kept as measured.
-    const fine = { ...merged, dash: { ...dash, medianDashM: 3, meanDashM: 3, medianGapM: 9, meanGapM: 9 } };
+    // A pattern inside the national ranges, seen over two gaps or more, is kept as measured.
+    const fine = {
+      ...merged,
+      dash: { ...dash, count: 3, gapCount: 2, medianDashM: 3, meanDashM: 3, medianGapM: 9, meanGapM: 9 },
+    };
     expect(withPlausibleDashes(fine, params)).toBe(fine);
+    // One gap between two pieces of a short line says too little to report.
+    expect(
+      withPlausibleDashes({ ...fine, dash: { ...fine.dash, count: 2, gapCount: 1 } }, params).dash,
+    ).toBeNull();
+    // What is reported is the mean: a plausible median does not let an implausible mean through.
+    expect(
+      withPlausibleDashes({ ...fine, dash: { ...fine.dash, meanDashM: 18.75 } }, params).dash,
+    ).toBeNull();
   });
 
   it("lets a line cut by the raster edge be as short as a dash", () => {

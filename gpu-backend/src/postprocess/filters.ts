@@ -76,8 +76,13 @@ export const paintWidthRule: PhysicsRule = {
 };
 
 /** Why a dash pattern is outside the national patterns' ranges, or null when it is inside. */
-function dashPatternViolation(dash: DashMeasure, params: VectoriseParams): string | null {
-  const { medianDashM: d, medianGapM: g } = dash;
+function dashPatternViolation(
+  dash: DashMeasure,
+  params: VectoriseParams,
+  which: "median" | "mean" = "median",
+): string | null {
+  const d = which === "median" ? dash.medianDashM : dash.meanDashM;
+  const g = which === "median" ? dash.medianGapM : dash.meanGapM;
   const dr = params.dashLengthRangeM;
   const gr = params.gapLengthRangeM;
   if (d < dr.min || d > dr.max) return `dash ${d.toFixed(2)} m outside ${dr.min}–${dr.max} m`;
@@ -101,9 +106,18 @@ export const dashPatternRule: PhysicsRule = {
   },
 };
 
-/** The line with its dash statistics withdrawn (null) when they are outside the national ranges. */
+/**
+ * The line with its dash statistics withdrawn (null) when they are not worth reporting: fewer
+ * than `dashStatsMinGaps` gaps seen (one gap between two pieces of a short line says little), or
+ * a median or a mean (what the response reports) outside the national ranges.
+ */
 export function withPlausibleDashes(l: MeasuredLine, params: VectoriseParams): MeasuredLine {
-  return l.dash && dashPatternViolation(l.dash, params) !== null ? { ...l, dash: null } : l;
+  if (!l.dash) return l;
+  const implausible =
+    l.dash.gapCount < params.dashStatsMinGaps ||
+    dashPatternViolation(l.dash, params, "median") !== null ||
+    dashPatternViolation(l.dash, params, "mean") !== null;
+  return implausible ? { ...l, dash: null } : l;
 }
 
 /**

@@ -16,6 +16,7 @@ import { measureDashes } from "./dashes.js";
 import type { MarkingRaster } from "./mask.js";
 import type { VectoriseParams } from "./params.js";
 import { lengthOf, sampleAlong } from "./polyline.js";
+import { type ProfileSampler, probabilityProfile } from "./profile.js";
 import { chordAt } from "./refine.js";
 import type { ProbabilitySampler } from "./scores.js";
 import type { EndKind, MeasuredLine, Polyline } from "./types.js";
@@ -23,6 +24,8 @@ import type { EndKind, MeasuredLine, Polyline } from "./types.js";
 export interface MeasureContext {
   raster: MarkingRaster;
   sampler: ProbabilitySampler;
+  /** The imagery's brightness, when the caller has the imagery: dash statistics are measured on it. */
+  brightness?: ProfileSampler | undefined;
   gsdM: number;
   params: VectoriseParams;
   /** Longest half-chord looked for, in pixels (wider masks measure as this). */
@@ -72,9 +75,9 @@ export function measureLine(
   const dashed = laneClassById(classId).dashed;
   const truncated = (k: EndKind): boolean => k === "border" || k === "clip";
   const dash = dashed
-    ? measureDashes(line, classId, ctx.sampler, {
+    ? measureDashes(line, classId, ctx.brightness ?? probabilityProfile(ctx.sampler), {
         gsdM: ctx.gsdM,
-        minContrast: ctx.params.dashMinContrast,
+        minContrast: ctx.brightness ? ctx.params.dashMinBrightnessContrast : ctx.params.dashMinContrast,
         minRunPx: ctx.params.dashMinRunM / ctx.gsdM,
         minGapPx: ctx.params.dashMinGapM / ctx.gsdM,
         truncatedStart: truncated(startKind),

@@ -63,6 +63,8 @@ export interface VectoriseParams {
    * pattern only withdraws the dash statistics (the line stays).
    */
   dashPatternMinGaps: number;
+  /** Dash statistics are reported only for lines with at least this many gaps seen. */
+  dashStatsMinGaps: number;
   gapLengthRangeM: { min: number; max: number };
   /** Curvature: the line must not turn more than window/minRadius within any window of this length. */
   curvatureWindowM: number;
@@ -76,6 +78,8 @@ export interface VectoriseParams {
 
   /** Dashes: minimum probability contrast between dashes and gaps for the dashes to count as seen. */
   dashMinContrast: number;
+  /** Dashes, measured on the imagery: minimum brightness contrast (0-1) between dashes and gaps. */
+  dashMinBrightnessContrast: number;
   /** Dashes: painted runs shorter than this along the profile are noise. */
   dashMinRunM: number;
   /** Dashes: gaps shorter than this along the profile are noise (real gaps are 1.5 m or more). */
@@ -130,6 +134,7 @@ export const DEFAULT_PARAMS: Readonly<VectoriseParams> = Object.freeze({
   // lines and ~30 m of false ones: the model often runs dashes together, so a real 3 m / 3 m line
   // "measures" 10-13 m dashes over 3-5 gaps. From 7 gaps on it removed nothing true there.
   dashPatternMinGaps: 7,
+  dashStatsMinGaps: 2,
   gapLengthRangeM: { min: GAP_LENGTH_RANGE_M.min, max: GAP_LENGTH_RANGE_M.max },
   curvatureWindowM: 3,
   // Worlds 36-45: the curvature rule removed whole 50-184 m lines of 0.3.0's for one kink of radius
@@ -140,6 +145,7 @@ export const DEFAULT_PARAMS: Readonly<VectoriseParams> = Object.freeze({
   minConfidence: 0,
 
   dashMinContrast: 0.2,
+  dashMinBrightnessContrast: 0.03,
   dashMinRunM: 0.25,
   dashMinGapM: 1,
 

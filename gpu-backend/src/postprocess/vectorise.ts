@@ -18,7 +18,9 @@
  *   clip      cut to the requested area, re-measure
  */
 import { NUM_CLASSES } from "@lanesegnet/shared";
+import type { RgbRaster } from "../runtime/segment.js";
 import { bridgePieces } from "./bridge.js";
+import { BrightnessSampler } from "./brightness.js";
 import { clipPolyline } from "./clip.js";
 import { applyPhysicsFilters, type Rejection, withPlausibleDashes } from "./filters.js";
 import { cutAtSharpTurns } from "./kinks.js";
@@ -52,6 +54,11 @@ export interface VectoriseOptions {
   /** Keep only these class ids (the request's class filter); all marking classes by default. */
   classes?: readonly number[];
   params?: Partial<VectoriseParams>;
+  /**
+   * The analysed imagery (same size as the segmentation): dash statistics are then measured on its
+   * brightness (brightness.ts), otherwise on the model's probability.
+   */
+  image?: RgbRaster;
 }
 
 export interface VectoriseResult {
@@ -93,7 +100,20 @@ export function vectorise(out: SegmentationOutput, opts: VectoriseOptions): Vect
   );
   lap("bridge");
 
-  const ctx: MeasureContext = { raster, sampler, gsdM: gsd, params, maxHalfPx: maxHalfWidthPx(gsd) };
+  const brightness = opts.image ? new BrightnessSampler(opts.image, gsd) : undefined;
+  if (brightness && (brightness.width !== width || brightness.height !== height)) {
+    throw new RangeError(
+      `the image is ${brightness.width}x${brightness.height}, the segmentation ${width}x${height}`,
+    );
+  }
+  const ctx: MeasureContext = {
+    raster,
+    sampler,
+    brightness,
+    gsdM: gsd,
+    params,
+    maxHalfPx: maxHalfWidthPx(gsd),
+  };
   const measured: MeasuredLine[] = [];
   for (const b of bridged) {
     // The label rule's round caps reach half a width past a line's real ends: trim free ends.

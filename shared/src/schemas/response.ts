@@ -18,13 +18,27 @@ export const LineStringSchema = z.object({
 
 export const DashStatsSchema = z
   .object({
-    count: z.int().min(1).describe("Number of painted dashes along the line."),
-    mean_dash_m: z.number().positive().describe("Mean painted dash length, metres."),
-    mean_gap_m: z.number().nonnegative().describe("Mean gap between dashes, metres."),
+    count: z
+      .int()
+      .min(1)
+      .describe(
+        "Number of painted dashes seen along the line, including any cut by the end of the analysed area.",
+      ),
+    mean_dash_m: z
+      .number()
+      .positive()
+      .describe("Mean length of the whole dashes (a dash cut by the area's edge is left out), metres."),
+    mean_gap_m: z
+      .number()
+      .nonnegative()
+      .describe(
+        "Mean gap between consecutive dashes, metres, leaving out gaps where a dash is worn away (over 1.5 times the median gap).",
+      ),
   })
   .meta({
     id: "DashStats",
-    description: "Dash statistics; only on dashed lines whose dashes could be measured.",
+    description:
+      "Dash statistics, measured on the imagery: the paint's brightness (white) or yellowness (yellow) against the road beside it, along the line. Only on dashed lines whose dashes could be seen over at least two gaps, with a pattern inside the national ranges (dash 0.5–8 m, gap 1.5–15 m).",
   });
 
 export const LaneFeaturePropertiesSchema = z

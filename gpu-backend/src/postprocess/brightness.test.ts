@@ -1,0 +1,101 @@
+import { describe, expect, it } from "vitest";
+import { BrightnessSampler } from "./brightness.js";
+import { measureDashes } from "./dashes.js";
+import { probabilityProfile } from "./profile.js";
+import { ProbabilitySampler } from "./scores.js";
+import type { Polyline } from "./types.js";
+
+const GSD = 0.25;
+const W = 420;
+const H = 60;
+const ROW = 30;
+// A horizontal centreline along pixel row 30 (centre 30.5), 97.5 m long.
+const line: Polyline = {
+  pts: [
+    [10, ROW + 0.5],
+    [400, ROW + 0.5],
+  ],
+  bridged: [false],
+};
+const opts = {
+  gsdM: GSD,
+  minContrast: 0.03,
+  minRunPx: 0.25 / GSD,
+  minGapPx: 1 / GSD,
+  truncatedStart: false,
+  truncatedEnd: false,
+};
+
+/** A road with mottled surface and a sub-pixel dashed line: 0.15 m paint covers 60 % of row 30. */
+function road(opts: {
+  surface: [number, number, number];
+  paint: [number, number, number];
+  dashM: number;
+  gapM: number;
+  spotsInGaps?: boolean;
+}): Uint8Array {
+  const rgb = new Uint8Array(W * H * 3);
+  let seed = 7;
+  const noise = () => {
+    seed = (seed * 1103515245 + 12345) >>> 0;
+    return ((seed >>> 16) % 21) - 10; // -10..10
+  };
+  for (let y = 0; y < H; y++) {
+    for (let x = 0; x < W; x++) {
+      const s = ((x + 0.5) * GSD) % (opts.dashM + opts.gapM);
+      const inDash = x >= 10 && x < 400 && s < opts.dashM;
+      // A bright fleck in the middle of every gap: a stone, a glint.
+      const fleck = opts.spotsInGaps && Math.abs(s - (opts.dashM + opts.gapM / 2)) < 0.15;
+      const cover = y === ROW && (inDash || fleck) ? 0.6 : 0;
+      const n = noise();
+      for (let c = 0; c < 3; c++) {
+        const v = (1 - cover) * (opts.surface[c]! + n) + cover * opts.paint[c]!;
+        rgb[(y * W + x) * 3 + c] = Math.max(0, Math.min(255, Math.round(v)));
+      }
+    }
+  }
+  return rgb;
+}
+
+describe("dash statistics measured on the imagery", () => {
+  it("reads a sub-pixel white 3 m / 9 m line on asphalt, bright flecks in the gaps included", () => {
+    const rgb = road({ surface: [95, 95, 98], paint: [235, 235, 230], dashM: 3, gapM: 9, spotsInGaps: true });
+    const dash = measureDashes(line, 2, new BrightnessSampler({ width: W, height: H, rgb }, GSD), opts);
+    expect(dash).not.toBeNull();
+    // Eight whole dashes and the last 0.5 m of one where the line starts.
+    expect(dash!.count).toBe(9);
+    expect(dash!.meanDashM).toBeGreaterThan(2.6);
+    expect(dash!.meanDashM).toBeLessThan(3.4);
+    expect(dash!.meanGapM).toBeGreaterThan(8.5);
+    expect(dash!.meanGapM).toBeLessThan(9.5);
+  });
+
+  it("reads yellow paint on light concrete by its colour, where it is barely brighter than the road", () => {
+    const rgb = road({ surface: [185, 183, 178], paint: [215, 185, 60], dashM: 3, gapM: 9 });
+    const dash = measureDashes(line, 4, new BrightnessSampler({ width: W, height: H, rgb }, GSD), opts);
+    expect(dash).not.toBeNull();
+    expect(dash!.meanDashM).toBeCloseTo(3, 0);
+    expect(dash!.meanGapM).toBeCloseTo(9, 0);
+  });
+
+  it("is what dashes can be measured on: a model sure of paint through the gaps (the label rule) shows none", () => {
+    // The model's view of the same line: the class everywhere along it, as labels paint dashed lines.
+    const plane = W * H;
+    const probs = new Float32Array(7 * plane);
+    for (let p = 0; p < plane; p++) probs[p] = 1;
+    for (let x = 10; x < 400; x++) {
+      probs[ROW * W + x] = 0.05;
+      probs[2 * plane + ROW * W + x] = 0.95;
+    }
+    const model = probabilityProfile(
+      new ProbabilitySampler({ data: probs, channels: 7, kind: "probabilities" }, W, H),
+    );
+    expect(measureDashes(line, 2, model, { ...opts, minContrast: 0.2 })).toBeNull();
+  });
+
+  it("refuses an image that does not match its size", () => {
+    expect(() => new BrightnessSampler({ width: 4, height: 4, rgb: new Uint8Array(10) }, GSD)).toThrow(
+      RangeError,
+    );
+  });
+});

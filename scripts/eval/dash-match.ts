@@ -1,0 +1,107 @@
+/**
+ * How well reported dash statistics match the painted pattern: each returned dashed line that
+ * carries `dash` statistics is attributed to the true lane most of its vertices lie on (within
+ * 0.5 m), and its mean dash and gap are compared with that lane's national pattern (the scene
+ * generator paints every dashed lane with one pattern; DATA.md). Lines on true solid lines, or on
+ * nothing, are left out: the vector matcher scores those.
+ */
+import { laneClassById, lonLatToMercator } from "@lanesegnet/shared";
+
+export interface TruthDashLane {
+  readonly classId: number;
+  readonly coordinates: readonly (readonly [number, number])[];
+  readonly pattern: { readonly dashM: number; readonly gapM: number } | null;
+}
+
+export interface ReportedDashLine {
+  readonly dashed: boolean;
+  readonly coordinates: readonly (readonly [number, number])[];
+  readonly dash?:
+    | { readonly count: number; readonly mean_dash_m: number; readonly mean_gap_m: number }
+    | undefined;
+}
+
+export interface DashMatch {
+  /** Reported dashed lines that lie on a true dashed lane. */
+  readonly onDashedLanes: number;
+  /** Of those, how many carry dash statistics. */
+  readonly withStats: number;
+  /** Per line with statistics: reported minus true, metres. */
+  readonly dashErrorsM: number[];
+  readonly gapErrorsM: number[];
+  /** Per line with statistics: both the mean dash and the mean gap within 25 % of the pattern. */
+  readonly within25: number;
+}
+
+const TOLERANCE_M = 0.5;
+
+function distToPolyline(px: number, py: number, pts: readonly (readonly [number, number])[]): number {
+  let best = Number.POSITIVE_INFINITY;
+  for (let i = 1; i < pts.length; i++) {
+    const [ax, ay] = pts[i - 1]!;
+    const [bx, by] = pts[i]!;
+    const dx = bx - ax;
+    const dy = by - ay;
+    const l2 = dx * dx + dy * dy;
+    const t = l2 > 0 ? Math.max(0, Math.min(1, ((px - ax) * dx + (py - ay) * dy) / l2)) : 0;
+    best = Math.min(best, Math.hypot(px - (ax + t * dx), py - (ay + t * dy)));
+  }
+  return best;
+}
+
+export function matchDashes(
+  truth: readonly TruthDashLane[],
+  reported: readonly ReportedDashLine[],
+): DashMatch {
+  const all = [...truth.flatMap((t) => t.coordinates), ...reported.flatMap((r) => r.coordinates)];
+  const lat0 = all.length > 0 ? all.reduce((a, c) => a + c[1], 0) / all.length : 0;
+  const k = Math.cos((lat0 * Math.PI) / 180);
+  const local = (c: readonly [number, number]): [number, number] => {
+    const [x, y] = lonLatToMercator(c[0], c[1]);
+    return [x * k, y * k];
+  };
+  const lanes = truth.map((t) => ({ ...t, pts: t.coordinates.map(local) }));
+  let onDashedLanes = 0;
+  let withStats = 0;
+  let within25 = 0;
+  const dashErrorsM: number[] = [];
+  const gapErrorsM: number[] = [];
+  for (const r of reported) {
+    if (!r.dashed) continue;
+    const votes = new Map<number, number>();
+    for (const c of r.coordinates) {
+      const [x, y] = local(c);
+      let best = -1;
+      let bestD = TOLERANCE_M;
+      lanes.forEach((lane, i) => {
+        const d = distToPolyline(x, y, lane.pts);
+        if (d <= bestD) {
+          bestD = d;
+          best = i;
+        }
+      });
+      if (best >= 0) votes.set(best, (votes.get(best) ?? 0) + 1);
+    }
+    const [laneIndex] = [...votes.entries()].sort((a, b) => b[1] - a[1])[0] ?? [];
+    const lane = laneIndex === undefined ? undefined : lanes[laneIndex];
+    if (!lane?.pattern || !laneClassById(lane.classId).dashed) continue;
+    onDashedLanes++;
+    if (!r.dash) continue;
+    withStats++;
+    const dashErr = r.dash.mean_dash_m - lane.pattern.dashM;
+    const gapErr = r.dash.mean_gap_m - lane.pattern.gapM;
+    dashErrorsM.push(dashErr);
+    gapErrorsM.push(gapErr);
+    if (Math.abs(dashErr) <= 0.25 * lane.pattern.dashM && Math.abs(gapErr) <= 0.25 * lane.pattern.gapM)
+      within25++;
+  }
+  return { onDashedLanes, withStats, dashErrorsM, gapErrorsM, within25 };
+}
+
+/** Median of absolute values (null for none). */
+export function medianAbs(values: readonly number[]): number | null {
+  if (values.length === 0) return null;
+  const s = values.map(Math.abs).sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
