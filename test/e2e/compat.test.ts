@@ -20,9 +20,9 @@ interface OldElement {
   points: [number, number][];
   geographic_points: { latitude: number; longitude: number }[];
   confidence: number;
-  area_sqm: number;
+  area_sqm: number | null;
   length_meters: number;
-  width_meters: number;
+  width_meters: number | null;
   length_pixels: number;
 }
 
@@ -77,7 +77,8 @@ describe("POST /analyze_road_infrastructure (deprecated compatibility route)", (
       expect(e.infrastructure_type).toBe("lane_marking");
       expect(e.points.length).toBe(e.geographic_points.length);
       expect(e.length_meters).toBeGreaterThan(0);
-      expect(e.area_sqm).toBeCloseTo(e.length_meters * e.width_meters, 1);
+      if (e.width_meters === null) expect(e.area_sqm).toBeNull();
+      else expect(e.area_sqm).toBeCloseTo(e.length_meters * e.width_meters, 1);
       expect(e.confidence).toBeGreaterThan(0);
       expect(e.confidence).toBeLessThanOrEqual(1);
     }

@@ -7,7 +7,13 @@ const bbox: LonLatBbox = [-121.496, 38.58, -121.493, 38.5824];
 const bounds = { west: bbox[0], south: bbox[1], east: bbox[2], north: bbox[3] };
 const grid = gridForBbox(bbox, 0.25);
 
-function feature(id: string, class_id: 1 | 2, px: [number, number][], length_m: number) {
+function feature(
+  id: string,
+  class_id: 1 | 2,
+  px: [number, number][],
+  length_m: number,
+  width_resolved?: boolean,
+) {
   const name = class_id === 1 ? ("single_white_solid" as const) : ("single_white_dashed" as const);
   return {
     type: "Feature" as const,
@@ -19,6 +25,7 @@ function feature(id: string, class_id: 1 | 2, px: [number, number][], length_m: 
       class_id,
       length_m,
       width_m: 0.2,
+      ...(width_resolved === undefined ? {} : { width_resolved }),
       confidence: 0.8,
       dashed: class_id === 2,
     },
@@ -47,6 +54,17 @@ const result: AnalysisResponse = {
         [200.5, 200.5],
       ],
       50,
+      true,
+    ),
+    feature(
+      "f3",
+      1,
+      [
+        [300.5, 10.5],
+        [300.5, 110.5],
+      ],
+      25,
+      false,
     ),
   ],
   analysis: {
@@ -55,7 +73,7 @@ const result: AnalysisResponse = {
     imagery: { provider: "local", attribution: "Local imagery store", resolution_m: 0.25 },
     area_m2: 69_000,
     totals: {
-      single_white_solid: { count: 1, length_m: 12.5 },
+      single_white_solid: { count: 2, length_m: 37.5 },
       single_white_dashed: { count: 1, length_m: 50 },
       single_yellow_solid: { count: 0, length_m: 0 },
     },
@@ -92,16 +110,27 @@ describe("toOldResponse", () => {
     expect(b!.length_pixels).toBe(200);
     expect(b!.class_id).toBe(2);
     expect(b!.condition).toBeNull();
+    expect(b!.width_meters).toBe(0.2);
+    expect(b!.width_resolved).toBe(true);
+  });
+
+  it("gives no width or paint area where /v1 says the width is only an upper bound", () => {
+    const c = old.infrastructure_elements[2]!;
+    expect(c.length_meters).toBe(25);
+    expect(c.width_resolved).toBe(false);
+    expect(c.width_meters).toBeNull();
+    expect(c.area_sqm).toBeNull();
+    expect(c.area_pixels).toBeNull();
   });
 
   it("summarises like the old service, with honest nulls", () => {
     expect(old.analysis_summary).toEqual({
-      total_elements: 2,
-      elements_by_type: { lane_marking: 2 },
-      elements_by_class: { single_white_solid: 1, single_white_dashed: 1 },
+      total_elements: 3,
+      elements_by_type: { lane_marking: 3 },
+      elements_by_class: { single_white_solid: 2, single_white_dashed: 1 },
       total_road_area_sqm: null,
-      total_lane_length_m: 62.5,
-      length_by_class_m: { single_white_solid: 12.5, single_white_dashed: 50 },
+      total_lane_length_m: 87.5,
+      length_by_class_m: { single_white_solid: 37.5, single_white_dashed: 50 },
     });
     expect(old.image_metadata).toMatchObject({
       width: grid.width,
