@@ -23,6 +23,8 @@ export interface RenderBody {
   readonly lines?: readonly { class_id: number; coordinates: readonly (readonly [number, number])[] }[];
   readonly totals?: AnalysisResponse["analysis"]["totals"];
   readonly caption?: string;
+  /** The analysed polygon's ring, [lon, lat] only (overlay of a polygon area). */
+  readonly area?: readonly (readonly [number, number])[];
 }
 
 /** The members of a stored result this module reads (the body is trusted: the edge wrote it). */
@@ -37,6 +39,7 @@ export function renderBodyOf(kind: RenderKind, result: StoredResult, id: string)
   const bbox = resultBbox(result);
   if (!bbox) return null;
   const { imagery, model, created_at } = result.analysis;
+  const area = result.analysis.request?.area;
   const base = {
     kind,
     bbox,
@@ -51,6 +54,9 @@ export function renderBodyOf(kind: RenderKind, result: StoredResult, id: string)
       coordinates: f.geometry.coordinates,
     })),
     totals: result.analysis.totals,
+    ...(area?.type === "Polygon"
+      ? { area: area.coordinates[0]!.map(([lon, lat]) => [lon!, lat!] as const) }
+      : {}),
     caption: `analysis ${id.slice(0, 12)} · ${model.name} ${model.version} · ${created_at.slice(0, 10)}`,
   };
 }

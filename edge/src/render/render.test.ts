@@ -55,6 +55,31 @@ describe("what to draw for a stored result", () => {
     expect(overlay.totals).toEqual(result.analysis.totals);
     expect(overlay.caption).toBe("analysis bbbbbbbbbbbb · m 2 · 2026-11-26");
     expect(renderBodyOf("overlay", { ...result, bbox: undefined } as never, "x")).toBeNull();
+    expect(overlay.area).toBeUndefined();
+  });
+
+  it("outlines a polygon area on the overlay, without altitudes", () => {
+    const ring = [
+      [-121.496, 38.58, 12],
+      [-121.493, 38.58, 12],
+      [-121.4945, 38.5824, 12],
+      [-121.496, 38.58, 12],
+    ];
+    const polygon = {
+      ...result,
+      analysis: {
+        ...result.analysis,
+        request: {
+          area: { type: "Polygon", coordinates: [ring] },
+          resolution_m: 0.3,
+          classes: ["single_yellow_solid"],
+          providers: ["local"],
+          min_confidence: 0.5,
+        },
+      },
+    } as unknown as AnalysisResponse;
+    expect(renderBodyOf("overlay", polygon, "x")!.area).toEqual(ring.map(([lon, lat]) => [lon, lat]));
+    expect(renderBodyOf("imagery", polygon, "x")).not.toHaveProperty("area");
   });
 
   it("places the picture at its grid: the area's north-west corner, reaching at most a pixel past", () => {

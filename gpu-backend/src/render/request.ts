@@ -42,6 +42,12 @@ export const RenderRequestSchema = z
     totals: z.partialRecord(MarkingClassNameSchema, ClassTotalsSchema).optional(),
     /** One line of text under the legend, e.g. the analysis id and model (overlay only). */
     caption: z.string().max(300).optional(),
+    /** The analysed polygon's closed ring, when the area was a polygon (overlay only). */
+    area: z
+      .array(z.tuple([Lon, Lat]))
+      .min(4)
+      .max(LIMITS.maxPolygonVertices + 1)
+      .optional(),
   })
   .superRefine((req, ctx) => {
     const area = validateArea({ type: "bbox", bbox: req.bbox }, { resolutionM: req.resolution_m });

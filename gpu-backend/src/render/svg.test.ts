@@ -63,6 +63,33 @@ describe("overlaySvg", () => {
     expect(svg).not.toMatch(/stroke="#f5f5f5" stroke-dasharray/);
   });
 
+  it("outlines a polygon area and dims what lies outside it; a bbox area gets neither", () => {
+    const corners = [
+      [100, 100],
+      [300, 100],
+      [200, 250],
+      [100, 100],
+    ] as const;
+    const area = corners.map(([x, y]) => pixelToLonLat(grid, x, y));
+    const svg = overlaySvg({
+      grid,
+      width: grid.width,
+      height: grid.height,
+      lines: [],
+      attribution: "A",
+      area,
+    });
+    const outline = /<path d="([^"]+)Z" fill="none"[^>]* data-area="1"\/>/.exec(svg);
+    expect(outline?.[1]).toBe("M100,100L300,100L200,250L100,100");
+    // The dimmed region is the picture minus the ring (even-odd), drawn under the lines.
+    expect(svg).toContain(`<path d="M0,0H${grid.width}V${grid.height}H0ZM100,100L300,100L200,250L100,100Z"`);
+    expect(svg).toMatch(/fill-rule="evenodd" data-outside-area="1"/);
+    expect(svg.indexOf("data-outside-area")).toBeLessThan(svg.indexOf('<g fill="none"'));
+    expect(
+      overlaySvg({ grid, width: grid.width, height: grid.height, lines: [], attribution: "A" }),
+    ).not.toContain("data-area");
+  });
+
   it("lists every marking class in the legend with its figures, and the attribution", () => {
     const svg = overlaySvg({
       grid,

@@ -1,7 +1,9 @@
 /**
  * The overlay drawn over analysed imagery, as SVG (sharp/librsvg rasterises it): the markings as
  * lines in the registry's display colours (dashed classes dashed, every line with a dark halo so
- * white paint stays visible on bright asphalt), a legend of the classes with their counts and
+ * white paint stays visible on bright asphalt), for a polygon area its outline with everything
+ * outside it dimmed (the picture is the polygon's bbox; nothing outside the polygon was
+ * analysed, and must not read as road without markings), a legend of the classes with their counts and
  * lengths, and an attribution strip. Pure string building, so tests can check where lines land.
  *
  * Text needs a font: librsvg asks fontconfig for the families below (Debian's fonts-dejavu-core
@@ -32,6 +34,8 @@ export interface OverlayOptions {
   readonly totals?: Partial<Record<MarkingClassName, ClassTotals>>;
   readonly attribution: string;
   readonly caption?: string;
+  /** The analysed polygon's ring (lon/lat), when the area was a polygon rather than its bbox. */
+  readonly area?: readonly (readonly [number, number])[];
 }
 
 const FONT = "DejaVu Sans, Liberation Sans, Lato, sans-serif";
@@ -97,6 +101,18 @@ function linesSvg(o: OverlayOptions, stroke: number): string {
   ].join("");
 }
 
+/** Everything outside the polygon dimmed (even-odd: the picture minus the ring), and its outline. */
+function areaSvg(o: OverlayOptions, stroke: number): string {
+  if (!o.area || o.area.length < 4) return "";
+  const ring = projectLine(o.grid, o.width, o.height, o.area)
+    .map(([x, y], i) => `${i === 0 ? "M" : "L"}${round1(x)},${round1(y)}`)
+    .join("");
+  return [
+    `<path d="M0,0H${o.width}V${o.height}H0Z${ring}Z" fill="#000" fill-opacity="0.45" fill-rule="evenodd" data-outside-area="1"/>`,
+    `<path d="${ring}Z" fill="none" stroke="#fff" stroke-width="${Math.max(1, stroke - 1)}" stroke-dasharray="${dashArray(stroke)}" data-area="1"/>`,
+  ].join("");
+}
+
 function legendSvg(o: OverlayOptions, stroke: number): string {
   const fs = Math.min(20, Math.max(11, Math.round(Math.min(o.width, o.height) / 65)));
   const pad = Math.round(fs * 0.6);
@@ -149,6 +165,7 @@ export function overlaySvg(o: OverlayOptions): string {
   const stroke = strokeWidthPx(o.width, o.height);
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${o.width}" height="${o.height}" viewBox="0 0 ${o.width} ${o.height}">`,
+    areaSvg(o, stroke),
     linesSvg(o, stroke),
     legendSvg(o, stroke),
     attributionSvg(o),

@@ -125,6 +125,33 @@ describe("POST /internal/v1/render", () => {
     expect(LANE_CLASSES[3]!.display).toBe("#ffd600");
   });
 
+  it("dims the picture outside a polygon area and leaves the inside as it is", async () => {
+    const { provider } = greyProvider();
+    const grid = gridForBbox(bbox, 0.5);
+    // The left half of the bbox.
+    const half = grid.width / 2;
+    const area = [
+      [0, 0],
+      [half, 0],
+      [half, grid.height],
+      [0, grid.height],
+      [0, 0],
+    ].map(([x, yy]) => pixelToLonLat(grid, x!, yy!));
+    const res = await post(appWith(provider), {
+      kind: "overlay",
+      bbox,
+      resolution_m: 0.5,
+      provider: "local",
+      lines: [],
+      area,
+    });
+    expect(res.status).toBe(200);
+    const { at } = await pixels(res);
+    const row = Math.round(grid.height / 3);
+    for (const v of at(Math.round(half / 2), row)) expect(Math.abs(v - GREY)).toBeLessThan(12);
+    for (const v of at(Math.round(half * 1.5), row)) expect(v).toBeLessThan(GREY * 0.7);
+  });
+
   it("refuses unsigned, invalid and oversized requests before fetching imagery", async () => {
     const { provider, grids } = greyProvider();
     const app = appWith(provider);

@@ -97,6 +97,7 @@ export function renderRoute(deps: RenderRouteDeps) {
                   ...(req.totals ? { totals: req.totals } : {}),
                   attribution: imagery.attribution,
                   ...(req.caption ? { caption: req.caption } : {}),
+                  ...(req.area ? { area: req.area } : {}),
                 }
               : undefined,
           );
