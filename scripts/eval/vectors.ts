@@ -23,7 +23,7 @@ import { writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import type { AnalysisResponse, MercatorGrid } from "@lanesegnet/shared";
 import { DEFAULT_MIN_CONFIDENCE } from "../../gpu-backend/src/analysis/internal-request.js";
-import { confidenceThresholds, vectoriserInput } from "../../gpu-backend/src/analysis/run-analysis.js";
+import { vectoriserInput } from "../../gpu-backend/src/analysis/run-analysis.js";
 import { loadConfig } from "../../gpu-backend/src/config.js";
 import {
   clipRegionFromBbox,
@@ -137,12 +137,11 @@ async function main(): Promise<void> {
       };
       variantRows[0]!.push(rowOf(result.features));
       variants.forEach((v, k) => {
-        const thresholds = confidenceThresholds(minConfidence ?? DEFAULT_MIN_CONFIDENCE);
         const { collection } = vectoriseToFeatures(vectoriserInput(seg), seg.grid, {
           clip: clipRegionFromBbox(seg.grid, bbox),
           image: seg.image,
-          minConfidence: thresholds.minConfidence,
-          params: { ...thresholds.params, ...v.params },
+          minConfidence: minConfidence ?? DEFAULT_MIN_CONFIDENCE,
+          params: v.params,
         });
         variantRows[k + 1]!.push(rowOf(collection.features));
       });

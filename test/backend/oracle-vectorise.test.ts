@@ -52,7 +52,7 @@ describe("post-processing with a perfect model (true label mask as the model out
         scores: { data: probs, channels: NUM_CLASSES, kind: "probabilities" },
       },
       grid,
-      { clip: clipRegionFromBbox(grid, area.value.bbox), params: { minConfidence: req.min_confidence } },
+      { clip: clipRegionFromBbox(grid, area.value.bbox), minConfidence: req.min_confidence },
     );
     features = collection.features.length;
     score = scoreAgainstWorld(world, collection.features, bbox);

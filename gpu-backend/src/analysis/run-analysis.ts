@@ -113,19 +113,6 @@ function attemptsInOrder(
   return out;
 }
 
-/**
- * The request's min_confidence, applied to each line's reported confidence at the very end
- * (`minConfidence`). The vectoriser's own rule (`params.minConfidence`) only prunes, before
- * merging, smoothing and clipping, what even the server's default would drop: never more, or a
- * line whose final confidence is above the request's threshold would be lost.
- */
-export function confidenceThresholds(minConfidence: number): {
-  params: { minConfidence: number };
-  minConfidence: number;
-} {
-  return { params: { minConfidence: Math.min(minConfidence, DEFAULT_MIN_CONFIDENCE) }, minConfidence };
-}
-
 export async function runAnalysis(
   deps: AnalysisDeps,
   input: InternalAnalyze,
@@ -212,7 +199,9 @@ export async function runAnalysis(
     clip,
     image,
     classes: classIds,
-    ...confidenceThresholds(req.min_confidence),
+    // Judged on each line's reported confidence, after smoothing and clipping measured it for the
+    // last time: a threshold on the whole traced line would drop a clipped piece that scores above it.
+    minConfidence: req.min_confidence,
   });
   const features = collection.features;
   const vectoriseMs = performance.now() - t;

@@ -4,6 +4,7 @@ import { measureDashes } from "./dashes.js";
 import { probabilityProfile } from "./profile.js";
 import { ProbabilitySampler } from "./scores.js";
 import type { Polyline } from "./types.js";
+import { vectorise } from "./vectorise.js";
 
 const GSD = 0.25;
 const W = 420;
@@ -33,6 +34,8 @@ function road(opts: {
   dashM: number;
   gapM: number;
   spotsInGaps?: boolean;
+  /** Dashes (by index from x = 0) worn away: not painted. */
+  worn?: readonly number[];
 }): Uint8Array {
   const rgb = new Uint8Array(W * H * 3);
   let seed = 7;
@@ -43,7 +46,8 @@ function road(opts: {
   for (let y = 0; y < H; y++) {
     for (let x = 0; x < W; x++) {
       const s = ((x + 0.5) * GSD) % (opts.dashM + opts.gapM);
-      const inDash = x >= 10 && x < 400 && s < opts.dashM;
+      const index = Math.floor(((x + 0.5) * GSD) / (opts.dashM + opts.gapM));
+      const inDash = x >= 10 && x < 400 && s < opts.dashM && !opts.worn?.includes(index);
       // A bright fleck in the middle of every gap: a stone, a glint.
       const fleck = opts.spotsInGaps && Math.abs(s - (opts.dashM + opts.gapM / 2)) < 0.15;
       const cover = y === ROW && (inDash || fleck) ? 0.6 : 0;
@@ -66,6 +70,16 @@ describe("dash statistics measured on the imagery", () => {
     expect(dash!.count).toBe(9);
     expect(dash!.meanDashM).toBeGreaterThan(2.6);
     expect(dash!.meanDashM).toBeLessThan(3.4);
+    expect(dash!.meanGapM).toBeGreaterThan(8.5);
+    expect(dash!.meanGapM).toBeLessThan(9.5);
+  });
+
+  it("leaves a worn-away dash out of the mean gap rather than report a 21 m gap in it", () => {
+    const rgb = road({ surface: [95, 95, 98], paint: [235, 235, 230], dashM: 3, gapM: 9, worn: [4] });
+    const dash = measureDashes(line, 2, new BrightnessSampler({ width: W, height: H, rgb }, GSD), opts);
+    expect(dash).not.toBeNull();
+    expect(dash!.count).toBe(8);
+    expect(dash!.medianGapM).toBeCloseTo(9, 0);
     expect(dash!.meanGapM).toBeGreaterThan(8.5);
     expect(dash!.meanGapM).toBeLessThan(9.5);
   });

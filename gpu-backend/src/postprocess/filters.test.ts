@@ -2,7 +2,6 @@ import { describe, expect, it } from "vitest";
 import {
   curvatureRule,
   dashPatternRule,
-  minConfidenceRule,
   minLengthRule,
   type PhysicsRule,
   paintWidthRule,
@@ -85,15 +84,6 @@ describe.each([0.1, 0.2, 0.3])("physics filters at %s m/px", (gsd) => {
     const t = IMPLAUSIBLE_LANES.find((x) => x.name === "zig-zag")!;
     const line = lineAlong(badLines, t.points, gsd)!;
     expect(zigzagRule.check(line, ctx)).toMatch(/sinuosity/);
-  });
-
-  it("rule min_confidence removes a line the model is unsure of and keeps confident ones", () => {
-    const strict = { gsdM: gsd, params: resolveParams({ minConfidence: 0.75 }) };
-    for (const l of real.lines.filter((x) => x.dash === null))
-      expect(minConfidenceRule.check(l, strict)).toBeNull();
-    const unsure = run([{ ...ROAD_LANES[0]!, lane: { classId: 1, prob: 0.6 } }], gsd, 13);
-    expect(unsure.lines).toHaveLength(1);
-    expect(minConfidenceRule.check(unsure.lines[0]!, strict)).toMatch(/confidence/);
   });
 });
 

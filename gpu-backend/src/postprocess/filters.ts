@@ -8,13 +8,7 @@ import type { VectoriseParams } from "./params.js";
 import { plain, sampleAlong } from "./polyline.js";
 import type { DashMeasure, MeasuredLine, Pt } from "./types.js";
 
-export type RuleName =
-  | "min_length"
-  | "paint_width"
-  | "dash_pattern"
-  | "curvature"
-  | "zigzag"
-  | "min_confidence";
+export type RuleName = "min_length" | "paint_width" | "dash_pattern" | "curvature" | "zigzag";
 
 export interface RuleContext {
   gsdM: number;
@@ -224,23 +218,12 @@ export function sinuosity(pts: Pt[], windowPx: number): number {
   return sum / n;
 }
 
-/** Minimum confidence (the request's min_confidence). */
-export const minConfidenceRule: PhysicsRule = {
-  name: "min_confidence",
-  check(l, { params }) {
-    return l.confidence < params.minConfidence
-      ? `confidence ${l.confidence.toFixed(3)} < ${params.minConfidence}`
-      : null;
-  },
-};
-
 export const PHYSICS_RULES: readonly PhysicsRule[] = [
   minLengthRule,
   paintWidthRule,
   dashPatternRule,
   curvatureRule,
   zigzagRule,
-  minConfidenceRule,
 ];
 
 export function applyPhysicsFilters(

@@ -73,8 +73,6 @@ export interface VectoriseParams {
   minRadiusM: number;
   /** Zig-zag: mean path-to-chord ratio over curvature windows above this means a jagged false line. */
   maxSinuosity: number;
-  /** Minimum confidence (the API's min_confidence); 0 keeps every line. */
-  minConfidence: number;
 
   /** Dashes: minimum probability contrast between dashes and gaps for the dashes to count as seen. */
   dashMinContrast: number;
@@ -142,7 +140,6 @@ export const DEFAULT_PARAMS: Readonly<VectoriseParams> = Object.freeze({
   kinkCutMinLengthM: 40,
   minRadiusM: 3,
   maxSinuosity: 1.1,
-  minConfidence: 0,
 
   dashMinContrast: 0.2,
   dashMinBrightnessContrast: 0.03,

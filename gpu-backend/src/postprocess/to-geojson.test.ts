@@ -253,3 +253,52 @@ describe("positions as the client reads them", () => {
     expect(features[0]!.id).toBe("lane-1");
   });
 });
+
+describe("min_confidence on a clipped line", () => {
+  it("keeps a piece whose own confidence is above the threshold, however unsure the rest of the line", () => {
+    const box: LonLatBbox = [13.4, 52.5, 13.4007, 52.50015];
+    const grid = gridForBbox(box, 0.15);
+    const { width: W, height: H } = grid;
+    const plane = W * H;
+    const probs = new Float32Array(7 * plane);
+    const labels = new Uint8Array(plane);
+    const row = Math.floor(H / 2);
+    for (let p = 0; p < plane; p++) probs[p] = 1;
+    // One white line across the raster: sure of it (0.95) on the left, unsure (0.15) on the right.
+    for (let y = row - 1; y <= row + 1; y++) {
+      for (let x = 10; x < W - 10; x++) {
+        const i = y * W + x;
+        const p = x < 120 ? 0.95 : 0.15;
+        labels[i] = 1;
+        probs[i] = 1 - p;
+        probs[plane + i] = p;
+      }
+    }
+    const seg = {
+      width: W,
+      height: H,
+      classIds: labels,
+      scores: { data: probs, channels: 7, kind: "probabilities" as const },
+    };
+    // The request's area: the sure part only.
+    const clip = {
+      rings: [
+        [
+          [0, 0],
+          [110, 0],
+          [110, H],
+          [0, H],
+          [0, 0],
+        ] as Pt[],
+      ],
+    };
+    const at = (minConfidence: number) =>
+      vectoriseToFeatures(seg, grid, { clip, minConfidence }).collection.features.map(
+        (f) => f.properties.confidence,
+      );
+    const all = at(0);
+    expect(all).toHaveLength(1);
+    expect(all[0]).toBeGreaterThan(0.9);
+    for (const threshold of [0.3, 0.5, 0.9]) expect(at(threshold)).toEqual(all);
+  });
+});

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { LIMITS } from "../limits.js";
-import { bboxArea } from "./geodesic.js";
+import { bboxArea, bboxSidesM } from "./geodesic.js";
 import { type AreaInput, type AreaIssueCode, findSelfIntersection, validateArea } from "./validate.js";
 
 const BRISBANE: [number, number, number, number] = [153.0245, -27.4709, 153.0265, -27.4693];
@@ -238,6 +238,22 @@ describe("polygon", () => {
       [-121.496, 38.58],
     ];
     expect(codes(poly(triangle))).toEqual(["degenerate"]);
+  });
+
+  it("takes any bbox with both sides at the minimum: the enclosed-area rule is the polygon's", () => {
+    const atLeast = (f: (d: number) => number, lo: number, hi: number) => {
+      for (let i = 0; i < 200; i++) {
+        const m = (lo + hi) / 2;
+        if (f(m) >= 10) hi = m;
+        else lo = m;
+      }
+      return hi;
+    };
+    for (const lat of [0, 45, 60, -60, 80]) {
+      const dLat = atLeast((d) => bboxSidesM([0, lat, 1e-4, lat + d]).heightM, 0, 1e-3);
+      const dLon = atLeast((d) => bboxSidesM([0, lat, d, lat + dLat]).widthM, 0, 1e-2);
+      expect(codes({ type: "bbox", bbox: [0, lat, dLon, lat + dLat] }), `lat ${lat}`).toEqual([]);
+    }
   });
 
   it("refuses a polygon that encloses less than the smallest bbox, however large its bbox", () => {

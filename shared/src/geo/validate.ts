@@ -268,13 +268,13 @@ function checkSize(
       path,
       `the area is ${fmt(widthM, 2)} m wide and ${fmt(heightM, 2)} m high; both must be at least ${fmt(limits.minSideM)} m`,
     );
-  } else if (areaM2 < limits.minSideM ** 2) {
+  } else if (kind === "polygon" && areaM2 < limits.minSideM ** 2) {
     // A polygon's bbox can be large while it encloses almost nothing (a sliver along a diagonal):
     // it must enclose at least what the smallest bbox does.
     issues.add(
       "too_small",
       path,
-      `the polygon encloses ${fmt(areaM2, 2)} m²; at least ${fmt(limits.minSideM ** 2)} m² (${fmt(limits.minSideM)} m x ${fmt(limits.minSideM)} m) is needed`,
+      `the polygon encloses ${fmt(Math.floor(areaM2 * 100) / 100, 2)} m²; at least ${fmt(limits.minSideM ** 2)} m² (${fmt(limits.minSideM)} m x ${fmt(limits.minSideM)} m) is needed`,
     );
   }
   if (issues.any) return { ok: false, issues: issues.list };

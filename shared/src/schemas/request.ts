@@ -68,7 +68,7 @@ export const PolygonAreaSchema = z
   .meta({
     id: "PolygonArea",
     description:
-      "A GeoJSON Polygon geometry (RFC 7946) with one closed exterior ring, not self-intersecting and not crossing the antimeridian.",
+      "A GeoJSON Polygon geometry (RFC 7946) with one closed exterior ring, not self-intersecting and not crossing the antimeridian, enclosing at least 100 m².",
   });
 
 /** What an area of the wrong type most likely meant, said in the error. */
