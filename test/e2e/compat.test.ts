@@ -4,7 +4,7 @@
  * same analysis a /v1 request for the same area gets (same id, same lengths), marked deprecated.
  * Also the analysis pictures (imagery.png, overlay.png): authenticated, cached, never counted.
  */
-import { gridForBbox, lonLatToPixel } from "@lanesegnet/shared";
+import { gridForBbox, laneClassById, lonLatToPixel } from "@lanesegnet/shared";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { authed, DEMO_BBOX, type E2eStack, type EdgeInstance, startE2eStack } from "./support/stack.js";
@@ -20,9 +20,10 @@ interface OldElement {
   points: [number, number][];
   geographic_points: { latitude: number; longitude: number }[];
   confidence: number;
-  area_sqm: number | null;
+  area_sqm: number;
+  width_source: string;
   length_meters: number;
-  width_meters: number | null;
+  width_meters: number;
   length_pixels: number;
 }
 
@@ -77,8 +78,10 @@ describe("POST /analyze_road_infrastructure (deprecated compatibility route)", (
       expect(e.infrastructure_type).toBe("lane_marking");
       expect(e.points.length).toBe(e.geographic_points.length);
       expect(e.length_meters).toBeGreaterThan(0);
-      if (e.width_meters === null) expect(e.area_sqm).toBeNull();
-      else expect(e.area_sqm).toBeCloseTo(e.length_meters * e.width_meters, 1);
+      expect(e.area_sqm).toBeCloseTo(e.length_meters * e.width_meters, 1);
+      // Where /v1 has only an upper bound, the class's standard width, never the bound.
+      if (e.width_source === "standard") expect(e.width_meters).toBe(laneClassById(e.class_id).labelWidthM);
+      else expect(e.width_source).toBe("measured");
       expect(e.confidence).toBeGreaterThan(0);
       expect(e.confidence).toBeLessThanOrEqual(1);
     }

@@ -1,4 +1,10 @@
-import { type AnalysisResponse, gridForBbox, type LonLatBbox, pixelToLonLat } from "@lanesegnet/shared";
+import {
+  type AnalysisResponse,
+  gridForBbox,
+  type LonLatBbox,
+  laneClassById,
+  pixelToLonLat,
+} from "@lanesegnet/shared";
 import { describe, expect, it } from "vitest";
 import { toOldResponse } from "./old-shape.js";
 import { oldFieldPath, toAnalysisRequest, validateOldRequest } from "./request.js";
@@ -111,16 +117,19 @@ describe("toOldResponse", () => {
     expect(b!.class_id).toBe(2);
     expect(b!.condition).toBeNull();
     expect(b!.width_meters).toBe(0.2);
-    expect(b!.width_resolved).toBe(true);
+    expect(b!.width_source).toBe("measured");
   });
 
-  it("gives no width or paint area where /v1 says the width is only an upper bound", () => {
+  it("uses the class's standard width where /v1 says the measured one is only an upper bound", () => {
     const c = old.infrastructure_elements[2]!;
     expect(c.length_meters).toBe(25);
-    expect(c.width_resolved).toBe(false);
-    expect(c.width_meters).toBeNull();
-    expect(c.area_sqm).toBeNull();
-    expect(c.area_pixels).toBeNull();
+    expect(c.width_source).toBe("standard");
+    // Not the 0.2 m bound: the registry's single-line width.
+    expect(c.width_meters).toBe(laneClassById(1).labelWidthM);
+    expect(c.width_meters).not.toBe(0.2);
+    expect(c.area_sqm).toBeCloseTo(25 * c.width_meters, 2);
+    // 100 px long x the width in pixels at 0.25 m/px.
+    expect(c.area_pixels).toBeCloseTo(100 * (c.width_meters / 0.25), 1);
   });
 
   it("summarises like the old service, with honest nulls", () => {

@@ -9,8 +9,9 @@
  *   when that picture is not scaled down;
  * - `length_pixels` is the polyline's length in those pixels, `area_sqm` = length x measured
  *   width, `area_pixels` the same in pixels; where /v1 marks the width an upper bound only
- *   (`width_resolved: false`: the paint is narrower than the imagery resolves), `width_meters`,
- *   `area_sqm` and `area_pixels` are null rather than a paint area several times too large;
+ *   (`width_resolved: false`: the paint is narrower than the imagery resolves), the width is the
+ *   class's standard marking width from the registry instead (`width_source: "standard"`), not the
+ *   bound, which made paint areas several times too large;
  * - `total_road_area_sqm`, `condition`, `material` and `coverage_percentage` are null: nothing
  *   measures them.
  */
@@ -18,6 +19,7 @@ import {
   type AnalysisResponse,
   gridForBbox,
   type LaneFeature,
+  laneClassById,
   lonLatToPixel,
   type MercatorGrid,
 } from "@lanesegnet/shared";
@@ -30,16 +32,16 @@ export interface OldElement {
   points: [number, number][];
   geographic_points: { latitude: number; longitude: number }[];
   confidence: number;
-  area_pixels: number | null;
-  area_sqm: number | null;
+  area_pixels: number;
+  area_sqm: number;
   length_pixels: number;
   length_meters: number;
-  width_meters: number | null;
+  width_meters: number;
   condition: null;
   material: null;
-  /** Additions (ignored by old clients): the /v1 feature id, whether the width is measured, dash statistics. */
+  /** Additions (ignored by old clients): the /v1 feature id, where the width comes from, dash statistics. */
   id: string;
-  width_resolved: boolean;
+  width_source: "measured" | "standard";
   dashed: boolean;
   dash?: LaneFeature["properties"]["dash"];
 }
@@ -105,7 +107,8 @@ export function toOldResponse(result: AnalysisResponse, ctx: OldShapeContext): O
     const p = f.properties;
     const exact = f.geometry.coordinates.map(([lon, lat]) => lonLatToPixel(grid, lon, lat));
     const lengthPx = pathLength(exact);
-    const resolved = p.width_resolved !== false;
+    const measured = p.width_resolved !== false;
+    const widthM = measured ? p.width_m : laneClassById(p.class_id).labelWidthM;
     return {
       class: p.class,
       class_id: p.class_id,
@@ -113,15 +116,15 @@ export function toOldResponse(result: AnalysisResponse, ctx: OldShapeContext): O
       points: exact.map(([x, y]) => [r2(x), r2(y)]),
       geographic_points: f.geometry.coordinates.map(([lon, lat]) => ({ latitude: lat, longitude: lon })),
       confidence: p.confidence,
-      area_pixels: resolved ? r2(lengthPx * (p.width_m / mpp)) : null,
-      area_sqm: resolved ? r2(p.length_m * p.width_m) : null,
+      area_pixels: r2(lengthPx * (widthM / mpp)),
+      area_sqm: r2(p.length_m * widthM),
       length_pixels: r2(lengthPx),
       length_meters: p.length_m,
-      width_meters: resolved ? p.width_m : null,
+      width_meters: widthM,
       condition: null,
       material: null,
       id: p.id,
-      width_resolved: resolved,
+      width_source: measured ? "measured" : "standard",
       dashed: p.dashed,
       ...(p.dash ? { dash: p.dash } : {}),
     };

@@ -49,28 +49,21 @@ const OldElementSchema = z.object({
     .describe("Pixel [x, y] in the raster of image_metadata."),
   geographic_points: z.array(z.object({ latitude: z.number(), longitude: z.number() })),
   confidence: z.number(),
-  area_pixels: z
-    .number()
-    .nullable()
-    .describe("length_pixels x the width in pixels; null when the width is not resolved."),
-  area_sqm: z
-    .number()
-    .nullable()
-    .describe("length_meters x width_meters; null when the width is not resolved."),
+  area_pixels: z.number().describe("length_pixels x width_meters in pixels."),
+  area_sqm: z.number().describe("length_meters x width_meters."),
   length_pixels: z.number(),
   length_meters: z.number().describe("Geodesic length (the /v1 feature's length_m)."),
   width_meters: z
     .number()
-    .nullable()
     .describe(
-      "Measured paint width; null where the paint is narrower than the imagery resolves (the /v1 feature's width_resolved: false, where width_m is only an upper bound).",
+      "The measured marking width, or where the paint is narrower than the imagery resolves (the /v1 feature's width_resolved: false, whose width_m is only an upper bound) the class's standard width (width_source).",
     ),
   condition: z.null(),
   material: z.null(),
   id: z.string(),
-  width_resolved: z
-    .boolean()
-    .describe("Addition: whether width_meters is a measurement (see /v1 width_resolved)."),
+  width_source: z
+    .enum(["measured", "standard"])
+    .describe("Addition: whether width_meters was measured or is the class's standard marking width."),
   dashed: z.boolean(),
 });
 
