@@ -80,4 +80,17 @@ describe("mergeAttempts", () => {
       { provider: "mapbox", outcome: "used" },
     ]);
   });
+
+  it("ends at the provider that served: skips after it in the preference were never reached", () => {
+    expect(
+      mergeAttempts(
+        ["esri", "mapbox", "gee"],
+        [
+          { provider: "mapbox", outcome: "not_configured" },
+          { provider: "gee", outcome: "unhealthy" },
+        ],
+        [{ provider: "esri", outcome: "used" }],
+      ),
+    ).toEqual([{ provider: "esri", outcome: "used" }]);
+  });
 });

@@ -66,15 +66,20 @@ export function chooseProviders(input: ProviderChoiceInput): ProviderChoice {
 
 /**
  * The `providers_tried` list of a response: in preference order, the edge's skips and the
- * backend's reports together (the backend's word wins for a provider both mention).
+ * backend's reports together (the backend's word wins for a provider both mention). A skip after
+ * the provider that served in the preference is left out: that provider was never going to be
+ * reached (the backend's own list ends at the provider that served, in the order it tried them).
  */
 export function mergeAttempts(
   preference: readonly ImageryProviderName[],
   skipped: readonly ProviderAttempt[],
   backend: readonly ProviderAttempt[],
 ): ProviderAttempt[] {
+  const used = backend.find((a) => a.outcome === "used")?.provider;
+  const usedAt = used === undefined ? -1 : preference.indexOf(used);
+  const reached = (a: ProviderAttempt) => usedAt < 0 || preference.indexOf(a.provider) < usedAt;
   const byProvider = new Map<string, ProviderAttempt>();
-  for (const a of skipped) byProvider.set(a.provider, a);
+  for (const a of skipped) if (reached(a)) byProvider.set(a.provider, a);
   for (const a of backend) byProvider.set(a.provider, a);
   const out: ProviderAttempt[] = [];
   for (const p of preference) {
