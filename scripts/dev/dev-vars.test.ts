@@ -44,7 +44,12 @@ describe(".dev.vars for npm start", () => {
     expect(r.text.match(/BACKEND_SIGNING_SECRET=/g)).toHaveLength(1);
   });
 
-  it("reads CRLF files and quoted values as wrangler does", () => {
-    expect(parseDevVars('A_B="x y"\r\nC=1\r\n# D=2\r\n')).toEqual({ A_B: "x y", C: "1" });
+  it("reads the file as wrangler does: quotes of any kind, trailing comments, CRLF", () => {
+    expect(parseDevVars("A_B=\"x y\"\r\nC=1\r\n# D=2\r\nE='s3cret'\nF=tok # a comment\n")).toEqual({
+      A_B: "x y",
+      C: "1",
+      E: "s3cret",
+      F: "tok",
+    });
   });
 });
