@@ -82,8 +82,9 @@ export function matchDashes(
       });
       if (best >= 0) votes.set(best, (votes.get(best) ?? 0) + 1);
     }
-    const [laneIndex] = [...votes.entries()].sort((a, b) => b[1] - a[1])[0] ?? [];
-    const lane = laneIndex === undefined ? undefined : lanes[laneIndex];
+    const [laneIndex, count] = [...votes.entries()].sort((a, b) => b[1] - a[1])[0] ?? [];
+    // Most of its vertices, not just one, must lie on the lane (a line crossing it touches it once).
+    const lane = laneIndex === undefined || 2 * count! < r.coordinates.length ? undefined : lanes[laneIndex];
     if (!lane?.pattern || !laneClassById(lane.classId).dashed) continue;
     onDashedLanes++;
     if (!r.dash) continue;

@@ -4,6 +4,7 @@
  * the feature properties of the API contract (shared LaneFeatureSchema).
  */
 import {
+  canonicalConfidence,
   type LaneFeature,
   laneClassById,
   type MarkingClassName,
@@ -64,7 +65,8 @@ export function lineToFeature(
     length_m: round(lengthFn(coordinates), 2),
     width_m: round(Math.max(line.widthM, 0.001), 3),
     width_resolved: line.widthResolved,
-    confidence: round(line.confidence, 3),
+    // The precision min_confidence is honoured to: a threshold judges exactly what is reported.
+    confidence: canonicalConfidence(line.confidence),
     dashed: cls.dashed,
   };
   if (cls.dashed && line.dash && line.dash.gapCount > 0) {

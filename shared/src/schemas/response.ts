@@ -111,7 +111,7 @@ export const AnsweredRequestSchema = z
   .meta({
     id: "AnsweredRequest",
     description:
-      "The request this result answers, with every default filled in. Requests that resolve to the same values share one result (and one cache entry).",
+      "The request this result answers, with every default filled in. Requests that resolve to the same values share one result (and one cache entry): the area is the first such request's, and another that shares it may list the same ring from another vertex or in the other direction.",
   });
 
 export const AnalysisInfoSchema = z
