@@ -11,15 +11,6 @@ import { laneClassById } from "@lanesegnet/shared";
 import type { RgbRaster } from "../runtime/segment.js";
 import type { ProfileSampler } from "./profile.js";
 
-/** How strongly a pixel shows paint of a colour: luma for white, yellowness for yellow (0-1). */
-type Channel = (rgb: Uint8Array, q: number) => number;
-
-// Rec. 601 luma: white paint is the brightest thing on a road.
-const luma: Channel = (rgb, q) => (0.299 * rgb[q]! + 0.587 * rgb[q + 1]! + 0.114 * rgb[q + 2]!) / 255;
-// Yellow paint on light concrete is barely brighter than the road, but far more yellow: grey
-// surfaces have r ≈ g ≈ b, so (r + g) / 2 - b is about 0 on them.
-const yellowness: Channel = (rgb, q) => Math.max(0, (rgb[q]! + rgb[q + 1]!) / 2 - rgb[q + 2]!) / 255;
-
 /**
  * Reads the RGB raster where a profile needs it (a few thousand pixels per line), never the whole
  * raster: an 8-Mpx analysis with no dashed line costs nothing here.
@@ -54,31 +45,44 @@ export class BrightnessSampler implements ProfileSampler {
    * sample keeps a sub-pixel line whose trace lies a pixel off its paint.
    */
   across(classId: number, x: number, y: number, nx: number, ny: number): number {
-    const channel = laneClassById(classId).colour === "yellow" ? yellowness : luma;
+    const yellow = laneClassById(classId).colour === "yellow";
     let paint = Number.NEGATIVE_INFINITY;
     for (let k = -2; k <= 2; k++) {
       const o = (k / 2) * this.#paintHalfPx;
-      paint = Math.max(paint, this.#at(channel, x + o * nx, y + o * ny));
+      paint = Math.max(paint, this.#at(yellow, x + o * nx, y + o * ny));
     }
     const r = this.#roadPx;
-    const road = (this.#at(channel, x + r * nx, y + r * ny) + this.#at(channel, x - r * nx, y - r * ny)) / 2;
+    const road = (this.#at(yellow, x + r * nx, y + r * ny) + this.#at(yellow, x - r * nx, y - r * ny)) / 2;
     return paint - road;
   }
 
   /** Bilinear value at a continuous position (pixel centres at i + 0.5), clamped to the raster. */
-  #at(channel: Channel, x: number, y: number): number {
+  #at(yellow: boolean, x: number, y: number): number {
     const w = this.width;
     const fx = Math.min(Math.max(x - 0.5, 0), w - 1);
     const fy = Math.min(Math.max(y - 0.5, 0), this.height - 1);
     const x0 = Math.floor(fx);
     const y0 = Math.floor(fy);
-    const x1 = Math.min(x0 + 1, w - 1);
-    const y1 = Math.min(y0 + 1, this.height - 1);
+    const dx = x0 + 1 < w ? 3 : 0;
+    const dy = y0 + 1 < this.height ? 3 * w : 0;
     const tx = fx - x0;
     const ty = fy - y0;
-    const v = (xx: number, yy: number) => channel(this.#rgb, (yy * w + xx) * 3);
-    const top = v(x0, y0) * (1 - tx) + v(x1, y0) * tx;
-    const bottom = v(x0, y1) * (1 - tx) + v(x1, y1) * tx;
+    const q = (y0 * w + x0) * 3;
+    const top = this.#value(yellow, q) * (1 - tx) + this.#value(yellow, q + dx) * tx;
+    const bottom = this.#value(yellow, q + dy) * (1 - tx) + this.#value(yellow, q + dy + dx) * tx;
     return top * (1 - ty) + bottom * ty;
+  }
+
+  /**
+   * How strongly the pixel at byte offset q shows paint: Rec. 601 luma for white paint (the
+   * brightest thing on a road); for yellow, yellowness, (r + g) / 2 - b, about 0 on grey surfaces,
+   * since yellow paint on light concrete is barely brighter than the road but far more yellow.
+   */
+  #value(yellow: boolean, q: number): number {
+    const rgb = this.#rgb;
+    const r = rgb[q]!;
+    const g = rgb[q + 1]!;
+    const b = rgb[q + 2]!;
+    return yellow ? Math.max(0, (r + g) / 2 - b) / 255 : (0.299 * r + 0.587 * g + 0.114 * b) / 255;
   }
 }
