@@ -51,7 +51,7 @@ describe("npm run eval:vectors --params", () => {
   it("vectorises the same segmentation again: an empty variant gives the backend's figures", async () => {
     const json = join(dir, "vectors.json");
     const r = await run(
-      ["--seeds", "31", "--params", "{}", "--params", '{"minConfidence":0.95}', "--json", json],
+      ["--seeds", "31", "--params", "{}", "--params", '{"minLengthSolidM":30}', "--json", json],
       120_000,
     );
     expect(r.stderr).not.toMatch(/error/i);
@@ -66,8 +66,8 @@ describe("npm run eval:vectors --params", () => {
     expect(report.variants).toHaveLength(2);
     expect(report.variants[0]?.rows).toEqual(report.rows);
     expect(report.variants[0]?.pooled).toEqual(report.pooled);
-    // A real change changes the figures: a far higher confidence floor keeps fewer lines.
-    expect(report.variants[1]?.params).toEqual({ minConfidence: 0.95 });
+    // A real change changes the figures: a far longer minimum length keeps fewer lines.
+    expect(report.variants[1]?.params).toEqual({ minLengthSolidM: 30 });
     expect(report.variants[1]?.rows[0]?.features).toBeLessThan(report.rows[0]?.features ?? 0);
     expect(r.stdout).toContain("Vectorised again with `{}`");
   }, 130_000);
