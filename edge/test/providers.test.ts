@@ -132,11 +132,12 @@ describe("provider choice", () => {
       expect(rig.backend.calls.at(-1)?.providers).toEqual(["esri", "mapbox", "gee", "local"]);
       const othersBody = (await others.json()) as Body;
       expect(othersBody.analysis.imagery.provider).toBe("local");
+      // In the order they were tried: local, unhealthy, last.
       expect(othersBody.analysis.providers_tried.map((a) => [a.provider, a.outcome])).toEqual([
-        ["local", "used"],
         ["esri", "failed"],
         ["mapbox", "failed"],
         ["gee", "failed"],
+        ["local", "used"],
       ]);
       // Their failures are recorded after the response (waitUntil): wait for them, so the clean-up
       // below cannot run first and leave esri unhealthy for the next test.

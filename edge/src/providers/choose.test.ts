@@ -64,20 +64,35 @@ describe("chooseProviders", () => {
 });
 
 describe("mergeAttempts", () => {
-  it("orders by preference, the backend's word winning", () => {
+  it("puts the edge's skips first, then what the backend tried in the order it tried it", () => {
     expect(
       mergeAttempts(
         ["local", "esri", "mapbox"],
         [{ provider: "local", outcome: "unhealthy" }],
         [
-          { provider: "mapbox", outcome: "used" },
           { provider: "esri", outcome: "failed", reason: "500" },
+          { provider: "mapbox", outcome: "used" },
         ],
       ),
     ).toEqual([
       { provider: "local", outcome: "unhealthy" },
       { provider: "esri", outcome: "failed", reason: "500" },
       { provider: "mapbox", outcome: "used" },
+    ]);
+    // An unhealthy provider is tried last, whatever the preference: the backend's order stands,
+    // and its word wins over the edge's skip.
+    expect(
+      mergeAttempts(
+        ["local", "esri"],
+        [{ provider: "local", outcome: "unhealthy" }],
+        [
+          { provider: "esri", outcome: "failed" },
+          { provider: "local", outcome: "used" },
+        ],
+      ).map((a) => [a.provider, a.outcome]),
+    ).toEqual([
+      ["esri", "failed"],
+      ["local", "used"],
     ]);
   });
 

@@ -65,30 +65,26 @@ export function chooseProviders(input: ProviderChoiceInput): ProviderChoice {
 }
 
 /**
- * The `providers_tried` list of a response: in preference order, the edge's skips and the
- * backend's reports together (the backend's word wins for a provider both mention). A skip after
- * the provider that served in the preference is left out: that provider was never going to be
- * reached (the backend's own list ends at the provider that served, in the order it tried them).
+ * The `providers_tried` list of a response: first the edge's skips that explain why a provider
+ * preferred to the one that served was not used (or all of them when none served), in preference
+ * order; then the backend's report, in the order it tried the providers (an unhealthy provider is
+ * tried after the others, whatever the preference). The backend's word wins for a provider both
+ * mention. A skip after the provider that served was never going to be reached: left out.
  */
 export function mergeAttempts(
   preference: readonly ImageryProviderName[],
   skipped: readonly ProviderAttempt[],
   backend: readonly ProviderAttempt[],
 ): ProviderAttempt[] {
+  const reported = new Set(backend.map((a) => a.provider));
   const used = backend.find((a) => a.outcome === "used")?.provider;
-  const usedAt = used === undefined ? -1 : preference.indexOf(used);
-  const reached = (a: ProviderAttempt) => usedAt < 0 || preference.indexOf(a.provider) < usedAt;
-  const byProvider = new Map<string, ProviderAttempt>();
-  for (const a of skipped) if (reached(a)) byProvider.set(a.provider, a);
-  for (const a of backend) byProvider.set(a.provider, a);
-  const out: ProviderAttempt[] = [];
-  for (const p of preference) {
-    const a = byProvider.get(p);
-    if (a) {
-      out.push(a);
-      byProvider.delete(p);
-    }
-  }
-  out.push(...byProvider.values());
-  return out;
+  const usedAt = used === undefined ? preference.length : preference.indexOf(used);
+  const skips = skipped
+    .filter((a) => !reported.has(a.provider))
+    .filter((a) => {
+      const at = preference.indexOf(a.provider);
+      return at < 0 || at < usedAt;
+    })
+    .sort((a, b) => preference.indexOf(a.provider) - preference.indexOf(b.provider));
+  return [...skips, ...backend];
 }
