@@ -132,6 +132,22 @@ describe("toOldResponse", () => {
     expect(c.area_pixels).toBeCloseTo(100 * (c.width_meters / 0.25), 1);
   });
 
+  it("never reports a standard width wider than the bound /v1 measured", () => {
+    const narrow = structuredClone(result);
+    const f = narrow.features[2]!;
+    Object.assign(f.properties, { class: "double_yellow_solid", class_id: 6, width_m: 0.297 });
+    const [, , c] = toOldResponse(narrow, {
+      bounds,
+      analysisType: "lane_markings",
+      minConfidence: 0.5,
+      processingTimeMs: 1,
+      cache: "MISS",
+    }).infrastructure_elements;
+    expect(laneClassById(6).labelWidthM).toBeGreaterThan(0.297);
+    expect(c!.width_meters).toBe(0.297);
+    expect(c!.width_source).toBe("standard");
+  });
+
   it("summarises like the old service, with honest nulls", () => {
     expect(old.analysis_summary).toEqual({
       total_elements: 3,

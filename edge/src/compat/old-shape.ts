@@ -10,8 +10,8 @@
  * - `length_pixels` is the polyline's length in those pixels, `area_sqm` = length x measured
  *   width, `area_pixels` the same in pixels; where /v1 marks the width an upper bound only
  *   (`width_resolved: false`: the paint is narrower than the imagery resolves), the width is the
- *   class's standard marking width from the registry instead (`width_source: "standard"`), not the
- *   bound, which made paint areas several times too large;
+ *   class's standard marking width from the registry instead (`width_source: "standard"`; never
+ *   more than the bound), not the bound, which made paint areas several times too large;
  * - `total_road_area_sqm`, `condition`, `material` and `coverage_percentage` are null: nothing
  *   measures them.
  */
@@ -108,7 +108,8 @@ export function toOldResponse(result: AnalysisResponse, ctx: OldShapeContext): O
     const exact = f.geometry.coordinates.map(([lon, lat]) => lonLatToPixel(grid, lon, lat));
     const lengthPx = pathLength(exact);
     const measured = p.width_resolved !== false;
-    const widthM = measured ? p.width_m : laneClassById(p.class_id).labelWidthM;
+    // The standard width, but never more than the bound /v1 measured.
+    const widthM = measured ? p.width_m : Math.min(laneClassById(p.class_id).labelWidthM, p.width_m);
     return {
       class: p.class,
       class_id: p.class_id,

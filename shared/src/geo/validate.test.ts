@@ -78,6 +78,9 @@ describe("bbox", () => {
   it("enforces minimum side, maximum area and maximum pixels", () => {
     // 0.00005° of latitude is about 5.5 m.
     expect(codes({ type: "bbox", bbox: [10, 10, 10.01, 10.00005] })).toEqual(["too_small"]);
+    // Just under the minimum reads as under it, never as "10.00 m" against "at least 10 m".
+    const under = validateArea({ type: "bbox", bbox: [10, 10, 10.01, 10 + 9.997 / 110_575] });
+    expect(!under.ok && under.issues[0]!.message).toMatch(/ 9\.99 m high; both must be at least 10 m$/);
     // 0.1° x 0.1° at the equator is about 123 km².
     expect(codes({ type: "bbox", bbox: [0, 0, 0.1, 0.1] })).toEqual(["too_large"]);
     // About 1 km x 1 km: 1 km² is fine by area but 16 Mpx at 0.25 m, 4 Mpx at 0.5 m.

@@ -266,7 +266,8 @@ function checkSize(
     issues.add(
       "too_small",
       path,
-      `the area is ${fmt(widthM, 2)} m wide and ${fmt(heightM, 2)} m high; both must be at least ${fmt(limits.minSideM)} m`,
+      // Rounded down: 9.997 m must not read as 10.00 m against a 10 m minimum.
+      `the area is ${fmt(Math.floor(widthM * 100) / 100, 2)} m wide and ${fmt(Math.floor(heightM * 100) / 100, 2)} m high; both must be at least ${fmt(limits.minSideM)} m`,
     );
   } else if (kind === "polygon" && areaM2 < limits.minSideM ** 2) {
     // A polygon's bbox can be large while it encloses almost nothing (a sliver along a diagonal):
