@@ -106,7 +106,7 @@ describe("backend end to end on a loopback Esri tile server", () => {
   });
 
   it("measures dashes on the imagery: dash and gap lengths close to the painted 3 m / 9 m", () => {
-    // Measured (0.3.0, world 31): 5 lines with statistics, median errors 0.24 m / 0.54 m. Read off
+    // Measured (0.3.0, world 31): 5 lines with statistics, median errors 0.06 m / 0.54 m. Read off
     // the model's probability, which the label rule keeps high through the gaps, they were
     // 2.0 m / 6.6 m over worlds 31-35.
     const d = dashesAgainstWorld(world, result.features);

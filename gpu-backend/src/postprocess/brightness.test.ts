@@ -36,6 +36,10 @@ function road(opts: {
   spotsInGaps?: boolean;
   /** Dashes (by index from x = 0) worn away: not painted. */
   worn?: readonly number[];
+  /** A white car, 4.5 m x 1.8 m, over the line from this many metres. */
+  carAtM?: number;
+  /** Something paint-like on the line itself, [from, to] metres (a patch of another marking). */
+  paintLike?: readonly [number, number];
 }): Uint8Array {
   const rgb = new Uint8Array(W * H * 3);
   let seed = 7;
@@ -50,8 +54,20 @@ function road(opts: {
       const inDash = x >= 10 && x < 400 && s < opts.dashM && !opts.worn?.includes(index);
       // A bright fleck in the middle of every gap: a stone, a glint.
       const fleck = opts.spotsInGaps && Math.abs(s - (opts.dashM + opts.gapM / 2)) < 0.15;
-      const cover = y === ROW && (inDash || fleck) ? 0.6 : 0;
+      const xm0 = (x + 0.5) * GSD;
+      const other = opts.paintLike !== undefined && xm0 >= opts.paintLike[0] && xm0 < opts.paintLike[1];
+      const cover = y === ROW && (inDash || fleck || other) ? 0.6 : 0;
       const n = noise();
+      const xm = (x + 0.5) * GSD;
+      const car =
+        opts.carAtM !== undefined &&
+        xm >= opts.carAtM &&
+        xm < opts.carAtM + 4.5 &&
+        Math.abs((y + 0.5 - (ROW + 0.5)) * GSD) < 0.9;
+      if (car) {
+        for (let c = 0; c < 3; c++) rgb[(y * W + x) * 3 + c] = 240;
+        continue;
+      }
       for (let c = 0; c < 3; c++) {
         const v = (1 - cover) * (opts.surface[c]! + n) + cover * opts.paint[c]!;
         rgb[(y * W + x) * 3 + c] = Math.max(0, Math.min(255, Math.round(v)));
@@ -80,6 +96,32 @@ describe("dash statistics measured on the imagery", () => {
     expect(dash).not.toBeNull();
     expect(dash!.count).toBe(8);
     expect(dash!.medianGapM).toBeCloseTo(9, 0);
+    expect(dash!.meanGapM).toBeGreaterThan(8.5);
+    expect(dash!.meanGapM).toBeLessThan(9.5);
+  });
+
+  it("is not fooled by a white car over a gap: the road beside the line is as bright as it", () => {
+    const rgb = road({ surface: [95, 95, 98], paint: [235, 235, 230], dashM: 3, gapM: 9, carAtM: 40 });
+    const dash = measureDashes(line, 2, new BrightnessSampler({ width: W, height: H, rgb }, GSD), opts);
+    expect(dash).not.toBeNull();
+    expect(dash!.meanDashM).toBeGreaterThan(2.6);
+    expect(dash!.meanDashM).toBeLessThan(3.4);
+    expect(dash!.meanGapM).toBeGreaterThan(8.5);
+    expect(dash!.meanGapM).toBeLessThan(9.5);
+  });
+
+  it("leaves out of the means the two short gaps that a paint-like patch in a gap makes", () => {
+    // 2.5 m of something as bright as paint in the gap 39-48 m: more than half a dash, so not a
+    // fleck; it splits the 9 m gap into two of about 3 and 3.5 m.
+    const rgb = road({
+      surface: [95, 95, 98],
+      paint: [235, 235, 230],
+      dashM: 3,
+      gapM: 9,
+      paintLike: [42, 44.5],
+    });
+    const dash = measureDashes(line, 2, new BrightnessSampler({ width: W, height: H, rgb }, GSD), opts);
+    expect(dash).not.toBeNull();
     expect(dash!.meanGapM).toBeGreaterThan(8.5);
     expect(dash!.meanGapM).toBeLessThan(9.5);
   });

@@ -125,15 +125,22 @@ export function measureDashes(
   const g = opts.gsdM;
   return {
     count: dashes.length,
-    meanDashM: mean(complete) * g,
-    // A worn-away dash joins two gaps and its own length into one: such gaps (over 1.5 times the
-    // median) are left out of the mean, as cut dashes are from the mean dash.
-    meanGapM: mean(gapsPx.filter((x) => x <= 1.5 * medianOf(gapsPx))) * g,
+    // The means of the typical dashes and gaps, within half to one and a half times their medians,
+    // as cut dashes are left out: a worn-away dash joins two gaps and itself into one long gap, a
+    // white car on a gap splits it into two short ones or reads as a long dash.
+    meanDashM: typicalMean(complete) * g,
+    meanGapM: typicalMean(gapsPx) * g,
     medianDashM: medianOf(complete) * g,
     medianGapM: medianOf(gapsPx) * g,
     gapCount: gapsPx.length,
     dashesPx,
   };
+}
+
+/** Mean of the values within [0.5, 1.5] x their median (the median itself is always within). */
+function typicalMean(v: number[]): number {
+  const m = medianOf(v);
+  return mean(v.filter((x) => x >= 0.5 * m && x <= 1.5 * m));
 }
 
 /** Running median over 2 * half + 1 samples (ends use what is there). */

@@ -162,6 +162,7 @@ describe("filter thresholds scale with the ground resolution", () => {
     // A pattern inside the national ranges, seen over two gaps or more, is kept as measured.
     const fine = {
       ...merged,
+      lengthM: 30,
       dash: { ...dash, count: 3, gapCount: 2, medianDashM: 3, meanDashM: 3, medianGapM: 9, meanGapM: 9 },
     };
     expect(withPlausibleDashes(fine, params)).toBe(fine);
@@ -169,6 +170,27 @@ describe("filter thresholds scale with the ground resolution", () => {
     expect(
       withPlausibleDashes({ ...fine, dash: { ...fine.dash, count: 2, gapCount: 1 } }, params).dash,
     ).toBeNull();
+    // A pattern that does not fit the line: 5 dashes of 2.94 m with 1.75 m gaps on 41.5 m would be
+    // 9 periods (the runs were not one pattern: cars, shadows, a merged gap).
+    const misfit = {
+      ...fine,
+      lengthM: 41.5,
+      dash: {
+        ...fine.dash,
+        count: 5,
+        gapCount: 4,
+        meanDashM: 2.94,
+        medianDashM: 2.94,
+        meanGapM: 1.75,
+        medianGapM: 1.75,
+      },
+    };
+    expect(withPlausibleDashes(misfit, params).dash).toBeNull();
+    expect(
+      withPlausibleDashes({ ...misfit, dash: { ...misfit.dash, count: 9, gapCount: 8 } }, params),
+    ).toMatchObject({
+      dash: { count: 9 },
+    });
     // What is reported is the mean: a plausible median does not let an implausible mean through.
     expect(
       withPlausibleDashes({ ...fine, dash: { ...fine.dash, meanDashM: 18.75 } }, params).dash,

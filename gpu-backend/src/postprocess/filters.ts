@@ -107,10 +107,15 @@ export const dashPatternRule: PhysicsRule = {
  */
 export function withPlausibleDashes(l: MeasuredLine, params: VectoriseParams): MeasuredLine {
   if (!l.dash) return l;
+  const { count, meanDashM, meanGapM } = l.dash;
+  // The pattern must also fit the line: as many dashes as its length holds periods, give or take
+  // the cut ones at its ends (or a quarter). More or fewer means the runs are not one pattern.
+  const periods = l.lengthM / (meanDashM + meanGapM);
   const implausible =
     l.dash.gapCount < params.dashStatsMinGaps ||
     dashPatternViolation(l.dash, params, "median") !== null ||
-    dashPatternViolation(l.dash, params, "mean") !== null;
+    dashPatternViolation(l.dash, params, "mean") !== null ||
+    Math.abs(count - periods) > Math.max(1.5, 0.25 * periods);
   return implausible ? { ...l, dash: null } : l;
 }
 

@@ -27,18 +27,20 @@ export const DashStatsSchema = z
     mean_dash_m: z
       .number()
       .positive()
-      .describe("Mean length of the whole dashes (a dash cut by the area's edge is left out), metres."),
+      .describe(
+        "Mean length of the typical dashes, metres: a dash cut by the area's edge is left out, and so is one under half or over 1.5 times the median (a car, a merged pair).",
+      ),
     mean_gap_m: z
       .number()
       .nonnegative()
       .describe(
-        "Mean gap between consecutive dashes, metres, leaving out gaps where a dash is worn away (over 1.5 times the median gap).",
+        "Mean of the typical gaps between consecutive dashes, metres: gaps over 1.5 times the median (a dash worn away) or under half of it (a gap split by something bright) are left out.",
       ),
   })
   .meta({
     id: "DashStats",
     description:
-      "Dash statistics, measured on the imagery: the paint's brightness (white) or yellowness (yellow) against the road beside it, along the line. Only on dashed lines whose dashes could be seen over at least two gaps, with a pattern inside the national ranges (dash 0.5–8 m, gap 1.5–15 m).",
+      "Dash statistics, measured on the imagery: the paint's brightness (white) or yellowness (yellow) against the road beside it, along the line. Only on dashed lines whose dashes could be seen over at least two gaps, with a pattern inside the national ranges (dash 0.5–8 m, gap 1.5–15 m) that fits the line's length (count within a quarter, or 1.5, of the periods it holds).",
   });
 
 export const LaneFeaturePropertiesSchema = z
