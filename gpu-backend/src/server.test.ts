@@ -385,6 +385,19 @@ describe("analysis and metrics", () => {
     expect(JSON.stringify(body)).not.toMatch(/\.onnx|models\//);
   });
 
+  it("never reports the imagery finer than the grid it analysed", async () => {
+    const res = await signedPost(
+      analysisBody({ request: { area: { type: "bbox", bbox: BBOX }, resolution_m: 0.5 } }),
+    );
+    expect(res.status).toBe(200);
+    const { analysis } = (await res.json()) as {
+      analysis: { request: { resolution_m: number }; imagery: { resolution_m: number } };
+    };
+    // Analysed at the model's coarsest, 0.34984 m/px; reported to 0.1 mm, rounded up.
+    expect(analysis.request.resolution_m).toBe(0.34984);
+    expect(analysis.imagery.resolution_m).toBe(0.3499);
+  });
+
   it("reports the providers in the order they were to be tried, up to the one that served", async () => {
     const res = await signedPost(analysisBody({ providers: ["mapbox", "esri", "gee"] }));
     expect(res.status).toBe(200);

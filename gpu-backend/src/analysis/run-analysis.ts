@@ -234,8 +234,9 @@ export async function runAnalysis(
       imagery: {
         provider: imagery.provider as ImageryProviderName,
         attribution: imagery.attribution,
-        // What the raster really resolves: the grid's pixel, or the source's if that is coarser.
-        resolution_m: Math.round(Math.max(gridGroundM, imagery.groundResolutionM || 0) * 1e4) / 1e4,
+        // What the raster really resolves: the grid's pixel, or the source's if that is coarser;
+        // rounded up to 0.1 mm, so it never reads finer than it is (0.34984 as 0.3498).
+        resolution_m: Math.ceil(Math.max(gridGroundM, imagery.groundResolutionM || 0) * 1e4 - 1e-6) / 1e4,
         ...(imagery.captured ? { captured: imagery.captured } : {}),
       },
       area_m2: Math.round(area.value.areaM2 * 100) / 100,
