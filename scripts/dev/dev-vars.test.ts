@@ -21,7 +21,8 @@ describe(".dev.vars for npm start", () => {
   });
 
   it("keeps a complete file as it is", () => {
-    const text = 'UPSTASH_REDIS_REST_TOKEN="tok"\nBACKEND_SIGNING_SECRET=sec\nJWT_SECRET=mine\n';
+    const text =
+      'UPSTASH_REDIS_REST_URL=http://127.0.0.1:8079\nUPSTASH_REDIS_REST_TOKEN="tok"\nBACKEND_SIGNING_SECRET=sec\nJWT_SECRET=mine\n';
     expect(completeDevVars(text, BRIDGE, counting)).toEqual({
       token: "tok",
       signingSecret: "sec",
@@ -41,6 +42,8 @@ describe(".dev.vars for npm start", () => {
     expect(vars.JWT_SECRET).toBe("keep-me");
     expect(vars.COVERAGE_INDEX_URL).toBe("http://127.0.0.1:9999/i");
     expect(vars.UPSTASH_REDIS_REST_TOKEN).toBe(r.token);
+    // The tools that read the file (npm run keys, npm run load) need the bridge's URL too.
+    expect(vars.UPSTASH_REDIS_REST_URL).toBe(BRIDGE);
     expect(r.text.match(/BACKEND_SIGNING_SECRET=/g)).toHaveLength(1);
   });
 

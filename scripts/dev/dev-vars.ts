@@ -1,7 +1,8 @@
 /**
  * The local secrets `npm start` keeps in `.dev.vars` (wrangler dev reads the file). A developer's
- * own lines in it (JWT_SECRET, COVERAGE_INDEX_URL, …) are theirs: only the secrets the local stack
- * needs and the file lacks are added, at its end; nothing is rewritten or dropped.
+ * own lines in it (JWT_SECRET, COVERAGE_INDEX_URL, …) are theirs: only what the local stack needs
+ * (the bridge's URL, its token, the signing secret) and the file lacks is added, at its end;
+ * nothing is rewritten or dropped.
  */
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
@@ -48,13 +49,15 @@ export function completeDevVars(
     added.push(`${name}=${made}`);
     return made;
   };
+  // npm start passes the bridge's URL to wrangler itself; the line is for the tools that read the
+  // file (`npm run keys`, `npm run load`) and for a plain `wrangler dev`.
+  need("UPSTASH_REDIS_REST_URL", () => bridgeUrl);
   const token = need("UPSTASH_REDIS_REST_TOKEN", () => random(18).toString("base64url"));
   const signingSecret = need("BACKEND_SIGNING_SECRET", () => random(32).toString("hex"));
   if (added.length === 0) return { token, signingSecret, text: text ?? "", changed: false };
   const fresh = text === undefined || text.trim() === "";
   const head = fresh
-    ? // npm start passes the bridge's URL to wrangler itself; the line is for a plain `wrangler dev`.
-      `${GENERATED}: local secrets for wrangler dev (git-ignored). Delete it to make new ones.\nUPSTASH_REDIS_REST_URL=${bridgeUrl}\n`
-    : `${text.endsWith("\n") ? text : `${text}\n`}${GENERATED}: the local secrets this file lacked\n`;
+    ? `${GENERATED}: local secrets for wrangler dev (git-ignored). Delete it to make new ones.\n`
+    : `${text.endsWith("\n") ? text : `${text}\n`}${GENERATED}: what the local stack needs and this file lacked\n`;
   return { token, signingSecret, text: `${head}${added.join("\n")}\n`, changed: true };
 }

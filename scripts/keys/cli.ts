@@ -9,43 +9,24 @@
  * "lsn:") from the environment, else from the .dev.vars file beside wrangler.toml (what
  * `wrangler dev` uses), so local keys land where the local Worker looks for them.
  */
-import { existsSync, readFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { ApiKeyStore } from "../../edge/src/auth/api-keys.js";
 import { createRedisClient } from "../../edge/src/redis/client.js";
 import { KeySpace } from "../../edge/src/redis/keys.js";
+import { readDevVars } from "../dev/dev-vars.js";
+import { REPO_ROOT } from "../dev/repo-root.js";
 
 const USAGE = `usage:
   npm run keys -- create --user NAME
   npm run keys -- revoke KEY|HASH
   npm run keys -- list --user NAME`;
 
-const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
-
 class UsageError extends Error {}
-
-/** KEY=VALUE lines of a .dev.vars file (dotenv syntax: comments, optional quotes). */
-function parseDevVars(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const raw of text.split(/\r?\n/)) {
-    const line = raw.trim();
-    if (line === "" || line.startsWith("#")) continue;
-    const m = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/.exec(line);
-    if (!m) continue;
-    let value = m[2] ?? "";
-    const quoted = /^(["'])(.*)\1$/.exec(value);
-    if (quoted) value = quoted[2] ?? "";
-    else value = value.replace(/\s+#.*$/, "");
-    out[m[1] as string] = value;
-  }
-  return out;
-}
 
 function connection(): { url: string; token: string; prefix: string } {
   const file = process.env.DEV_VARS_FILE ?? join(REPO_ROOT, ".dev.vars");
-  const fromFile = existsSync(file) ? parseDevVars(readFileSync(file, "utf8")) : {};
+  const fromFile = readDevVars(file);
   const pick = (name: string) => process.env[name] ?? fromFile[name];
   const url = pick("UPSTASH_REDIS_REST_URL");
   const token = pick("UPSTASH_REDIS_REST_TOKEN");
