@@ -5,7 +5,8 @@
  * generator paints every dashed lane with one pattern; DATA.md). Lines on true solid lines, or on
  * nothing, are left out: the vector matcher scores those.
  */
-import { laneClassById, lonLatToMercator } from "@lanesegnet/shared";
+import { laneClassById } from "@lanesegnet/shared";
+import { frameFor, nearest, project, segments } from "./vector-match.js";
 
 export interface TruthDashLane {
   readonly classId: number;
@@ -35,32 +36,13 @@ export interface DashMatch {
 
 const TOLERANCE_M = 0.5;
 
-function distToPolyline(px: number, py: number, pts: readonly (readonly [number, number])[]): number {
-  let best = Number.POSITIVE_INFINITY;
-  for (let i = 1; i < pts.length; i++) {
-    const [ax, ay] = pts[i - 1]!;
-    const [bx, by] = pts[i]!;
-    const dx = bx - ax;
-    const dy = by - ay;
-    const l2 = dx * dx + dy * dy;
-    const t = l2 > 0 ? Math.max(0, Math.min(1, ((px - ax) * dx + (py - ay) * dy) / l2)) : 0;
-    best = Math.min(best, Math.hypot(px - (ax + t * dx), py - (ay + t * dy)));
-  }
-  return best;
-}
-
 export function matchDashes(
   truth: readonly TruthDashLane[],
   reported: readonly ReportedDashLine[],
 ): DashMatch {
-  const all = [...truth.flatMap((t) => t.coordinates), ...reported.flatMap((r) => r.coordinates)];
-  const lat0 = all.length > 0 ? all.reduce((a, c) => a + c[1], 0) / all.length : 0;
-  const k = Math.cos((lat0 * Math.PI) / 180);
-  const local = (c: readonly [number, number]): [number, number] => {
-    const [x, y] = lonLatToMercator(c[0], c[1]);
-    return [x * k, y * k];
-  };
-  const lanes = truth.map((t) => ({ ...t, pts: t.coordinates.map(local) }));
+  // The vector matcher's local metric frame and nearest-line search, over the lanes.
+  const frame = frameFor([...truth, ...reported]);
+  const segs = segments(frame, truth);
   let onDashedLanes = 0;
   let withStats = 0;
   let within25 = 0;
@@ -70,21 +52,13 @@ export function matchDashes(
     if (!r.dashed) continue;
     const votes = new Map<number, number>();
     for (const c of r.coordinates) {
-      const [x, y] = local(c);
-      let best = -1;
-      let bestD = TOLERANCE_M;
-      lanes.forEach((lane, i) => {
-        const d = distToPolyline(x, y, lane.pts);
-        if (d <= bestD) {
-          bestD = d;
-          best = i;
-        }
-      });
-      if (best >= 0) votes.set(best, (votes.get(best) ?? 0) + 1);
+      const [x, y] = project(frame, c);
+      const { d, line } = nearest(segs, x, y);
+      if (line >= 0 && d <= TOLERANCE_M) votes.set(line, (votes.get(line) ?? 0) + 1);
     }
     const [laneIndex, count] = [...votes.entries()].sort((a, b) => b[1] - a[1])[0] ?? [];
     // Most of its vertices, not just one, must lie on the lane (a line crossing it touches it once).
-    const lane = laneIndex === undefined || 2 * count! < r.coordinates.length ? undefined : lanes[laneIndex];
+    const lane = laneIndex === undefined || 2 * count! < r.coordinates.length ? undefined : truth[laneIndex];
     if (!lane?.pattern || !laneClassById(lane.classId).dashed) continue;
     onDashedLanes++;
     if (!r.dash) continue;

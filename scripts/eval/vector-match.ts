@@ -44,16 +44,16 @@ export interface VectorMatch {
   readonly foundLengthRatio: number;
 }
 
-type Seg = { ax: number; ay: number; bx: number; by: number; line: number };
+export type Seg = { ax: number; ay: number; bx: number; by: number; line: number };
 
-interface Frame {
+export interface Frame {
   readonly x0: number;
   readonly y0: number;
   readonly k: number;
 }
 
 /** Web Mercator scaled by cos(latitude) of the area: ground metres to 1e-4 over a few hundred m. */
-function frameFor(lines: readonly { coordinates: readonly (readonly [number, number])[] }[]): Frame {
+export function frameFor(lines: readonly { coordinates: readonly (readonly [number, number])[] }[]): Frame {
   let lat = 0;
   let n = 0;
   for (const l of lines) {
@@ -68,12 +68,12 @@ function frameFor(lines: readonly { coordinates: readonly (readonly [number, num
   return { x0, y0, k: Math.cos((latC * Math.PI) / 180) };
 }
 
-function project(f: Frame, c: readonly [number, number]): [number, number] {
+export function project(f: Frame, c: readonly [number, number]): [number, number] {
   const [x, y] = lonLatToMercator(c[0], c[1]);
   return [(x - f.x0) * f.k, (y - f.y0) * f.k];
 }
 
-function segments(
+export function segments(
   f: Frame,
   lines: readonly { coordinates: readonly (readonly [number, number])[] }[],
 ): Seg[] {
@@ -87,7 +87,7 @@ function segments(
   return out;
 }
 
-function nearest(segs: readonly Seg[], x: number, y: number): { d: number; line: number } {
+export function nearest(segs: readonly Seg[], x: number, y: number): { d: number; line: number } {
   let best = Number.POSITIVE_INFINITY;
   let line = -1;
   for (const s of segs) {
