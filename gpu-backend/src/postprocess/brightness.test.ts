@@ -149,9 +149,19 @@ describe("dash statistics measured on the imagery", () => {
     expect(measureDashes(line, 2, model, { ...opts, minContrast: 0.2 })).toBeNull();
   });
 
-  it("refuses an image that does not match its size", () => {
+  it("refuses an image that does not match its size, or the segmentation's", () => {
     expect(() => new BrightnessSampler({ width: 4, height: 4, rgb: new Uint8Array(10) }, GSD)).toThrow(
       RangeError,
+    );
+    const seg = {
+      width: 8,
+      height: 8,
+      classIds: new Uint8Array(64),
+      scores: { data: new Float32Array(7 * 64), channels: 7, kind: "probabilities" as const },
+    };
+    const image = { width: 8, height: 4, rgb: new Uint8Array(8 * 4 * 3) };
+    expect(() => vectorise(seg, { groundResolutionM: GSD, image })).toThrow(
+      /the image is 8x4, the segmentation 8x8/,
     );
   });
 });
