@@ -127,13 +127,12 @@ describe("backend failures", () => {
     ["endless_error", "an error"],
     ["endless_ok", "a result"],
   ] as const)("stops reading %s body that never ends (%s) and answers 502", async (mode, _what) => {
-    // Without a cap the edge would buffer until the backend timeout (1.5 s here) and answer 504.
+    // Without a cap the edge would buffer until the backend timeout (1.5 s here) and answer 504,
+    // so the status alone tells the cap from the timeout.
     rig.backend.mode = mode;
     try {
-      const started = Date.now();
       const res = await postAnalysis(edge, key, bboxBody(30 + mode.length));
       await expectProblem(res, 502, "/problems/bad-gateway");
-      expect(Date.now() - started).toBeLessThan(1_400);
     } finally {
       rig.backend.mode = "ok";
     }

@@ -321,16 +321,35 @@ describe("GET /v1/coverage", () => {
     expect(((await res.json()) as { detail: string }).detail).toMatch(/^The request query string /);
   });
 
-  it("answers 503 without an index, and then leaves local coverage to the backend", async () => {
+  it("answers 503 without an index (no Retry-After: retrying will not help), and then leaves local coverage to the backend", async () => {
     const noIndex = await startEdge(rig.env({ RATE_LIMIT_PER_HOUR: "1000" }));
     try {
       const res = await get(noIndex, "/v1/coverage?bbox=153.02,-27.47,153.03,-27.46", key);
       expect(res.status).toBe(503);
       expect(res.headers.get("content-type")).toBe("application/problem+json");
+      expect(res.headers.get("retry-after")).toBeNull();
+      const body = (await res.json()) as { type: string; detail: string };
+      expect(body.type).toMatch(/storage-unavailable$/);
+      expect(body.detail).toMatch(/no local imagery index configured; retrying will not change that/);
       await postAnalysis(noIndex, key, bboxBody(11));
       expect(rig.backend.calls.at(-1)?.providers).toEqual(["local", "esri", "mapbox", "gee"]);
     } finally {
       await noIndex.dispose();
+    }
+  });
+
+  it("answers 503 with Retry-After: 30 when the configured index cannot be loaded", async () => {
+    const broken = await startEdge(
+      rig.env({ RATE_LIMIT_PER_HOUR: "1000", COVERAGE_INDEX_URL: `${rig.backend.url}/no-such-index.bin` }),
+    );
+    try {
+      const res = await get(broken, "/v1/coverage?bbox=153.02,-27.47,153.03,-27.46", key);
+      expect(res.status).toBe(503);
+      expect(res.headers.get("content-type")).toBe("application/problem+json");
+      expect(res.headers.get("retry-after")).toBe("30");
+      expect(((await res.json()) as { detail: string }).detail).toMatch(/try again shortly/);
+    } finally {
+      await broken.dispose();
     }
   });
 });

@@ -10,14 +10,20 @@ import { fileURLToPath } from "node:url";
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 export const PAGE_VITE_CONFIG = `${ROOT}edge/web/vite.config.ts`;
 
-/** Build the page into `outdir`; false when this checkout has no page. */
-export async function buildPage(outdir: string): Promise<boolean> {
-  if (!existsSync(PAGE_VITE_CONFIG)) return false;
+/**
+ * Build the page into `outdir`. The page ships with the Worker, so a missing config is an error,
+ * never a reason to scan less.
+ */
+export async function buildPage(outdir: string): Promise<void> {
+  if (!existsSync(PAGE_VITE_CONFIG)) {
+    throw new Error(
+      `the page's Vite config is missing (${PAGE_VITE_CONFIG}); the guard cannot scan the page`,
+    );
+  }
   const { build } = await import("vite");
   await build({
     configFile: PAGE_VITE_CONFIG,
     logLevel: "warn",
     build: { outDir: outdir, emptyOutDir: true, sourcemap: "hidden" },
   });
-  return true;
 }

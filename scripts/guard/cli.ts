@@ -53,7 +53,7 @@ async function main(): Promise<number> {
     let pageDir = values["page-dir"];
     if (!pageDir) {
       pageDir = join(temp, "page");
-      if (!(await buildPage(pageDir))) pageDir = undefined;
+      await buildPage(pageDir);
     }
     let backendDir = values["backend-dir"];
     if (!backendDir) {
@@ -63,7 +63,7 @@ async function main(): Promise<number> {
     const findings: Finding[] = [];
     const outputs: [string, string][] = [
       ["worker", workerDir],
-      ...(pageDir ? [["page", pageDir] as [string, string]] : []),
+      ["page", pageDir],
       ["backend", backendDir],
     ];
     for (const [label, dir] of outputs) {

@@ -1,9 +1,11 @@
 /**
  * RESULT_VERSION (shared/src/cache-key.ts) is in every cache key so that a backend change which
  * gives the same request another answer never serves results cached before it. Nothing enforces a
- * bump by itself, so this test fails whenever the backend sources that decide an answer change:
- * bump RESULT_VERSION if the answer can change (a comment, a log line or a metric does not), then
- * record the new hash in result-version.json.
+ * bump by itself, so this test fails whenever the sources that decide an answer change (the
+ * backend's and shared's: lengths, grids, the label rule and the schemas live there): bump
+ * RESULT_VERSION if the answer can change (a comment, a log line or a metric does not), then record
+ * the new hash in result-version.json. Tests, test fixtures and benchmarks are left out: editing
+ * them never changes an answer.
  */
 import { createHash } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
@@ -12,15 +14,25 @@ import { RESULT_VERSION } from "@lanesegnet/shared";
 import { describe, expect, it } from "vitest";
 
 const root = join(import.meta.dirname, "../..");
-/** What an answer is made of: imagery, inference, vectorising, the response (not routes or logs). */
-const DECIDING = ["analysis", "postprocess", "providers", "raster", "runtime"].map((d) =>
-  join(root, "gpu-backend/src", d),
-);
+/**
+ * What an answer is made of: imagery, inference, vectorising, the response (not routes or logs),
+ * and everything shared (geodesic lengths, grids, label rule, class registry, schemas, cache key).
+ */
+const DECIDING = [
+  ...["analysis", "postprocess", "providers", "raster", "runtime"].map((d) =>
+    join(root, "gpu-backend/src", d),
+  ),
+  join(root, "shared/src"),
+];
+/** Not part of any answer: tests, their helpers and fixtures, and the vectoriser's benchmark. */
+const NOT_DECIDING =
+  /\.test\.ts$|\.test-helper\.ts$|\/test-support\.ts$|\/postprocess\/(bench|scenes|synthetic)\.ts$/;
 
 function sources(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true, recursive: true })
-    .filter((e) => e.isFile() && e.name.endsWith(".ts") && !e.name.endsWith(".test.ts"))
-    .map((e) => join(e.parentPath, e.name));
+    .filter((e) => e.isFile() && e.name.endsWith(".ts"))
+    .map((e) => join(e.parentPath, e.name))
+    .filter((f) => !NOT_DECIDING.test(relative(root, f).split("\\").join("/")));
 }
 
 function sourcesSha256(): string {
@@ -44,7 +56,7 @@ describe("RESULT_VERSION", () => {
     expect(recorded.result_version, "result-version.json names another RESULT_VERSION").toBe(RESULT_VERSION);
     expect(
       sourcesSha256(),
-      "gpu-backend sources that decide an answer changed: bump RESULT_VERSION in shared/src/cache-key.ts if the same request can now get another answer, then record result_version and this hash in scripts/guard/result-version.json",
+      "sources that decide an answer (gpu-backend, shared) changed: bump RESULT_VERSION in shared/src/cache-key.ts if the same request can now get another answer, then record result_version and this hash in scripts/guard/result-version.json",
     ).toBe(recorded.sources_sha256);
   });
 });

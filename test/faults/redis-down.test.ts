@@ -85,6 +85,21 @@ function sentAfter(ledger: Ledger, count: number): Sent[] {
   return ledger.sent.slice(count);
 }
 
+/**
+ * Wait until `enough()` holds, polling every 20 ms, for at most `ms`: the load runs until a phase
+ * has the answers it is judged on, however slow the machine, instead of for a fixed time.
+ */
+async function until(what: string, enough: () => boolean, ms = 20_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!enough()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+const answered = (sent: readonly Sent[], status?: number) =>
+  sent.filter((s) => s.answer !== undefined && (status === undefined || s.answer.status === status)).length;
+
 describe("fail-closed (default)", () => {
   let worker: Worker;
   afterAll(() => worker?.dispose());
@@ -112,10 +127,13 @@ describe("fail-closed (default)", () => {
       }
     };
     const running = load(ledger, 4, kinds);
-    await new Promise((r) => setTimeout(r, 400));
+    await until("5 answers of 200 before the kill", () => answered(ledger.sent, 200) >= 5);
     await redis.kill();
     const afterKill = ledger.sent.length;
-    await new Promise((r) => setTimeout(r, 1_000));
+    await until(
+      "5 answers to requests sent after the kill",
+      () => answered(sentAfter(ledger, afterKill)) >= 5,
+    );
     await running.stop();
 
     expect(await ledger.violations()).toEqual([]);
@@ -166,10 +184,16 @@ describe("fail-open", () => {
         ? ["key", "/v1/analyses", postInit(key, bboxBody(area++))]
         : ["jwt", "/v1/analyses", postInit(jwt, bboxBody(area++))],
     );
-    await new Promise((r) => setTimeout(r, 300));
+    await until("3 answers before the kill", () => answered(ledger.sent) >= 3);
     await redis.kill();
     const afterKill = ledger.sent.length;
-    await new Promise((r) => setTimeout(r, 1_000));
+    await until("3 JWT and 1 key answers to requests sent after the kill", () => {
+      const after = sentAfter(ledger, afterKill);
+      return (
+        answered(after.filter((s) => s.label === "jwt")) >= 3 &&
+        answered(after.filter((s) => s.label === "key")) >= 1
+      );
+    });
     await running.stop();
 
     expect(await ledger.violations()).toEqual([]);

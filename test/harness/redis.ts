@@ -1,7 +1,19 @@
+import { existsSync } from "node:fs";
+import { delimiter, isAbsolute, join } from "node:path";
 import { createClient } from "redis";
 import { type RedisSource, resolveRedis } from "../../scripts/upstash-bridge/redis-source.js";
 
 export type { RedisSource } from "../../scripts/upstash-bridge/redis-source.js";
+
+/**
+ * Whether a redis-server binary can be started (REDIS_SERVER_BIN, or one on PATH). Tests that start
+ * their own may skip only when it cannot; any other failure of theirs must fail (.ci/run installs it).
+ */
+export function redisServerAvailable(env: NodeJS.ProcessEnv = process.env): boolean {
+  const bin = env.REDIS_SERVER_BIN ?? "redis-server";
+  if (isAbsolute(bin)) return existsSync(bin);
+  return (env.PATH ?? "").split(delimiter).some((dir) => dir !== "" && existsSync(join(dir, bin)));
+}
 
 let shared: Promise<RedisSource> | undefined;
 let users = 0;

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sha1Hex } from "../../scripts/upstash-bridge/lua-scripts.js";
 import { spawnRedisServer } from "../../scripts/upstash-bridge/redis-source.js";
 import { type Bridge, startBridge } from "../../scripts/upstash-bridge/server.js";
+import { redisServerAvailable } from "../harness/index.js";
 import { useStack } from "../harness/vitest-stack.js";
 
 const ctx = useStack("upstash-protocol");
@@ -283,36 +284,33 @@ describe("Lua scripts with a #!lua shebang", () => {
 });
 
 describe("when Redis loses its scripts", () => {
-  it("re-runs a known shebang script by EVAL instead of returning NOSCRIPT", async (context) => {
-    // SCRIPT FLUSH must not touch the shared Redis, so this needs a redis-server of its own.
-    let own: Awaited<ReturnType<typeof spawnRedisServer>>;
-    try {
-      own = await spawnRedisServer(process.env.REDIS_SERVER_BIN ?? "redis-server");
-    } catch {
-      context.skip();
-      return;
-    }
-    const bridge = await startBridge({ token: "t", redisUrl: own.url });
-    try {
-      const run = async (command: unknown[]) => {
-        const response = await fetch(`${bridge.url}/`, {
-          method: "POST",
-          headers: { authorization: "Bearer t" },
-          body: JSON.stringify(command),
-        });
-        return response.json();
-      };
-      const script = `${SHEBANG}return 'again'`;
-      await run(["EVAL", script, 0]);
-      await run(["SCRIPT", "FLUSH"]);
-      expect(await run(["EVALSHA", sha1Hex(script), 0])).toEqual({ result: "again" });
-      expect(bridge.stats.evalFallbacks).toBe(1);
-      expect(bridge.stats.noscriptReplies).toBe(0);
-    } finally {
-      await bridge.close();
-      await own.stop();
-    }
-  });
+  // SCRIPT FLUSH must not touch the shared Redis, so this needs a redis-server of its own.
+  it.skipIf(!redisServerAvailable())(
+    "re-runs a known shebang script by EVAL instead of returning NOSCRIPT",
+    async () => {
+      const own = await spawnRedisServer(process.env.REDIS_SERVER_BIN ?? "redis-server");
+      const bridge = await startBridge({ token: "t", redisUrl: own.url });
+      try {
+        const run = async (command: unknown[]) => {
+          const response = await fetch(`${bridge.url}/`, {
+            method: "POST",
+            headers: { authorization: "Bearer t" },
+            body: JSON.stringify(command),
+          });
+          return response.json();
+        };
+        const script = `${SHEBANG}return 'again'`;
+        await run(["EVAL", script, 0]);
+        await run(["SCRIPT", "FLUSH"]);
+        expect(await run(["EVALSHA", sha1Hex(script), 0])).toEqual({ result: "again" });
+        expect(bridge.stats.evalFallbacks).toBe(1);
+        expect(bridge.stats.noscriptReplies).toBe(0);
+      } finally {
+        await bridge.close();
+        await own.stop();
+      }
+    },
+  );
 });
 
 describe("blocking commands", () => {

@@ -10,7 +10,13 @@ import {
   stripShebang,
 } from "../../scripts/upstash-bridge/lua-scripts.js";
 import { pingRedis, resolveRedis } from "../../scripts/upstash-bridge/redis-source.js";
-import { connectRedis, deleteKeysWithPrefix, ensureRedis, keyPrefix } from "../harness/index.js";
+import {
+  connectRedis,
+  deleteKeysWithPrefix,
+  ensureRedis,
+  keyPrefix,
+  redisServerAvailable,
+} from "../harness/index.js";
 
 describe("shebang scripts", () => {
   it("blanks the shebang line but keeps line numbers", () => {
@@ -55,6 +61,10 @@ describe("shebang scripts", () => {
   });
 });
 
+const hasRedisServer = redisServerAvailable({ PATH: process.env.PATH ?? "" });
+if (!hasRedisServer)
+  console.warn("redis-server spawn test skipped: no redis-server on PATH (apt-get install -y redis-server)");
+
 describe("resolveRedis", () => {
   it("uses an explicit URL as given", async () => {
     const source = await resolveRedis({ url: "redis://example.invalid:1234", env: {} });
@@ -67,14 +77,8 @@ describe("resolveRedis", () => {
     );
   });
 
-  it("starts a redis-server of its own on a free port and stops it", async (context) => {
-    const source = await resolveRedis({ env: { PATH: process.env.PATH ?? "" }, tryDefaultPort: false }).catch(
-      () => null,
-    );
-    if (!source) {
-      context.skip();
-      return;
-    }
+  it.skipIf(!hasRedisServer)("starts a redis-server of its own on a free port and stops it", async () => {
+    const source = await resolveRedis({ env: { PATH: process.env.PATH ?? "" }, tryDefaultPort: false });
     expect(source.origin).toBe("spawned");
     const port = Number(new URL(source.url).port);
     expect(port).not.toBe(6379);

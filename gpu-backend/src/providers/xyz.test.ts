@@ -1,8 +1,13 @@
 import type { ServerResponse } from "node:http";
-import { groundResolutionAtZoom, type LonLatBbox, mercatorToPixel, tileCover } from "@lanesegnet/shared";
+import {
+  gridBoundsLonLat,
+  groundResolutionAtZoom,
+  type LonLatBbox,
+  mercatorToPixel,
+  tileCover,
+} from "@lanesegnet/shared";
 import sharp from "sharp";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { gridBoundsLonLat } from "../raster/georaster.js";
 import { targetGrid } from "../raster/target-grid.js";
 import { fetchFromChain } from "./chain.js";
 import {
@@ -185,7 +190,10 @@ describe("XYZ providers against a loopback tile server", () => {
     const elapsed = performance.now() - started;
     expect(err).toBeInstanceOf(ProviderTimeoutError);
     expect(elapsed).toBeGreaterThanOrEqual(290);
-    expect(elapsed).toBeLessThan(300 + 400);
+    // The deadline covers the whole fetch: the hung read is not retried (one tile, one request).
+    expect(server.requests.length).toBe(1);
+    // A bound in seconds, not at the deadline's own scale: a loaded 2-core machine delays timers.
+    expect(elapsed).toBeLessThan(3_000);
   });
 
   it("a caller abort is rethrown as is, not turned into a provider failure", async () => {
