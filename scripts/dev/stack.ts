@@ -34,11 +34,11 @@ import { readDevVars } from "./dev-vars.js";
 import { modelIdentity } from "./model-identity.js";
 import { type Managed, spawnReady } from "./processes.js";
 import { REPO_ROOT } from "./repo-root.js";
+import { workerRuntime } from "./worker-runtime.js";
 
 export { REPO_ROOT };
 
 const HOST = "127.0.0.1";
-const WORKER_COMPATIBILITY_DATE = "2026-04-20";
 
 export interface LocalStackOptions {
   /** Edge port (default 0: a free one). */
@@ -389,8 +389,7 @@ export async function serveWorker(opts: {
       scriptPath,
       modulesRoot: dirname(scriptPath),
       modules: true,
-      compatibilityDate: WORKER_COMPATIBILITY_DATE,
-      compatibilityFlags: ["nodejs_compat"],
+      ...workerRuntime(),
       bindings: { ...opts.bindings },
       host: HOST,
       ...(opts.directSocket

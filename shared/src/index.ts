@@ -2,6 +2,7 @@ export * from "./cache-key.js";
 export * from "./classes.js";
 export * from "./coverage/index.js";
 export * from "./crypto.js";
+export * from "./geo/bbox.js";
 export * from "./geo/geodesic.js";
 export * from "./geo/grid.js";
 export * from "./geo/mercator.js";

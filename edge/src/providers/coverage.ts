@@ -5,7 +5,7 @@
  * Without a URL, local coverage is "unknown" and the backend decides; a failed load is retried
  * after RETRY_AFTER_FAILURE_MS, meanwhile coverage is "unknown" too.
  */
-import { type Area, CoverageIndex } from "@lanesegnet/shared";
+import { type Area, areaBbox, CoverageIndex } from "@lanesegnet/shared";
 import type { LocalCoverage } from "./choose.js";
 
 const RETRY_AFTER_FAILURE_MS = 30_000;
@@ -53,23 +53,6 @@ export class CoverageSource {
     if (buf.byteLength > MAX_INDEX_BYTES) throw new Error("coverage index too large");
     return CoverageIndex.from(buf);
   }
-}
-
-/** The lon/lat bbox of an area (a polygon's exterior ring bounds). */
-export function areaBbox(area: Area): [number, number, number, number] {
-  if (area.type === "bbox") return [...area.bbox];
-  let w = Number.POSITIVE_INFINITY;
-  let s = Number.POSITIVE_INFINITY;
-  let e = Number.NEGATIVE_INFINITY;
-  let n = Number.NEGATIVE_INFINITY;
-  for (const p of area.coordinates[0] ?? []) {
-    const [x, y] = p as [number, number];
-    w = Math.min(w, x);
-    e = Math.max(e, x);
-    s = Math.min(s, y);
-    n = Math.max(n, y);
-  }
-  return [w, s, e, n];
 }
 
 /**

@@ -7,10 +7,10 @@
  */
 import {
   type AnalysisResponse,
+  gridBoundsLonLat,
   gridForBbox,
   type LonLatBbox,
   type MercatorGrid,
-  mercatorToLonLat,
 } from "@lanesegnet/shared";
 
 export type RenderKind = "imagery" | "overlay";
@@ -61,20 +61,10 @@ export function renderBodyOf(kind: RenderKind, result: StoredResult, id: string)
   };
 }
 
-/** Lon/lat [west, south, east, north] of a grid's pixels. */
-export function gridExtent(grid: MercatorGrid): LonLatBbox {
-  const [west, north] = mercatorToLonLat(grid.originX, grid.originY);
-  const [east, south] = mercatorToLonLat(
-    grid.originX + grid.width * grid.resolution,
-    grid.originY - grid.height * grid.resolution,
-  );
-  return [west, south, east, north];
-}
-
 /** The extent and raster size of the picture of a result (see the module comment). */
 export function pictureGrid(result: StoredResult): { grid: MercatorGrid; extent: LonLatBbox } | null {
   const bbox = resultBbox(result);
   if (!bbox) return null;
   const grid = gridForBbox(bbox, result.analysis.imagery.resolution_m);
-  return { grid, extent: gridExtent(grid) };
+  return { grid, extent: gridBoundsLonLat(grid) };
 }

@@ -1,6 +1,6 @@
-import { type AnalysisResponse, gridForBbox, type LonLatBbox } from "@lanesegnet/shared";
+import { type AnalysisResponse, gridBoundsLonLat, gridForBbox, type LonLatBbox } from "@lanesegnet/shared";
 import { describe, expect, it } from "vitest";
-import { gridExtent, pictureGrid, renderBodyOf } from "./from-result.js";
+import { pictureGrid, renderBodyOf } from "./from-result.js";
 import { decodePicture, encodePicture, pictureEtag } from "./store.js";
 
 const bbox: LonLatBbox = [-121.496, 38.58, -121.493, 38.5824];
@@ -90,7 +90,7 @@ describe("what to draw for a stored result", () => {
     expect(extent[2]).toBeGreaterThanOrEqual(bbox[2]);
     expect(extent[2] - bbox[2]).toBeLessThan(0.3 / 80_000);
     expect(extent[1]).toBeLessThanOrEqual(bbox[1]);
-    expect(gridExtent({ ...grid, width: 1, height: 1 })[0]).toBe(extent[0]);
+    expect(gridBoundsLonLat({ ...grid, width: 1, height: 1 })[0]).toBe(extent[0]);
   });
 });
 

@@ -7,6 +7,7 @@ import { dirname } from "node:path";
 import type { Readable } from "node:stream";
 import { Miniflare } from "miniflare";
 import { inject } from "vitest";
+import { workerRuntime } from "../../../scripts/dev/worker-runtime.js";
 import {
   connectRedis,
   deleteKeysWithPrefix,
@@ -65,8 +66,7 @@ export async function startEdge(bindings: Record<string, string>): Promise<EdgeW
     // Module names are paths relative to this root; the bundle lives in a temp dir.
     modulesRoot: dirname(scriptPath),
     modules: true,
-    compatibilityDate: "2026-04-20",
-    compatibilityFlags: ["nodejs_compat"],
+    ...workerRuntime(),
     bindings,
     handleRuntimeStdio(stdout: Readable, stderr: Readable) {
       collect(stdout);

@@ -7,7 +7,12 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { type ImageryProviderName, type ResolvedAnalysisRequest, verifyRequest } from "@lanesegnet/shared";
+import {
+  areaBbox,
+  type ImageryProviderName,
+  type ResolvedAnalysisRequest,
+  verifyRequest,
+} from "@lanesegnet/shared";
 import { InternalAnalyzeSchema } from "../../../gpu-backend/src/analysis/internal-request.js";
 
 export interface AnalyzeCall {
@@ -218,16 +223,7 @@ export class FakeBackend {
       break;
     }
     if (used === undefined) return { analysis: null, tried };
-    const area = call.request.area;
-    const [w, s, e, n] =
-      area.type === "bbox"
-        ? area.bbox
-        : [
-            Math.min(...area.coordinates[0]!.map((p) => p[0]!)),
-            Math.min(...area.coordinates[0]!.map((p) => p[1]!)),
-            Math.max(...area.coordinates[0]!.map((p) => p[0]!)),
-            Math.max(...area.coordinates[0]!.map((p) => p[1]!)),
-          ];
+    const [w, s, e, n] = areaBbox(call.request.area);
     const feature = (k: number) => ({
       type: "Feature",
       id: `f${k}`,

@@ -8,9 +8,13 @@
  */
 import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
-import { type CoverageIndex, groundResolution, type MercatorBbox } from "@lanesegnet/shared";
+import {
+  type CoverageIndex,
+  gridBoundsMercator,
+  groundResolution,
+  type MercatorBbox,
+} from "@lanesegnet/shared";
 import { type DecodedImage, decodeImage, ImageDecodeError } from "../raster/codec.js";
-import { gridBoundsMercator } from "../raster/georaster.js";
 import { coverageOfArea, type ResampleSource, resample } from "../raster/resample.js";
 import { ATTRIBUTION } from "./attribution.js";
 import { NoCoverageError, ProviderBadDataError, TooCoarseError } from "./errors.js";

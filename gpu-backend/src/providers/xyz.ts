@@ -7,6 +7,7 @@
  * continuous across tile seams.
  */
 import {
+  gridBoundsLonLat,
   groundResolution,
   groundResolutionAtZoom,
   mercatorResolutionAtZoom,
@@ -16,7 +17,6 @@ import {
   zoomForGroundResolution,
 } from "@lanesegnet/shared";
 import { decodeImage, ImageDecodeError } from "../raster/codec.js";
-import { gridBoundsLonLat } from "../raster/georaster.js";
 import { coverageOfArea, resample } from "../raster/resample.js";
 import { NoCoverageError, ProviderBadDataError, TooCoarseError } from "./errors.js";
 import { DEFAULT_RETRY, httpRequest, mapConcurrent, type RetryPolicy, withDeadline } from "./http.js";

@@ -3,7 +3,7 @@
  * its pixel grid. Every image that crosses a module boundary in the backend (provider results,
  * model input) is one of these, so no code ever has to guess where a pixel lies.
  */
-import { type LonLatBbox, type MercatorBbox, type MercatorGrid, mercatorToLonLat } from "@lanesegnet/shared";
+import type { MercatorGrid } from "@lanesegnet/shared";
 import type { RgbRaster } from "../runtime/segment.js";
 
 export interface GeoRaster {
@@ -20,24 +20,6 @@ export function asRgbRaster(raster: GeoRaster): RgbRaster {
 /** A black raster of a grid. */
 export function emptyRaster(grid: MercatorGrid): GeoRaster {
   return { grid, rgb: new Uint8Array(grid.width * grid.height * 3) };
-}
-
-/** Extent of a grid's pixels in EPSG:3857 metres: [minX, minY, maxX, maxY]. */
-export function gridBoundsMercator(grid: MercatorGrid): MercatorBbox {
-  return [
-    grid.originX,
-    grid.originY - grid.height * grid.resolution,
-    grid.originX + grid.width * grid.resolution,
-    grid.originY,
-  ];
-}
-
-/** Extent of a grid's pixels in lon/lat: [west, south, east, north]. */
-export function gridBoundsLonLat(grid: MercatorGrid): LonLatBbox {
-  const [minX, minY, maxX, maxY] = gridBoundsMercator(grid);
-  const [west, south] = mercatorToLonLat(minX, minY);
-  const [east, north] = mercatorToLonLat(maxX, maxY);
-  return [west, south, east, north];
 }
 
 /** Throws when a raster's buffer does not hold exactly its grid's pixels. */

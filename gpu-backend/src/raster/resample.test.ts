@@ -1,4 +1,5 @@
 import {
+  gridBoundsMercator,
   lonLatToMercator,
   type MercatorGrid,
   mercatorResolutionForGround,
@@ -7,7 +8,6 @@ import {
 } from "@lanesegnet/shared";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { gridBoundsMercator } from "./georaster.js";
 import { boxReduce, finestOnTop, type ResampleSource, resample } from "./resample.js";
 import { targetGrid } from "./target-grid.js";
 

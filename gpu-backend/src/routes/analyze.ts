@@ -41,21 +41,17 @@ function noImageryProblem(attempts: ProviderAttempt[]): Response {
   // Nothing there to analyse (no coverage, or not configured) is the caller's area; anything
   // else (errors, timeouts) is an upstream failure worth retrying later.
   const upstream = attempts.some((a) => a.outcome === "failed" || a.outcome === "timeout");
-  const status = upstream ? 502 : 422;
-  const body = {
-    ...problem(status, {
-      type: "/problems/no-imagery",
+  return problemResponse(
+    problem(upstream ? 502 : 422, {
+      type: PROBLEM_TYPES.noImagery,
       title: "No imagery",
       detail: upstream
         ? "no imagery provider could deliver imagery for this area right now"
         : "no configured imagery provider covers this area at a usable resolution",
+      providers_tried: attempts,
     }),
-    providers_tried: attempts,
-  };
-  return new Response(JSON.stringify(body), {
-    status,
-    headers: { "content-type": "application/problem+json", ...(upstream ? { "retry-after": "30" } : {}) },
-  });
+    upstream ? { "Retry-After": "30" } : undefined,
+  );
 }
 
 export function analyzeRoute(deps: AnalyzeRouteDeps) {

@@ -9,7 +9,13 @@
  * was drawn from); 400 invalid request; 401 bad signature; 422 the provider is not enabled here or
  * has no imagery of the area; 502 the provider failed; 503 busy.
  */
-import { fieldErrorsFromZod, type ImageryProviderName, problem, problemResponse } from "@lanesegnet/shared";
+import {
+  fieldErrorsFromZod,
+  type ImageryProviderName,
+  PROBLEM_TYPES,
+  problem,
+  problemResponse,
+} from "@lanesegnet/shared";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import {
@@ -77,7 +83,7 @@ export function renderRoute(deps: RenderRouteDeps) {
       if (!provider) {
         return problemResponse(
           problem(422, {
-            type: "/problems/no-imagery",
+            type: PROBLEM_TYPES.noImagery,
             title: "No imagery",
             detail: `${req.provider} is not enabled on this backend`,
           }),
@@ -121,7 +127,7 @@ export function renderRoute(deps: RenderRouteDeps) {
         if (e instanceof NoCoverageError || e instanceof TooCoarseError || e instanceof ProviderConfigError) {
           return problemResponse(
             problem(422, {
-              type: "/problems/no-imagery",
+              type: PROBLEM_TYPES.noImagery,
               title: "No imagery",
               detail: `${req.provider} has no imagery of this area`,
             }),

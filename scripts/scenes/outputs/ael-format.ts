@@ -11,6 +11,7 @@
 import {
   aelAttributesFromClass,
   classFromAelAttributes,
+  gridBoundsMercator,
   type MercatorGrid,
   mercatorToLonLat,
 } from "@lanesegnet/shared";
@@ -74,12 +75,7 @@ export function makeSidecar(
   const r2 = (v: number) => Math.round(v * 100) / 100;
   return {
     coordinates_type: "EPSG:3857",
-    region: [
-      grid.originX,
-      grid.originY - grid.height * grid.resolution,
-      grid.originX + grid.width * grid.resolution,
-      grid.originY,
-    ],
+    region: [...gridBoundsMercator(grid)],
     resolution: [grid.width, grid.height],
     meters_per_pixel: grid.resolution,
     lanes: lanes.map((l, i) => ({

@@ -5,6 +5,7 @@
  */
 import { type PathSegment, toJsonPointer } from "../json-pointer.js";
 import { LIMITS, type Limits } from "../limits.js";
+import { positionsBbox } from "./bbox.js";
 import { bboxArea, bboxSidesM, type LonLat, ringArea } from "./geodesic.js";
 import { gridForBbox } from "./grid.js";
 import type { MercatorGrid } from "./mercator.js";
@@ -230,18 +231,9 @@ function validatePolygon(
     return { ok: false, issues: issues.list };
   }
 
-  let west = Infinity;
-  let south = Infinity;
-  let east = -Infinity;
-  let north = -Infinity;
-  for (const [lon, lat] of vertices) {
-    west = Math.min(west, lon);
-    east = Math.max(east, lon);
-    south = Math.min(south, lat);
-    north = Math.max(north, lat);
-  }
-  const box: LonLatBbox = [west, south, east, north];
-  return checkSize("polygon", box, ringArea(pts), resolutionM, limits, issues, ["coordinates"]);
+  return checkSize("polygon", positionsBbox(vertices), ringArea(pts), resolutionM, limits, issues, [
+    "coordinates",
+  ]);
 }
 
 function checkSize(

@@ -19,6 +19,7 @@ import { createRedisClient } from "../../../edge/src/redis/client.js";
 import { KeySpace } from "../../../edge/src/redis/keys.js";
 import { bundleWorker } from "../../../edge/test/support/bundle.js";
 import { ensureWebBuilt, WEB_DIST } from "../../../edge/web/build.js";
+import { workerRuntime } from "../../../scripts/dev/worker-runtime.js";
 import { freePort } from "../../../scripts/upstash-bridge/redis-source.js";
 import {
   connectRedis,
@@ -160,8 +161,7 @@ export async function startE2eStack(label: string): Promise<E2eStack> {
           scriptPath,
           modulesRoot: dirname(scriptPath),
           modules: true,
-          compatibilityDate: "2026-04-20",
-          compatibilityFlags: ["nodejs_compat"],
+          ...workerRuntime(),
           host: "127.0.0.1",
           port: 0,
           // What wrangler.toml's [assets] does: the page's files first, everything else the Worker.

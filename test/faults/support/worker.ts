@@ -11,6 +11,7 @@ import type { Readable } from "node:stream";
 import { Miniflare } from "miniflare";
 import type { AuditLine } from "../../../edge/src/audit/log.js";
 import { bundleWorker } from "../../../edge/test/support/bundle.js";
+import { workerRuntime } from "../../../scripts/dev/worker-runtime.js";
 
 let bundled: Promise<{ path: string; dir: string }> | undefined;
 let users = 0;
@@ -74,8 +75,7 @@ export async function startWorker(bindings: Record<string, string>): Promise<Wor
       scriptPath,
       modulesRoot: dirname(scriptPath),
       modules: true,
-      compatibilityDate: "2026-04-20",
-      compatibilityFlags: ["nodejs_compat"],
+      ...workerRuntime(),
       bindings,
       // workerd blocks on a full stdout pipe: always drain it.
       handleRuntimeStdio(stdout: Readable, stderr: Readable) {

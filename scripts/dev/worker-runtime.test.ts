@@ -1,0 +1,31 @@
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { unstable_readConfig } from "wrangler";
+import { REPO_ROOT } from "./repo-root.js";
+import { parseWorkerRuntime, workerRuntime } from "./worker-runtime.js";
+
+describe("workerRuntime", () => {
+  it("reads what wrangler itself reads from wrangler.toml", () => {
+    const config = unstable_readConfig({ config: join(REPO_ROOT, "wrangler.toml") });
+    expect(workerRuntime()).toEqual({
+      compatibilityDate: config.compatibility_date,
+      compatibilityFlags: config.compatibility_flags,
+    });
+  });
+
+  it("reads the flags of a line with several, and none when the key is absent", () => {
+    expect(
+      parseWorkerRuntime('compatibility_date = "2025-01-02"\ncompatibility_flags = ["a", "b_c"]\n'),
+    ).toEqual({
+      compatibilityDate: "2025-01-02",
+      compatibilityFlags: ["a", "b_c"],
+    });
+    expect(
+      parseWorkerRuntime('name = "x"\ncompatibility_date = "2025-01-02" # pinned\n').compatibilityFlags,
+    ).toEqual([]);
+  });
+
+  it("refuses a file without a compatibility date", () => {
+    expect(() => parseWorkerRuntime('name = "x"\n')).toThrow(/compatibility_date/);
+  });
+});

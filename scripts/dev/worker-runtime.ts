@@ -1,0 +1,36 @@
+/**
+ * The Worker's runtime settings as wrangler.toml gives them (compatibility date and flags), for
+ * every Miniflare that runs the Worker outside wrangler (npm start's stack, the edge, fault and
+ * end-to-end tests): they must run it under the semantics a deployment gets, and a date bumped in
+ * wrangler.toml alone would otherwise leave them behind.
+ *
+ * Read with two line patterns instead of wrangler's own reader (`unstable_readConfig`), which
+ * takes about a second to load in each test file; worker-runtime.test.ts checks that both agree.
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { REPO_ROOT } from "./repo-root.js";
+
+export interface WorkerRuntime {
+  readonly compatibilityDate: string;
+  readonly compatibilityFlags: string[];
+}
+
+/** The settings of a wrangler.toml text (top-level keys, one line each, as ours writes them). */
+export function parseWorkerRuntime(toml: string): WorkerRuntime {
+  const date = /^compatibility_date\s*=\s*"(\d{4}-\d{2}-\d{2})"\s*(?:#.*)?$/m.exec(toml)?.[1];
+  if (!date) throw new Error('wrangler.toml has no compatibility_date = "YYYY-MM-DD" line');
+  const flags = /^compatibility_flags\s*=\s*\[([^\]]*)\]\s*(?:#.*)?$/m.exec(toml)?.[1];
+  return {
+    compatibilityDate: date,
+    compatibilityFlags: flags === undefined ? [] : [...flags.matchAll(/"([^"]+)"/g)].map((m) => m[1] ?? ""),
+  };
+}
+
+let cached: WorkerRuntime | undefined;
+
+/** The repository's wrangler.toml settings (read once). */
+export function workerRuntime(): WorkerRuntime {
+  cached ??= parseWorkerRuntime(readFileSync(join(REPO_ROOT, "wrangler.toml"), "utf8"));
+  return { compatibilityDate: cached.compatibilityDate, compatibilityFlags: [...cached.compatibilityFlags] };
+}
