@@ -53,6 +53,7 @@ describe("loadConfig", () => {
     [{ REDIS_DOWN_POLICY: "maybe" }, "REDIS_DOWN_POLICY"],
     [{ CORS_ORIGINS: "*" }, "CORS_ORIGINS"],
     [{ JWT_SECRET: "too-short" }, "JWT_SECRET"],
+    [{ RESULT_ID_SECRET: "too-short-for-an-id-key" }, "RESULT_ID_SECRET"],
     [{ MODEL_VERSION: "" }, "MODEL_VERSION"],
   ])("names the bad variable (%o), never its value", (override, name) => {
     let error: unknown;

@@ -35,6 +35,11 @@ export interface EdgeConfig {
   /** Seconds a valid API key is remembered per isolate (0: every request asks Redis). */
   readonly authCacheTtlS: number;
   readonly cache: {
+    /**
+     * What analysis ids are made with (RESULT_ID_SECRET), or undefined: then a key derived from
+     * the backend signing secret (cache/id-key.ts).
+     */
+    readonly idSecret: string | undefined;
     readonly ttlS: number;
     /** Lifetime of a result made after a preferred provider failed (AnalysisServiceDeps.degradedTtlMs). */
     readonly degradedTtlS: number;
@@ -129,6 +134,9 @@ const EnvSchema = z.object({
   JWT_AUDIENCE: optionalText,
   RATE_LIMIT_PER_HOUR: intVar(50, 1, 1_000_000),
   AUTH_CACHE_TTL_S: intVar(0, 0, 3_600),
+  RESULT_ID_SECRET: optionalText.refine((v) => v === undefined || v.length >= MIN_SECRET_LENGTH, {
+    error: `must be at least ${MIN_SECRET_LENGTH} characters`,
+  }),
   CACHE_TTL_S: intVar(2_592_000, 1, 31_536_000),
   DEGRADED_CACHE_TTL_S: intVar(3_600, 1, 31_536_000),
   // Below this a hit serves the stored text as is; gunzip + base64 on every hit of a typical
@@ -212,6 +220,7 @@ export function loadConfig(env: Readonly<Record<string, unknown>>): EdgeConfig {
     rateLimit: { perHour: e.RATE_LIMIT_PER_HOUR },
     authCacheTtlS: e.AUTH_CACHE_TTL_S,
     cache: {
+      idSecret: e.RESULT_ID_SECRET,
       ttlS: e.CACHE_TTL_S,
       degradedTtlS: e.DEGRADED_CACHE_TTL_S,
       compressMinBytes: e.CACHE_COMPRESS_MIN_BYTES,

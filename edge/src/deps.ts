@@ -9,6 +9,7 @@ import { JwtVerifier } from "./auth/jwt.js";
 import { ApiKeyCache } from "./auth/key-cache.js";
 import { BackendClient } from "./backend/client.js";
 import { HotResults } from "./cache/hot-results.js";
+import { resultIdKey } from "./cache/id-key.js";
 import { SingleFlight } from "./cache/single-flight.js";
 import type { EdgeConfig } from "./config.js";
 import { CoverageSource } from "./providers/coverage.js";
@@ -30,6 +31,8 @@ export interface EdgeDeps {
   readonly coverage: CoverageSource;
   readonly analyses: AnalysisService;
   readonly auditSink: AuditSink;
+  /** The key analysis ids are made with (cache/id-key.ts), imported on first use. */
+  readonly resultIdKey: () => Promise<CryptoKey>;
 }
 
 export interface DepsOverrides {
@@ -52,6 +55,7 @@ export function buildDeps(config: EdgeConfig, overrides: DepsOverrides = {}): Ed
   );
   const coverage = new CoverageSource(config.coverageIndexUrl, overrides.fetch);
   const lockTtlMs = config.backend.timeoutMs + LOCK_MARGIN_MS;
+  let idKey: Promise<CryptoKey> | undefined;
   const flight = new SingleFlight(redis, keys, {
     lockTtlMs,
     // A waiter waits as long as the leader may take, then a little for the result to land.
@@ -75,6 +79,10 @@ export function buildDeps(config: EdgeConfig, overrides: DepsOverrides = {}): Ed
     backend,
     health,
     coverage,
+    resultIdKey: () => {
+      idKey ??= resultIdKey({ idSecret: config.cache.idSecret, signingSecret: config.backend.signingSecret });
+      return idKey;
+    },
     analyses: new AnalysisService({
       redis,
       keys,

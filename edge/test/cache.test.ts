@@ -4,11 +4,13 @@
  * isolates), large results are stored compressed, equivalent requests share a result, a result the
  * isolate holds is confirmed by Redis before it is served again.
  */
+import { createHash, createHmac } from "node:crypto";
+import { CACHE_KEY_PREFIX, canonicalAnalysisRequest, canonicalJson } from "@lanesegnet/shared";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectRedis } from "../../test/harness/index.js";
 import { BODY_PREFIX_HIT } from "../src/cache/entry.js";
 import { createKey } from "./support/credentials.js";
-import { type EdgeWorker, type Rig, startEdge, startRig } from "./support/edge.js";
+import { type EdgeWorker, type Rig, SIGNING_SECRET, startEdge, startRig } from "./support/edge.js";
 import { bboxBody, get, postAnalysis } from "./support/requests.js";
 
 let rig: Rig;
@@ -117,6 +119,30 @@ describe("cache", () => {
     expect((await get(edge, "/v1/analyses/not-an-id", key)).status).toBe(400);
   });
 
+  it("makes ids an HMAC under the id secret (derived from the signing secret when unset), never a hash anyone can compute", async () => {
+    const body = bboxBody(41);
+    const first = (await (await postAnalysis(edge, key, body)).json()) as { analysis: { id: string } };
+    const call = rig.backend.calls.at(-1);
+    if (!call) throw new Error("the backend was not called");
+    const canonical = canonicalJson(canonicalAnalysisRequest(call.request, rig.backend.model));
+    const derived = createHmac("sha256", SIGNING_SECRET).update("lanesegnet analysis ids v2").digest("hex");
+    expect(first.analysis.id).toBe(createHmac("sha256", derived).update(canonical).digest("hex"));
+    expect(first.analysis.id).not.toBe(createHash("sha256").update(canonical).digest("hex"));
+
+    const idSecret = `id-${"k".repeat(40)}`;
+    const own = await startEdge(rig.env({ RATE_LIMIT_PER_HOUR: "1000", RESULT_ID_SECRET: idSecret }));
+    try {
+      const res = await postAnalysis(own, key, body);
+      const second = (await res.json()) as { analysis: { id: string } };
+      expect(second.analysis.id).toBe(createHmac("sha256", idSecret).update(canonical).digest("hex"));
+      expect(res.headers.get("x-cache")).toBe("MISS"); // another id, so another entry
+      // An id stays a key to its result, whichever secret made it.
+      expect((await get(own, `/v1/analyses/${first.analysis.id}`, key)).status).toBe(200);
+    } finally {
+      await own.dispose();
+    }
+  });
+
   it("makes exactly one backend call for 20 identical concurrent misses", async () => {
     rig.backend.delayMs = 300;
     try {
@@ -207,7 +233,7 @@ describe("cache", () => {
       expect(firstText.length).toBeGreaterThan(20_000);
       const id = (JSON.parse(firstText) as { analysis: { id: string } }).analysis.id;
       const direct = await connectRedis(rig.stack.redisUrl);
-      const stored = await direct.get(`${rig.prefix}analysis:v1:${id}`);
+      const stored = await direct.get(`${rig.prefix}${CACHE_KEY_PREFIX}${id}`);
       await direct.quit();
       expect(stored?.startsWith("E1 z ")).toBe(true);
       expect(stored?.length).toBeLessThan(firstText.length / 2);
@@ -226,7 +252,7 @@ describe("cache", () => {
     const id = ((await first.json()) as { analysis: { id: string } }).analysis.id;
     const direct = await connectRedis(rig.stack.redisUrl);
     try {
-      const resultKey = `${rig.prefix}analysis:v1:${id}`;
+      const resultKey = `${rig.prefix}${CACHE_KEY_PREFIX}${id}`;
       await direct.set(resultKey, "E9 format from the future\n{}");
       expect((await get(edge, `/v1/analyses/${id}`, key)).status).toBe(404);
       const calls = rig.backend.calls.length;
@@ -282,7 +308,7 @@ describe("cache", () => {
 
     const direct = await connectRedis(rig.stack.redisUrl);
     try {
-      const resultKey = `${rig.prefix}analysis:v1:${id}`;
+      const resultKey = `${rig.prefix}${CACHE_KEY_PREFIX}${id}`;
       // Replaced by another entry (another ETag in its header): that one is read and served.
       const stored = (await direct.get(resultKey)) as string;
       const replacement = stored.replace(/^E1 j \S+ /, 'E1 j W/"replaced" ');

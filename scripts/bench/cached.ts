@@ -6,6 +6,7 @@
  * generator, same connections; the ratio hit/bare is the figure to watch.
  */
 import { join } from "node:path";
+import { CACHE_KEY_PREFIX } from "@lanesegnet/shared";
 import { bundleEntry, type LocalStack, REPO_ROOT, serveWorker } from "../dev/stack.js";
 import { analysisBody, DEMO_BBOX } from "../load/areas.js";
 import { type PhaseRequest, type PhaseResult, runPhase } from "../load/run-phase.js";
@@ -64,7 +65,7 @@ export async function benchCached(
     bindings: {
       UPSTASH_REDIS_REST_URL: stack.bridge.url,
       UPSTASH_REDIS_REST_TOKEN: stack.bridge.token,
-      BARE_KEY: `${stack.keyPrefix}analysis:v1:${id}`,
+      BARE_KEY: `${stack.keyPrefix}${CACHE_KEY_PREFIX}${id}`,
     },
   });
   // Fixed requests (built once by autocannon): the load generator shares the 2 cores.

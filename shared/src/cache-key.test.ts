@@ -1,7 +1,9 @@
+import { createHash, createHmac } from "node:crypto";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   analysisCacheKey,
+  analysisIdKey,
   areaHash,
   CACHE_KEY_PREFIX,
   canonicalAnalysisRequest,
@@ -10,7 +12,6 @@ import {
   type ModelIdentity,
   RESULT_VERSION,
 } from "./cache-key.js";
-import { sha256Hex } from "./crypto.js";
 import { MARKING_CLASS_NAMES, type ResolvedAnalysisRequest } from "./schemas/request.js";
 
 const MODEL: ModelIdentity = { name: "lanesegnet-unet", version: "1.0.0" };
@@ -23,7 +24,10 @@ const base: ResolvedAnalysisRequest = {
   min_confidence: 0.5,
 };
 
-const key = (req: ResolvedAnalysisRequest, model = MODEL): Promise<string> => analysisCacheKey(req, model);
+const ID_SECRET = "cache-key-test-secret-0123456789abcdef";
+const idKey = analysisIdKey(ID_SECRET);
+const key = async (req: ResolvedAnalysisRequest, model = MODEL): Promise<string> =>
+  analysisCacheKey(req, model, await idKey);
 
 /** Coordinates on the 1e-7° grid, away from rounding boundaries, so that noise < 2e-8° cannot cross one. */
 const gridLon = fc.integer({ min: -1_799_999_999, max: 1_799_999_999 }).map((i) => i / 1e7);
@@ -53,13 +57,26 @@ describe("canonical JSON", () => {
 });
 
 describe("analysis cache key", () => {
-  it("has the versioned prefix and a SHA-256 of the canonical request", async () => {
+  it("is pinned: the canonical text of one request and its key, HMAC-SHA256 under the id secret (a stored contract)", async () => {
+    // A change here makes every stored result unreachable (or makes two requests share one): make
+    // it on purpose, with RESULT_VERSION or the key_schema, and write the new values here.
+    const canonical =
+      '{"area":{"bbox":[1530245000,-274709000,1530265000,-274693000],"type":"bbox"},"classes":["single_white_solid","single_white_dashed"],"key_schema":2,"min_confidence_milli":500,"model":{"name":"lanesegnet-unet","version":"1.0.0"},"providers":["local","esri"],"resolution_mm":250,"result":3}';
+    expect(RESULT_VERSION).toBe(3);
+    expect(canonicalJson(canonicalAnalysisRequest(base, MODEL))).toBe(canonical);
+    const hmac = createHmac("sha256", ID_SECRET).update(canonical).digest("hex");
+    expect(hmac).toBe("018f7f9a001687a3d7e3f69a3c98729e2896b23e2df35ddacfac099bd3b67f49");
     const k = await key(base);
-    expect(k).toMatch(/^analysis:v1:[0-9a-f]{64}$/);
-    expect(k.startsWith(CACHE_KEY_PREFIX)).toBe(true);
-    expect(k).toBe(
-      CACHE_KEY_PREFIX + (await sha256Hex(canonicalJson(canonicalAnalysisRequest(base, MODEL)))),
-    );
+    expect(k).toBe(`${CACHE_KEY_PREFIX}${hmac}`);
+    expect(k).toMatch(/^analysis:v2:[0-9a-f]{64}$/);
+  });
+
+  it("cannot be computed without the secret: another secret gives another id, and the id is no plain hash", async () => {
+    const canonical = canonicalJson(canonicalAnalysisRequest(base, MODEL));
+    const other = await analysisCacheKey(base, MODEL, await analysisIdKey(`${ID_SECRET}x`));
+    expect(other).not.toBe(await key(base));
+    expect(await key(base)).not.toBe(CACHE_KEY_PREFIX + createHash("sha256").update(canonical).digest("hex"));
+    await expect(analysisIdKey("")).rejects.toThrow(RangeError);
   });
 
   it("hashes the backend's result version with the request", () => {

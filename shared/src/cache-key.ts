@@ -4,13 +4,22 @@
  * do not matter, nor does the order of classes; the provider order does (it decides which imagery
  * is used), and so do the model (a new model never serves stale results), the backend's result
  * version and the key schema.
+ *
+ * The key's hex part is the public analysis id, so it is an HMAC of the canonical request under a
+ * server secret, not a plain hash: results are shared by everyone who asks the same question (a
+ * hit may come from another user's request), but an id cannot be computed from a request outside
+ * the service, so GET /v1/analyses/{id} neither tells anyone whether an area was analysed nor
+ * reads another user's result without being handed its id.
  */
 import { LANE_CLASS_NAMES } from "./classes.js";
-import { sha256Hex } from "./crypto.js";
+import { bytesToHex, sha256Hex, toBytes } from "./crypto.js";
 import type { Area, ResolvedAnalysisRequest } from "./schemas/request.js";
 
-/** Bump when the canonical form below changes, so old entries are never read with a new meaning. */
-export const CACHE_KEY_SCHEMA_VERSION = 1;
+/**
+ * Bump when the canonical form or the key's derivation changes, so old entries are never read with
+ * a new meaning (2: ids became HMACs; a version-1 id was a plain SHA-256 anyone could compute).
+ */
+export const CACHE_KEY_SCHEMA_VERSION = 2;
 export const CACHE_KEY_PREFIX = `analysis:v${CACHE_KEY_SCHEMA_VERSION}:`;
 
 /**
@@ -102,9 +111,20 @@ export function canonicalAnalysisRequest(req: ResolvedAnalysisRequest, model: Mo
   };
 }
 
-/** `analysis:v1:<sha256 hex>` of the canonical request. */
-export async function analysisCacheKey(req: ResolvedAnalysisRequest, model: ModelIdentity): Promise<string> {
-  return CACHE_KEY_PREFIX + (await sha256Hex(canonicalJson(canonicalAnalysisRequest(req, model))));
+/** The secret key analysis ids are made with (import once; a CryptoKey is reusable). */
+export async function analysisIdKey(secret: string): Promise<CryptoKey> {
+  if (secret.length === 0) throw new RangeError("the analysis id secret is empty");
+  return crypto.subtle.importKey("raw", toBytes(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+}
+
+/** `analysis:v2:<HMAC-SHA256 hex>` of the canonical request under `idKey` (see analysisIdKey). */
+export async function analysisCacheKey(
+  req: ResolvedAnalysisRequest,
+  model: ModelIdentity,
+  idKey: CryptoKey,
+): Promise<string> {
+  const canonical = toBytes(canonicalJson(canonicalAnalysisRequest(req, model)));
+  return CACHE_KEY_PREFIX + bytesToHex(new Uint8Array(await crypto.subtle.sign("HMAC", idKey, canonical)));
 }
 
 /** A short, stable hash of the area alone (16 hex chars) for audit logs: no coordinates in logs. */

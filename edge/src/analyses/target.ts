@@ -47,6 +47,8 @@ const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json$/i;
 export interface AnalysisInputDeps {
   readonly results: Pick<AnalysisService, "stored">;
   readonly model: { readonly name: string; readonly version: string };
+  /** The key analysis ids are made with (cache/id-key.ts). */
+  readonly idKey: () => Promise<CryptoKey>;
   readonly defaults: Parameters<typeof resolveAnalysisRequest>[1];
   /** analysisRequestSchema() with the model's coarsest analysed resolution (the same as `defaults`'). */
   readonly schema: Pick<typeof AnalysisRequestSchema, "safeParse">;
@@ -77,7 +79,10 @@ async function workOut(
 ): Promise<WorkedOut> {
   startTime(c, "key");
   const request = resolveAnalysisRequest(valid, deps.defaults);
-  const [key, area] = await Promise.all([analysisCacheKey(request, deps.model), areaHash(request.area)]);
+  const [key, area] = await Promise.all([
+    deps.idKey().then((idKey) => analysisCacheKey(request, deps.model, idKey)),
+    areaHash(request.area),
+  ]);
   endTime(c, "key");
   return { request, id: analysisIdOf(key), areaHash: area };
 }

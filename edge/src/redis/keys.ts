@@ -1,7 +1,7 @@
 /**
  * Every Redis key the edge uses, in one place, under the configured prefix. The analysis id is
- * the hex SHA-256 of the canonical request (shared/cache-key), so a result is found by id without
- * a pointer key: `{prefix}analysis:v1:{id}`.
+ * the hex HMAC of the canonical request (shared/cache-key), so a result is found by id without a
+ * pointer key: `{prefix}analysis:v2:{id}`.
  */
 import { CACHE_KEY_PREFIX } from "@lanesegnet/shared";
 
@@ -38,7 +38,7 @@ export class KeySpace {
   }
 }
 
-/** The analysis id of a cache key from shared's analysisCacheKey ("analysis:v1:<hex>"). */
+/** The analysis id of a cache key from shared's analysisCacheKey ("analysis:v2:<hex>"). */
 export function analysisIdOf(cacheKey: string): string {
   if (!cacheKey.startsWith(CACHE_KEY_PREFIX)) throw new Error(`not an analysis cache key: ${cacheKey}`);
   return cacheKey.slice(CACHE_KEY_PREFIX.length);

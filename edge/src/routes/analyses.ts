@@ -119,6 +119,7 @@ export function registerAnalysisRoutes(
   const inputDeps = {
     results: deps.analyses,
     model: deps.config.model,
+    idKey: deps.resultIdKey,
     defaults: requestDefaults,
     schema: analysisRequestSchema(requestDefaults),
     workedOut: new WorkedOutBodies(),

@@ -117,7 +117,13 @@ export function registerCompatRoute(
     finestAnalysedM: deps.config.modelMinGsdM,
   };
   const schema = analysisRequestSchema(requestDefaults);
-  const inputDeps = { results: deps.analyses, model: deps.config.model, defaults: requestDefaults, schema };
+  const inputDeps = {
+    results: deps.analyses,
+    model: deps.config.model,
+    idKey: deps.resultIdKey,
+    defaults: requestDefaults,
+    schema,
+  };
   // The rate-limit middleware runs after it on every path of this route, so a known key's check
   // can travel in its round trip, as on POST /v1/analyses.
   const authenticate = auth({

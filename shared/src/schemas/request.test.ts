@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { analysisCacheKey } from "../cache-key.js";
+import { analysisCacheKey, analysisIdKey } from "../cache-key.js";
 import { LANE_CLASS_NAMES } from "../classes.js";
 import { LIMITS } from "../limits.js";
 import {
@@ -230,7 +230,9 @@ describe("what the cache key hashes is what the backend runs", () => {
         const c2 = Math.min(1, Math.max(0, c + dc));
         const a = resolve(r, c);
         const b = resolve(r2, c2);
-        const sameKey = (await analysisCacheKey(a, model)) === (await analysisCacheKey(b, model));
+        const idKey = await analysisIdKey("request-test-secret");
+        const sameKey =
+          (await analysisCacheKey(a, model, idKey)) === (await analysisCacheKey(b, model, idKey));
         const sameRun = a.resolution_m === b.resolution_m && a.min_confidence === b.min_confidence;
         expect(sameKey).toBe(sameRun);
       }),
