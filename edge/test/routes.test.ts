@@ -70,6 +70,28 @@ describe("OpenAPI and docs", () => {
     }
     expect(doc.components.securitySchemes).toHaveProperty("bearerAuth");
     expect(JSON.stringify(doc.components.schemas.AnalysisRequest)).toContain('"additionalProperties":false');
+    // What the server refuses is in the document too, so a client can check a body before it
+    // spends quota on a 400: the bbox's length and ranges, a ring's minimum, no repeated items.
+    type Json = Record<string, unknown>;
+    const props = (name: string) =>
+      (doc.components.schemas[name] as { properties: Record<string, Json> }).properties;
+    expect(props("BboxArea").bbox).toMatchObject({
+      minItems: 4,
+      maxItems: 4,
+      prefixItems: [
+        { minimum: -180, maximum: 180 },
+        { minimum: -85.0511287798066, maximum: 85.0511287798066 },
+        { minimum: -180, maximum: 180 },
+        { minimum: -85.0511287798066, maximum: 85.0511287798066 },
+      ],
+    });
+    const ring = (props("PolygonArea").coordinates as { items: Json }).items;
+    expect(ring).toMatchObject({
+      minItems: 4,
+      items: { prefixItems: [{ minimum: -180 }, { maximum: 85.0511287798066 }, { type: "number" }] },
+    });
+    expect(props("AnalysisRequest").classes).toMatchObject({ uniqueItems: true });
+    expect(props("AnalysisRequest").providers).toMatchObject({ uniqueItems: true });
   });
 
   it("serves interactive docs: Swagger UI pinned with SRI, under a CSP that allows only its CDN folder", async () => {

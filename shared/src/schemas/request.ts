@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { LANE_CLASS_NAMES, type MarkingClassName } from "../classes.js";
+import { MAX_LATITUDE } from "../geo/mercator.js";
 import { validateArea } from "../geo/validate.js";
 import { LIMITS } from "../limits.js";
 import { IMAGERY_PROVIDERS, type ImageryProviderName } from "../providers.js";
@@ -27,12 +28,25 @@ export const ImageryProviderSchema = z.enum(IMAGERY_PROVIDERS).meta({
 
 const unique = <T>(items: readonly T[]): boolean => new Set(items).size === items.length;
 
+/*
+ * Documented, not enforced, here: validateArea (superRefine below) checks coordinate ranges, ring
+ * length and repeats with messages that say what to do, so these bounds go into the OpenAPI
+ * document only (.meta), where clients and generated SDKs can check a body before spending quota.
+ */
+const LON_DOC = { minimum: -180, maximum: 180 };
+const LAT_DOC = { minimum: -MAX_LATITUDE, maximum: MAX_LATITUDE };
+const lon = () => z.number().meta(LON_DOC);
+const lat = () => z.number().meta(LAT_DOC);
+
 export const BboxAreaSchema = z
   .strictObject({
     type: z.literal("bbox"),
     bbox: z
-      .tuple([z.number(), z.number(), z.number(), z.number()])
-      .describe("[west, south, east, north] in WGS84 degrees; west < east (no antimeridian crossing)."),
+      .tuple([lon(), lat(), lon(), lat()])
+      .meta({ minItems: 4, maxItems: 4 })
+      .describe(
+        "[west, south, east, north] in WGS84 degrees (latitudes within the Web Mercator limit); west < east (no antimeridian crossing), south < north.",
+      ),
   })
   .meta({
     id: "BboxArea",
@@ -44,6 +58,7 @@ const PositionSchema = z
   .array(z.number())
   .min(2)
   .max(3)
+  .meta({ prefixItems: [{ type: "number", ...LON_DOC }, { type: "number", ...LAT_DOC }, { type: "number" }] })
   .describe("[lon, lat] or [lon, lat, altitude] in WGS84 degrees (altitude ignored).");
 
 export const PolygonAreaSchema = z
@@ -53,9 +68,12 @@ export const PolygonAreaSchema = z
       .array(
         // +1: the closing position repeats the first vertex. Bounding the array here bounds all
         // later work (including the O(n²) self-intersection test) before it starts.
-        z.array(PositionSchema).max(LIMITS.maxPolygonVertices + 1, {
-          error: `the ring has too many positions: at most ${LIMITS.maxPolygonVertices} vertices (and the closing position) are allowed`,
-        }),
+        z
+          .array(PositionSchema)
+          .max(LIMITS.maxPolygonVertices + 1, {
+            error: `the ring has too many positions: at most ${LIMITS.maxPolygonVertices} vertices (and the closing position) are allowed`,
+          })
+          .meta({ minItems: 4 }),
       )
       .min(1)
       .max(1, {
@@ -106,6 +124,7 @@ const AnalysisRequestObject = z.strictObject({
     .min(1)
     .max(MARKING_CLASS_NAMES.length)
     .refine(unique, { error: "classes must not repeat" })
+    .meta({ uniqueItems: true })
     .optional()
     .describe("Only return these classes (default: all)."),
   providers: z
@@ -113,6 +132,7 @@ const AnalysisRequestObject = z.strictObject({
     .min(1)
     .max(IMAGERY_PROVIDERS.length)
     .refine(unique, { error: "providers must not repeat" })
+    .meta({ uniqueItems: true })
     .optional()
     .describe("Imagery providers to try, in order of preference (default: the server's order)."),
   min_confidence: z
