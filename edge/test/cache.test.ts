@@ -107,6 +107,8 @@ describe("cache", () => {
     expect(etag).toMatch(/^W\/"[A-Za-z0-9_-]{22}"$/);
     const notModified = await get(edge, `/v1/analyses/${json.analysis.id}`, key, { "if-none-match": etag });
     expect(notModified.status).toBe(304);
+    expect(notModified.headers.get("etag")).toBe(etag);
+    expect(notModified.headers.get("content-location")).toBe(`/v1/analyses/${json.analysis.id}`);
 
     // The quota was not touched by the GETs: the next POST has exactly one fewer remaining.
     const next = await postAnalysis(edge, key, bboxBody(2));

@@ -1,6 +1,7 @@
 /**
  * Every bad input is a 4xx problem+json, decided at the edge: the backend is never called.
  */
+import { gzipSync } from "node:zlib";
 import { LIMITS } from "@lanesegnet/shared";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createKey } from "./support/credentials.js";
@@ -181,6 +182,27 @@ describe("validation", () => {
     // The rate limit ran before validation: its headers are on the error too.
     if (status !== 413) expect(res.headers.get("ratelimit-policy")).toBe('"hourly";q=1000;w=3600');
     expect(rig.backend.calls.length).toBe(calls);
+  });
+
+  it("answers a compressed body 415 with Accept-Encoding: identity, not 'not valid JSON'", async () => {
+    const calls = rig.backend.calls.length;
+    const res = await edge.fetch("/v1/analyses", {
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${key}`,
+        "content-type": "application/json",
+        "content-encoding": "gzip",
+      },
+      body: gzipSync(JSON.stringify(bboxBody(0))),
+    });
+    expect(res.status).toBe(415);
+    expect(res.headers.get("accept-encoding")).toBe("identity");
+    expect(((await res.json()) as { detail: string }).detail).toMatch(/uncompressed: Content-Encoding gzip/);
+    expect(res.headers.get("ratelimit-policy")).toBe('"hourly";q=1000;w=3600');
+    expect(rig.backend.calls.length).toBe(calls);
+    // identity is no coding: the same body uncompressed is served.
+    const plain = await postAnalysis(edge, key, bboxBody(0), { "content-encoding": "identity" });
+    expect(plain.status).toBe(200);
   });
 
   it("accepts the valid request these cases are variations of", async () => {

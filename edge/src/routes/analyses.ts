@@ -202,9 +202,10 @@ export function registerAnalysisRoutes(
     }
     Object.assign(c.get("audit"), { cache: "HIT", provider: stored.provider });
     if (ifNoneMatch(c.req.header("if-none-match"), stored.etag)) {
+      // RFC 9110 §15.4.5: a 304 carries the Content-Location, ETag and Cache-Control a 200 would.
       return new Response(null, {
         status: 304,
-        headers: { etag: stored.etag, "cache-control": "private, no-cache" },
+        headers: { etag: stored.etag, "cache-control": "private, no-cache", "content-location": `/v1/analyses/${id}` },
       });
     }
     return resultResponse({ kind: "result", cache: "HIT", ...stored }, id);

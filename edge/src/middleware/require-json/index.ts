@@ -1,4 +1,9 @@
-/** 415 problem+json unless the request says its body is JSON (before the body is read). */
+/**
+ * 415 problem+json unless the request says its body is JSON, uncompressed (before the body is
+ * read). A compressed body (Content-Encoding other than identity) would otherwise be read as
+ * bytes that are not JSON and answered "not valid JSON", which misleads a client that compresses
+ * by default; RFC 9110 §15.5.16 asks for a 415 that says which codings are accepted.
+ */
 import type { MiddlewareHandler } from "hono";
 import { EDGE_PROBLEM_TYPES, problemJson } from "../../problems.js";
 
@@ -12,6 +17,20 @@ export function requireJson(): MiddlewareHandler {
         type: EDGE_PROBLEM_TYPES.unsupportedMediaType,
         detail: "Send the request body as JSON with Content-Type: application/json.",
       });
+    }
+    const codings = (c.req.header("content-encoding") ?? "")
+      .split(",")
+      .map((s) => s.trim().toLowerCase())
+      .filter((s) => s !== "" && s !== "identity");
+    if (codings.length > 0) {
+      return problemJson(
+        415,
+        {
+          type: EDGE_PROBLEM_TYPES.unsupportedMediaType,
+          detail: `Send the request body uncompressed: Content-Encoding ${codings.join(", ").slice(0, 40)} is not accepted.`,
+        },
+        { "Accept-Encoding": "identity" },
+      );
     }
     await next();
   };
