@@ -74,7 +74,12 @@ export function createApp(deps: EdgeDeps): OpenAPIHono<AppEnv> {
   app.use(
     corsForBrowsers({
       origin: (origin) => (origins.has(origin) ? origin : null),
-      allowMethods: ["GET", "POST", "OPTIONS"],
+      // What the path's routes serve (the same table as the 405's Allow), so a preflight never
+      // promises a method that then gets a 405; none for a path no route has.
+      allowMethods: (_origin, c) => {
+        const methods = allowedMethods(app.routes, c.req.path);
+        return methods.length > 0 ? [...methods, "OPTIONS"] : [];
+      },
       allowHeaders: ["Authorization", "Content-Type", "If-None-Match", "X-Request-Id"],
       exposeHeaders: EXPOSED_HEADERS,
       maxAge: 600,

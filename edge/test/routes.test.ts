@@ -144,6 +144,18 @@ describe("headers", () => {
     expect(preflight.status).toBe(204);
     expect(preflight.headers.get("access-control-allow-origin")).toBe("https://app.example.com");
     expect(preflight.headers.get("access-control-allow-headers")?.toLowerCase()).toContain("authorization");
+    expect(preflight.headers.get("access-control-allow-methods")).toBe("POST,OPTIONS");
+    // Per path, from the routes: never a method that would then be a 405, nothing where no route is.
+    const methodsAt = async (path: string) =>
+      (
+        await edge.fetch(path, {
+          method: "OPTIONS",
+          headers: { origin: "https://app.example.com", "access-control-request-method": "GET" },
+        })
+      ).headers.get("access-control-allow-methods");
+    expect(await methodsAt("/health")).toBe("GET,HEAD,OPTIONS");
+    expect(await methodsAt(`/v1/analyses/${"a".repeat(64)}`)).toBe("GET,HEAD,OPTIONS");
+    expect(await methodsAt("/v2/nothing")).toBeNull();
 
     const res = await postAnalysis(edge, key, bboxBody(0), { origin: "https://app.example.com" });
     expect(res.status).toBe(200);
