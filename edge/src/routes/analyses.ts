@@ -205,7 +205,11 @@ export function registerAnalysisRoutes(
       // RFC 9110 §15.4.5: a 304 carries the Content-Location, ETag and Cache-Control a 200 would.
       return new Response(null, {
         status: 304,
-        headers: { etag: stored.etag, "cache-control": "private, no-cache", "content-location": `/v1/analyses/${id}` },
+        headers: {
+          etag: stored.etag,
+          "cache-control": "private, no-cache",
+          "content-location": `/v1/analyses/${id}`,
+        },
       });
     }
     return resultResponse({ kind: "result", cache: "HIT", ...stored }, id);

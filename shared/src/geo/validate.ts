@@ -248,10 +248,17 @@ function checkSize(
   const { widthM, heightM } = bboxSidesM(bbox);
   const maxAreaM2 = limits.maxAreaKm2 * 1e6;
   if (areaM2 > maxAreaM2) {
+    // Where the pixel limit is the tighter one at this resolution, say so now: otherwise the
+    // client shrinks the area to 10 km² only to be refused again for its pixels.
+    const pixelBoundM2 = limits.maxPixels * resolutionM ** 2;
+    const tighter =
+      pixelBoundM2 < maxAreaM2
+        ? ` (and at most ${fmt(limits.maxPixels)} pixels: about ${fmt(Math.floor(pixelBoundM2 / 1e4) / 100, 2)} km² at ${resolutionM} m/px)`
+        : "";
     issues.add(
       "too_large",
       path,
-      `the area is ${fmt(areaM2 / 1e6, 3)} km²; at most ${fmt(limits.maxAreaKm2, 3)} km² is allowed`,
+      `the area is ${fmt(areaM2 / 1e6, 3)} km²; at most ${fmt(limits.maxAreaKm2, 3)} km² is allowed${tighter}`,
     );
   }
   if (Math.min(widthM, heightM) < limits.minSideM) {
