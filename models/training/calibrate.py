@@ -26,10 +26,13 @@ import sys
 from pathlib import Path
 from typing import Dict, List, Tuple
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from cli_errors import require_modules  # noqa: E402
+
+require_modules("calibrate.py", "numpy", "torch", "cv2")
+
 import numpy as np
 import torch
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from data import MEAN_255, STD_255, open_split  # noqa: E402
 from metrics import SegMetrics  # noqa: E402

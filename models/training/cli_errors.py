@@ -5,10 +5,23 @@ argparse's (exit code 2). LSN_DEBUG=1 prints the traceback too, for whoever debu
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import sys
 import traceback
 from typing import Callable, Optional
+
+#: What to run the tools with when a module is missing: Debian's python3 has python3-torch,
+#: python3-opencv and python3-onnx (.ci/run installs them); another python3 on PATH may not.
+INTERPRETER_HINT = "run it with /usr/bin/python3 after `apt-get install -y python3-torch python3-opencv python3-onnx`"
+
+
+def require_modules(prog: str, *names: str) -> None:
+    """Exit with one line (code 1) naming the modules this Python lacks, before importing them."""
+    missing = [n for n in names if importlib.util.find_spec(n) is None]
+    if missing:
+        print(f"{prog}: {sys.executable} has no {', '.join(missing)}: {INTERPRETER_HINT}", file=sys.stderr)
+        raise SystemExit(1)
 
 
 def run_main(prog: str, main: Callable[[], Optional[int]]) -> None:

@@ -22,9 +22,12 @@ import warnings
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
-import torch
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from cli_errors import require_modules  # noqa: E402
+
+require_modules("export.py", "numpy", "torch", "cv2")
+
+import torch
 
 from data import MEAN_255, STD_255  # noqa: E402
 from metrics import CLASS_NAMES  # noqa: E402

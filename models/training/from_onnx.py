@@ -25,11 +25,14 @@ import sys
 from pathlib import Path
 from typing import Dict, List, Tuple
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from cli_errors import require_modules  # noqa: E402
+
+require_modules("from_onnx.py", "numpy", "torch", "cv2")
+
 import numpy as np
 import torch
 import torch.nn as nn
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from data import MEAN_255, STD_255, open_split  # noqa: E402
 from model import ModelConfig, build_model  # noqa: E402

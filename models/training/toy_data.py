@@ -13,7 +13,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from cli_errors import require_modules  # noqa: E402
+
+require_modules("toy_data.py", "numpy", "cv2")
 
 import cv2
 import numpy as np
@@ -75,6 +81,17 @@ def make_scene(rng: np.random.Generator, size: int):
     return img, lab, gsd
 
 
+def positive_int(text: str) -> int:
+    """argparse type: an integer >= 3 (every split gets a scene), else a usage error (exit 2)."""
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"wants an integer, got {text!r}") from None
+    if n < 3:
+        raise argparse.ArgumentTypeError(f"must be at least 3 (one scene per split), got {n}")
+    return n
+
+
 def write_toy_dataset(root: str | Path, count: int = 12, size: int = 256, seed: int = 1,
                       split: str = "70,10,20") -> Path:
     rng = np.random.default_rng(seed)
@@ -101,7 +118,7 @@ def write_toy_dataset(root: str | Path, count: int = 12, size: int = 256, seed: 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", required=True, help="output root (MMSegmentation layout)")
-    ap.add_argument("--count", type=int, default=12, help="number of scenes (default 12)")
+    ap.add_argument("--count", type=positive_int, default=12, help="number of scenes (default 12, at least 3: one per split)")
     ap.add_argument("--size", type=int, default=256, help="scene side in pixels (default 256)")
     ap.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     ap.add_argument("--split", default="70,10,20", help="train,val,test percentages (default 70,10,20)")

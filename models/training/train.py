@@ -33,12 +33,15 @@ import uuid
 from pathlib import Path
 from typing import Any, Dict, List, NoReturn, Optional, Tuple
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from cli_errors import require_modules  # noqa: E402
+
+require_modules("train.py", "numpy", "torch", "cv2")
+
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from data import (AugmentConfig, EpochSampler, available_ram_bytes,  # noqa: E402
                   class_frequencies, cpu_count, file_list_sha256, manifest_sha256, norm_tensors,

@@ -3,6 +3,7 @@
  * This file is also the worker of its own pool (see scenes/pool.ts).
  */
 
+import { existsSync, statSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { isMainThread, workerData } from "node:worker_threads";
 import { runJob } from "../scenes/jobs.js";
@@ -75,6 +76,8 @@ async function main(argv: string[]): Promise<void> {
   const src = s("src");
   const out = s("out");
   if (!src || !out) fail("--src DIR and --out DIR are required (see --help)");
+  // A wrong --src is a bad value (exit 2, as for every other bad flag), not a failed import.
+  if (!existsSync(src) || !statSync(src).isDirectory()) fail(`no such folder: ${src}`);
   let split: ReturnType<typeof parseSplitRatios>;
   try {
     split = parseSplitRatios(s("split") ?? "70,10,20");

@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import {
   copyFileSync,
   existsSync,
@@ -140,4 +141,25 @@ describe("AEL importer", () => {
     },
     60_000,
   );
+});
+
+describe("npm run ael:import (the CLI)", () => {
+  const run = (args: string[]) =>
+    spawnSync(process.execPath, ["--import", "tsx", join(import.meta.dirname, "import-cli.ts"), ...args], {
+      encoding: "utf8",
+      timeout: 30_000,
+    });
+
+  it.each([
+    [["--out", join(tmp, "cli-out")], /--src DIR and --out DIR are required/],
+    [["--src", join(tmp, "not-here"), "--out", join(tmp, "cli-out")], /no such folder: .*not-here$/],
+    [["--src", tmp, "--out", join(tmp, "cli-out"), "--split", "1,2"], /split/],
+  ])("refuses bad input %j with one line and exit code 2", (args, message) => {
+    const r = run(args);
+    expect(r.status).toBe(2);
+    const lines = r.stderr.trim().split("\n");
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^ael:import: /);
+    expect(lines[0]).toMatch(message);
+  });
 });

@@ -67,7 +67,7 @@ describe("index:build CLI", () => {
     [["--src", "x"], 2, /--src and --out are required/],
     [["--bogus"], 2, /Unknown option '--bogus'/],
     [["--src", "x", "--out", "y", "--concurrency", "0"], 2, /--concurrency must be a positive integer/],
-    [["--src", "/definitely/not/here", "--out", "y"], 1, /imagery store not found/],
+    [["--src", "/definitely/not/here", "--out", "y"], 2, /imagery store not found/],
   ])("fails with one line for %j", async (args, code, message) => {
     const r = await cli(...args);
     expect(r.code).toBe(code);

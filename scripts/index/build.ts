@@ -2,6 +2,7 @@
  * Build the coordinate-to-image index of a local imagery store.
  *   npm run index:build -- --src DIR --out FILE [--allow-missing-images] [--skip-bad] [--concurrency N]
  */
+import { existsSync, statSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { mercatorToLonLat } from "@lanesegnet/shared";
 import { buildIndexFromStore, writeIndexFile } from "../../gpu-backend/src/coverage/index.js";
@@ -31,6 +32,8 @@ async function main(): Promise<void> {
   if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency > 0)) {
     die(`--concurrency must be a positive integer, got ${values.concurrency}`, 2);
   }
+  // A wrong --src is a bad value (exit 2, as for every other bad flag), not a failed build.
+  if (!existsSync(src) || !statSync(src).isDirectory()) die(`imagery store not found: ${src}`, 2);
 
   const started = performance.now();
   let store: Awaited<ReturnType<typeof buildIndexFromStore>>;

@@ -18,6 +18,7 @@ import {
   startStack,
   type TestStack,
 } from "../../test/harness/index.js";
+import { freePort } from "../upstash-bridge/redis-source.js";
 
 const CLI = fileURLToPath(new URL("./cli.ts", import.meta.url));
 const TSX = fileURLToPath(new URL("../../node_modules/.bin/tsx", import.meta.url));
@@ -138,5 +139,15 @@ describe("npm run keys", () => {
     const res = await run(["list", "--user", "x"], { UPSTASH_REDIS_REST_URL: undefined });
     expect(res.code).toBe(1);
     expect(res.stderr).toContain("UPSTASH_REDIS_REST_URL");
+  }, 30_000);
+
+  it("names the endpoint it could not reach, in one line", async () => {
+    const url = `http://127.0.0.1:${await freePort()}`;
+    const res = await run(["create", "--user", "x"], { UPSTASH_REDIS_REST_URL: url });
+    expect(res.code).toBe(1);
+    expect(res.stdout).toBe("");
+    expect(res.stderr.trim().split("\n")).toEqual([
+      `keys: cannot reach the Upstash REST endpoint ${url} (fetch failed); is \`npm start\` or \`npm run bridge\` running, or UPSTASH_REDIS_REST_URL right?`,
+    ]);
   }, 30_000);
 });

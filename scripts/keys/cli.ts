@@ -12,7 +12,7 @@
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { ApiKeyStore } from "../../edge/src/auth/api-keys.js";
-import { createRedisClient } from "../../edge/src/redis/client.js";
+import { createRedisClient, RedisUnavailableError } from "../../edge/src/redis/client.js";
 import { KeySpace } from "../../edge/src/redis/keys.js";
 import { readDevVars } from "../dev/dev-vars.js";
 import { REPO_ROOT } from "../dev/repo-root.js";
@@ -59,7 +59,26 @@ async function main(argv: string[]): Promise<number> {
 
   const { url, token, prefix } = connection();
   const store = new ApiKeyStore(createRedisClient({ url, token, timeoutMs: 10_000 }), new KeySpace(prefix));
+  try {
+    return await run(command, rest, values.user, store);
+  } catch (error) {
+    // fetch's own message ("fetch failed") names neither what it could not reach nor why.
+    if (error instanceof TypeError || error instanceof RedisUnavailableError) {
+      throw new Error(
+        `cannot reach the Upstash REST endpoint ${url} (${error.message}); is \`npm start\` or \`npm run bridge\` running, or UPSTASH_REDIS_REST_URL right?`,
+      );
+    }
+    throw error;
+  }
+}
 
+async function run(
+  command: string,
+  rest: string[],
+  user: string | undefined,
+  store: ApiKeyStore,
+): Promise<number> {
+  const values = { user };
   switch (command) {
     case "create": {
       if (!values.user) throw new UsageError("create needs --user NAME");

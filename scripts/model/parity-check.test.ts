@@ -105,6 +105,7 @@ describe.skipIf(!hasTorch)("ONNX parity against PyTorch", () => {
       modelJson: join(dir, "m/c.json"),
       parityDir: join(dir, "pc"),
     });
+    expect(results.length).toBeGreaterThan(0);
     for (const r of results) expect(samplePasses(r, 0.999)).toBe(true);
     const f32 = (f: string) => {
       const b = readFileSync(f);

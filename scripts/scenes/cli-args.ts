@@ -1,5 +1,6 @@
 /** Command-line flags of the scenes CLI: parsing, validation (one-line errors) and help. */
 import { parseArgs } from "node:util";
+import { usageLine } from "../cli/run.js";
 import { LAYOUT_KINDS, type LayoutKind } from "./geometry/layouts.js";
 import { STYLES, type StyleName } from "./markings/styles.js";
 import { parseSplitRatios, type SplitRatios } from "./outputs/splits.js";
@@ -142,7 +143,7 @@ export function parseCli(argv: readonly string[]): CliConfig {
       },
     }));
   } catch (e) {
-    throw new UsageError(e instanceof Error ? e.message.split("\n")[0]! : String(e));
+    throw new UsageError(e instanceof Error ? usageLine(e.message) : String(e));
   }
   const s = (k: string) => values[k] as string | undefined;
   const help = values.help === true;

@@ -61,6 +61,11 @@ describe("scenes CLI", () => {
     [["--out", "x", "--store", "--at", "500,1"], /--at wants LON,LAT/],
     [["--out", "x", "--store", "--at", ","], /--at wants LON,LAT/],
     [["--out", "x", "--count", "2", "--seed", ""], /--seed wants an integer, got ""/],
+    // A negative value after a space reads to parseArgs as a flag: the line says how to pass it.
+    [
+      ["--out", "x", "--count", "-3"],
+      /argument is ambiguous\. To specify an option argument starting with a dash use '--count=-XYZ'/,
+    ],
   ])("rejects bad input %j with one line and a non-zero exit", (args, msg) => {
     const r = run(args as string[]);
     expect(r.status).not.toBe(0);

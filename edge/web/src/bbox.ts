@@ -3,6 +3,8 @@
  * make a request pointless are done here (not numbers, out of range, inverted); the API validates
  * the area fully (size, pixel limits) and its answer is shown in plain words.
  */
+import { MAX_LATITUDE } from "../../../shared/src/geo/mercator.js";
+
 export type Bbox = readonly [number, number, number, number];
 
 /** The demo area (Sacramento; covered by the local demo imagery). */
@@ -25,8 +27,11 @@ export function parseBbox(values: readonly string[]): BboxCheck {
     if (v < -180 || v > 180) return { ok: false, message: `${NAMES[i * 2]} must be between -180 and 180.` };
   }
   for (const [i, v] of [s, n].entries()) {
-    if (v < -85.05 || v > 85.05)
-      return { ok: false, message: `${NAMES[i * 2 + 1]} must be between -85 and 85.` };
+    if (v < -MAX_LATITUDE || v > MAX_LATITUDE)
+      return {
+        ok: false,
+        message: `${NAMES[i * 2 + 1]} must be between -85.0511 and 85.0511 (the Web Mercator limit).`,
+      };
   }
   if (w >= e) return { ok: false, message: "West must be less than East." };
   if (s >= n) return { ok: false, message: "South must be less than North." };

@@ -22,6 +22,8 @@ export function classById(id: number): LaneClass | undefined {
 /** MapLibre colour expression: the feature's class_id to its registry display colour. */
 export function classColourExpression(): ExpressionSpecification {
   const pairs = MARKING_CLASSES.flatMap((c) => [c.id, c.display]);
+  // MapLibre types "match" as a fixed-length tuple of label/output pairs; a list built from the
+  // registry has the same shape but a length TypeScript cannot know, hence the cast.
   return ["match", ["get", "class_id"], ...pairs, "#888888"] as unknown as ExpressionSpecification;
 }
 

@@ -5,6 +5,7 @@
  * draws with shift-drag or in draw mode. No tiles, glyphs or sprites: no text symbols at all.
  */
 import {
+  type ExpressionSpecification,
   type GeoJSONSource,
   type ImageSource,
   type LngLatBoundsLike,
@@ -37,7 +38,7 @@ function polygon(b: Bbox): Geo {
   };
 }
 
-const isDashed = ["in", ["get", "class_id"], ["literal", [...DASHED_CLASS_IDS]]] as const;
+const isDashed: ExpressionSpecification = ["in", ["get", "class_id"], ["literal", [...DASHED_CLASS_IDS]]];
 const LINE_LAYOUT = { "line-cap": "round", "line-join": "round" } as const;
 
 const STYLE: StyleSpecification = {
@@ -66,7 +67,7 @@ const STYLE: StyleSpecification = {
       id: "markings-solid",
       type: "line",
       source: "markings",
-      filter: ["!", isDashed] as never,
+      filter: ["!", isDashed],
       layout: LINE_LAYOUT,
       paint: { "line-color": classColourExpression(), "line-width": 3 },
     },
@@ -74,7 +75,7 @@ const STYLE: StyleSpecification = {
       id: "markings-dashed",
       type: "line",
       source: "markings",
-      filter: isDashed as never,
+      filter: isDashed,
       layout: { "line-join": "round" },
       paint: { "line-color": classColourExpression(), "line-width": 3, "line-dasharray": [2, 1.5] },
     },
@@ -175,6 +176,8 @@ export class MapView {
 
   async showMarkings(features: readonly AnalysisFeature[]): Promise<void> {
     await this.#loaded;
+    // The API's features are GeoJSON LineStrings (shared's LaneFeatureSchema) with readonly
+    // arrays; MapLibre's GeoJSON types want mutable ones, and setData copies the data anyway.
     const data = { type: "FeatureCollection", features } as unknown as Geo;
     (this.map.getSource("markings") as GeoJSONSource).setData(data);
     this.select(null);

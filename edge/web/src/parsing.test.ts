@@ -19,6 +19,9 @@ describe("area inputs", () => {
     expect(parseBbox(["1", "2", "0", "3"])).toEqual({ ok: false, message: "West must be less than East." });
     expect(parseBbox(["1", "2", "", "3"])).toEqual({ ok: false, message: "East is not a number." });
     expect(parseBbox(["1", "-91", "2", "3"]).ok).toBe(false);
+    // The API's own latitude limit (Web Mercator's), not a rounded one: 85.051 is a valid north.
+    expect(parseBbox(["1", "85.05", "2", "85.051"]).ok).toBe(true);
+    expect(parseBbox(["1", "85.05", "2", "85.052"]).ok).toBe(false);
   });
 
   it("orders drawn corners and reads X-Image-Bounds", () => {
