@@ -7,7 +7,7 @@ import {
 } from "@lanesegnet/shared";
 import { describe, expect, it } from "vitest";
 import { toOldResponse } from "./old-shape.js";
-import { oldFieldPath, toAnalysisRequest, validateOldRequest } from "./request.js";
+import { OldQuerySchema, oldFieldPath, toAnalysisRequest, validateOldRequest } from "./request.js";
 
 const bbox: LonLatBbox = [-121.496, 38.58, -121.493, 38.5824];
 const bounds = { west: bbox[0], south: bbox[1], east: bbox[2], north: bbox[3] };
@@ -173,6 +173,17 @@ describe("toOldResponse", () => {
 });
 
 describe("the old request", () => {
+  it("says the resolution query must be one number (not NaN, for text or a repeated parameter)", () => {
+    for (const resolution of ["abc", ["0.1", "0.2"]]) {
+      const q = OldQuerySchema.safeParse({ resolution });
+      expect(q.success).toBe(false);
+      expect(q.error?.issues.map((i) => i.message)).toEqual([
+        "resolution must be one number, in metres per pixel",
+      ]);
+    }
+    expect(OldQuerySchema.parse({ resolution: "0.2" }).resolution).toBe(0.2);
+  });
+
   it("maps bounds to a /v1 bbox [west, south, east, north]", () => {
     expect(toAnalysisRequest(bounds, 0.1)).toEqual({ area: { type: "bbox", bbox }, resolution_m: 0.1 });
   });

@@ -37,7 +37,7 @@ const flag = z
 
 export const OldQuerySchema = z.object({
   resolution: z.coerce
-    .number()
+    .number({ error: "resolution must be one number, in metres per pixel" })
     .min(LIMITS.minResolutionM)
     .max(LIMITS.maxResolutionM)
     .default(OLD_DEFAULT_RESOLUTION_M)

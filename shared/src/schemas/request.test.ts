@@ -137,6 +137,14 @@ describe("AnalysisRequestSchema", () => {
     );
   });
 
+  it("says what an area is when it is missing or not an object", () => {
+    const shapes = '{"type":"bbox","bbox":[west,south,east,north]} or a GeoJSON Polygon';
+    expect(issues({}).map((i) => [i.path, i.message])).toEqual([["/area", `area is required: ${shapes}`]]);
+    for (const area of [5, "x", null, [1, 2, 3, 4]]) {
+      expect(issues({ area }).map((i) => i.message)).toEqual([`area must be an object: ${shapes}`]);
+    }
+  });
+
   it("rejects polygons with holes, too many vertices or self-intersections", () => {
     const ring = [
       [10, 10],

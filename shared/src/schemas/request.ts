@@ -89,6 +89,8 @@ export const PolygonAreaSchema = z
       "A GeoJSON Polygon geometry (RFC 7946) with one closed exterior ring, not self-intersecting and not crossing the antimeridian, enclosing at least 100 m².",
   });
 
+const AREA_SHAPES = '{"type":"bbox","bbox":[west,south,east,north]} or a GeoJSON Polygon';
+
 /** What an area of the wrong type most likely meant, said in the error. */
 function areaTypeMessage(input: unknown): string {
   const type = input && typeof input === "object" ? (input as { type?: unknown }).type : undefined;
@@ -102,7 +104,14 @@ function areaTypeMessage(input: unknown): string {
 
 export const AreaSchema = z
   .discriminatedUnion("type", [BboxAreaSchema, PolygonAreaSchema], {
-    error: (issue) => (issue.code === "invalid_union" ? areaTypeMessage(issue.input) : undefined),
+    error: (issue) =>
+      issue.input === undefined
+        ? `area is required: ${AREA_SHAPES}`
+        : issue.input === null || typeof issue.input !== "object" || Array.isArray(issue.input)
+          ? `area must be an object: ${AREA_SHAPES}`
+          : issue.code === "invalid_union"
+            ? areaTypeMessage(issue.input)
+            : undefined,
   })
   .meta({
     id: "Area",

@@ -98,7 +98,10 @@ export function auth(deps: {
           );
         }
         if (!result.ok)
-          return unauthorized("The token is not valid (signature, expiry, issuer or audience).", true);
+          return unauthorized(
+            "The token is not valid (signature, expiry, issuer, audience or subject).",
+            true,
+          );
         c.set("principal", { userId: result.sub, method: "jwt" });
         Object.assign(c.get("audit"), { user: result.sub, auth: "jwt" });
       } else {
