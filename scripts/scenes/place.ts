@@ -3,7 +3,12 @@
  * grid centred on (lon, lat) whose Mercator resolution is gsd / cos(lat), so the ground resolution
  * at the centre is exactly the scene's gsd. Lanes come out in lon/lat and as an AEL sidecar.
  */
-import { lonLatToMercator, type MercatorGrid, pixelToLonLat } from "@lanesegnet/shared";
+import {
+  lonLatToMercator,
+  type MercatorGrid,
+  mercatorResolutionForGround,
+  pixelToLonLat,
+} from "@lanesegnet/shared";
 import { type AelAnnotation, makeSidecar } from "./outputs/ael-format.js";
 import type { Scene, SceneLane } from "./scene.js";
 
@@ -34,7 +39,7 @@ export interface PlacedScene {
 export function gridAt(width: number, height: number, gsdM: number, at: LonLat): MercatorGrid {
   if (!(Math.abs(at.lat) < 85 && Math.abs(at.lon) <= 180))
     throw new RangeError(`bad coordinates ${at.lon},${at.lat}`);
-  const resolution = gsdM / Math.cos((at.lat * Math.PI) / 180);
+  const resolution = mercatorResolutionForGround(gsdM, at.lat);
   const [cx, cy] = lonLatToMercator(at.lon, at.lat);
   return {
     originX: cx - (width * resolution) / 2,

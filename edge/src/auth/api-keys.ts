@@ -5,6 +5,7 @@
  * listing. Shared by the Worker (lookup) and `npm run keys` (create, revoke, list).
  */
 import { sha256Hex } from "@lanesegnet/shared";
+import { bytesToBase64url } from "../cache/base64.js";
 import type { Redis } from "../redis/client.js";
 import type { KeySpace } from "../redis/keys.js";
 
@@ -18,15 +19,9 @@ export interface ApiKeyRecord {
   readonly created_at: string;
 }
 
-function base64url(bytes: Uint8Array): string {
-  let bin = "";
-  for (const b of bytes) bin += String.fromCharCode(b);
-  return btoa(bin).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-}
-
 /** A new random key (not stored). */
 export function generateApiKey(): string {
-  return API_KEY_PREFIX + base64url(crypto.getRandomValues(new Uint8Array(32)));
+  return API_KEY_PREFIX + bytesToBase64url(crypto.getRandomValues(new Uint8Array(32)));
 }
 
 export function hashApiKey(key: string): Promise<string> {

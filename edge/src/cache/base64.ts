@@ -21,6 +21,11 @@ export function bytesToBase64(bytes: Uint8Array): string {
   return out;
 }
 
+/** base64url without padding (RFC 4648 §5): ETags and API keys. */
+export function bytesToBase64url(bytes: Uint8Array): string {
+  return bytesToBase64(bytes).replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_");
+}
+
 export function base64ToBytes(text: string): Uint8Array {
   if (nativeFrom) return nativeFrom(text);
   const bin = atob(text);

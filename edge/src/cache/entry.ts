@@ -13,7 +13,7 @@
  * `cache` as its first member. A hit swaps that fixed prefix for BODY_PREFIX_HIT, so
  * `analysis.cache` tells the truth without a JSON.parse/stringify of the result.
  */
-import { base64ToBytes, bytesToBase64 } from "./base64.js";
+import { base64ToBytes, bytesToBase64, bytesToBase64url } from "./base64.js";
 import { gunzipText, gzipText } from "./compress.js";
 
 export const BODY_PREFIX_MISS = '{"type":"FeatureCollection","analysis":{"cache":"MISS",';
@@ -41,11 +41,7 @@ export class CacheEntryError extends Error {
 /** A weak ETag of a body: base64url of the first 16 bytes of its SHA-256. */
 export async function etagOf(body: string): Promise<string> {
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(body)));
-  const b64 = bytesToBase64(digest.subarray(0, 16))
-    .replace(/=+$/, "")
-    .replace(/\+/g, "-")
-    .replace(/\//g, "_");
-  return `W/"${b64}"`;
+  return `W/"${bytesToBase64url(digest.subarray(0, 16))}"`;
 }
 
 /**

@@ -5,7 +5,7 @@
  * long as its result: it is stored with the result's remaining time to live, and never outlives
  * it. Pictures larger than the entry limit are served but not stored.
  */
-import { base64ToBytes, bytesToBase64 } from "../cache/base64.js";
+import { base64ToBytes, bytesToBase64, bytesToBase64url } from "../cache/base64.js";
 import type { FlightKeys } from "../cache/single-flight.js";
 import { type Redis, redisCall } from "../redis/client.js";
 import type { KeySpace } from "../redis/keys.js";
@@ -29,11 +29,7 @@ export interface StoredPicture {
 /** A strong ETag of the bytes: base64url of the first 16 bytes of their SHA-256. */
 export async function pictureEtag(png: Uint8Array): Promise<string> {
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", png as Uint8Array<ArrayBuffer>));
-  const b64 = bytesToBase64(digest.subarray(0, 16))
-    .replace(/=+$/, "")
-    .replace(/\+/g, "-")
-    .replace(/\//g, "_");
-  return `"${b64}"`;
+  return `"${bytesToBase64url(digest.subarray(0, 16))}"`;
 }
 
 export function encodePicture(p: StoredPicture): string {

@@ -4,6 +4,7 @@
  * Each call has one time budget for the answer and its body (REQUEST_TIMEOUT_MS) and can be
  * cancelled with an AbortSignal; both end as an ApiError that says which (`aborted`).
  */
+import type { AnalysisResponse, LaneFeature } from "../../../shared/src/schemas/response.js";
 import type { Bbox } from "./bbox.js";
 import { abortedFailure, describeFailure, type FailureMessage, type ProblemBody } from "./problems.js";
 import {
@@ -12,33 +13,10 @@ import {
   type RateLimitPolicy,
   type RateLimitState,
 } from "./ratelimit.js";
-import type { LineProperties } from "./summary.js";
 
-export interface AnalysisFeature {
-  readonly type: "Feature";
-  readonly id: string;
-  readonly geometry: { readonly type: "LineString"; readonly coordinates: [number, number][] };
-  readonly properties: LineProperties;
-}
-
-export interface AnalysisResult {
-  readonly type: "FeatureCollection";
-  readonly bbox?: Bbox;
-  readonly features: AnalysisFeature[];
-  readonly analysis: {
-    readonly id: string;
-    readonly model: { readonly name: string; readonly version: string };
-    readonly imagery: {
-      readonly provider: string;
-      readonly attribution: string;
-      readonly resolution_m: number;
-      readonly captured?: string;
-    };
-    readonly area_m2: number;
-    readonly totals: Record<string, { count: number; length_m: number }>;
-    readonly cache: "HIT" | "MISS";
-  };
-}
+/** The API's own types (type-only: nothing of shared's zod schemas reaches the bundle). */
+export type AnalysisFeature = LaneFeature;
+export type AnalysisResult = AnalysisResponse;
 
 export interface AnalysisReply {
   readonly result: AnalysisResult;

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import type { MarkingClassName } from "../../../shared/src/classes.js";
 import { bboxFromCorners, DEMO_BBOX, parseBbox, parseBoundsHeader } from "./bbox.js";
 import { classColourExpression, classLabel, DASHED_CLASS_IDS, MARKING_CLASSES } from "./classes.js";
 import { parseRateLimit, parseRateLimitPolicy } from "./ratelimit.js";
@@ -45,7 +46,7 @@ describe("classes and totals", () => {
   it("sums lengths per class to the centimetre, every class listed", () => {
     const line = (id: string, class_id: number, length_m: number) => ({
       id,
-      class: MARKING_CLASSES[class_id - 1]!.name,
+      class: MARKING_CLASSES[class_id - 1]!.name as MarkingClassName,
       class_id,
       length_m,
       width_m: 0.15,

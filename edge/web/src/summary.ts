@@ -1,17 +1,9 @@
 /** Per-class counts and lengths of a result's lines, for the totals table. */
+import type { LaneFeature } from "../../../shared/src/schemas/response.js";
 import { MARKING_CLASSES } from "./classes.js";
 
-export interface LineProperties {
-  readonly id: string;
-  readonly class: string;
-  readonly class_id: number;
-  readonly length_m: number;
-  readonly width_m: number;
-  /** false: width_m is only an upper bound (the imagery does not resolve the paint). */
-  readonly width_resolved?: boolean;
-  readonly confidence: number;
-  readonly dashed: boolean;
-}
+/** A line's properties as the API sends them (shared's LaneFeatureSchema). */
+export type LineProperties = LaneFeature["properties"];
 
 export interface ClassSummary {
   readonly classId: number;

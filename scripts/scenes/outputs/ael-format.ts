@@ -12,8 +12,10 @@ import {
   aelAttributesFromClass,
   classFromAelAttributes,
   gridBoundsMercator,
+  groundResolution,
   type MercatorGrid,
   mercatorToLonLat,
+  SidecarFootprintSchema,
 } from "@lanesegnet/shared";
 import { z } from "zod";
 
@@ -26,13 +28,8 @@ export const AelLaneSchema = z.object({
   vertices: z.array(z.tuple([z.number(), z.number()])),
 });
 
-export const AelAnnotationSchema = z.object({
-  coordinates_type: z.string().optional(),
-  region: z.tuple([z.number(), z.number(), z.number(), z.number()]),
-  resolution: z.tuple([z.number().int().positive(), z.number().int().positive()]),
-  meters_per_pixel: z.number().positive(),
-  lanes: z.array(AelLaneSchema),
-});
+/** A whole annotation: the store's sidecar footprint (shared, as the backend reads it) plus lanes. */
+export const AelAnnotationSchema = SidecarFootprintSchema.extend({ lanes: z.array(AelLaneSchema) });
 
 export type AelLane = z.infer<typeof AelLaneSchema>;
 export type AelAnnotation = z.infer<typeof AelAnnotationSchema>;
@@ -55,7 +52,7 @@ export function aelCentreLat(a: AelAnnotation): number {
 
 /** Ground metres per pixel at the image centre (Mercator resolution x cos(latitude)). */
 export function aelGroundGsd(a: AelAnnotation): number {
-  return aelGrid(a).resolution * Math.cos((aelCentreLat(a) * Math.PI) / 180);
+  return groundResolution(aelGrid(a).resolution, aelCentreLat(a));
 }
 
 export function aelLaneClass(l: AelLane): number {

@@ -6,7 +6,7 @@ import type { MercatorBbox } from "../geo/tiles.js";
  * The footprint part of an AEL sidecar (`<id>.json` of a local imagery store; format in
  * ../shared/data/ael/README.md). `lanes` and any other keys are not looked at here.
  */
-const SidecarFootprintSchema = z.object({
+export const SidecarFootprintSchema = z.object({
   coordinates_type: z.literal("EPSG:3857").optional(),
   region: z.tuple([z.number(), z.number(), z.number(), z.number()]),
   resolution: z.tuple([z.number().int().positive(), z.number().int().positive()]),
