@@ -111,7 +111,9 @@ describe("provider choice", () => {
         ["esri", "used"],
       ]);
 
-      const providers = (await (await get(edge, "/v1/providers", key)).json()) as {
+      const providersRes = await get(edge, "/v1/providers", key);
+      expect(providersRes.headers.get("cache-control")).toBe("no-store");
+      const providers = (await providersRes.json()) as {
         providers: { name: string; healthy: boolean; recent_failures: number; retry_in_s: number }[];
         coverage_index: string;
       };

@@ -169,6 +169,7 @@ describe("validation", () => {
     const res = await postAnalysis(edge, key, body, contentType ? { "content-type": contentType } : {});
     expect(res.status).toBe(status);
     expect(res.headers.get("content-type")).toBe("application/problem+json");
+    expect(res.headers.get("cache-control")).toBe("no-store");
     const p = (await res.json()) as {
       status: number;
       type: string;

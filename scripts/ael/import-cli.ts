@@ -76,8 +76,6 @@ async function main(argv: string[]): Promise<void> {
   const src = s("src");
   const out = s("out");
   if (!src || !out) fail("--src DIR and --out DIR are required (see --help)");
-  // A wrong --src is a bad value (exit 2, as for every other bad flag), not a failed import.
-  if (!existsSync(src) || !statSync(src).isDirectory()) fail(`no such folder: ${src}`);
   let split: ReturnType<typeof parseSplitRatios>;
   try {
     split = parseSplitRatios(s("split") ?? "70,10,20");
@@ -95,6 +93,12 @@ async function main(argv: string[]): Promise<void> {
   if (cities?.some((c) => !/^\d$/.test(c))) fail(`--cities wants digits like 0,2,6`);
   const blockM = Number(s("block-m") ?? 2000);
   if (!(blockM >= 10)) fail("--block-m must be >= 10");
+  const limit = int("limit", s("limit"), null, 1);
+  const seed = int("seed", s("seed"), 1, 0)!;
+  const size = int("size", s("size"), null, 16);
+  const workers = int("workers", s("workers"), defaultWorkers(), 1)!;
+  // A wrong --src is a bad value (exit 2, as for every other bad flag), not a failed import.
+  if (!existsSync(src) || !statSync(src).isDirectory()) fail(`no such folder: ${src}`);
   try {
     const t0 = performance.now();
     const { report } = await importAel(
@@ -104,13 +108,13 @@ async function main(argv: string[]): Promise<void> {
         split,
         splitBy,
         blockM,
-        limit: int("limit", s("limit"), null, 1),
+        limit,
         cities,
-        seed: int("seed", s("seed"), 1, 0)!,
-        size: int("size", s("size"), null, 16),
+        seed,
+        size,
         format,
         renderMissing: values["no-render"] !== true,
-        workers: int("workers", s("workers"), defaultWorkers(), 1)!,
+        workers,
         workerUrl: new URL(import.meta.url),
         command: `npm run ael:import -- ${argv.join(" ")}`,
       },

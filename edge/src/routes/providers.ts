@@ -91,6 +91,8 @@ export function registerProvidersRoute(app: OpenAPIHono<AppEnv>, deps: EdgeDeps)
         coverage_index: coverage.state,
       },
       200,
+      // Health changes from one request to the next.
+      { "cache-control": "no-store" },
     );
   });
 }

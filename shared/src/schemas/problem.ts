@@ -136,8 +136,14 @@ export function validationProblem(
 }
 
 /** A Fetch API Response carrying a problem (works in workerd and Node 18+). */
+/**
+ * A problem as a response, never stored by a cache unless `headers` say otherwise (RFC 9111 lets
+ * caches keep a 404 or 405 heuristically): the same request may succeed a moment later (a result
+ * being made, a quota window rolling over, Redis back).
+ */
 export function problemResponse(p: Problem, headers?: HeadersInit): Response {
   const h = new Headers(headers);
   h.set("content-type", PROBLEM_CONTENT_TYPE);
+  if (!h.has("cache-control")) h.set("cache-control", "no-store");
   return new Response(JSON.stringify(p), { status: p.status, headers: h });
 }
