@@ -55,7 +55,9 @@ export function buildDeps(config: EdgeConfig, overrides: DepsOverrides = {}): Ed
   );
   const coverage = new CoverageSource(config.coverageIndexUrl, overrides.fetch);
   const lockTtlMs = config.backend.timeoutMs + LOCK_MARGIN_MS;
-  let idKey: Promise<CryptoKey> | undefined;
+  // The settled key, not the pending import: workerd must not await one request's promise in
+  // another. Two first requests may both import it; the second assignment is the same key.
+  let idKey: CryptoKey | undefined;
   const flight = new SingleFlight(redis, keys, {
     lockTtlMs,
     // A waiter waits as long as the leader may take, then a little for the result to land.
@@ -79,8 +81,11 @@ export function buildDeps(config: EdgeConfig, overrides: DepsOverrides = {}): Ed
     backend,
     health,
     coverage,
-    resultIdKey: () => {
-      idKey ??= resultIdKey({ idSecret: config.cache.idSecret, signingSecret: config.backend.signingSecret });
+    resultIdKey: async () => {
+      idKey ??= await resultIdKey({
+        idSecret: config.cache.idSecret,
+        signingSecret: config.backend.signingSecret,
+      });
       return idKey;
     },
     analyses: new AnalysisService({

@@ -40,6 +40,19 @@ class OneLineFailures(unittest.TestCase):
             self.assert_one_line(run("export.py", "--checkpoint", str(junk), "--out-dir", tmp), "export.py")
             self.assert_one_line(run("calibrate.py", "--checkpoint", str(junk), "--data", tmp), "calibrate.py")
 
+    def test_toy_data_refuses_splits_without_a_training_scene(self) -> None:
+        with tempfile.TemporaryDirectory() as tmp:
+            for args in (["--count", "-1"], ["--count", "3", "--split", "10,60,30"],
+                         ["--split", "0,50,50"], ["--split", "70,30"]):
+                r = run("toy_data.py", "--out", str(Path(tmp) / "toy"), *args)
+                self.assertEqual(r.returncode, 2, (args, r.stderr))
+                self.assertIn("toy_data.py: error: --", r.stderr)
+                self.assertFalse((Path(tmp) / "toy").exists(), args)
+            r = run("toy_data.py", "--out", str(Path(tmp) / "toy"), "--count", "3")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            for split in ("train", "val", "test"):
+                self.assertEqual(len(list((Path(tmp) / "toy" / "img_dir" / split).iterdir())), 1, split)
+
     def test_failed_export_writes_nothing(self) -> None:
         with tempfile.TemporaryDirectory() as tmp:
             r = run("export.py", "--random-init", "--preset", "lite", "--out-dir", tmp, "--max-mb", "0.001")

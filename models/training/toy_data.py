@@ -81,24 +81,30 @@ def make_scene(rng: np.random.Generator, size: int):
     return img, lab, gsd
 
 
-def positive_int(text: str) -> int:
-    """argparse type: an integer >= 3 (every split gets a scene), else a usage error (exit 2)."""
+def split_counts(count: int, split: str) -> tuple:
+    """Scenes per split (train, val, test) for `count` scenes and "train,val,test" percentages: val
+    and test get at least one each, train the rest, which must be at least one too. ValueError
+    (with the reason) when the percentages or the count cannot give that."""
+    parts = split.split(",")
     try:
-        n = int(text)
+        pct = [float(v) for v in parts]
     except ValueError:
-        raise argparse.ArgumentTypeError(f"wants an integer, got {text!r}") from None
-    if n < 3:
-        raise argparse.ArgumentTypeError(f"must be at least 3 (one scene per split), got {n}")
-    return n
+        raise ValueError(f"--split wants three numbers train,val,test, got {split!r}") from None
+    if len(pct) != 3 or any(not (v >= 0) for v in pct) or pct[0] <= 0:
+        raise ValueError(f"--split wants three non-negative percentages with train > 0, got {split!r}")
+    n_val = max(1, int(round(count * pct[1] / 100)))
+    n_test = max(1, int(round(count * pct[2] / 100)))
+    n_train = count - n_val - n_test
+    if n_train < 1:
+        raise ValueError(f"--count {count} with --split {split} leaves no training scene (val {n_val}, test {n_test})")
+    return n_train, n_val, n_test
 
 
 def write_toy_dataset(root: str | Path, count: int = 12, size: int = 256, seed: int = 1,
                       split: str = "70,10,20") -> Path:
     rng = np.random.default_rng(seed)
-    pct = [float(v) for v in split.split(",")]
-    n_val = max(1, int(round(count * pct[1] / 100)))
-    n_test = max(1, int(round(count * pct[2] / 100)))
-    splits = ["train"] * (count - n_val - n_test) + ["val"] * n_val + ["test"] * n_test
+    n_train, n_val, n_test = split_counts(count, split)
+    splits = ["train"] * n_train + ["val"] * n_val + ["test"] * n_test
     root = Path(root)
     items = []
     for i, name in enumerate(splits):
@@ -118,11 +124,17 @@ def write_toy_dataset(root: str | Path, count: int = 12, size: int = 256, seed: 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", required=True, help="output root (MMSegmentation layout)")
-    ap.add_argument("--count", type=positive_int, default=12, help="number of scenes (default 12, at least 3: one per split)")
+    ap.add_argument("--count", type=int, default=12, help="number of scenes (default 12; every split gets at least one)")
     ap.add_argument("--size", type=int, default=256, help="scene side in pixels (default 256)")
     ap.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     ap.add_argument("--split", default="70,10,20", help="train,val,test percentages (default 70,10,20)")
     args = ap.parse_args()
+    try:
+        split_counts(args.count, args.split)
+    except ValueError as e:
+        ap.error(str(e))
+    if args.size < 16:
+        ap.error(f"--size must be at least 16, got {args.size}")
     write_toy_dataset(args.out, args.count, args.size, args.seed, args.split)
     print(f"wrote {args.count} toy scenes to {args.out}")
     return 0

@@ -6,6 +6,7 @@
 import { existsSync, statSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { isMainThread, workerData } from "node:worker_threads";
+import { usageLine } from "../cli/run.js";
 import { runJob } from "../scenes/jobs.js";
 import { parseSplitRatios } from "../scenes/outputs/splits.js";
 import { defaultWorkers, serveJobs } from "../scenes/pool.js";
@@ -66,7 +67,7 @@ async function main(argv: string[]): Promise<void> {
       },
     }));
   } catch (e) {
-    fail((e as Error).message.split("\n")[0]!);
+    fail(usageLine((e as Error).message));
   }
   if (values.help) {
     process.stdout.write(HELP);

@@ -6,6 +6,7 @@ import { existsSync, statSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { mercatorToLonLat } from "@lanesegnet/shared";
 import { buildIndexFromStore, writeIndexFile } from "../../gpu-backend/src/coverage/index.js";
+import { usageLine } from "../cli/run.js";
 
 const USAGE =
   "usage: npm run index:build -- --src DIR --out FILE [--allow-missing-images] [--skip-bad] [--concurrency N]";
@@ -20,7 +21,7 @@ async function main(): Promise<void> {
   try {
     values = parse().values;
   } catch (e) {
-    die(`${(e as Error).message} (${USAGE})`, 2);
+    die(`${usageLine((e as Error).message)} (${USAGE})`, 2);
   }
   if (values.help) {
     process.stdout.write(`${USAGE}\n`);

@@ -62,8 +62,12 @@ async function main(argv: string[]): Promise<number> {
   try {
     return await run(command, rest, values.user, store);
   } catch (error) {
-    // fetch's own message ("fetch failed") names neither what it could not reach nor why.
-    if (error instanceof TypeError || error instanceof RedisUnavailableError) {
+    // fetch's own message ("fetch failed") names neither what it could not reach nor why. Only
+    // that: any other TypeError is a bug, reported as it is.
+    if (
+      (error instanceof TypeError && error.message === "fetch failed") ||
+      error instanceof RedisUnavailableError
+    ) {
       throw new Error(
         `cannot reach the Upstash REST endpoint ${url} (${error.message}); is \`npm start\` or \`npm run bridge\` running, or UPSTASH_REDIS_REST_URL right?`,
       );

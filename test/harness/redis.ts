@@ -1,5 +1,5 @@
-import { existsSync } from "node:fs";
-import { delimiter, isAbsolute, join } from "node:path";
+import { accessSync, constants as fsConstants } from "node:fs";
+import { delimiter, isAbsolute, join, resolve, sep } from "node:path";
 import { createClient } from "redis";
 import { type RedisSource, resolveRedis } from "../../scripts/upstash-bridge/redis-source.js";
 
@@ -11,8 +11,17 @@ export type { RedisSource } from "../../scripts/upstash-bridge/redis-source.js";
  */
 export function redisServerAvailable(env: NodeJS.ProcessEnv = process.env): boolean {
   const bin = env.REDIS_SERVER_BIN ?? "redis-server";
-  if (isAbsolute(bin)) return existsSync(bin);
-  return (env.PATH ?? "").split(delimiter).some((dir) => dir !== "" && existsSync(join(dir, bin)));
+  const runnable = (path: string) => {
+    try {
+      accessSync(path, fsConstants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  // A path (absolute or relative) is used as given; a bare name is looked up on PATH, as spawn does.
+  if (isAbsolute(bin) || bin.includes(sep)) return runnable(resolve(bin));
+  return (env.PATH ?? "").split(delimiter).some((dir) => dir !== "" && runnable(join(dir, bin)));
 }
 
 let shared: Promise<RedisSource> | undefined;

@@ -2,7 +2,7 @@
  * What this isolate has worked out from valid POST /v1/analyses bodies, by their exact text: the
  * resolved request, its analysis id and its area hash. A repeat of a body (a client asking for an
  * area again: exactly what a cache hit is) then skips JSON parsing, schema and area validation
- * and the two SHA-256 digests, about a tenth of a hit's CPU in workerd (docs/PERFORMANCE.md).
+ * and the two digests (the id's HMAC and the area's SHA-256), about a tenth of a hit's CPU in workerd (docs/PERFORMANCE.md).
  *
  * Nothing can be decided differently: the outcome depends only on the body's text and on the
  * isolate's configuration, which an isolate never changes (a new configuration builds a new app,

@@ -2,8 +2,9 @@
  * The key analysis ids are made with (shared's analysisIdKey): RESULT_ID_SECRET where it is set;
  * otherwise one derived from BACKEND_SIGNING_SECRET as HMAC-SHA256(secret, a fixed label), so a
  * deployment needs no extra secret and the two uses never share key bytes. Deriving ties the ids
- * to the signing secret: rotating it renews every id (stored results become unreachable until they
- * are asked for again), which a dedicated RESULT_ID_SECRET avoids (docs/DEPLOY.md).
+ * to the signing secret: rotating it gives every request a new id (stored results are no longer
+ * found by POST; ids already handed out still work by GET until they expire), which a dedicated
+ * RESULT_ID_SECRET avoids (docs/DEPLOY.md).
  */
 import { analysisIdKey, bytesToHex, toBytes } from "@lanesegnet/shared";
 

@@ -93,7 +93,10 @@ export function registerAnalysisRoutes(
         COUNTED_ERROR_HEADERS,
       ),
       413: problemSpec("The body is too large."),
-      415: problemSpec("The body is not sent as JSON.", COUNTED_ERROR_HEADERS),
+      415: problemSpec(
+        "The body is not sent as JSON (Content-Type), or it is compressed (a Content-Encoding other than identity; the answer then carries Accept-Encoding: identity).",
+        COUNTED_ERROR_HEADERS,
+      ),
       422: problemSpec(
         "No enabled imagery provider covers the area (`/problems/no-imagery`), or the backend's model analyses no coarser than a finer resolution than the edge's MODEL_MAX_GSD_M says, and there the area is over the pixel or side limit (`/problems/area-too-large`; only with a stale MODEL_MAX_GSD_M).",
         COUNTED_ERROR_HEADERS,
@@ -175,7 +178,13 @@ export function registerAnalysisRoutes(
         headers: RESULT_HEADERS,
         content: { [GEOJSON_CONTENT_TYPE]: { schema: AnalysisResponseSchema } },
       },
-      304: { description: "Not modified (the ETag matches If-None-Match)." },
+      304: {
+        description: "Not modified (the ETag matches If-None-Match); no body.",
+        headers: z.object({
+          ETag: z.string().describe("Weak entity tag of the result."),
+          "Content-Location": z.string().describe("Where GET returns this result."),
+        }),
+      },
       400: problemSpec("The id is malformed."),
       404: problemSpec("No stored result has this id (never made, or expired)."),
       ...COMMON_ERRORS,

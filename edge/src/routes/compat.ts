@@ -184,7 +184,10 @@ export function registerCompatRoute(
         COUNTED_ERROR_HEADERS,
       ),
       413: problemSpec("The body is too large."),
-      415: problemSpec("The body is not sent as JSON.", COUNTED_ERROR_HEADERS),
+      415: problemSpec(
+        "The body is not sent as JSON (Content-Type), or it is compressed (a Content-Encoding other than identity; the answer then carries Accept-Encoding: identity).",
+        COUNTED_ERROR_HEADERS,
+      ),
       422: problemSpec("No enabled imagery provider covers the area.", COUNTED_ERROR_HEADERS),
       429: problemSpec("The hourly quota is spent.", RATE_LIMIT_HEADERS.extend(RETRY_AFTER_HEADER.shape)),
       502: problemSpec(

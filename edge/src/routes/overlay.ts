@@ -59,7 +59,7 @@ export function pictureServiceOf(deps: EdgeDeps): PictureService {
 function pictureHeaders(picture: PictureHead, cache: "HIT" | "MISS"): Record<string, string> {
   return {
     etag: picture.etag,
-    // The id is a hash of the request and model: its picture does not change while it lives.
+    // The id is an HMAC of the request and model: its picture does not change while it lives.
     "cache-control": "private, max-age=3600",
     "x-cache": cache,
     "x-image-bounds": picture.bounds,

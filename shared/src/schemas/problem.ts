@@ -135,9 +135,8 @@ export function validationProblem(
   });
 }
 
-/** A Fetch API Response carrying a problem (works in workerd and Node 18+). */
 /**
- * A problem as a response, never stored by a cache unless `headers` say otherwise (RFC 9111 lets
+ * A problem as a Fetch API Response (workerd and Node 18+), never stored by a cache unless `headers` say otherwise (RFC 9111 lets
  * caches keep a 404 or 405 heuristically): the same request may succeed a moment later (a result
  * being made, a quota window rolling over, Redis back).
  */
