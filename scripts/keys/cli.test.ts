@@ -141,6 +141,16 @@ describe("npm run keys", () => {
     expect(res.stderr).toContain("UPSTASH_REDIS_REST_URL");
   }, 30_000);
 
+  it("refuses an endpoint URL that is not http(s) or carries credentials, without printing it", async () => {
+    for (const url of ["http://user:s3cret@127.0.0.1:1/", "ftp://127.0.0.1/", "not a url"]) {
+      const res = await run(["create", "--user", "x"], { UPSTASH_REDIS_REST_URL: url });
+      expect(res.code).toBe(1);
+      expect(res.stderr.trim().split("\n")).toHaveLength(1);
+      expect(res.stderr).toMatch(/^keys: UPSTASH_REDIS_REST_URL must /);
+      expect(res.stderr).not.toContain("s3cret");
+    }
+  }, 60_000);
+
   it("names the endpoint it could not reach, in one line", async () => {
     const url = `http://127.0.0.1:${await freePort()}`;
     const res = await run(["create", "--user", "x"], { UPSTASH_REDIS_REST_URL: url });

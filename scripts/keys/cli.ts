@@ -35,6 +35,22 @@ function connection(): { url: string; token: string; prefix: string } {
       `UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN must be set (environment or ${file})`,
     );
   }
+  // Checked here, as the edge's configuration does (an http(s) URL), so that a bad value is named
+  // once and never echoed: a URL with credentials in it would otherwise be printed whole.
+  let parsed: URL | null = null;
+  try {
+    parsed = new URL(url);
+  } catch {
+    parsed = null;
+  }
+  if (!parsed || !/^https?:$/.test(parsed.protocol)) {
+    throw new Error("UPSTASH_REDIS_REST_URL must be an http(s) URL");
+  }
+  if (parsed.username || parsed.password) {
+    throw new Error(
+      "UPSTASH_REDIS_REST_URL must not carry credentials: the token goes in UPSTASH_REDIS_REST_TOKEN",
+    );
+  }
   return { url, token, prefix: pick("REDIS_KEY_PREFIX") ?? "lsn:" };
 }
 

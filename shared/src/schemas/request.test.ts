@@ -137,6 +137,18 @@ describe("AnalysisRequestSchema", () => {
     );
   });
 
+  it("says what a bbox is when it is not 4 items", () => {
+    const bboxIssue = (bbox: unknown) =>
+      issues({ area: { type: "bbox", bbox } }).map((i) => [i.path, i.message]);
+    expect(bboxIssue([1, 2, 3])).toEqual([
+      ["/area/bbox", "bbox must be 4 numbers [west, south, east, north], got 3 items"],
+    ]);
+    expect(bboxIssue([1, 2, 3, 4, 5])).toEqual([
+      ["/area/bbox", "bbox must be 4 numbers [west, south, east, north], got 5 items"],
+    ]);
+    expect(bboxIssue("x")).toEqual([["/area/bbox", "bbox must be 4 numbers [west, south, east, north]"]]);
+  });
+
   it("says what an area is when it is missing or not an object", () => {
     const shapes = '{"type":"bbox","bbox":[west,south,east,north]} or a GeoJSON Polygon';
     expect(issues({}).map((i) => [i.path, i.message])).toEqual([["/area", `area is required: ${shapes}`]]);

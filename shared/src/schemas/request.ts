@@ -42,7 +42,13 @@ export const BboxAreaSchema = z
   .strictObject({
     type: z.literal("bbox"),
     bbox: z
-      .tuple([lon(), lat(), lon(), lat()])
+      .tuple([lon(), lat(), lon(), lat()], {
+        // Only for the bbox as a whole (its type or length); a bad item keeps its own message.
+        error: (issue) =>
+          issue.code === "invalid_type" || issue.code === "too_small" || issue.code === "too_big"
+            ? `bbox must be 4 numbers [west, south, east, north]${Array.isArray(issue.input) ? `, got ${issue.input.length} items` : ""}`
+            : undefined,
+      })
       .meta({ minItems: 4, maxItems: 4 })
       .describe(
         "[west, south, east, north] in WGS84 degrees (latitudes within the Web Mercator limit); west < east (no antimeridian crossing), south < north.",
