@@ -87,6 +87,24 @@ describe("AnalysisRequestSchema", () => {
     expect(both.map((i) => i.path).sort()).toEqual(["/area/bbox", "/resolution_m"]);
   });
 
+  it("tells an area over the km² limit the pixel bound at its resolution, and what a coarser one allows", () => {
+    const schema = analysisRequestSchema({ coarsestAnalysedM: 0.35 });
+    const message = (resolution_m?: number) => {
+      const r = schema.safeParse({
+        area: { type: "bbox", bbox: [-121.6, 38.5, -121.5, 38.6] },
+        ...(resolution_m === undefined ? {} : { resolution_m }),
+      });
+      return r.success ? null : r.error.issues.map((i) => i.message);
+    };
+    expect(message(0.1)).toEqual([
+      expect.stringMatching(
+        /^the area is 96\.\d+ km²; at most 10\.000 km² is allowed \(and at most 8,388,608 pixels: about 0\.08 km² at 0\.1 m\/px\); a coarser resolution_m allows more: about 1\.02 km² at 0\.35 m\/px$/,
+      ),
+    ]);
+    // At (or beyond) the coarsest analysed resolution there is nothing coarser to offer.
+    expect(message(2)).toEqual([expect.stringMatching(/about 1\.02 km² at 0\.35 m\/px\)$/)]);
+  });
+
   it("applies the area limits at the model's coarsest analysed resolution when given one", () => {
     const schema = analysisRequestSchema({ coarsestAnalysedM: 0.35 });
     const problems = (body: unknown) => {

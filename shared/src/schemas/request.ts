@@ -199,6 +199,13 @@ export function analysisRequestSchema(options: AnalysisLimitOptions = {}) {
     // helps only if the area passes at the coarsest resolution that would be analysed.
     const ceiling = Math.min(coarsest, LIMITS.maxResolutionM);
     const coarserHelps = resolutionM < ceiling && validateArea(req.area, { resolutionM: ceiling }).ok;
+    // An area over the km² limit is told the pixel bound at its resolution (validateArea); where a
+    // coarser resolution_m would allow more, say how much, so the client picks both at once.
+    const coarserBoundKm2 = Math.min(LIMITS.maxAreaKm2, (LIMITS.maxPixels * ceiling ** 2) / 1e6);
+    const coarserNote =
+      resolutionM < ceiling
+        ? `; a coarser resolution_m allows more: about ${(Math.floor(coarserBoundKm2 * 100) / 100).toFixed(2)} km² at ${ceiling} m/px`
+        : "";
     for (const issue of result.issues) {
       const sized = issue.code === "too_many_pixels" || issue.code === "too_long";
       const stripped = issue.message.replace(/: (use|split) .*$/, "");
@@ -206,11 +213,13 @@ export function analysisRequestSchema(options: AnalysisLimitOptions = {}) {
         code: "custom",
         path: [...issue.segments],
         message:
-          !sized || coarserHelps
-            ? issue.message
-            : Number.isFinite(coarsest)
-              ? `${stripped}: no coarser resolution_m helps (${coarsest} m/px is the coarsest this model analyses, and coarser requests are analysed there), so request a smaller area`
-              : `${stripped}: no allowed resolution_m helps, so request a smaller area`,
+          issue.code === "too_large" && issue.message.includes(" pixels: about ")
+            ? `${issue.message}${coarserNote}`
+            : !sized || coarserHelps
+              ? issue.message
+              : Number.isFinite(coarsest)
+                ? `${stripped}: no coarser resolution_m helps (${coarsest} m/px is the coarsest this model analyses, and coarser requests are analysed there), so request a smaller area`
+                : `${stripped}: no allowed resolution_m helps, so request a smaller area`,
         params: { area: issue.code },
       });
     }
