@@ -92,6 +92,20 @@ describe("OpenAPI and docs", () => {
     });
     expect(props("AnalysisRequest").classes).toMatchObject({ uniqueItems: true });
     expect(props("AnalysisRequest").providers).toMatchObject({ uniqueItems: true });
+    // Conditional GETs: the request header is declared, and a 304 documents what it carries.
+    type Op = {
+      parameters?: { in: string; name: string }[];
+      responses: Record<string, { headers?: object }>;
+    };
+    const byId = doc.paths["/v1/analyses/{id}"]?.get as unknown as Op;
+    const overlay = doc.paths["/v1/analyses/{id}/overlay.png"]?.get as unknown as Op;
+    for (const op of [byId, overlay]) {
+      expect(op.parameters).toEqual(
+        expect.arrayContaining([expect.objectContaining({ in: "header", name: "if-none-match" })]),
+      );
+      expect(Object.keys(op.responses["304"]?.headers ?? {})).toContain("ETag");
+    }
+    expect(Object.keys(byId.responses["304"]?.headers ?? {})).toContain("Content-Location");
   });
 
   it("serves interactive docs: Swagger UI pinned with SRI, under a CSP that allows only its CDN folder", async () => {

@@ -18,6 +18,7 @@ import { ANALYSIS_ID_PATTERN } from "../redis/keys.js";
 import { waitUntilOf } from "../wait-until.js";
 import {
   COMMON_ERRORS,
+  CONDITIONAL_REQUEST_HEADERS,
   COUNTED_ERROR_HEADERS,
   COUNTED_RETRYABLE_HEADERS,
   problemSpec,
@@ -171,7 +172,7 @@ export function registerAnalysisRoutes(
     summary: "A stored result again",
     description: "Does not count against the hourly quota. Supports If-None-Match (304).",
     security: SECURITY,
-    request: { params: IdParamSchema },
+    request: { params: IdParamSchema, headers: CONDITIONAL_REQUEST_HEADERS },
     responses: {
       200: {
         description: "The stored result (`analysis.cache` is HIT).",

@@ -41,6 +41,14 @@ export const COMMON_ERRORS = {
 
 export const SECURITY = [{ bearerAuth: [] }];
 
+/** The conditional request header the stored results and pictures honour (lower case: Hono reads headers so). */
+export const CONDITIONAL_REQUEST_HEADERS = z.object({
+  "if-none-match": z
+    .string()
+    .optional()
+    .describe("ETags (or *) of a copy the client holds: a match is answered 304 without a body."),
+});
+
 /**
  * The routes answer finished bodies (cached JSON strings, problem+json) as plain Responses. When
  * every declared response has content, @hono/zod-openapi only accepts its typed responses, which

@@ -18,7 +18,14 @@ import { type PictureOutcome, PictureService } from "../render/service.js";
 import { type PictureHead, PictureStore } from "../render/store.js";
 import { waitUntilOf } from "../wait-until.js";
 import { ifNoneMatch } from "./analyses.js";
-import { asRouteResponse, COMMON_ERRORS, problemSpec, RETRY_AFTER_HEADER, SECURITY } from "./common.js";
+import {
+  asRouteResponse,
+  COMMON_ERRORS,
+  CONDITIONAL_REQUEST_HEADERS,
+  problemSpec,
+  RETRY_AFTER_HEADER,
+  SECURITY,
+} from "./common.js";
 
 export const PNG_CONTENT_TYPE = "image/png";
 
@@ -126,14 +133,17 @@ export function registerOverlayRoutes(app: OpenAPIHono<AppEnv>, pictures: Pictur
       summary,
       description,
       security: SECURITY,
-      request: { params: IdParamSchema },
+      request: { params: IdParamSchema, headers: CONDITIONAL_REQUEST_HEADERS },
       responses: {
         200: {
           description: "The picture (PNG).",
           headers: PICTURE_HEADERS,
           content: { [PNG_CONTENT_TYPE]: { schema: z.string().openapi({ format: "binary" }) } },
         },
-        304: { description: "Not modified (the ETag matches If-None-Match)." },
+        304: {
+          description: "Not modified (the ETag matches If-None-Match); no body.",
+          headers: z.object({ ETag: z.string().describe("Strong entity tag of the picture.") }),
+        },
         400: problemSpec("The id is malformed."),
         404: problemSpec("No stored result has this id (never made, or expired)."),
         422: problemSpec("The imagery of this analysis is no longer available."),
