@@ -40,7 +40,7 @@ export async function resolveRedis(options: ResolveRedisOptions = {}): Promise<R
     return { url: `redis://${DEFAULT_HOST}:${DEFAULT_PORT}`, origin: "default-port", stop: async () => {} };
   }
 
-  const binary = env.REDIS_SERVER_BIN ?? (await findOnPath("redis-server", env.PATH ?? ""));
+  const binary = await redisServerBinary(env);
   if (!binary) {
     throw new Error(
       `No Redis available: REDIS_URL is not set, nothing answers PING at ${DEFAULT_HOST}:${DEFAULT_PORT}, ` +
@@ -48,6 +48,11 @@ export async function resolveRedis(options: ResolveRedisOptions = {}): Promise<R
     );
   }
   return spawnRedisServer(binary);
+}
+
+/** The redis-server to start: REDIS_SERVER_BIN as given, else an executable one on PATH, else null. */
+export async function redisServerBinary(env: NodeJS.ProcessEnv = process.env): Promise<string | null> {
+  return env.REDIS_SERVER_BIN ?? (await findOnPath("redis-server", env.PATH ?? ""));
 }
 
 /**

@@ -3,7 +3,6 @@ export {
   connectRedis,
   ensureRedis,
   type RedisSource,
-  redisServerAvailable,
   type TestRedisClient,
 } from "./redis.js";
 export { startStack, type TestStack } from "./stack.js";

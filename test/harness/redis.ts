@@ -1,28 +1,7 @@
-import { accessSync, constants as fsConstants } from "node:fs";
-import { delimiter, isAbsolute, join, resolve, sep } from "node:path";
 import { createClient } from "redis";
 import { type RedisSource, resolveRedis } from "../../scripts/upstash-bridge/redis-source.js";
 
 export type { RedisSource } from "../../scripts/upstash-bridge/redis-source.js";
-
-/**
- * Whether a redis-server binary can be started (REDIS_SERVER_BIN, or one on PATH). Tests that start
- * their own may skip only when it cannot; any other failure of theirs must fail (.ci/run installs it).
- */
-export function redisServerAvailable(env: NodeJS.ProcessEnv = process.env): boolean {
-  const bin = env.REDIS_SERVER_BIN ?? "redis-server";
-  const runnable = (path: string) => {
-    try {
-      accessSync(path, fsConstants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  };
-  // A path (absolute or relative) is used as given; a bare name is looked up on PATH, as spawn does.
-  if (isAbsolute(bin) || bin.includes(sep)) return runnable(resolve(bin));
-  return (env.PATH ?? "").split(delimiter).some((dir) => dir !== "" && runnable(join(dir, bin)));
-}
 
 let shared: Promise<RedisSource> | undefined;
 let users = 0;
