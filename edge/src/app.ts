@@ -67,23 +67,29 @@ export function createApp(deps: EdgeDeps): OpenAPIHono<AppEnv> {
     },
   });
   const origins = new Set(deps.config.corsOrigins);
+  // What a path serves, from the app's own route table (OPTIONS is the CORS middleware's, on every
+  // path a route has): the 405's Allow, an OPTIONS answer's Allow and a preflight's methods.
+  const methodsAt = (path: string): string[] => {
+    const methods = allowedMethods(app.routes, path);
+    return methods.length > 0 ? [...methods, "OPTIONS"] : [];
+  };
 
   app.use(requestIds(REQUEST_ID_MAX_LENGTH));
   app.use(audit(deps.auditSink));
   app.use(secureHeaders());
   app.use(
-    corsForBrowsers({
-      origin: (origin) => (origins.has(origin) ? origin : null),
-      // What the path's routes serve (the same table as the 405's Allow), so a preflight never
-      // promises a method that then gets a 405; none for a path no route has.
-      allowMethods: (_origin, c) => {
-        const methods = allowedMethods(app.routes, c.req.path);
-        return methods.length > 0 ? [...methods, "OPTIONS"] : [];
+    corsForBrowsers(
+      {
+        origin: (origin) => (origins.has(origin) ? origin : null),
+        // The same table as the 405's Allow, so a preflight never promises a method that then gets
+        // a 405.
+        allowMethods: (_origin, c) => methodsAt(c.req.path),
+        allowHeaders: ["Authorization", "Content-Type", "If-None-Match", "X-Request-Id"],
+        exposeHeaders: EXPOSED_HEADERS,
+        maxAge: 600,
       },
-      allowHeaders: ["Authorization", "Content-Type", "If-None-Match", "X-Request-Id"],
-      exposeHeaders: EXPOSED_HEADERS,
-      maxAge: 600,
-    }),
+      methodsAt,
+    ),
   );
   app.use(bodyLimit(LIMITS.maxRequestBytes));
   app.use(timing({ total: true }));
@@ -124,7 +130,7 @@ export function createApp(deps: EdgeDeps): OpenAPIHono<AppEnv> {
   registerDocsRoutes(app);
 
   app.notFound((c) => {
-    const allow = allowedMethods(app.routes, c.req.path);
+    const allow = methodsAt(c.req.path);
     if (allow.length > 0) {
       return problemJson(
         405,

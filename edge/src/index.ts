@@ -58,6 +58,7 @@ export default {
           type: EDGE_PROBLEM_TYPES.misconfigured,
           title: "Server misconfigured",
           detail: "The service is not configured correctly; its operators have been told.",
+          instance: new URL(request.url).pathname,
         },
         { [REQUEST_ID_HEADER]: id },
       );

@@ -38,22 +38,23 @@ afterAll(async () => {
   await rig?.close();
 });
 
-async function expect401(res: Response, invalidToken: boolean): Promise<void> {
+async function expect401(res: Response, invalidToken: boolean, instance = "/v1/analyses"): Promise<void> {
   expect(res.status).toBe(401);
   expect(res.headers.get("content-type")).toBe("application/problem+json");
   const challenge = res.headers.get("www-authenticate") ?? "";
   expect(challenge).toMatch(/^Bearer realm="lanesegnet"/);
   expect(challenge.includes('error="invalid_token"')).toBe(invalidToken);
-  expect(((await res.json()) as { status: number }).status).toBe(401);
+  expect(await res.json()).toMatchObject({ status: 401, instance });
 }
 
 describe("API keys", () => {
   it("refuses a request without credentials", async () => {
     await expect401(await edge.fetch("/v1/analyses", { method: "POST", body: "{}" }), false);
-    await expect401(await get(edge, "/v1/providers"), false);
+    await expect401(await get(edge, "/v1/providers"), false, "/v1/providers");
     await expect401(
       await get(edge, "/v1/providers", undefined, { authorization: "Basic dXNlcjpwYXNz" }),
       false,
+      "/v1/providers",
     );
   });
 

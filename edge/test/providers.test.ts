@@ -330,8 +330,9 @@ describe("GET /v1/coverage", () => {
       expect(res.status).toBe(503);
       expect(res.headers.get("content-type")).toBe("application/problem+json");
       expect(res.headers.get("retry-after")).toBeNull();
-      const body = (await res.json()) as { type: string; detail: string };
+      const body = (await res.json()) as { type: string; detail: string; instance?: string };
       expect(body.type).toMatch(/storage-unavailable$/);
+      expect(body.instance).toBe("/v1/coverage");
       expect(body.detail).toMatch(/no local imagery index configured; retrying will not change that/);
       await postAnalysis(noIndex, key, bboxBody(11));
       expect(rig.backend.calls.at(-1)?.providers).toEqual(["local", "esri", "mapbox", "gee"]);
@@ -349,7 +350,10 @@ describe("GET /v1/coverage", () => {
       expect(res.status).toBe(503);
       expect(res.headers.get("content-type")).toBe("application/problem+json");
       expect(res.headers.get("retry-after")).toBe("30");
-      expect(((await res.json()) as { detail: string }).detail).toMatch(/try again shortly/);
+      expect(await res.json()).toMatchObject({
+        detail: expect.stringMatching(/try again shortly/),
+        instance: "/v1/coverage",
+      });
     } finally {
       await broken.dispose();
     }

@@ -55,7 +55,7 @@ describe("rate limit", () => {
         expect(Number(rl?.[2])).toBe(retryAfter);
         expect(Number(rl?.[1])).toBe(0);
         const p = (await res.json()) as { status: number; type: string };
-        expect(p).toMatchObject({ status: 429, type: "/problems/rate-limited" });
+        expect(p).toMatchObject({ status: 429, type: "/problems/rate-limited", instance: "/v1/analyses" });
       }
     }
     // Each allowed request saw its own count: 49 down to 0.

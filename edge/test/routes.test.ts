@@ -51,10 +51,11 @@ describe("OpenAPI and docs", () => {
     expect(post?.security).toEqual([{ bearerAuth: [] }]);
     // What the answers carry: the quota on errors after the rate limit, Retry-After on a 502
     // no-imagery; 413 on the compatibility route too (the body limit answers it there as well).
-    const headersOf = (status: string) =>
+    const headersOfOp = (op: { responses: Record<string, unknown> } | undefined, status: string) =>
       Object.keys(
-        (post?.responses[status] as { headers?: Record<string, unknown> } | undefined)?.headers ?? {},
+        (op?.responses[status] as { headers?: Record<string, unknown> } | undefined)?.headers ?? {},
       );
+    const headersOf = (status: string) => headersOfOp(post, status);
     expect(headersOf("400")).toEqual(expect.arrayContaining(["RateLimit", "RateLimit-Policy"]));
     expect(headersOf("502")).toEqual(expect.arrayContaining(["RateLimit", "Retry-After"]));
     expect(Object.keys(doc.paths["/analyze_road_infrastructure"]?.post?.responses ?? {})).toContain("413");
@@ -92,6 +93,15 @@ describe("OpenAPI and docs", () => {
     });
     expect(props("AnalysisRequest").classes).toMatchObject({ uniqueItems: true });
     expect(props("AnalysisRequest").providers).toMatchObject({ uniqueItems: true });
+    // Answers too: a fixed-length tuple says its length (prefixItems alone allows any).
+    expect(props("AnalysisResponse").bbox).toMatchObject({ minItems: 4, maxItems: 4 });
+    const schemas = JSON.stringify(doc.components.schemas);
+    expect(schemas).toContain('"minItems":2,"maxItems":2,"description":"[lon, lat] in WGS84 degrees."');
+    for (const path of ["/v1/analyses", "/analyze_road_infrastructure"]) {
+      expect(headersOfOp(doc.paths[path]?.post, "415")).toEqual(
+        expect.arrayContaining(["Accept-Encoding", "RateLimit"]),
+      );
+    }
     // Conditional GETs: the request header is declared, and a 304 documents what it carries.
     type Op = {
       parameters?: { in: string; name: string }[];
@@ -272,7 +282,9 @@ describe("health and configuration", () => {
       expect(res.headers.get("content-type")).toBe("application/problem+json");
       // Every response carries a request id, this one too.
       expect(res.headers.get("x-request-id")).toBe("ops-check-1");
-      expect(await res.text()).not.toContain("BACKEND_SIGNING_SECRET");
+      const text = await res.text();
+      expect(text).not.toContain("BACKEND_SIGNING_SECRET");
+      expect(JSON.parse(text)).toMatchObject({ status: 500, instance: "/health" });
       const deadline = Date.now() + 5_000;
       while (!broken.lines.some((l) => l.includes("configuration error")) && Date.now() < deadline) {
         await new Promise((r) => setTimeout(r, 10));
@@ -291,12 +303,12 @@ describe("methods", () => {
     const auth = { authorization: `Bearer ${key}` };
     const id = "a".repeat(64);
     const cases: [string, string, string][] = [
-      ["GET", "/v1/analyses", "POST"],
-      ["PUT", "/v1/analyses", "POST"],
-      ["DELETE", `/v1/analyses/${id}`, "GET, HEAD"],
-      ["POST", `/v1/analyses/${id}/overlay.png`, "GET, HEAD"],
-      ["POST", "/health", "GET, HEAD"],
-      ["GET", "/analyze_road_infrastructure", "POST"],
+      ["GET", "/v1/analyses", "POST, OPTIONS"],
+      ["PUT", "/v1/analyses", "POST, OPTIONS"],
+      ["DELETE", `/v1/analyses/${id}`, "GET, HEAD, OPTIONS"],
+      ["POST", `/v1/analyses/${id}/overlay.png`, "GET, HEAD, OPTIONS"],
+      ["POST", "/health", "GET, HEAD, OPTIONS"],
+      ["GET", "/analyze_road_infrastructure", "POST, OPTIONS"],
     ];
     for (const [method, path, allow] of cases) {
       const res = await edge.fetch(path, { method, headers: auth });
@@ -311,6 +323,23 @@ describe("methods", () => {
     }
     const missing = await edge.fetch("/v1/nothing-here", { headers: auth });
     expect(missing.status).toBe(404);
+    expect(missing.headers.get("allow")).toBeNull();
+  });
+
+  it("answers OPTIONS with Allow where a route is (no credentials needed), and 404 where none is", async () => {
+    const cases: [string, string][] = [
+      ["/v1/analyses", "POST, OPTIONS"],
+      [`/v1/analyses/${"a".repeat(64)}`, "GET, HEAD, OPTIONS"],
+      ["/health", "GET, HEAD, OPTIONS"],
+    ];
+    for (const [path, allow] of cases) {
+      const res = await edge.fetch(path, { method: "OPTIONS" });
+      expect(res.status, path).toBe(204);
+      expect(res.headers.get("allow")).toBe(allow);
+    }
+    const missing = await edge.fetch("/nothing-here", { method: "OPTIONS" });
+    expect(missing.status).toBe(404);
+    expect(missing.headers.get("content-type")).toBe("application/problem+json");
     expect(missing.headers.get("allow")).toBeNull();
   });
 });

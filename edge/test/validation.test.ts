@@ -174,9 +174,12 @@ describe("validation", () => {
       status: number;
       type: string;
       title: string;
+      instance?: string;
       errors?: { path: string }[];
     };
     expect(p.status).toBe(status);
+    // Every problem names the resource it is about, the middleware's 413 and 415 too.
+    expect(p.instance).toBe("/v1/analyses");
     expect(typeof p.title).toBe("string");
     if (status === 400) expect(p.type).toBe("/problems/invalid-request");
     if (path !== undefined) expect(p.errors?.map((e) => e.path)).toContain(path);
@@ -198,7 +201,9 @@ describe("validation", () => {
     });
     expect(res.status).toBe(415);
     expect(res.headers.get("accept-encoding")).toBe("identity");
-    expect(((await res.json()) as { detail: string }).detail).toMatch(/uncompressed: Content-Encoding gzip/);
+    const p = (await res.json()) as { detail: string; instance?: string };
+    expect(p.detail).toMatch(/uncompressed: Content-Encoding gzip/);
+    expect(p.instance).toBe("/v1/analyses");
     expect(res.headers.get("ratelimit-policy")).toBe('"hourly";q=1000;w=3600');
     expect(rig.backend.calls.length).toBe(calls);
     // identity is no coding: the same body uncompressed is served.

@@ -25,6 +25,7 @@ import {
   RATE_LIMIT_HEADERS,
   RETRY_AFTER_HEADER,
   SECURITY,
+  UNSUPPORTED_BODY,
 } from "./common.js";
 
 export const GEOJSON_CONTENT_TYPE = "application/geo+json";
@@ -94,10 +95,7 @@ export function registerAnalysisRoutes(
         COUNTED_ERROR_HEADERS,
       ),
       413: problemSpec("The body is too large."),
-      415: problemSpec(
-        "The body is not sent as JSON (Content-Type), or it is compressed (a Content-Encoding other than identity; the answer then carries Accept-Encoding: identity).",
-        COUNTED_ERROR_HEADERS,
-      ),
+      415: UNSUPPORTED_BODY,
       422: problemSpec(
         "No enabled imagery provider covers the area (`/problems/no-imagery`), or the backend's model analyses no coarser than a finer resolution than the edge's MODEL_MAX_GSD_M says, and there the area is over the pixel or side limit (`/problems/area-too-large`; only with a stale MODEL_MAX_GSD_M).",
         COUNTED_ERROR_HEADERS,

@@ -33,6 +33,17 @@ export const COUNTED_RETRYABLE_HEADERS = RATE_LIMIT_HEADERS.partial().extend(
   RETRY_AFTER_HEADER.partial().shape,
 );
 
+/** The 415 of the routes that take a JSON body (middleware/require-json). */
+export const UNSUPPORTED_BODY = problemSpec(
+  "The body is not sent as JSON (Content-Type), or it is compressed (a Content-Encoding other than identity).",
+  COUNTED_ERROR_HEADERS.extend({
+    "Accept-Encoding": z
+      .literal("identity")
+      .optional()
+      .describe("On a compressed body: the only content coding accepted (RFC 9110 §12.5.3)."),
+  }),
+);
+
 export const COMMON_ERRORS = {
   401: problemSpec("Missing, unknown, revoked or invalid credential (WWW-Authenticate says which)."),
   500: problemSpec("An unexpected error (no details are exposed)."),

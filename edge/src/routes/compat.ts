@@ -28,6 +28,7 @@ import {
   RATE_LIMIT_HEADERS,
   RETRY_AFTER_HEADER,
   SECURITY,
+  UNSUPPORTED_BODY,
 } from "./common.js";
 import { PNG_CONTENT_TYPE, pictureResponse } from "./overlay.js";
 
@@ -45,7 +46,7 @@ const OldElementSchema = z.object({
   class_id: z.int(),
   infrastructure_type: z.literal("lane_marking"),
   points: z
-    .array(z.tuple([z.number(), z.number()]))
+    .array(z.tuple([z.number(), z.number()]).meta({ minItems: 2, maxItems: 2 }))
     .describe("Pixel [x, y] in the raster of image_metadata."),
   geographic_points: z.array(z.object({ latitude: z.number(), longitude: z.number() })),
   confidence: z.number(),
@@ -184,10 +185,7 @@ export function registerCompatRoute(
         COUNTED_ERROR_HEADERS,
       ),
       413: problemSpec("The body is too large."),
-      415: problemSpec(
-        "The body is not sent as JSON (Content-Type), or it is compressed (a Content-Encoding other than identity; the answer then carries Accept-Encoding: identity).",
-        COUNTED_ERROR_HEADERS,
-      ),
+      415: UNSUPPORTED_BODY,
       422: problemSpec("No enabled imagery provider covers the area.", COUNTED_ERROR_HEADERS),
       429: problemSpec("The hourly quota is spent.", RATE_LIMIT_HEADERS.extend(RETRY_AFTER_HEADER.shape)),
       502: problemSpec(

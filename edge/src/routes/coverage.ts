@@ -64,10 +64,13 @@ export const CoverageQuerySchema = z.object({
 const FootprintSchema = z.object({
   type: z.literal("Feature"),
   id: z.string(),
-  bbox: z.tuple([z.number(), z.number(), z.number(), z.number()]),
+  bbox: z
+    .tuple([z.number(), z.number(), z.number(), z.number()])
+    .meta({ minItems: 4, maxItems: 4 })
+    .describe("[west, south, east, north], WGS84 degrees."),
   geometry: z.object({
     type: z.literal("Polygon"),
-    coordinates: z.array(z.array(z.tuple([z.number(), z.number()]))),
+    coordinates: z.array(z.array(z.tuple([z.number(), z.number()]).meta({ minItems: 2, maxItems: 2 }))),
   }),
   properties: z.object({
     id: z.string(),
@@ -123,6 +126,7 @@ export function registerCoverageRoute(app: OpenAPIHono<AppEnv>, deps: EdgeDeps):
           type: EDGE_PROBLEM_TYPES.storageUnavailable,
           title: "Coverage index unavailable",
           detail: "This server has no local imagery index configured; retrying will not change that.",
+          instance: c.req.path,
         }),
       );
     }
@@ -134,6 +138,7 @@ export function registerCoverageRoute(app: OpenAPIHono<AppEnv>, deps: EdgeDeps):
             type: EDGE_PROBLEM_TYPES.storageUnavailable,
             title: "Coverage index unavailable",
             detail: "The local imagery index could not be loaded; try again shortly.",
+            instance: c.req.path,
           },
           { "Retry-After": "30" },
         ),

@@ -7,8 +7,10 @@ import { z } from "zod";
 import { laneClassByName } from "../classes.js";
 import { AreaSchema, ImageryProviderSchema, MarkingClassNameSchema } from "./request.js";
 
+// minItems/maxItems: JSON Schema's prefixItems alone allows shorter and longer arrays.
 const PositionSchema = z
   .tuple([z.number().min(-180).max(180), z.number().min(-90).max(90)])
+  .meta({ minItems: 2, maxItems: 2 })
   .describe("[lon, lat] in WGS84 degrees.");
 
 export const LineStringSchema = z.object({
@@ -144,7 +146,11 @@ export const AnalysisInfoSchema = z
 export const AnalysisResponseSchema = z
   .object({
     type: z.literal("FeatureCollection"),
-    bbox: z.tuple([z.number(), z.number(), z.number(), z.number()]).optional(),
+    bbox: z
+      .tuple([z.number(), z.number(), z.number(), z.number()])
+      .meta({ minItems: 4, maxItems: 4 })
+      .describe("[west, south, east, north] of the area, WGS84 degrees (RFC 7946 §5).")
+      .optional(),
     features: z.array(LaneFeatureSchema),
     analysis: AnalysisInfoSchema,
   })

@@ -23,10 +23,10 @@ const REALM = 'Bearer realm="lanesegnet"';
 
 export const INVALID_API_KEY_DETAIL = "The API key is not valid (unknown or revoked).";
 
-export function unauthorized(detail: string, invalidToken: boolean): Response {
+export function unauthorized(detail: string, invalidToken: boolean, instance: string): Response {
   return problemJson(
     401,
-    { type: EDGE_PROBLEM_TYPES.unauthorized, detail },
+    { type: EDGE_PROBLEM_TYPES.unauthorized, detail, instance },
     { "WWW-Authenticate": invalidToken ? `${REALM}, error="invalid_token"` : REALM },
   );
 }
@@ -47,7 +47,11 @@ export function auth(deps: {
     const match = header ? /^Bearer[ ]+([^\s]+)\s*$/i.exec(header) : null;
     const credential = match?.[1];
     if (!credential) {
-      return unauthorized("Send an API key or a token as Authorization: Bearer <credential>.", false);
+      return unauthorized(
+        "Send an API key or a token as Authorization: Bearer <credential>.",
+        false,
+        c.req.path,
+      );
     }
     startTime(c, "auth");
     try {
@@ -76,11 +80,11 @@ export function auth(deps: {
         } catch (error) {
           if (error instanceof RedisUnavailableError) {
             c.get("audit").cause = "storage";
-            return storageUnavailable();
+            return storageUnavailable(c.req.path);
           }
           throw error;
         }
-        if (!record) return unauthorized(INVALID_API_KEY_DETAIL, true);
+        if (!record) return unauthorized(INVALID_API_KEY_DETAIL, true, c.req.path);
         c.set("principal", { userId: record.user, method: "api_key" });
         Object.assign(c.get("audit"), { user: record.user, auth: "api_key", key_id: record.keyId });
       } else if (credential.split(".").length === 3 && deps.jwt.enabled) {
@@ -93,6 +97,7 @@ export function auth(deps: {
               type: EDGE_PROBLEM_TYPES.authUnavailable,
               title: "Service temporarily unavailable",
               detail: "Tokens cannot be checked right now; try again shortly.",
+              instance: c.req.path,
             },
             { "Retry-After": String(DEPENDENCY_RETRY_AFTER_S) },
           );
@@ -101,11 +106,12 @@ export function auth(deps: {
           return unauthorized(
             "The token is not valid (signature, expiry, issuer, audience or subject).",
             true,
+            c.req.path,
           );
         c.set("principal", { userId: result.sub, method: "jwt" });
         Object.assign(c.get("audit"), { user: result.sub, auth: "jwt" });
       } else {
-        return unauthorized("The credential is neither an API key nor an accepted token.", true);
+        return unauthorized("The credential is neither an API key nor an accepted token.", true, c.req.path);
       }
     } finally {
       endTime(c, "auth");

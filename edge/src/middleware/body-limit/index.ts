@@ -18,17 +18,18 @@ import { EDGE_PROBLEM_TYPES, problemJson } from "../../problems.js";
 export const DRAIN_MAX_BYTES = 1024 * 1024;
 
 export function bodyLimit(maxBytes: number = LIMITS.maxRequestBytes): MiddlewareHandler {
-  const tooLarge = () =>
+  const tooLarge = (instance: string) =>
     problemJson(413, {
       type: EDGE_PROBLEM_TYPES.bodyTooLarge,
       detail: `The request body is larger than ${maxBytes} bytes.`,
+      instance,
     });
   return async (c, next) => {
     const body = c.req.raw.body;
     if (!body) return next();
     const declared = c.req.raw.headers.get("content-length");
     if (declared !== null && !c.req.raw.headers.has("transfer-encoding")) {
-      return Number.parseInt(declared, 10) > maxBytes ? tooLarge() : next();
+      return Number.parseInt(declared, 10) > maxBytes ? tooLarge(c.req.path) : next();
     }
     const reader = body.getReader();
     const chunks: Uint8Array[] = [];
@@ -39,7 +40,7 @@ export function bodyLimit(maxBytes: number = LIMITS.maxRequestBytes): Middleware
       size += value.byteLength;
       if (size > maxBytes) {
         await drain(reader, DRAIN_MAX_BYTES);
-        return tooLarge();
+        return tooLarge(c.req.path);
       }
       chunks.push(value);
     }

@@ -15,9 +15,24 @@ import { editResponseHeaders } from "../response-headers.js";
 
 type CorsOptions = Parameters<typeof cors>[0];
 
-export function corsForBrowsers(options: CorsOptions): MiddlewareHandler {
+/**
+ * `methodsAt`, when given, is what a path serves (OPTIONS included; empty where no route is): an
+ * OPTIONS request there is answered by hono's cors with `Allow` added (RFC 9110 §9.3.7), and one
+ * for a path nothing serves goes on to the app's 404 instead of a 204 promising nothing.
+ */
+export function corsForBrowsers(
+  options: CorsOptions,
+  methodsAt?: (path: string) => readonly string[],
+): MiddlewareHandler {
   const browser = cors(options);
   return async function corsForBrowsers(c, next) {
+    if (c.req.method === "OPTIONS" && methodsAt) {
+      const methods = methodsAt(c.req.path);
+      if (methods.length === 0) return next();
+      const res = await browser(c, next);
+      res?.headers.set("Allow", methods.join(", "));
+      return res;
+    }
     // OPTIONS too: hono's cors answers it (204, the allowed methods) with or without an Origin.
     if (c.req.method === "OPTIONS" || c.req.header("origin") !== undefined) return browser(c, next);
     await next();

@@ -60,7 +60,7 @@ export function rateLimit(deps: {
       } catch {
         // As up front: an API key cannot be checked without Redis, under either policy.
         c.get("audit").cause = "storage";
-        return storageUnavailable();
+        return storageUnavailable(c.req.path);
       }
       if (!ApiKeyStore.grants(raw, keyCheck.user)) {
         keyCheck.forget();
@@ -69,14 +69,14 @@ export function rateLimit(deps: {
         delete audit.user;
         delete audit.auth;
         delete audit.key_id;
-        return unauthorized(INVALID_API_KEY_DETAIL, true);
+        return unauthorized(INVALID_API_KEY_DETAIL, true, c.req.path);
       }
     }
     if (decision.source === "unavailable") {
       c.get("audit").ratelimit_source = "unavailable";
       if (deps.policy === "fail-closed") {
         c.get("audit").cause = "storage";
-        const res = storageUnavailable();
+        const res = storageUnavailable(c.req.path);
         res.headers.set("RateLimit-Policy", policyHeader(deps.limiter.limit));
         return res;
       }
@@ -98,6 +98,7 @@ export function rateLimit(deps: {
           type: EDGE_PROBLEM_TYPES.rateLimited,
           title: "Too many analyses",
           detail: `This account may request ${decision.limit} analyses per hour; see RateLimit and Retry-After.`,
+          instance: c.req.path,
         },
         { ...rateLimitHeaders(decision, t, retryAfter), "Retry-After": String(retryAfter) },
       );

@@ -16,6 +16,7 @@ export function requireJson(): MiddlewareHandler {
       return problemJson(415, {
         type: EDGE_PROBLEM_TYPES.unsupportedMediaType,
         detail: "Send the request body as JSON with Content-Type: application/json.",
+        instance: c.req.path,
       });
     }
     const codings = (c.req.header("content-encoding") ?? "")
@@ -28,6 +29,7 @@ export function requireJson(): MiddlewareHandler {
         {
           type: EDGE_PROBLEM_TYPES.unsupportedMediaType,
           detail: `Send the request body uncompressed: Content-Encoding ${codings.join(", ").slice(0, 40)} is not accepted.`,
+          instance: c.req.path,
         },
         { "Accept-Encoding": "identity" },
       );
