@@ -20,7 +20,13 @@ describe("loadConfig", () => {
     expect(c.redis.keyPrefix).toBe("lsn:");
     expect(c.backend).toMatchObject({ url: "http://127.0.0.1:8788", timeoutMs: 30_000 });
     expect(c.corsOrigins).toEqual([]);
-    expect(c.jwt).toEqual({ secret: undefined, jwksUrl: undefined, issuer: undefined, audience: undefined });
+    expect(c.jwt).toEqual({
+      secret: undefined,
+      jwksUrl: undefined,
+      issuer: undefined,
+      audience: undefined,
+      maxLifetimeS: 86_400,
+    });
     expect(c.coverageIndexUrl).toBeUndefined();
   });
 
@@ -34,6 +40,7 @@ describe("loadConfig", () => {
       REDIS_DOWN_POLICY: "fail-open",
       JWT_JWKS_URL: "https://id.example.com/jwks.json",
       JWT_AUDIENCE: "api",
+      JWT_MAX_LIFETIME_S: "3600",
       COVERAGE_INDEX_URL: "http://127.0.0.1:8788/coverage-index.bin",
     });
     expect(c.rateLimit.perHour).toBe(10);
@@ -41,6 +48,7 @@ describe("loadConfig", () => {
     expect(c.corsOrigins).toEqual(["https://a.example.com", "http://localhost:5173"]);
     expect(c.redisDownPolicy).toBe("fail-open");
     expect(c.jwt.jwksUrl).toBe("https://id.example.com/jwks.json");
+    expect(c.jwt.maxLifetimeS).toBe(3_600);
   });
 
   it.each([
@@ -53,6 +61,7 @@ describe("loadConfig", () => {
     [{ REDIS_DOWN_POLICY: "maybe" }, "REDIS_DOWN_POLICY"],
     [{ CORS_ORIGINS: "*" }, "CORS_ORIGINS"],
     [{ JWT_SECRET: "too-short" }, "JWT_SECRET"],
+    [{ JWT_MAX_LIFETIME_S: "10" }, "JWT_MAX_LIFETIME_S"],
     [{ RESULT_ID_SECRET: "too-short-for-an-id-key" }, "RESULT_ID_SECRET"],
     [{ MODEL_VERSION: "" }, "MODEL_VERSION"],
   ])("names the bad variable (%o), never its value", (override, name) => {

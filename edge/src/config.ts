@@ -30,6 +30,7 @@ export interface EdgeConfig {
     readonly jwksUrl: string | undefined;
     readonly issuer: string | undefined;
     readonly audience: string | undefined;
+    readonly maxLifetimeS: number;
   };
   readonly rateLimit: { readonly perHour: number };
   /** Seconds a valid API key is remembered per isolate (0: every request asks Redis). */
@@ -132,6 +133,9 @@ const EnvSchema = z.object({
   JWT_JWKS_URL: optionalHttpUrl,
   JWT_ISSUER: optionalText,
   JWT_AUDIENCE: optionalText,
+  // Identity providers issue access tokens for minutes to hours; a day bounds what a token minted
+  // with a far-future exp (by mistake, or stolen with the signing key's help) is worth.
+  JWT_MAX_LIFETIME_S: intVar(86_400, 60, 31_536_000),
   RATE_LIMIT_PER_HOUR: intVar(50, 1, 1_000_000),
   AUTH_CACHE_TTL_S: intVar(0, 0, 3_600),
   RESULT_ID_SECRET: optionalText.refine((v) => v === undefined || v.length >= MIN_SECRET_LENGTH, {
@@ -216,6 +220,7 @@ export function loadConfig(env: Readonly<Record<string, unknown>>): EdgeConfig {
       jwksUrl: e.JWT_JWKS_URL,
       issuer: e.JWT_ISSUER,
       audience: e.JWT_AUDIENCE,
+      maxLifetimeS: e.JWT_MAX_LIFETIME_S,
     },
     rateLimit: { perHour: e.RATE_LIMIT_PER_HOUR },
     authCacheTtlS: e.AUTH_CACHE_TTL_S,

@@ -14,13 +14,14 @@ const settings = (over: Partial<ConstructorParameters<typeof JwtVerifier>[0]> = 
   jwksUrl: jwks.url,
   issuer: "https://id.example.com/",
   audience: "api",
+  maxLifetimeS: 86_400,
   ...over,
 });
 const claims = { sub: "u1", iss: "https://id.example.com/", aud: "api" };
 
 describe("JwtVerifier", () => {
   it("fetches the JWKS once, then answers from its cache", async () => {
-    let now = 1_000_000;
+    let now = Date.now();
     const v = new JwtVerifier(settings(), undefined, () => now);
     const before = jwks.requests;
     expect(await v.verify(await jwks.token(claims))).toEqual({ ok: true, sub: "u1" });
@@ -68,5 +69,24 @@ describe("JwtVerifier", () => {
     });
     expect(await v.verify(await jwks.token(claims))).toEqual({ ok: false, reason: "invalid" });
     expect(new JwtVerifier(settings({ jwksUrl: undefined })).enabled).toBe(false);
+  });
+
+  it("refuses a token whose exp lies further ahead than the maximum lifetime, by either key kind", async () => {
+    const secret = "0123456789abcdef0123456789abcdef";
+    const v = new JwtVerifier(settings({ secret, maxLifetimeS: 3_600 }));
+    const inS = (s: number) => Math.floor(Date.now() / 1000) + s;
+    expect(await v.verify(await hsToken({ ...claims, sub: "a", exp: inS(3_500) }, secret))).toEqual({
+      ok: true,
+      sub: "a",
+    });
+    expect(await v.verify(await hsToken({ ...claims, sub: "a", exp: inS(3_700) }, secret))).toEqual({
+      ok: false,
+      reason: "invalid",
+    });
+    expect(await v.verify(await jwks.token({ ...claims, exp: inS(3_500) }))).toEqual({ ok: true, sub: "u1" });
+    expect(await v.verify(await jwks.token({ ...claims, exp: inS(10 * 365 * 86_400) }))).toEqual({
+      ok: false,
+      reason: "invalid",
+    });
   });
 });

@@ -3,7 +3,8 @@
  * (RS/PS/ES/EdDSA, chosen by the token's `kid`), with configurable issuer and audience. The token's
  * `sub` is the user. Verification is hono's (hono/utils/jwt); this module adds a per-isolate JWKS
  * cache (hono's own JWKS helper fetches the set on every call) and the claims policy:
- * `exp` and `sub` are required.
+ * `exp` and `sub` are required, and `exp` may lie at most `maxLifetimeS` ahead, so a token minted
+ * (or leaked) with a far-future expiry is not a credential for years.
  */
 
 import type { HonoJsonWebKey } from "hono/utils/jwt/jws";
@@ -14,6 +15,8 @@ export interface JwtSettings {
   readonly jwksUrl: string | undefined;
   readonly issuer: string | undefined;
   readonly audience: string | undefined;
+  /** The furthest ahead a token's `exp` may be, in seconds (JWT_MAX_LIFETIME_S). */
+  readonly maxLifetimeS: number;
 }
 
 export type JwtResult =
@@ -92,6 +95,7 @@ export class JwtVerifier {
     if (typeof exp !== "number" || typeof sub !== "string" || !JWT_SUB_PATTERN.test(sub)) {
       return { ok: false, reason: "invalid" };
     }
+    if (exp - this.now() / 1000 > this.settings.maxLifetimeS) return { ok: false, reason: "invalid" };
     return { ok: true, sub };
   }
 
