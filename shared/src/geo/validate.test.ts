@@ -86,7 +86,7 @@ describe("bbox", () => {
     // Too large by area, and by pixels at the analysed resolution: the message names the tighter limit.
     const huge = validateArea({ type: "bbox", bbox: [0, 0, 0.1, 0.1] }, { resolutionM: 0.35 });
     expect(!huge.ok && huge.issues[0]!.message).toMatch(
-      /^the area is 123\.\d+ km²; at most 10\.000 km² is allowed \(and at most 8,388,608 pixels: about 1\.02 km² at 0\.35 m\/px\)$/,
+      /^the area is 123\.\d+ km²; at most 10\.000 km² is allowed \(and at most 8,388,608 pixels: a bounding box of about 1\.02 km² at 0\.35 m\/px\)$/,
     );
     const coarse = validateArea({ type: "bbox", bbox: [0, 0, 0.1, 0.1] }, { resolutionM: 2 });
     expect(!coarse.ok && coarse.issues[0]!.message).toMatch(/km² is allowed$/);

@@ -249,11 +249,12 @@ function checkSize(
   const maxAreaM2 = limits.maxAreaKm2 * 1e6;
   if (areaM2 > maxAreaM2) {
     // Where the pixel limit is the tighter one at this resolution, say so now: otherwise the
-    // client shrinks the area to 10 km² only to be refused again for its pixels.
+    // client shrinks the area to 10 km² only to be refused again for its pixels. The pixels are
+    // those of the bbox's raster, so the figure is a bbox's area, whatever the area's shape.
     const pixelBoundM2 = limits.maxPixels * resolutionM ** 2;
     const tighter =
       pixelBoundM2 < maxAreaM2
-        ? ` (and at most ${fmt(limits.maxPixels)} pixels: about ${fmt(Math.floor(pixelBoundM2 / 1e4) / 100, 2)} km² at ${resolutionM} m/px)`
+        ? ` (and at most ${fmt(limits.maxPixels)} pixels: a bounding box of about ${fmt(Math.floor(pixelBoundM2 / 1e4) / 100, 2)} km² at ${resolutionM} m/px)`
         : "";
     issues.add(
       "too_large",

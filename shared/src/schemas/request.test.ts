@@ -98,7 +98,7 @@ describe("AnalysisRequestSchema", () => {
     };
     expect(message(0.1)).toEqual([
       expect.stringMatching(
-        /^the area is 96\.\d+ km²; at most 10\.000 km² is allowed \(and at most 8,388,608 pixels: about 0\.08 km² at 0\.1 m\/px\); a coarser resolution_m allows more: about 1\.02 km² at 0\.35 m\/px$/,
+        /^the area is 96\.\d+ km²; at most 10\.000 km² is allowed \(and at most 8,388,608 pixels: a bounding box of about 0\.08 km² at 0\.1 m\/px\); a coarser resolution_m allows more: a bounding box of about 1\.02 km² at 0\.35 m\/px$/,
       ),
     ]);
     // At (or beyond) the coarsest analysed resolution there is nothing coarser to offer.

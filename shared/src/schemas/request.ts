@@ -204,7 +204,7 @@ export function analysisRequestSchema(options: AnalysisLimitOptions = {}) {
     const coarserBoundKm2 = Math.min(LIMITS.maxAreaKm2, (LIMITS.maxPixels * ceiling ** 2) / 1e6);
     const coarserNote =
       resolutionM < ceiling
-        ? `; a coarser resolution_m allows more: about ${(Math.floor(coarserBoundKm2 * 100) / 100).toFixed(2)} km² at ${ceiling} m/px`
+        ? `; a coarser resolution_m allows more: a bounding box of about ${(Math.floor(coarserBoundKm2 * 100) / 100).toFixed(2)} km² at ${ceiling} m/px`
         : "";
     for (const issue of result.issues) {
       const sized = issue.code === "too_many_pixels" || issue.code === "too_long";
@@ -213,7 +213,7 @@ export function analysisRequestSchema(options: AnalysisLimitOptions = {}) {
         code: "custom",
         path: [...issue.segments],
         message:
-          issue.code === "too_large" && issue.message.includes(" pixels: about ")
+          issue.code === "too_large" && issue.message.includes(" pixels: a bounding box of about ")
             ? `${issue.message}${coarserNote}`
             : !sized || coarserHelps
               ? issue.message
