@@ -6,6 +6,7 @@ export * from "./geo/bbox.js";
 export * from "./geo/geodesic.js";
 export * from "./geo/grid.js";
 export * from "./geo/mercator.js";
+export * from "./geo/planar.js";
 export * from "./geo/tiles.js";
 export * from "./geo/validate.js";
 export * from "./json-pointer.js";

@@ -22,6 +22,7 @@ import {
   laneClassById,
   lonLatToPixel,
   type MercatorGrid,
+  planarLength,
 } from "@lanesegnet/shared";
 import type { OldBounds } from "./request.js";
 
@@ -92,21 +93,13 @@ export function analysedGrid(result: AnalysisResponse, bounds: OldBounds): Merca
   return gridForBbox(bbox, result.analysis.imagery.resolution_m);
 }
 
-function pathLength(points: readonly [number, number][]): number {
-  let sum = 0;
-  for (let i = 1; i < points.length; i++) {
-    sum += Math.hypot(points[i]![0] - points[i - 1]![0], points[i]![1] - points[i - 1]![1]);
-  }
-  return sum;
-}
-
 export function toOldResponse(result: AnalysisResponse, ctx: OldShapeContext): OldResponse {
   const grid = analysedGrid(result, ctx.bounds);
   const mpp = result.analysis.imagery.resolution_m;
   const elements = result.features.map((f): OldElement => {
     const p = f.properties;
     const exact = f.geometry.coordinates.map(([lon, lat]) => lonLatToPixel(grid, lon, lat));
-    const lengthPx = pathLength(exact);
+    const lengthPx = planarLength(exact);
     const measured = p.width_resolved !== false;
     // The standard width, but never more than the bound /v1 measured.
     const widthM = measured ? p.width_m : Math.min(laneClassById(p.class_id).labelWidthM, p.width_m);

@@ -7,6 +7,7 @@
 
 import type { Chain } from "./chains.js";
 import { labelAt, type MarkingRaster } from "./mask.js";
+import { arcLengths } from "./polyline.js";
 import type { EndKind, Pt } from "./types.js";
 
 export interface ClassPiece {
@@ -39,10 +40,7 @@ export function splitByClass(chain: Chain, raster: MarkingRaster, opts: Classify
     smooth[i] = argmaxFrom1(votes);
   }
   // Runs of one class: [startIndex, endIndex] inclusive with arc lengths.
-  const arc = new Float64Array(n);
-  for (let i = 1; i < n; i++) {
-    arc[i] = arc[i - 1]! + Math.hypot(pts[i]![0] - pts[i - 1]![0], pts[i]![1] - pts[i - 1]![1]);
-  }
+  const arc = arcLengths(pts);
   let runs: { cls: number; a: number; b: number }[] = [];
   for (let i = 0; i < n; i++) {
     const last = runs[runs.length - 1];

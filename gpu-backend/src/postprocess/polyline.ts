@@ -1,21 +1,10 @@
 /** Small geometry helpers on polylines with per-segment bridge flags. */
+import { cumulativeLengths, planarLength } from "@lanesegnet/shared";
 import type { Polyline, Pt } from "./types.js";
 
-export function lengthOf(pts: readonly Pt[]): number {
-  let s = 0;
-  for (let i = 1; i < pts.length; i++)
-    s += Math.hypot(pts[i]![0] - pts[i - 1]![0], pts[i]![1] - pts[i - 1]![1]);
-  return s;
-}
-
-/** Cumulative arc length at each point. */
-export function arcLengths(pts: readonly Pt[]): Float64Array {
-  const arc = new Float64Array(pts.length);
-  for (let i = 1; i < pts.length; i++) {
-    arc[i] = arc[i - 1]! + Math.hypot(pts[i]![0] - pts[i - 1]![0], pts[i]![1] - pts[i - 1]![1]);
-  }
-  return arc;
-}
+// Pixel lengths along a line are shared's planar ones, under the names this package reads best with.
+export const lengthOf = planarLength;
+export const arcLengths = cumulativeLengths;
 
 export function plain(pts: Pt[]): Polyline {
   return { pts, bridged: new Array<boolean>(Math.max(0, pts.length - 1)).fill(false) };

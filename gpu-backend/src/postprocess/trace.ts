@@ -4,6 +4,7 @@
  * Closed rings without any node get a node of their own. Edge points are pixel centres in
  * continuous coordinates, starting and ending at their nodes' positions.
  */
+import { lengthOf } from "./polyline.js";
 import type { Pt } from "./types.js";
 
 export interface SkeletonNode {
@@ -97,7 +98,7 @@ export function traceSkeleton(img: Uint8Array, stride: number, skel: Int32Array)
       if (other !== undefined) {
         const n1 = nodes[other]!;
         pts.push([n1.x, n1.y]);
-        edges.push({ a: startNode, b: other, pts, lengthPx: polylineLengthPx(pts) });
+        edges.push({ a: startNode, b: other, pts, lengthPx: lengthOf(pts) });
         return;
       }
       img[cur] = VISITED;
@@ -121,7 +122,7 @@ export function traceSkeleton(img: Uint8Array, stride: number, skel: Int32Array)
         nodeOf.set(cur, id);
         pts.pop();
         pts.push([x, y]);
-        edges.push({ a: startNode, b: id, pts, lengthPx: polylineLengthPx(pts) });
+        edges.push({ a: startNode, b: id, pts, lengthPx: lengthOf(pts) });
         return;
       }
       prev = cur;
@@ -146,7 +147,7 @@ export function traceSkeleton(img: Uint8Array, stride: number, skel: Int32Array)
               [a.x, a.y],
               [b.x, b.y],
             ];
-            edges.push({ a: id, b: other, pts, lengthPx: polylineLengthPx(pts) });
+            edges.push({ a: id, b: other, pts, lengthPx: lengthOf(pts) });
           }
           continue;
         }
@@ -176,13 +177,3 @@ export function traceSkeleton(img: Uint8Array, stride: number, skel: Int32Array)
 }
 
 const VISITED = 20;
-
-export function polylineLengthPx(pts: readonly Pt[]): number {
-  let s = 0;
-  for (let i = 1; i < pts.length; i++) {
-    const a = pts[i - 1]!;
-    const b = pts[i]!;
-    s += Math.hypot(b[0] - a[0], b[1] - a[1]);
-  }
-  return s;
-}

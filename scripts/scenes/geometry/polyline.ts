@@ -1,4 +1,5 @@
 /** Plain polyline helpers on [x, y] points (metres or pixels; the maths does not care). */
+import { cumulativeLengths } from "@lanesegnet/shared";
 
 export type Pt = [number, number];
 
@@ -9,16 +10,8 @@ export interface Rect {
   maxY: number;
 }
 
-/** Cumulative arc length at each vertex (first is 0). */
-export function cumulativeLength(points: readonly Pt[]): Float64Array {
-  const cum = new Float64Array(points.length);
-  for (let i = 1; i < points.length; i++) {
-    const a = points[i - 1]!;
-    const b = points[i]!;
-    cum[i] = cum[i - 1]! + Math.hypot(b[0] - a[0], b[1] - a[1]);
-  }
-  return cum;
-}
+/** Cumulative arc length at each vertex (first is 0): shared's, one copy for every package. */
+export const cumulativeLength = cumulativeLengths;
 
 export function polylineLength(points: readonly Pt[]): number {
   const cum = cumulativeLength(points);
