@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { checkParity, normaliseHwc, samplePasses } from "./parity-check.js";
+import { checkParity, samplePasses } from "./parity-check.js";
 
 const PY = process.env.PYTHON ?? "/usr/bin/python3";
 const REPO = resolve(import.meta.dirname, "../..");
@@ -177,14 +177,5 @@ describe.skipIf(!hasTorch)("ONNX parity against PyTorch", () => {
     writeFileSync(wrong, JSON.stringify(card));
     const { shaOk } = await checkParity({ ...opts(), modelJson: wrong });
     expect(shaOk).toBe(false);
-  });
-});
-
-describe("normaliseHwc", () => {
-  it("turns interleaved RGB bytes into normalised CHW planes", () => {
-    const norm = { scale: "0-255" as const, mean: [10, 20, 30], std: [2, 4, 5] };
-    // 1x2 image: (12, 24, 40), (10, 28, 35)
-    const out = normaliseHwc(new Uint8Array([12, 24, 40, 10, 28, 35]), 1, 2, norm);
-    expect(Array.from(out)).toEqual([1, 0, 1, 2, 2, 1]);
   });
 });

@@ -2,21 +2,21 @@
  * ONNX parity check in the production runtime (onnxruntime-node) against PyTorch reference outputs
  * written by models/training/parity.py (CLI: parity.ts).
  *
- * For each sample it normalises the raw RGB bytes itself with the normalisation recorded in the
- * model JSON (so the recorded contract is checked too), runs the ONNX model on the CPU provider and
- * compares the logits with PyTorch's.
+ * For each sample it normalises the raw RGB bytes with the backend's own pre-processing and the
+ * normalisation recorded in the model JSON (so the recorded contract and the production code are
+ * checked too: `inputMaxAbsDiff` against PyTorch's input), runs the ONNX model on the CPU provider
+ * and compares the logits with PyTorch's.
  */
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { InferenceSession, Tensor } from "onnxruntime-node";
 import { z } from "zod";
+import { inputNormalisation } from "../../gpu-backend/src/runtime/model-manifest.js";
+import { rgbWindowToCHW } from "../../gpu-backend/src/runtime/preprocess.js";
 
-const Normalization = z.object({
-  scale: z.literal("0-255"),
-  mean: z.array(z.number()).length(3),
-  std: z.array(z.number()).length(3),
-});
+const Triple = z.tuple([z.number(), z.number(), z.number()]);
+const Normalization = z.object({ scale: z.enum(["0-255", "0-1"]), mean: Triple, std: Triple });
 
 const ModelJson = z.object({
   name: z.string(),
@@ -55,23 +55,6 @@ export interface ParityResult {
 function readF32(path: string): Float32Array {
   const b = readFileSync(path);
   return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
-}
-
-/** RGB uint8 HWC -> float32 NCHW, x = (v - mean[c]) / std[c] (the model JSON's contract). */
-export function normaliseHwc(
-  rgb: Uint8Array,
-  height: number,
-  width: number,
-  norm: z.infer<typeof Normalization>,
-): Float32Array {
-  const plane = height * width;
-  const out = new Float32Array(3 * plane);
-  for (let i = 0; i < plane; i++) {
-    for (let c = 0; c < 3; c++) {
-      out[c * plane + i] = (rgb[i * 3 + c]! - norm.mean[c]!) / norm.std[c]!;
-    }
-  }
-  return out;
 }
 
 function argmaxAgreement(a: Float32Array, b: Float32Array, classes: number, plane: number): number {
@@ -118,7 +101,8 @@ export async function checkParity(opts: {
   try {
     for (const item of parity.items) {
       const rgb = new Uint8Array(readFileSync(join(opts.parityDir, item.image_u8)));
-      const input = normaliseHwc(rgb, item.height, item.width, model.input.normalization);
+      const norm = inputNormalisation(model.input.normalization);
+      const input = rgbWindowToCHW(rgb, item.width, item.height, 0, 0, item.width, item.height, norm);
       const refInput = readF32(join(opts.parityDir, item.input));
       const ref = readF32(join(opts.parityDir, item.logits));
       const feeds = {

@@ -30,6 +30,11 @@ const ManifestSchema = z.object({
 
 export type ModelManifest = z.infer<typeof ManifestSchema>;
 
+/** The card's `input.normalization` as the pre-processing applies it (preprocess.ts). */
+export function inputNormalisation(n: ModelManifest["input"]["normalization"]): InputNormalisation {
+  return { scale: n.scale === "0-255" ? 1 : 1 / 255, mean: n.mean, std: n.std };
+}
+
 export interface LoadedModel {
   readonly manifest: ModelManifest;
   readonly normalisation: InputNormalisation;
@@ -69,10 +74,9 @@ export async function loadModelManifest(modelPath: string, manifestPath: string)
   const sha = createHash("sha256").update(bytes).digest("hex");
   if (sha !== manifest.sha256)
     throw new Error(`model file ${modelPath} does not match its card (sha256 differs): corrupt or replaced`);
-  const n = manifest.input.normalization;
   return {
     manifest,
-    normalisation: { scale: n.scale === "0-255" ? 1 : 1 / 255, mean: n.mean, std: n.std },
+    normalisation: inputNormalisation(manifest.input.normalization),
     sizeMultiple: manifest.input.size_multiple,
   };
 }
