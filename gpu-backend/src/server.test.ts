@@ -385,6 +385,26 @@ describe("analysis and metrics", () => {
     expect(JSON.stringify(body)).not.toMatch(/\.onnx|models\//);
   });
 
+  it("answers with the area it analysed, without the polygon's bbox member or altitudes (shared, and not in the key)", async () => {
+    const [w, s, e, n] = BBOX;
+    const ring = [
+      [w, s, 12],
+      [e, s, 1e308],
+      [e, n, 0],
+      [w, n],
+      [w, s, 12],
+    ];
+    const res = await signedPost(
+      analysisBody({ request: { area: { type: "Polygon", coordinates: [ring], bbox: [0, 0, 0, 0] } } }),
+    );
+    expect(res.status).toBe(200);
+    const { analysis } = (await res.json()) as { analysis: { request: { area: unknown } } };
+    expect(analysis.request.area).toEqual({
+      type: "Polygon",
+      coordinates: [ring.map((p) => [p[0], p[1]])],
+    });
+  });
+
   it("never reports the imagery finer than the grid it analysed", async () => {
     const res = await signedPost(
       analysisBody({ request: { area: { type: "bbox", bbox: BBOX }, resolution_m: 0.5 } }),

@@ -27,9 +27,10 @@ export const CACHE_KEY_PREFIX = `analysis:v${CACHE_KEY_SCHEMA_VERSION}:`;
  * physics rules, response fields). Bump it with any change that can give the same request another
  * answer: it is in every key, so results cached before the change are never served after it (they
  * would be for CACHE_TTL_S, 30 days). scripts/guard/result-version.test.ts fails when the backend
- * sources that decide an answer change, as a reminder.
+ * sources that decide an answer change, as a reminder. (4: `analysis.request.area` leaves out a
+ * polygon's bbox member and altitudes, which the key never held.)
  */
-export const RESULT_VERSION = 3;
+export const RESULT_VERSION = 4;
 
 /** Coordinates are compared in units of 1e-7 degree (1.1 cm of latitude). */
 const COORD_SCALE = 1e7;

@@ -5,6 +5,7 @@
  */
 import {
   type AnalysisResponse,
+  type Area,
   type ClassTotals,
   type ImageryProviderName,
   laneClassByName,
@@ -224,7 +225,7 @@ export async function runAnalysis(
       id: input.analysis_id ?? `an_${randomHex(12)}`,
       // What was asked, as resolved: a result fetched again by id says what it answers.
       request: {
-        area: req.area,
+        area: answeredArea(req.area),
         resolution_m: resolutionM,
         classes: [...req.classes],
         providers: [...req.providers],
@@ -251,5 +252,18 @@ export async function runAnalysis(
         total: Math.round(performance.now() - started),
       },
     },
+  };
+}
+
+/**
+ * The area as it was analysed: without what the schema accepts and ignores (a polygon's RFC 7946
+ * `bbox` member, altitudes), which the cache key leaves out too. Everyone who asks the same
+ * question shares this answer, so nothing the first asker chose freely may appear in it.
+ */
+export function answeredArea(area: Area): Area {
+  if (area.type === "bbox") return { type: "bbox", bbox: [...area.bbox] };
+  return {
+    type: "Polygon",
+    coordinates: area.coordinates.map((ring) => ring.map((p) => [p[0]!, p[1]!])),
   };
 }
