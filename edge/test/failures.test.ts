@@ -138,6 +138,22 @@ describe("backend failures", () => {
     }
   });
 
+  it("stops reading a picture that never ends and answers 502, not buffering it to the timeout", async () => {
+    const analysed = await postAnalysis(edge, key, bboxBody(60));
+    expect(analysed.status).toBe(200);
+    const id = ((await analysed.json()) as { analysis: { id: string } }).analysis.id;
+    rig.backend.renderMode = "endless";
+    const before = rig.backend.renderBytesSent;
+    try {
+      const res = await get(edge, `/v1/analyses/${id}/overlay.png`, key);
+      await expectProblem(res, 502, "/problems/bad-gateway");
+      // Sent, not received: the socket buffers a little beyond the 16 MiB cap before the hang-up.
+      expect(rig.backend.renderBytesSent - before).toBeLessThan(64 * 2 ** 20);
+    } finally {
+      rig.backend.renderMode = undefined;
+    }
+  });
+
   it("shares a failure with identical requests for FAILURE_SHARE_S only", async () => {
     rig.backend.mode = "error";
     const body = bboxBody(20);

@@ -6,7 +6,8 @@
  * says in an error reaches the client.
  */
 import { PROBLEM_TYPES, type Problem, problem, signRequest } from "@lanesegnet/shared";
-import type { BackendOptions } from "../backend/client.js";
+import { type BackendOptions, MAX_ERROR_BYTES } from "../backend/client.js";
+import { BodyTooLargeError, readCappedBytes } from "../backend/read-capped.js";
 import { DEPENDENCY_RETRY_AFTER_S, EDGE_PROBLEM_TYPES } from "../problems.js";
 import type { RenderBody } from "./from-result.js";
 
@@ -37,6 +38,12 @@ function retryAfter(value: string | null): number | undefined {
   const s = Number(value);
   return s >= 1 && s <= 3600 ? s : undefined;
 }
+
+/**
+ * Pictures are 256-colour PNGs of at most 2048 px a side (gpu-backend/src/render): about 4 MiB in
+ * the worst case. The cap only stops a broken or hostile peer from filling the isolate's memory.
+ */
+export const MAX_PICTURE_BYTES = 16 * 2 ** 20;
 
 /** PNGs start with these 8 bytes; anything else from the backend is a bad answer. */
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
@@ -78,16 +85,17 @@ export class RenderClient {
     }
     let bytes: Uint8Array;
     try {
-      bytes = new Uint8Array(await res.arrayBuffer());
-    } catch {
-      return signal.aborted
-        ? this.#timeout()
-        : fail(
-            502,
-            EDGE_PROBLEM_TYPES.badGateway,
-            "The imaging service gave an incomplete answer.",
-            "bad_status",
-          );
+      bytes = await readCappedBytes(res, res.status === 200 ? MAX_PICTURE_BYTES : MAX_ERROR_BYTES);
+    } catch (error) {
+      if (signal.aborted) return this.#timeout();
+      return fail(
+        502,
+        EDGE_PROBLEM_TYPES.badGateway,
+        error instanceof BodyTooLargeError
+          ? "The imaging service gave an answer too large to be a picture."
+          : "The imaging service gave an incomplete answer.",
+        "bad_status",
+      );
     }
     if (res.status === 200 && PNG_SIGNATURE.every((b, i) => bytes[i] === b)) return { ok: true, png: bytes };
     if (res.status === 503 || res.status === 429) {

@@ -62,6 +62,13 @@ export class FakeBackend {
   /** Extra features per answer (to make large bodies). */
   extraFeatures = 0;
   coverageIndex: ArrayBuffer | undefined;
+  /**
+   * POST /internal/v1/render: unset, 404 (no pictures); "endless", a 200 PNG whose body does not
+   * end (up to 256 MiB, or until the edge hangs up).
+   */
+  renderMode: "endless" | undefined;
+  /** Bytes of render answers written so far. */
+  renderBytesSent = 0;
   /** What GET /readyz says the backend can use (unset: it does not say, as older backends). */
   imageryProviders: ImageryProviderName[] | undefined;
   #server: Server;
@@ -123,6 +130,13 @@ export class FakeBackend {
     if (req.method === "GET" && path === "/coverage-index.bin" && this.coverageIndex) {
       res.writeHead(200, { "content-type": "application/octet-stream" });
       res.end(Buffer.from(this.coverageIndex));
+      return;
+    }
+    if (req.method === "POST" && path === "/internal/v1/render" && this.renderMode === "endless") {
+      res.writeHead(200, { "content-type": "image/png" });
+      res.write(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+      this.renderBytesSent += await writeEndless(res, Buffer.alloc(64 * 1024));
+      res.end();
       return;
     }
     if (req.method !== "POST" || path !== "/internal/v1/analyze") return send(res, 404, "{}");
@@ -248,6 +262,7 @@ export class FakeBackend {
     const analysis = {
       features: Array.from({ length: 1 + this.extraFeatures }, (_, k) => feature(k)),
       type: "FeatureCollection",
+      bbox: [w, s, e, n],
       analysis: {
         providers_tried: tried,
         id: call.analysis_id ?? "backend-own-id",
@@ -270,9 +285,15 @@ export class FakeBackend {
 /** A chunked body that keeps coming: records whether the peer hung up before the end. */
 async function sendEndless(res: ServerResponse, status: number): Promise<void> {
   res.writeHead(status, { "content-type": "application/json" });
-  const chunk = Buffer.alloc(64 * 1024, 0x20);
   res.write(`{"detail":"${BACKEND_INTERNAL_DETAIL}","pad":"`);
-  for (let sent = 0; sent < ENDLESS_MAX_BYTES && !res.destroyed; sent += chunk.length) {
+  await writeEndless(res, Buffer.alloc(64 * 1024, 0x20));
+  res.end('"}');
+}
+
+/** Write `chunk` again and again until ENDLESS_MAX_BYTES or the peer hangs up; the bytes written. */
+async function writeEndless(res: ServerResponse, chunk: Buffer): Promise<number> {
+  let sent = 0;
+  for (; sent < ENDLESS_MAX_BYTES && !res.destroyed; sent += chunk.length) {
     if (!res.write(chunk)) {
       await new Promise<void>((resolve) => {
         res.once("drain", resolve);
@@ -280,7 +301,7 @@ async function sendEndless(res: ServerResponse, status: number): Promise<void> {
       });
     }
   }
-  res.end('"}');
+  return sent;
 }
 
 function send(res: ServerResponse, status: number, body: string): void {
