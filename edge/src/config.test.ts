@@ -51,9 +51,20 @@ describe("loadConfig", () => {
     expect(c.jwt.maxLifetimeS).toBe(3_600);
   });
 
+  it("takes plain http to loopback (the local stack) and https anywhere", () => {
+    for (const url of ["http://localhost:8788", "http://[::1]:8788", "https://backend.example.com"]) {
+      expect(loadConfig({ ...base, BACKEND_URL: url }).backend.url).toBe(url);
+    }
+  });
+
   it.each([
     [{ BACKEND_SIGNING_SECRET: "short" }, "BACKEND_SIGNING_SECRET"],
     [{ UPSTASH_REDIS_REST_URL: "redis://x" }, "UPSTASH_REDIS_REST_URL"],
+    // Plain http only to loopback: a JWKS, backend, Upstash or index reached over it could be forged.
+    [{ JWT_JWKS_URL: "http://id.example.com/jwks.json" }, "JWT_JWKS_URL"],
+    [{ BACKEND_URL: "http://10.0.0.5:8788" }, "BACKEND_URL"],
+    [{ UPSTASH_REDIS_REST_URL: "http://eu1-x.upstash.io" }, "UPSTASH_REDIS_REST_URL"],
+    [{ COVERAGE_INDEX_URL: "http://cdn.example.com/index.bin" }, "COVERAGE_INDEX_URL"],
     [{ RATE_LIMIT_PER_HOUR: "0" }, "RATE_LIMIT_PER_HOUR"],
     [{ RATE_LIMIT_PER_HOUR: "fifty" }, "RATE_LIMIT_PER_HOUR"],
     [{ PROVIDER_CHAIN: "local,bing" }, "PROVIDER_CHAIN"],
