@@ -4,7 +4,13 @@
  * misconfigured Worker fails loudly on its first request instead of misbehaving later.
  * edge/README.md lists every variable with its default and meaning.
  */
-import { IMAGERY_PROVIDERS, type ImageryProviderName, MIN_SECRET_LENGTH } from "@lanesegnet/shared";
+import {
+  IMAGERY_PROVIDERS,
+  type ImageryProviderName,
+  isSecureServiceUrl,
+  MIN_SECRET_LENGTH,
+  SECURE_URL_RULE,
+} from "@lanesegnet/shared";
 import { z } from "zod";
 
 export const REDIS_DOWN_POLICIES = ["fail-closed", "fail-open"] as const;
@@ -81,23 +87,12 @@ export class ConfigError extends Error {
 
 const text = z.string().trim();
 const optionalText = text.optional().transform((v) => (v === undefined || v === "" ? undefined : v));
-/** Hosts plain http may reach: the machine itself (the local stack, tests). */
-const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
-
-/**
- * https, or http to loopback only. Every URL the edge fetches decides something it trusts: the
- * JWKS mints valid tokens, the backend's answers are cached and shared unsigned, Upstash holds
- * keys and results, the coverage index picks providers. Over plain http anyone on the path could
- * forge them.
- */
-function isTrustedUrl(v: string): boolean {
-  if (!/^https?:\/\/[^\s/]+/.test(v) || !URL.canParse(v)) return false;
-  const url = new URL(v);
-  return url.protocol === "https:" || LOOPBACK_HOSTS.has(url.hostname);
-}
-const URL_RULE = "must be an https URL (plain http only to 127.0.0.1, localhost or [::1])";
-const httpUrl = text.refine(isTrustedUrl, { error: URL_RULE });
-const optionalHttpUrl = optionalText.refine((v) => v === undefined || isTrustedUrl(v), { error: URL_RULE });
+// Every URL the edge fetches decides something it trusts (shared/src/service-url.ts): the JWKS
+// mints valid tokens, the backend's answers are cached and shared, Upstash holds keys and results.
+const httpUrl = text.refine(isSecureServiceUrl, { error: SECURE_URL_RULE });
+const optionalHttpUrl = optionalText.refine((v) => v === undefined || isSecureServiceUrl(v), {
+  error: SECURE_URL_RULE,
+});
 const intVar = (def: number, min: number, max: number) =>
   z
     .union([z.string(), z.number()])

@@ -31,4 +31,16 @@ describe("loadConfig", () => {
     expect(chosen.inference.workers).toBe(1);
     expect(() => loadConfig({ ...SECRET, INFERENCE_WORKERS: "-1" })).toThrow(/INFERENCE_WORKERS/);
   });
+
+  it("takes provider URLs over https, or plain http to loopback (tests, the local stack) only", () => {
+    expect(loadConfig(SECRET).providers.esri.urlTemplate).toMatch(/^https:/);
+    const loopback = "http://127.0.0.1:9000/tile/{z}/{y}/{x}";
+    expect(loadConfig({ ...SECRET, ESRI_TILE_URL: loopback }).providers.esri.urlTemplate).toBe(loopback);
+    // A Mapbox token or an Earth Engine bearer token would travel in clear.
+    for (const name of ["ESRI_TILE_URL", "MAPBOX_TILE_URL", "GEE_API_URL"]) {
+      expect(() => loadConfig({ ...SECRET, [name]: "http://tiles.example.com/{z}/{x}/{y}" })).toThrow(
+        new RegExp(`${name}: must be an https URL`),
+      );
+    }
+  });
 });

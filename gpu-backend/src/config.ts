@@ -5,12 +5,18 @@
  */
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
-import { IMAGERY_PROVIDERS } from "@lanesegnet/shared";
+import { IMAGERY_PROVIDERS, isSecureServiceUrl, SECURE_URL_RULE } from "@lanesegnet/shared";
 import { z } from "zod";
 import { EARTH_ENGINE_API } from "./providers/gee.js";
 
 const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
 
+/** A provider's URL: its keys and tokens travel with it, and its imagery is what gets analysed. */
+const serviceUrl = (def: string) =>
+  z
+    .string()
+    .default(def)
+    .refine((v) => isSecureServiceUrl(v.replace(/\{\w+\}/g, "0")), { error: SECURE_URL_RULE });
 const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
 const list = <T extends string>(values: readonly [T, ...T[]], def: string) =>
   z
@@ -52,15 +58,15 @@ const EnvSchema = z.object({
   PROVIDER_TIMEOUT_MS: int(8_000, 100),
   LOCAL_STORE_DIR: z.string().default(`${repoRoot}gpu-backend/demo-store`),
   LOCAL_INDEX_FILE: z.string().optional(),
-  ESRI_TILE_URL: z
-    .string()
-    .default("https://server.arcgisonline.com/ArcGIS/rest/services/World_Imagery/MapServer/tile/{z}/{y}/{x}"),
-  MAPBOX_TILE_URL: z
-    .string()
-    .default("https://api.mapbox.com/v4/mapbox.satellite/{z}/{x}/{y}@2x.jpg90?access_token={key}"),
+  ESRI_TILE_URL: serviceUrl(
+    "https://server.arcgisonline.com/ArcGIS/rest/services/World_Imagery/MapServer/tile/{z}/{y}/{x}",
+  ),
+  MAPBOX_TILE_URL: serviceUrl(
+    "https://api.mapbox.com/v4/mapbox.satellite/{z}/{x}/{y}@2x.jpg90?access_token={key}",
+  ),
   MAPBOX_ACCESS_TOKEN: z.string().optional(),
   // The REST API's versioned root: requests go to {GEE_API_URL}/projects/{project}/image:computePixels.
-  GEE_API_URL: z.string().default(EARTH_ENGINE_API),
+  GEE_API_URL: serviceUrl(EARTH_ENGINE_API),
   GEE_PROJECT: z.string().optional(),
   GEE_SERVICE_ACCOUNT_KEY: z.string().optional(),
   GEE_ASSET: z.string().default("USDA/NAIP/DOQQ"),

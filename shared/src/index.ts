@@ -17,4 +17,5 @@ export * from "./schemas/problem.js";
 export * from "./schemas/request.js";
 export * from "./schemas/response.js";
 export * from "./seeded-random.js";
+export * from "./service-url.js";
 export * from "./signing.js";

@@ -298,6 +298,15 @@ describe("Earth Engine provider against loopback token and computePixels endpoin
     expect(err?.message).toMatch(/not a valid PEM key/);
     expect(err?.message).not.toContain("nonsense");
   });
+
+  it("refuses a key whose token_uri is plain http to another machine (the signed assertion would travel in clear)", () => {
+    expect(() =>
+      createGeeProvider({
+        project: PROJECT,
+        serviceAccountKey: { ...serviceAccount, token_uri: "http://oauth2.example.com/token" },
+      }),
+    ).toThrow(/token_uri must be an https URL/);
+  });
 });
 
 describe("the shared token exchange", () => {

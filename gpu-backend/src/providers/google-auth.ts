@@ -4,6 +4,7 @@
  * URI, cache the token until shortly before it expires. Concurrent callers share one exchange.
  */
 import { createPrivateKey, type KeyObject, sign } from "node:crypto";
+import { isSecureServiceUrl, SECURE_URL_RULE } from "@lanesegnet/shared";
 import { ProviderBadDataError, ProviderConfigError, ProviderTimeoutError } from "./errors.js";
 import { DEFAULT_RETRY, httpRequest, type RetryPolicy, untilAborted } from "./http.js";
 
@@ -31,6 +32,11 @@ export function parseServiceAccountKey(provider: string, input: string | object)
   const k = json as Record<string, unknown>;
   if (typeof k?.client_email !== "string" || typeof k.private_key !== "string") {
     throw new ProviderConfigError(provider, "service-account key lacks client_email or private_key");
+  }
+  // The token exchange sends an assertion signed with the private key: good for an hour to anyone
+  // who reads it on the way.
+  if (typeof k.token_uri === "string" && !isSecureServiceUrl(k.token_uri)) {
+    throw new ProviderConfigError(provider, `service-account token_uri ${SECURE_URL_RULE}`);
   }
   return {
     client_email: k.client_email,
