@@ -92,7 +92,10 @@ export function createApp(deps: EdgeDeps): OpenAPIHono<AppEnv> {
     ),
   );
   app.use(bodyLimit(LIMITS.maxRequestBytes));
-  app.use(timing({ total: true }));
+  // Only on answers that were served: on a refusal (401, 429) or another error, the stages (a `key`
+  // stage skipped for a body this isolate saw before, a rate-limit round trip that also read a
+  // stored result) would tell a client what others asked, for no quota.
+  app.use(timing({ total: true, enabled: (c) => c.res.status < 400 }));
   app.use("/v1/*", auth({ apiKeys: deps.apiKeys, apiKeyCache: deps.apiKeyCache, jwt: deps.jwt }));
 
   const limitAnalyses = rateLimit({ limiter: deps.limiter, policy: deps.config.redisDownPolicy });

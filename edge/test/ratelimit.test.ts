@@ -132,3 +132,42 @@ describe("rate limit", () => {
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+describe("a refused request", () => {
+  it("does not keep reading the stored result it asks for while its user is over the quota", async () => {
+    const { connectRedis } = await import("../../test/harness/index.js");
+    const direct = await connectRedis(rig.stack.redisUrl);
+    // Entries never held by the isolate nor compressed, so every read of one is the whole value
+    // (about 1 MB).
+    const limited = await startEdge(
+      rig.env({ RATE_LIMIT_PER_HOUR: "1", CACHE_HOT_MAX_BYTES: "0", CACHE_COMPRESS_MIN_BYTES: "100000000" }),
+    );
+    rig.backend.extraFeatures = 4_000;
+    try {
+      const key = await createKey(rig, "over-quota-user");
+      const body = bboxBody(70);
+      const first = await postAnalysis(limited, key, body);
+      expect(first.status).toBe(200);
+      const entryBytes = (await first.arrayBuffer()).byteLength;
+      expect(entryBytes).toBeGreaterThan(500_000);
+      // The first refusal in an isolate still reads it in the limiter's round trip.
+      expect((await postAnalysis(limited, key, body)).status).toBe(429);
+      const bytesOut = async () =>
+        Number(/total_net_output_bytes:(\d+)/.exec(await direct.info("stats"))?.[1]);
+      // The Redis is shared with suites running at once, whose traffic only adds: the least of a
+      // few windows bounds what these requests cost. Reading the entry would cost N of them.
+      const N = 5;
+      let least = Number.POSITIVE_INFINITY;
+      for (let attempt = 0; attempt < 3 && least >= entryBytes; attempt++) {
+        const before = await bytesOut();
+        for (let i = 0; i < N; i++) expect((await postAnalysis(limited, key, body)).status).toBe(429);
+        least = Math.min(least, (await bytesOut()) - before);
+      }
+      expect(least).toBeLessThan(entryBytes);
+    } finally {
+      rig.backend.extraFeatures = 0;
+      await limited.dispose();
+      await direct.quit();
+    }
+  }, 60_000);
+});

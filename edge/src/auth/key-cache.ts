@@ -11,6 +11,7 @@
  *
  * Both maps are bounded (oldest entry out first).
  */
+import { makeRoom } from "../bounded-map.js";
 import type { ApiKeyRecord } from "./api-keys.js";
 
 type Lookup = ApiKeyRecord & { keyId: string };
@@ -31,12 +32,6 @@ export interface DeferredKeyCheck {
  */
 export function checksDeferredKeys(request: { readonly method: string; readonly path: string }): boolean {
   return request.method === "POST" && request.path === "/v1/analyses";
-}
-
-function bounded<K, V>(map: Map<K, V>, max: number): void {
-  if (map.size < max) return;
-  const oldest = map.keys().next().value;
-  if (oldest !== undefined) map.delete(oldest);
 }
 
 export class ApiKeyCache {
@@ -65,7 +60,7 @@ export class ApiKeyCache {
 
   set(key: string, record: Lookup): void {
     if (!this.enabled) return;
-    bounded(this.#entries, this.maxEntries);
+    makeRoom(this.#entries, this.maxEntries);
     this.#entries.set(key, { record, expires: this.now() + this.ttlMs });
   }
 
@@ -75,7 +70,7 @@ export class ApiKeyCache {
   }
 
   remember(key: string, record: Lookup, hash: string): void {
-    if (!this.#known.has(key)) bounded(this.#known, this.maxEntries);
+    if (!this.#known.has(key)) makeRoom(this.#known, this.maxEntries);
     this.#known.set(key, { record, hash });
   }
 

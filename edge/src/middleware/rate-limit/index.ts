@@ -9,7 +9,8 @@
  *   given back (the library's own refund, rate -1), and the isolate forgets it;
  * - the stored result's read when the analysis is already known (analyses/target.ts): its GET, or
  *   only its header line when the isolate holds the result (cache/hot-results.ts); the rate-limit
- *   decision is still applied first, and only the handler of a request that passed reads it.
+ *   decision is still applied first, and only the handler of a request that passed reads it. Not
+ *   for a user this isolate has refused and who has no slot yet (ratelimit/refused-users.ts).
  *
  * A refusal costs one more round trip: the two window counts it was decided on, from which
  * ratelimit/headers.ts finds when a slot frees (Retry-After, and `t` of RateLimit).
@@ -22,6 +23,7 @@ import type { AppEnv } from "../../env.js";
 import { EDGE_PROBLEM_TYPES, problemJson, storageUnavailable } from "../../problems.js";
 import { policyHeader, rateLimitHeaders, retryAfterS } from "../../ratelimit/headers.js";
 import type { AnalysisRateLimiter } from "../../ratelimit/limiter.js";
+import { RefusedUsers } from "../../ratelimit/refused-users.js";
 import { waitUntilOf } from "../../wait-until.js";
 import { INVALID_API_KEY_DETAIL, unauthorized } from "../auth/index.js";
 
@@ -31,11 +33,12 @@ export function rateLimit(deps: {
   readonly now?: () => number;
 }): MiddlewareHandler<AppEnv> {
   const now = deps.now ?? Date.now;
+  const refused = new RefusedUsers();
   return async (c, next) => {
     const user = c.get("principal").userId;
     startTime(c, "ratelimit");
     const input = c.get("analysisInput");
-    const target = input?.kind === "valid" ? input.target : undefined;
+    const target = input?.kind === "valid" && !refused.isRefused(user, now()) ? input.target : undefined;
     const keyCheck = c.get("keyCheck");
     const waitUntil = waitUntilOf(c);
     let checking: ReturnType<AnalysisRateLimiter["check"]>;
@@ -92,6 +95,7 @@ export function rateLimit(deps: {
         decision.source === "redis" ? await deps.limiter.windowCounts(user, decision.reset) : undefined;
       const t = now();
       const retryAfter = retryAfterS(decision, t, counts);
+      refused.refuse(user, t + retryAfter * 1000);
       return problemJson(
         429,
         {
@@ -103,6 +107,7 @@ export function rateLimit(deps: {
         { ...rateLimitHeaders(decision, t, retryAfter), "Retry-After": String(retryAfter) },
       );
     }
+    refused.admit(user);
     const headers = rateLimitHeaders(decision, now());
     await next();
     for (const [k, v] of Object.entries(headers)) c.res.headers.set(k, v);
