@@ -45,9 +45,9 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function run(args: string[], env: Record<string, string | undefined> = {}) {
+function run(args: string[], env: Record<string, string | undefined> = {}, stdin = "") {
   return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    execFile(
+    const child = execFile(
       TSX,
       [CLI, ...args],
       {
@@ -63,6 +63,7 @@ function run(args: string[], env: Record<string, string | undefined> = {}) {
       },
       (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
     );
+    child.stdin?.end(stdin);
   });
 }
 
@@ -86,6 +87,16 @@ describe("npm run keys", () => {
     expect(await store.lookup(key)).toBeNull();
     expect((await run(["revoke", key])).code).toBe(1);
   }, 60_000);
+
+  it("revokes a key read from stdin with `-`, so it stays out of shell history and ps", async () => {
+    const { key } = await store.create("erin");
+    const revoked = await run(["revoke", "-"], {}, `${key}\n`);
+    expect(revoked.code).toBe(0);
+    expect(await store.lookup(key)).toBeNull();
+    const empty = await run(["revoke", "-"], {}, "\n");
+    expect(empty.code).toBe(2);
+    expect(empty.stderr).toMatch(/no key on stdin/);
+  }, 30_000);
 
   it("revokes by the hash that list shows", async () => {
     const { key, hash } = await store.create("dave");
@@ -141,8 +152,13 @@ describe("npm run keys", () => {
     expect(res.stderr).toContain("UPSTASH_REDIS_REST_URL");
   }, 30_000);
 
-  it("refuses an endpoint URL that is not http(s) or carries credentials, without printing it", async () => {
-    for (const url of ["http://user:s3cret@127.0.0.1:1/", "ftp://127.0.0.1/", "not a url"]) {
+  it("refuses an endpoint URL that is not https (or http to loopback) or carries credentials, without printing it", async () => {
+    for (const url of [
+      "http://user:s3cret@127.0.0.1:1/",
+      "ftp://127.0.0.1/",
+      "not a url",
+      "http://s3cret-host.example.com/",
+    ]) {
       const res = await run(["create", "--user", "x"], { UPSTASH_REDIS_REST_URL: url });
       expect(res.code).toBe(1);
       expect(res.stderr.trim().split("\n")).toHaveLength(1);

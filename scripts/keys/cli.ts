@@ -2,7 +2,8 @@
  * API keys for the edge, in the Redis the Worker uses (through its Upstash REST URL).
  *
  *   npm run keys -- create --user NAME    prints the new key once, as the last line of stdout
- *   npm run keys -- revoke KEY|HASH       revokes a key, or a key by the hash `list` shows (exit 1: no such key)
+ *   npm run keys -- revoke KEY|HASH|-     revokes a key, or a key by the hash `list` shows (exit 1: no such key);
+ *                                         `-` reads the key from stdin, so it stays out of shell history and `ps`
  *   npm run keys -- list --user NAME      the user's keys: hash prefix and creation time
  *
  * Connection: UPSTASH_REDIS_REST_URL, UPSTASH_REDIS_REST_TOKEN and REDIS_KEY_PREFIX (default
@@ -10,7 +11,9 @@
  * `wrangler dev` uses), so local keys land where the local Worker looks for them.
  */
 import { join } from "node:path";
+import { text } from "node:stream/consumers";
 import { parseArgs } from "node:util";
+import { isSecureServiceUrl, SECURE_URL_RULE } from "@lanesegnet/shared";
 import { ApiKeyStore } from "../../edge/src/auth/api-keys.js";
 import { createRedisClient, RedisUnavailableError } from "../../edge/src/redis/client.js";
 import { KeySpace } from "../../edge/src/redis/keys.js";
@@ -19,7 +22,7 @@ import { REPO_ROOT } from "../dev/repo-root.js";
 
 const USAGE = `usage:
   npm run keys -- create --user NAME
-  npm run keys -- revoke KEY|HASH
+  npm run keys -- revoke KEY|HASH|-   (-: the key from stdin)
   npm run keys -- list --user NAME`;
 
 class UsageError extends Error {}
@@ -35,17 +38,10 @@ function connection(): { url: string; token: string; prefix: string } {
       `UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN must be set (environment or ${file})`,
     );
   }
-  // Checked here, as the edge's configuration does (an http(s) URL), so that a bad value is named
-  // once and never echoed: a URL with credentials in it would otherwise be printed whole.
-  let parsed: URL | null = null;
-  try {
-    parsed = new URL(url);
-  } catch {
-    parsed = null;
-  }
-  if (!parsed || !/^https?:$/.test(parsed.protocol)) {
-    throw new Error("UPSTASH_REDIS_REST_URL must be an http(s) URL");
-  }
+  // Checked here by the edge's own rule, so that a bad value is named once and never echoed: a URL
+  // with credentials in it would otherwise be printed whole (and the token must not travel in clear).
+  if (!isSecureServiceUrl(url)) throw new Error(`UPSTASH_REDIS_REST_URL ${SECURE_URL_RULE}`);
+  const parsed = new URL(url);
   if (parsed.username || parsed.password) {
     throw new Error(
       "UPSTASH_REDIS_REST_URL must not carry credentials: the token goes in UPSTASH_REDIS_REST_TOKEN",
@@ -109,8 +105,10 @@ async function run(
       return 0;
     }
     case "revoke": {
-      const [key] = rest;
-      if (!key) throw new UsageError("revoke needs exactly one KEY");
+      const [arg] = rest;
+      if (!arg) throw new UsageError("revoke needs exactly one KEY");
+      const key = arg === "-" ? (await text(process.stdin)).trim() : arg;
+      if (!key) throw new UsageError("revoke -: no key on stdin");
       // A 64-hex argument is a key's hash, as `list` prints it (for keys whose text is lost).
       const revoked = /^[0-9a-f]{64}$/.test(key) ? await store.revokeHash(key) : await store.revoke(key);
       if (!revoked) {
