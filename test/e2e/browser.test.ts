@@ -173,26 +173,77 @@ describe.skipIf(!hasChromium)("the web page in Chromium", () => {
     expect(meta.width).toBeGreaterThan(500);
   }, 90_000);
 
-  it("selects a line from the keyboard: rows take focus, Enter and Space do what a click does", async () => {
-    // From the result's heading: the two download buttons, then the first row.
+  it("selects a line from the keyboard: the table is one Tab stop, arrows move, Enter and Space do what a click does", async () => {
+    // From the result's heading: the two download buttons, then the table's one stop, its first row.
     await page.focus("#results-title");
     for (let i = 0; i < 3; i++) await page.keyboard.press("Tab");
     const ids = await page.$$eval("#lines tbody tr", (trs) =>
       trs.map((tr) => (tr as HTMLElement).dataset.featureId),
     );
     expect(ids.length).toBeGreaterThan(1);
-    expect(await page.evaluate(() => (document.activeElement as HTMLElement).dataset.featureId)).toBe(ids[0]);
+    const focused = () => page.evaluate(() => (document.activeElement as HTMLElement).dataset.featureId);
+    expect(await focused()).toBe(ids[0]);
     await page.keyboard.press("Enter");
     expect(await page.getAttribute("#lines tbody tr.selected", "data-feature-id")).toBe(ids[0]);
+    expect(await page.getAttribute("#lines tbody tr.selected", "aria-selected")).toBe("true");
     expect(await page.getAttribute("#map", "data-selected")).toBe(ids[0]);
-    await page.keyboard.press("Tab");
+    expect(await page.textContent("#status")).toMatch(
+      new RegExp(`^Line ${ids[0]}, .* m, highlighted on the map\\.$`),
+    );
+    await page.keyboard.press("ArrowDown");
+    expect(await focused()).toBe(ids[1]);
     await page.keyboard.press(" ");
     expect(await page.$$eval("#lines tbody tr.selected", (trs) => trs.length)).toBe(1);
     expect(await page.getAttribute("#lines tbody tr.selected", "data-feature-id")).toBe(ids[1]);
     expect(await page.getAttribute("#map", "data-selected")).toBe(ids[1]);
+    expect(await page.$$eval('#lines tbody tr[aria-selected="true"]', (trs) => trs.length)).toBe(1);
     // A visible focus ring on the focused row.
     const outline = await page.$eval("#lines tbody tr.selected", (tr) => getComputedStyle(tr).outlineStyle);
     expect(outline).toBe("solid");
+    // One Tab stop: Tab leaves the table for what follows it, not the next row.
+    const stops = await page.$$eval("#lines tbody tr", (trs) => trs.filter((tr) => tr.tabIndex === 0).length);
+    expect(stops).toBe(1);
+    await page.keyboard.press("Tab");
+    expect(await focused()).toBeUndefined();
+  });
+
+  it("picks a line by clicking it on the map: its row is chosen too", async () => {
+    const ids = (await page.$$eval("#lines tbody tr", (trs) =>
+      trs.map((tr) => (tr as HTMLElement).dataset.featureId),
+    )) as string[];
+    const [longest, shortest] = [ids[0]!, ids.at(-1)!];
+    const choose = async (id: string) => {
+      await page.click(`#lines tbody tr[data-feature-id="${id}"]`);
+      expect(await page.getAttribute("#map", "data-selected")).toBe(id);
+    };
+    // Where the longest line is drawn: the pixels of the chosen line's halo (#ff2bd6), found in a
+    // screenshot of the map; the page exposes no map internals.
+    await choose(longest);
+    await page.waitForTimeout(300);
+    const box = (await page.locator("#map").boundingBox())!;
+    const { data, info } = await sharp(await page.screenshot({ clip: box }))
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    const halo: [number, number][] = [];
+    for (let y = 0; y < info.height; y++) {
+      for (let x = 0; x < info.width; x++) {
+        const o = (y * info.width + x) * info.channels;
+        if (data[o]! > 230 && data[o + 1]! < 90 && data[o + 2]! > 190) halo.push([x, y]);
+      }
+    }
+    expect(halo.length).toBeGreaterThan(50);
+    const [hx, hy] = halo[Math.floor(halo.length / 2)]!;
+    // Another line chosen, then a click on the longest one picks it, on the map and in the table.
+    await choose(shortest);
+    await page.mouse.click(box.x + (hx * box.width) / info.width, box.y + (hy * box.height) / info.height);
+    await expect.poll(() => page.getAttribute("#map", "data-selected")).toBe(longest);
+    expect(await page.getAttribute(`#lines tbody tr[data-feature-id="${longest}"]`, "aria-selected")).toBe(
+      "true",
+    );
+    expect(await page.getAttribute(`#lines tbody tr[data-feature-id="${shortest}"]`, "aria-selected")).toBe(
+      "false",
+    );
+    expect(await page.textContent("#status")).toMatch(new RegExp(`^Line ${longest}, .*, highlighted\\.$`));
   });
 
   it("draws an area on the map into the area inputs", async () => {
@@ -202,7 +253,7 @@ describe.skipIf(!hasChromium)("the web page in Chromium", () => {
     // A click without a drag ends draw mode and draws nothing; the button and status follow.
     await page.click("#draw");
     expect(await page.getAttribute("#draw", "aria-pressed")).toBe("true");
-    expect(await page.textContent("#status")).toBe("Drag a box on the map.");
+    expect(await page.textContent("#status")).toBe("Drag a box on the map (Escape stops drawing).");
     await page.mouse.click(...at(0.5, 0.5));
     expect(await page.getAttribute("#draw", "aria-pressed")).toBe("false");
     expect(await page.textContent("#status")).toBe("");
@@ -224,8 +275,76 @@ describe.skipIf(!hasChromium)("the web page in Chromium", () => {
     expect(w).toBeGreaterThan(Number(before[0]));
     expect(e).toBeLessThan(Number(before[2]));
     expect(await page.getAttribute("#draw", "aria-pressed")).toBe("false");
+    expect(await page.textContent("#area-size")).toMatch(
+      /^[\d.,]+ (km²|m²) \(\d+ × \d+ m\), [\d,]+ px at 0\.25 m\/px$/,
+    );
+
+    // Escape leaves draw mode.
+    await page.click("#draw");
+    await page.keyboard.press("Escape");
+    expect(await page.getAttribute("#draw", "aria-pressed")).toBe("false");
+
+    // A finger draws too (a phone has no Shift key): touch events through the DevTools protocol.
+    const drawn = await Promise.all(
+      ["#west", "#south", "#east", "#north"].map((sel) => page.inputValue(sel)),
+    );
+    const cdp = await context.newCDPSession(page);
+    try {
+      await cdp.send("Emulation.setTouchEmulationEnabled", { enabled: true, maxTouchPoints: 1 });
+      await page.click("#draw");
+      const point = (fx: number, fy: number) => {
+        const [x, y] = at(fx, fy);
+        return { x, y };
+      };
+      await cdp.send("Input.dispatchTouchEvent", { type: "touchStart", touchPoints: [point(0.3, 0.3)] });
+      for (const f of [0.35, 0.4, 0.45]) {
+        await cdp.send("Input.dispatchTouchEvent", { type: "touchMove", touchPoints: [point(f, f)] });
+      }
+      await cdp.send("Input.dispatchTouchEvent", { type: "touchEnd", touchPoints: [] });
+    } finally {
+      await cdp.send("Emulation.setTouchEmulationEnabled", { enabled: false }).catch(() => {});
+      await cdp.detach().catch(() => {});
+    }
+    const touched = (
+      await Promise.all(["#west", "#south", "#east", "#north"].map((sel) => page.inputValue(sel)))
+    ).map(Number) as [number, number, number, number];
+    expect(touched.map(String)).not.toEqual(drawn);
+    expect(touched[0]).toBeLessThan(touched[2]);
+    expect(touched[1]).toBeLessThan(touched[3]);
+    expect(await page.getAttribute("#draw", "aria-pressed")).toBe("false");
+
     // Back to the demo area for the next analyses.
     await page.click("#demo");
+    expect(await page.inputValue("#west")).toBe(before[0]);
+  });
+
+  it("refuses an area the API would refuse before sending it, so no quota is spent", async () => {
+    const posts = analysisPosts;
+    const before = await Promise.all(["#west", "#south", "#east", "#north"].map((s) => page.inputValue(s)));
+    try {
+      // About 24 km²: over the 10 km² limit.
+      for (const [sel, v] of [
+        ["#west", "-121.55"],
+        ["#south", "38.55"],
+        ["#east", "-121.50"],
+        ["#north", "38.60"],
+      ] as const) {
+        await page.fill(sel, v);
+        await page.dispatchEvent(sel, "change");
+      }
+      expect(await page.textContent("#area-size")).toMatch(/at most 10\.000 km² is allowed/);
+      await page.click("#analyse");
+      expect(await page.textContent("#error-title")).toBe("The area is not valid");
+      expect(await page.textContent("#error-message")).toMatch(
+        /^The area is 24\.\d+ km²; at most 10\.000 km² is allowed/,
+      );
+      expect(await page.getAttribute("#north", "aria-invalid")).toBe("true");
+      expect(await focused()).toBe("west");
+      expect(analysisPosts).toBe(posts);
+    } finally {
+      await page.click("#demo");
+    }
+    expect(await page.getAttribute("#north", "aria-invalid")).toBeNull();
     expect(await page.inputValue("#west")).toBe(before[0]);
   });
 
@@ -316,8 +435,9 @@ describe.skipIf(!hasChromium)("the web page in Chromium", () => {
     const message = (await page.textContent("#error-message")) ?? "";
     expect(message).toContain("You have used all 2 analyses allowed per hour");
     expect(message).toMatch(/analyse again in about \d+ (minutes|hour)/);
-    // The earlier result stays on screen.
+    // The earlier result stays on screen, saying which area it is of.
     expect(await page.isVisible("#results")).toBe(true);
+    expect(await page.textContent("#result-area")).toBe("-121.496000, 38.580000, -121.493000, 38.582400");
     await page.screenshot({ path: join(RESULTS_DIR, "frontend-429.png") });
   }, 120_000);
 

@@ -5,11 +5,12 @@
  */
 import "./style.css";
 import { type AnalysisReply, ApiError, analyse, picture } from "./api.js";
+import { areaSize } from "./area-size.js";
 import { type Bbox, DEMO_BBOX, parseBbox, parseBoundsHeader } from "./bbox.js";
 import { MapView } from "./map.js";
 import type { FailureMessage } from "./problems.js";
 import type { RateLimitPolicy, RateLimitState } from "./ratelimit.js";
-import { renderLegend, renderQuota, renderResult } from "./results.js";
+import { renderLegend, renderQuota, renderResult, selectRow } from "./results.js";
 
 const CREDENTIAL_KEY = "lanesegnet.credential";
 const FIELDS = ["west", "south", "east", "north"] as const;
@@ -95,6 +96,38 @@ function readBbox() {
   return parseBbox(FIELDS.map((name) => byId<HTMLInputElement>(name).value));
 }
 
+/** Mark the area's inputs at fault (all four for its size), or none. */
+function markInvalid(fields: readonly number[]): void {
+  FIELDS.forEach((name, i) => {
+    const input = byId<HTMLInputElement>(name);
+    if (fields.includes(i)) input.setAttribute("aria-invalid", "true");
+    else input.removeAttribute("aria-invalid");
+  });
+}
+
+type AreaCheck = { ok: true; bbox: Bbox } | { ok: false; message: string; fields: readonly number[] };
+
+/**
+ * The area's size under the inputs, and whether the API would take it, checked before sending:
+ * a request the API refuses still costs one analysis of the hourly quota.
+ */
+function checkArea(): AreaCheck {
+  const area = readBbox();
+  const hint = byId("area-size");
+  let check: AreaCheck;
+  if (!area.ok) {
+    hint.textContent = "";
+    check = { ok: false, message: area.message, fields: [area.field] };
+  } else {
+    const size = areaSize(area.bbox, Number(resolution.value));
+    hint.textContent = size.problem ? `${size.summary}. ${size.problem}` : size.summary;
+    check = size.problem ? { ok: false, message: size.problem, fields: [0, 1, 2, 3] } : area;
+  }
+  hint.dataset.invalid = String(!check.ok);
+  markInvalid(check.ok ? [] : check.fields);
+  return check;
+}
+
 function save(name: string, blob: Blob): void {
   const url = URL.createObjectURL(blob);
   const a = document.createElement("a");
@@ -111,15 +144,31 @@ const view = new MapView(
   DEMO_BBOX,
   (b) => {
     setBbox(b);
+    checkArea();
     void view.showArea(b, false);
     setStatus("Area drawn. Press Analyse.");
   },
-  // Draw mode ends after a box, a click without a drag, or when an analysis starts.
+  // Draw mode ends after a box, a click without a drag, Escape, or when an analysis starts.
   (on) => {
     drawButton.setAttribute("aria-pressed", String(on));
-    setStatus(on ? "Drag a box on the map." : "");
+    setStatus(on ? "Drag a box on the map (Escape stops drawing)." : "");
+  },
+  // A line clicked on the map: its row is chosen too, and shown.
+  (id) => {
+    const words = selectRow(id, true);
+    view.select(id);
+    if (words) setStatus(`${words}, highlighted.`);
   },
 );
+
+/** Narrow screens put the map above the panel: a line chosen in the table is shown there. */
+const stacked = window.matchMedia("(max-width: 900px)");
+
+function lineChosen(id: string, words: string): void {
+  view.select(id, true);
+  setStatus(`${words}, highlighted on the map.`);
+  if (stacked.matches) byId("map-wrap").scrollIntoView({ block: "start" });
+}
 
 /** GET the imagery only (not counted against the quota); on failure, say so and offer a retry. */
 async function showImagery(reply: AnalysisReply, signal: AbortSignal): Promise<void> {
@@ -158,9 +207,10 @@ async function run(): Promise<void> {
     credential.focus();
     return;
   }
-  const area = readBbox();
+  const area = checkArea();
   if (!area.ok) {
     showError({ title: "The area is not valid", message: area.message });
+    byId<HTMLInputElement>(FIELDS[area.fields[0] ?? 0] ?? "west").focus();
     return;
   }
   sessionStorage.setItem(CREDENTIAL_KEY, key);
@@ -171,7 +221,7 @@ async function run(): Promise<void> {
   try {
     const reply = await analyse(key, area.bbox, Number(resolution.value), { signal: controller.signal });
     current = reply;
-    renderResult(reply, (id) => view.select(id));
+    renderResult(reply, lineChosen);
     view.clearImagery();
     await view.showMarkings(reply.result.features);
     setStatus(`Found ${reply.result.features.length} lines; loading the imagery…`);
@@ -182,6 +232,9 @@ async function run(): Promise<void> {
   } catch (error) {
     const e = error as ApiError & { rateLimit?: RateLimitState | null; policy?: RateLimitPolicy | null };
     if (current && e.rateLimit !== undefined) renderQuota(e.rateLimit ?? null, e.policy ?? null);
+    // The map goes on showing the last result: its outline, not the area that failed.
+    const shown = current?.result.bbox;
+    if (shown) void view.showArea(shown, false);
     if (e instanceof ApiError && e.aborted === "cancelled") {
       setStatus("Analysis cancelled. Change the area or analyse again.");
     } else {
@@ -220,15 +273,17 @@ retryButton.addEventListener("click", async () => {
 
 byId("demo").addEventListener("click", () => {
   setBbox(DEMO_BBOX);
+  checkArea();
   void view.showArea(DEMO_BBOX);
 });
 
 for (const name of FIELDS) {
   byId<HTMLInputElement>(name).addEventListener("change", () => {
-    const area = readBbox();
+    const area = checkArea();
     if (area.ok) void view.showArea(area.bbox);
   });
 }
+resolution.addEventListener("change", () => checkArea());
 
 byId("download-geojson").addEventListener("click", () => {
   if (!current) return;
@@ -260,5 +315,6 @@ window.addEventListener("unhandledrejection", (e) => {
 
 credential.value = sessionStorage.getItem(CREDENTIAL_KEY) ?? "";
 setBbox(DEMO_BBOX);
+checkArea();
 renderLegend();
 void view.showArea(DEMO_BBOX);

@@ -2,7 +2,8 @@
  * The map: MapLibre GL with a style that needs nothing from the network — a background layer, the
  * analysed imagery (an image source placed at the picture's lon/lat extent), the markings as a
  * GeoJSON line layer coloured by class from the registry, the area's outline, and a box the user
- * draws with shift-drag or in draw mode. No tiles, glyphs or sprites: no text symbols at all.
+ * draws with shift-drag, or in draw mode with a mouse or a finger. A click on a marking picks its
+ * line. No tiles, glyphs or sprites: no text symbols at all.
  */
 import {
   type ExpressionSpecification,
@@ -11,6 +12,7 @@ import {
   type LngLatBoundsLike,
   Map as MapLibreMap,
   type MapMouseEvent,
+  type MapTouchEvent,
   NavigationControl,
   ScaleControl,
   type StyleSpecification,
@@ -63,6 +65,16 @@ const STYLE: StyleSpecification = {
       layout: LINE_LAYOUT,
       paint: { "line-color": "#000000", "line-opacity": 0.6, "line-width": 6 },
     },
+    // The chosen line: a wide halo in a colour no class uses, under the line's own class colour
+    // (a white highlight over it made every chosen line look like a white one).
+    {
+      id: "markings-selected",
+      type: "line",
+      source: "markings",
+      filter: ["==", ["get", "id"], ""],
+      layout: LINE_LAYOUT,
+      paint: { "line-color": "#ff2bd6", "line-width": 11, "line-opacity": 0.95 },
+    },
     {
       id: "markings-solid",
       type: "line",
@@ -80,14 +92,6 @@ const STYLE: StyleSpecification = {
       paint: { "line-color": classColourExpression(), "line-width": 3, "line-dasharray": [2, 1.5] },
     },
     {
-      id: "markings-selected",
-      type: "line",
-      source: "markings",
-      filter: ["==", ["get", "id"], ""],
-      layout: LINE_LAYOUT,
-      paint: { "line-color": "#ffffff", "line-width": 7, "line-opacity": 0.9 },
-    },
-    {
       id: "draft-fill",
       type: "fill",
       source: "draft",
@@ -101,6 +105,10 @@ const STYLE: StyleSpecification = {
     },
   ],
 };
+
+/** Layers a click picks a line from, and how near (px) the click must be: the lines are 3 px wide. */
+const PICKABLE = ["markings-solid", "markings-dashed"];
+const PICK_RADIUS_PX = 6;
 
 function boundsOf(b: Bbox): LngLatBoundsLike {
   return [
@@ -116,6 +124,8 @@ export class MapView {
   #dragStart: [number, number] | null = null;
   #imageryUrl: string | null = null;
   #loaded: Promise<void>;
+  /** Each shown line's lon/lat bounds, to bring a chosen line into view. */
+  #lineBounds = new Map<string, Bbox>();
 
   constructor(
     private readonly container: HTMLElement,
@@ -123,6 +133,8 @@ export class MapView {
     private readonly onBox: (bbox: Bbox) => void,
     /** Draw mode turned on or off: by the page, after a box, or after a click that drew none. */
     private readonly onDrawMode: (on: boolean) => void,
+    /** A line was clicked on the map (its feature id). */
+    private readonly onPick: (id: string) => void = () => {},
   ) {
     this.map = new MapLibreMap({
       container,
@@ -140,6 +152,17 @@ export class MapView {
     this.map.on("mousedown", (e) => this.#down(e));
     this.map.on("mousemove", (e) => this.#move(e));
     this.map.on("mouseup", (e) => this.#up(e));
+    // A finger draws too, in draw mode (a phone has no Shift); two fingers still zoom.
+    this.map.on("touchstart", (e) => this.#down(e));
+    this.map.on("touchmove", (e) => this.#move(e));
+    this.map.on("touchend", (e) => this.#up(e));
+    this.map.on("touchcancel", () => this.#cancelDrag());
+    this.map.on("click", (e) => this.#pick(e));
+    container.ownerDocument.addEventListener("keydown", (e) => {
+      if (e.key !== "Escape" || !(this.#drawMode || this.#dragStart)) return;
+      this.#cancelDrag();
+      this.setDrawMode(false);
+    });
   }
 
   get drawMode(): boolean {
@@ -159,12 +182,16 @@ export class MapView {
     this.#locked = on;
     if (on) {
       this.setDrawMode(false);
-      if (this.#dragStart) {
-        this.#dragStart = null;
-        this.map.dragPan.enable();
-        (this.map.getSource("draft") as GeoJSONSource | undefined)?.setData(EMPTY);
-      }
+      this.#cancelDrag();
     }
+  }
+
+  /** Drop a box being drawn (Escape, a lock, a cancelled touch). */
+  #cancelDrag(): void {
+    if (!this.#dragStart) return;
+    this.#dragStart = null;
+    this.map.dragPan.enable();
+    (this.map.getSource("draft") as GeoJSONSource | undefined)?.setData(EMPTY);
   }
 
   async showArea(b: Bbox, fit = true): Promise<void> {
@@ -180,14 +207,26 @@ export class MapView {
     // arrays; MapLibre's GeoJSON types want mutable ones, and setData copies the data anyway.
     const data = { type: "FeatureCollection", features } as unknown as Geo;
     (this.map.getSource("markings") as GeoJSONSource).setData(data);
+    this.#lineBounds = new Map(
+      features.map((f) => {
+        const lons = f.geometry.coordinates.map((c) => c[0]);
+        const lats = f.geometry.coordinates.map((c) => c[1]);
+        return [f.id, [Math.min(...lons), Math.min(...lats), Math.max(...lons), Math.max(...lats)] as const];
+      }),
+    );
     this.select(null);
   }
 
-  /** Highlight one line (by feature id), or none. */
-  select(id: string | null): void {
+  /** Highlight one line (by feature id), or none; `reveal` brings it into view if it is not. */
+  select(id: string | null, reveal = false): void {
     this.container.dataset.selected = id ?? "";
     if (!this.map.getLayer("markings-selected")) return;
     this.map.setFilter("markings-selected", ["==", ["get", "id"], id ?? ""]);
+    const b = id === null ? undefined : this.#lineBounds.get(id);
+    if (!reveal || !b) return;
+    const view = this.map.getBounds();
+    const inView = view.contains([b[0], b[1]]) && view.contains([b[2], b[3]]);
+    if (!inView) this.map.fitBounds(boundsOf(b), { padding: 60, duration: 0, maxZoom: this.map.getZoom() });
   }
 
   /** Place the analysed imagery under the markings; resolves once the map has drawn it. */
@@ -230,20 +269,39 @@ export class MapView {
     return idle;
   }
 
-  #down(e: MapMouseEvent): void {
-    if (this.#locked || !(this.#drawMode || e.originalEvent.shiftKey)) return;
+  #down(e: MapMouseEvent | MapTouchEvent): void {
+    const touch = e.type === "touchstart";
+    if (touch && (e as MapTouchEvent).points.length !== 1) return;
+    const shift = !touch && (e as MapMouseEvent).originalEvent.shiftKey;
+    if (this.#locked || !(this.#drawMode || shift)) return;
+    // Stops the map's own drag-pan for this gesture (mouse and touch alike).
     e.preventDefault();
     this.map.dragPan.disable();
     this.#dragStart = [e.lngLat.lng, e.lngLat.lat];
   }
 
-  #move(e: MapMouseEvent): void {
+  #pick(e: MapMouseEvent): void {
+    if (this.#drawMode || this.#locked || !this.map.getLayer(PICKABLE[0]!)) return;
+    const { x, y } = e.point;
+    const r = PICK_RADIUS_PX;
+    const hits = this.map.queryRenderedFeatures(
+      [
+        [x - r, y - r],
+        [x + r, y + r],
+      ],
+      { layers: PICKABLE },
+    );
+    const id = hits[0]?.properties?.id;
+    if (typeof id === "string") this.onPick(id);
+  }
+
+  #move(e: MapMouseEvent | MapTouchEvent): void {
     if (!this.#dragStart) return;
     const b = bboxFromCorners(this.#dragStart, [e.lngLat.lng, e.lngLat.lat]);
     (this.map.getSource("draft") as GeoJSONSource).setData(polygon(b));
   }
 
-  #up(e: MapMouseEvent): void {
+  #up(e: MapMouseEvent | MapTouchEvent): void {
     if (!this.#dragStart) return;
     const b = bboxFromCorners(this.#dragStart, [e.lngLat.lng, e.lngLat.lat]);
     this.#dragStart = null;

@@ -17,9 +17,14 @@ describe("rate-limit headers", () => {
 describe("area inputs", () => {
   it("accepts the demo area and refuses inverted or out-of-range boxes", () => {
     expect(parseBbox(DEMO_BBOX.map(String))).toEqual({ ok: true, bbox: DEMO_BBOX });
-    expect(parseBbox(["1", "2", "0", "3"])).toEqual({ ok: false, message: "West must be less than East." });
-    expect(parseBbox(["1", "2", "", "3"])).toEqual({ ok: false, message: "East is not a number." });
-    expect(parseBbox(["1", "-91", "2", "3"]).ok).toBe(false);
+    // Each refusal names the input at fault (0 west … 3 north), for aria-invalid and focus.
+    expect(parseBbox(["1", "2", "0", "3"])).toEqual({
+      ok: false,
+      message: "West must be less than East.",
+      field: 2,
+    });
+    expect(parseBbox(["1", "2", "", "3"])).toEqual({ ok: false, message: "East is not a number.", field: 2 });
+    expect(parseBbox(["1", "-91", "2", "3"])).toMatchObject({ ok: false, field: 1 });
     // The API's own latitude limit (Web Mercator's), not a rounded one: 85.051 is a valid north.
     expect(parseBbox(["1", "85.05", "2", "85.051"]).ok).toBe(true);
     expect(parseBbox(["1", "85.05", "2", "85.052"]).ok).toBe(false);

@@ -51,6 +51,56 @@ describe("describeFailure", () => {
     );
   });
 
+  it("says which imagery sources were tried and why, and offers a retry only where one can help", () => {
+    const noImagery = (providers_tried: { provider: string; outcome: string; reason?: string }[]) =>
+      describeFailure(
+        502,
+        {
+          type: "/problems/no-imagery",
+          title: "No imagery for this area",
+          detail: "No imagery provider could deliver imagery for this area right now; try again later.",
+          providers_tried,
+        },
+        headers({ "retry-after": "30" }),
+      );
+    const down = noImagery([
+      { provider: "local", outcome: "no_coverage", reason: "no local imagery intersects the area" },
+      { provider: "esri", outcome: "failed", reason: "network error" },
+      { provider: "mapbox", outcome: "not_configured" },
+    ]);
+    expect(down.title).toBe("No imagery for this area");
+    expect(down.message).toBe(
+      "Local imagery does not cover this area; Esri failed; Mapbox is not set up on this server. Try again in 30 seconds, or try another area.",
+    );
+    const nowhere = noImagery([
+      { provider: "local", outcome: "no_coverage" },
+      { provider: "gee", outcome: "not_configured" },
+    ]);
+    expect(nowhere.message).toBe(
+      "Local imagery does not cover this area; Earth Engine is not set up on this server. Try another area.",
+    );
+  });
+
+  it("gives the retry advice once, with the wait, not also the detail's own", () => {
+    const f = describeFailure(
+      503,
+      { detail: "The analysis service is unreachable; cached results are still served. Try again shortly." },
+      headers({ "retry-after": "30" }),
+    );
+    expect(f.message).toBe(
+      "The analysis service is unreachable; cached results are still served. Try again in 30 seconds.",
+    );
+  });
+
+  it("calls the API's resolution_m by the page's name for it", () => {
+    const f = describeFailure(
+      400,
+      { errors: [{ path: "/area", message: "too big; a coarser resolution_m allows more" }] },
+      headers({}),
+    );
+    expect(f.message).toBe("Area: too big; a coarser ground resolution allows more");
+  });
+
   it("formats durations for people", () => {
     expect(formatDuration(1)).toBe("1 second");
     expect(formatDuration(59)).toBe("59 seconds");

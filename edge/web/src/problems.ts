@@ -11,6 +11,12 @@ export interface ProblemBody {
   readonly status?: number;
   readonly detail?: string;
   readonly errors?: readonly { readonly path: string; readonly message: string }[];
+  /** On /problems/no-imagery: each imagery provider considered, and why it did not serve. */
+  readonly providers_tried?: readonly {
+    readonly provider: string;
+    readonly outcome: string;
+    readonly reason?: string;
+  }[];
 }
 
 export interface FailureMessage {
@@ -48,8 +54,50 @@ const FIELD_NAMES: Readonly<Record<string, string>> = {
   "/area/bbox/3": "North",
   "/area/bbox": "Area",
   "/area": "Area",
-  "/resolution_m": "Resolution",
+  "/resolution_m": "Ground resolution",
 };
+
+/** The API's field names as this page labels them (its messages may name them). */
+export function inPageTerms(message: string): string {
+  return message.replace(/\bresolution_m\b/g, "ground resolution");
+}
+
+/** What each provider outcome means for the user, short (`reason` has the details). */
+const OUTCOME_WORDS: Readonly<Record<string, string>> = {
+  no_coverage: "does not cover this area",
+  failed: "failed",
+  timeout: "did not answer in time",
+  unhealthy: "is paused after recent failures",
+  not_configured: "is not set up on this server",
+};
+
+const PROVIDER_NAMES: Readonly<Record<string, string>> = {
+  local: "Local imagery",
+  esri: "Esri",
+  mapbox: "Mapbox",
+  gee: "Earth Engine",
+};
+
+/** "Local imagery does not cover this area; Esri failed." from a problem's providers_tried. */
+function providersTried(body: ProblemBody | null): string | undefined {
+  const tried = (body?.providers_tried ?? []).filter((a) => a.outcome !== "used");
+  if (tried.length === 0) return undefined;
+  const parts = tried.map(
+    (a) => `${PROVIDER_NAMES[a.provider] ?? a.provider} ${OUTCOME_WORDS[a.outcome] ?? a.outcome}`,
+  );
+  return `${parts.join("; ")}.`;
+}
+
+/** Whether anything in the list may change on a retry (a failure or a timeout, not missing coverage). */
+function retryMayHelp(body: ProblemBody | null): boolean {
+  const tried = body?.providers_tried ?? [];
+  return tried.length === 0 || tried.some((a) => ["failed", "timeout", "unhealthy"].includes(a.outcome));
+}
+
+/** A detail without its own retry advice ("…; try again later."): the page says when, once. */
+function withoutRetryAdvice(detail: string): string {
+  return detail.replace(/[;,.]?\s*(please\s+)?try again[^.]*\.?\s*$/i, ".").replace(/\.\.$/, ".");
+}
 
 function fieldErrors(body: ProblemBody | null): string | undefined {
   const errors = body?.errors ?? [];
@@ -58,7 +106,8 @@ function fieldErrors(body: ProblemBody | null): string | undefined {
     .slice(0, 4)
     .map((e) => {
       const field = FIELD_NAMES[e.path];
-      return field ? `${field}: ${e.message}` : e.message;
+      const message = inPageTerms(e.message);
+      return field ? `${field}: ${message}` : message;
     })
     .join(" ");
 }
@@ -116,7 +165,8 @@ export function describeFailure(
     case status === 422:
       return {
         title: "No imagery for this area",
-        message: detail ?? "None of the imagery sources covers this area. Try another area.",
+        message:
+          providersTried(body) ?? detail ?? "None of the imagery sources covers this area. Try another area.",
       };
     case status === 429: {
       const policy = parseRateLimitPolicy(headers.get("ratelimit-policy"));
@@ -133,17 +183,28 @@ export function describeFailure(
     case status === 503:
       return withWait({
         title: "The service is busy or briefly unavailable",
-        message: `${detail ? `${detail} ` : ""}Try again ${waitWords}.`,
+        message: `${detail ? `${withoutRetryAdvice(detail)} ` : ""}Try again ${waitWords}.`,
       });
     case status === 504:
       return withWait({
         title: "The analysis took too long",
         message: detail ?? "Try a smaller area or a coarser resolution.",
       });
+    case status === 502 && body?.type === "/problems/no-imagery": {
+      // Which sources were tried and why each did not serve: whether waiting can help at all.
+      const tried = providersTried(body);
+      const retry = retryMayHelp(body)
+        ? ` Try again ${waitWords}, or try another area.`
+        : " Try another area.";
+      return withWait({
+        title: body.title ?? "No imagery for this area",
+        message: `${tried ?? withoutRetryAdvice(detail ?? "No imagery source could serve this area.")}${retry}`,
+      });
+    }
     case status === 502:
       return withWait({
         title: "The analysis failed",
-        message: `${detail ?? "The analysis service failed."} Try again ${waitWords}.`,
+        message: `${withoutRetryAdvice(detail ?? "The analysis service failed.")} Try again ${waitWords}.`,
       });
     default:
       return withWait({

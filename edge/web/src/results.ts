@@ -61,7 +61,40 @@ export function renderLegend(): void {
   }
 }
 
-export function renderResult(reply: AnalysisReply, onSelect: (id: string) => void): void {
+/**
+ * Mark the row of line `id` selected (aria-selected, the row's roving tab stop), or none; the
+ * row scrolls into view when `reveal`. Returns the row's words for the status line, or null.
+ */
+export function selectRow(id: string | null, reveal = false): string | null {
+  const body = byId<HTMLTableElement>("lines").tBodies[0]!;
+  let chosen: HTMLTableRowElement | null = null;
+  for (const tr of body.rows) {
+    const on = id !== null && tr.dataset.featureId === id;
+    tr.classList.toggle("selected", on);
+    if (tr.dataset.featureId !== undefined) tr.setAttribute("aria-selected", String(on));
+    if (on) chosen = tr;
+  }
+  if (!chosen) return null;
+  moveTabStop(body, chosen);
+  if (reveal) chosen.scrollIntoView({ block: "nearest" });
+  return chosen.dataset.words ?? null;
+}
+
+/** The table is one Tab stop: the selected (or first) row; arrow keys move between rows. */
+function moveTabStop(body: HTMLTableSectionElement, to: HTMLTableRowElement): void {
+  for (const tr of body.rows) tr.tabIndex = tr === to ? 0 : -1;
+}
+
+const ROW_KEYS: Readonly<Record<string, (i: number, n: number) => number>> = {
+  ArrowDown: (i, n) => Math.min(i + 1, n - 1),
+  ArrowUp: (i) => Math.max(i - 1, 0),
+  Home: () => 0,
+  End: (_i, n) => n - 1,
+  PageDown: (i, n) => Math.min(i + 10, n - 1),
+  PageUp: (i) => Math.max(i - 10, 0),
+};
+
+export function renderResult(reply: AnalysisReply, onSelect: (id: string, words: string) => void): void {
   const r: AnalysisResult = reply.result;
   const a = r.analysis;
   byId("results").hidden = false;
@@ -74,6 +107,8 @@ export function renderResult(reply: AnalysisReply, onSelect: (id: string) => voi
     `${a.imagery.provider} (${a.imagery.attribution}), ${a.imagery.resolution_m} m/px${a.imagery.captured ? `, captured ${a.imagery.captured}` : ""}`;
   byId("model").textContent = `${a.model.name} ${a.model.version}`;
   byId("analysis-id").textContent = a.id;
+  // Which area these lines belong to, whatever the form shows now.
+  byId("result-area").textContent = r.bbox ? r.bbox.map((v) => v.toFixed(6)).join(", ") : "";
   byId("results").dataset.analysisId = a.id;
 
   const lines = r.features.map((f) => f.properties);
@@ -103,37 +138,52 @@ export function renderResult(reply: AnalysisReply, onSelect: (id: string) => voi
       const p = f.properties;
       const tr = el("tr");
       tr.dataset.featureId = p.id;
+      tr.dataset.words = `Line ${p.id}, ${classLabel(p.class).toLowerCase()}, ${metres(p.length_m)} m`;
+      tr.setAttribute("aria-selected", "false");
       const length = el("td", metres(p.length_m), "num");
       length.dataset.lengthM = String(p.length_m);
       tr.append(
+        el("td", p.id, "id"),
         classCell(p.class_id, p.class),
         length,
         widthCell(p.width_m, p.width_resolved),
         el("td", `${Math.round(p.confidence * 100)} %`, "num"),
       );
-      // A row is a control: a click, or Enter or Space on the focused row, highlights its line.
-      tr.tabIndex = 0;
+      // A row is an option of the table (one Tab stop, arrow keys between rows): a click, or
+      // Enter or Space on the focused row, highlights its line.
+      tr.tabIndex = -1;
       const select = () => {
-        for (const other of body.querySelectorAll("tr.selected")) other.classList.remove("selected");
-        tr.classList.add("selected");
-        onSelect(p.id);
+        selectRow(p.id);
+        onSelect(p.id, tr.dataset.words ?? p.id);
       };
       tr.addEventListener("click", select);
       tr.addEventListener("keydown", (e) => {
-        if (e.key !== "Enter" && e.key !== " ") return;
+        if (e.key === "Enter" || e.key === " ") {
+          e.preventDefault();
+          select();
+          return;
+        }
+        const move = ROW_KEYS[e.key];
+        if (!move) return;
         e.preventDefault();
-        select();
+        const all = [...body.rows];
+        const next = all[move(all.indexOf(tr), all.length)];
+        if (next) {
+          moveTabStop(body, next);
+          next.focus();
+        }
       });
       return tr;
     });
   if (rows.length === 0) {
     const tr = el("tr");
     const td = el("td", "No lane markings were found in this area.");
-    td.colSpan = 4;
+    td.colSpan = 5;
     tr.append(td);
     rows.push(tr);
   }
   body.replaceChildren(...rows);
+  if (rows[0]) rows[0].tabIndex = 0;
 }
 
 /** A line's width; "≤" where the imagery cannot resolve it and the value is only an upper bound. */

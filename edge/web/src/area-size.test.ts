@@ -1,0 +1,24 @@
+import { describe, expect, it } from "vitest";
+import { areaSize } from "./area-size.js";
+import { DEMO_BBOX } from "./bbox.js";
+
+describe("areaSize", () => {
+  it("sizes the demo area and lets it through", () => {
+    const s = areaSize(DEMO_BBOX, 0.25);
+    expect(s.problem).toBeNull();
+    expect(s.summary).toMatch(/^0\.070 km² \(261 × 266 m\), 1,117,105 px at 0\.25 m\/px$/);
+  });
+
+  it("refuses what the API refuses, in the page's terms: too large, too small, too many pixels", () => {
+    const big = areaSize([-121.55, 38.55, -121.5, 38.6], 0.25);
+    expect(big.problem).toMatch(/^The area is 24\.\d+ km²; at most 10\.000 km² is allowed/);
+    const tiny = areaSize([-121.496, 38.58, -121.49595, 38.58004], 0.25);
+    expect(tiny.problem).toMatch(
+      /^The area is 4\.\d+ m wide and 4\.\d+ m high; both must be at least 10 m\.$/,
+    );
+    // 0.54 km² is within the km² limit but over the pixel limit at 0.10 m/px, not at 0.35.
+    const wide = [-121.5, 38.58, -121.492, 38.587] as const;
+    expect(areaSize(wide, 0.1).problem).toMatch(/pixels; at most 8,388,608 are allowed/);
+    expect(areaSize(wide, 0.35).problem).toBeNull();
+  });
+});

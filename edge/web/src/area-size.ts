@@ -1,0 +1,38 @@
+/**
+ * The area's size as the API will judge it, worked out in the page with the API's own code
+ * (shared's validateArea, geodesic area and pixel grid), so an area the API would refuse is never
+ * sent: a refused analysis still counts against the hourly quota (the rate limit runs before
+ * validation). The page's resolutions all lie inside the model's analysed range, so the API
+ * analyses at the one chosen here.
+ */
+import { bboxArea, bboxSidesM } from "../../../shared/src/geo/geodesic.js";
+import { gridForBbox } from "../../../shared/src/geo/grid.js";
+import { validateArea } from "../../../shared/src/geo/validate.js";
+import type { Bbox } from "./bbox.js";
+import { inPageTerms } from "./problems.js";
+
+export interface AreaSize {
+  /** "0.07 km² (265 × 262 m), 1,114,112 px at 0.25 m/px" */
+  readonly summary: string;
+  /** Why the API would refuse the area, in the page's terms; null when it would take it. */
+  readonly problem: string | null;
+}
+
+const grouped = new Intl.NumberFormat("en-GB", { maximumFractionDigits: 0 });
+
+function areaWords(m2: number): string {
+  return m2 >= 10_000 ? `${(m2 / 1e6).toFixed(m2 >= 1e7 ? 1 : 3)} km²` : `${grouped.format(m2)} m²`;
+}
+
+export function areaSize(bbox: Bbox, resolutionM: number): AreaSize {
+  const { widthM, heightM } = bboxSidesM(bbox);
+  const grid = gridForBbox(bbox, resolutionM);
+  const summary = `${areaWords(bboxArea(bbox))} (${grouped.format(widthM)} × ${grouped.format(heightM)} m), ${grouped.format(grid.width * grid.height)} px at ${resolutionM} m/px`;
+  const checked = validateArea({ type: "bbox", bbox: [...bbox] }, { resolutionM });
+  if (checked.ok) return { summary, problem: null };
+  const message = checked.issues.map((i) => i.message).join("; ");
+  return {
+    summary,
+    problem: `${inPageTerms(message)[0]?.toUpperCase() ?? ""}${inPageTerms(message).slice(1)}.`,
+  };
+}
