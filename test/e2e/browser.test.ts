@@ -216,7 +216,7 @@ describe.skipIf(!hasChromium)("the web page in Chromium", () => {
       await page.click(`#lines tbody tr[data-feature-id="${id}"]`);
       expect(await page.getAttribute("#map", "data-selected")).toBe(id);
     };
-    // Where the longest line is drawn: the pixels of the chosen line's halo (#ff2bd6), found in a
+    // Where the longest line is drawn: the pixels of the chosen line's halo (#00e676), found in a
     // screenshot of the map; the page exposes no map internals.
     await choose(longest);
     await page.waitForTimeout(300);
@@ -228,7 +228,7 @@ describe.skipIf(!hasChromium)("the web page in Chromium", () => {
     for (let y = 0; y < info.height; y++) {
       for (let x = 0; x < info.width; x++) {
         const o = (y * info.width + x) * info.channels;
-        if (data[o]! > 230 && data[o + 1]! < 90 && data[o + 2]! > 190) halo.push([x, y]);
+        if (data[o]! < 60 && data[o + 1]! > 200 && data[o + 2]! > 80 && data[o + 2]! < 160) halo.push([x, y]);
       }
     }
     expect(halo.length).toBeGreaterThan(50);

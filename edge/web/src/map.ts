@@ -73,7 +73,7 @@ const STYLE: StyleSpecification = {
       source: "markings",
       filter: ["==", ["get", "id"], ""],
       layout: LINE_LAYOUT,
-      paint: { "line-color": "#ff2bd6", "line-width": 11, "line-opacity": 0.95 },
+      paint: { "line-color": "#00e676", "line-width": 11, "line-opacity": 0.95 },
     },
     {
       id: "markings-solid",
