@@ -441,6 +441,19 @@ describe.skipIf(!hasChromium)("the web page in Chromium", () => {
     await page.screenshot({ path: join(RESULTS_DIR, "frontend-429.png") });
   }, 120_000);
 
+  it("opens a result again from its address (#analysis=…) with the quota spent: fetched by id, not analysed", async () => {
+    const id = await page.getAttribute("#results", "data-analysis-id");
+    expect(new URL(page.url()).hash).toBe(`#analysis=${id}`);
+    const posts = analysisPosts;
+    await page.reload({ waitUntil: "load" });
+    await page.waitForSelector('#map[data-overlay="ready"]', { timeout: 60_000 });
+    expect(await page.getAttribute("#results", "data-analysis-id")).toBe(id);
+    expect(await page.textContent("#quota")).toBe("not counted: opened by its id");
+    expect(await page.inputValue("#west")).toBe("-121.496");
+    expect(Number(await page.getAttribute("#total-length", "data-total-m"))).toBeGreaterThan(0);
+    expect(analysisPosts).toBe(posts);
+  }, 120_000);
+
   it("keeps the map usable on a narrow screen: panel and map stacked", async () => {
     try {
       for (const width of [390, 768]) {

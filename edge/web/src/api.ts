@@ -25,6 +25,8 @@ export interface AnalysisReply {
   readonly cache: string | null;
   readonly rateLimit: RateLimitState | null;
   readonly policy: RateLimitPolicy | null;
+  /** Whether the call counted against the hourly quota (an analysis; not a result fetched by id). */
+  readonly counted: boolean;
 }
 
 /**
@@ -111,10 +113,20 @@ export function analyse(
     headers: { ...authHeaders(credential), "Content-Type": "application/json" },
     body: JSON.stringify({ area: { type: "bbox", bbox }, resolution_m: resolutionM }),
   };
-  return send("/v1/analyses", init, options, readAnalysis);
+  return send("/v1/analyses", init, options, (res) => readAnalysis(res, true));
 }
 
-async function readAnalysis(res: Response): Promise<AnalysisReply> {
+/** GET /v1/analyses/{id}: a result again, by its id (not counted against the quota). */
+export function storedAnalysis(
+  credential: string,
+  id: string,
+  options: RequestOptions = {},
+): Promise<AnalysisReply> {
+  const url = `/v1/analyses/${encodeURIComponent(id)}`;
+  return send(url, { headers: authHeaders(credential) }, options, (res) => readAnalysis(res, false));
+}
+
+async function readAnalysis(res: Response, counted: boolean): Promise<AnalysisReply> {
   const rateLimit = parseRateLimit(res.headers.get("ratelimit"));
   const policy = parseRateLimitPolicy(res.headers.get("ratelimit-policy"));
   if (!res.ok) {
@@ -130,6 +142,7 @@ async function readAnalysis(res: Response): Promise<AnalysisReply> {
     cache: res.headers.get("x-cache"),
     rateLimit,
     policy,
+    counted,
   };
 }
 

@@ -4,7 +4,7 @@
  * Worker as static assets; every request goes to the same origin.
  */
 import "./style.css";
-import { type AnalysisReply, ApiError, analyse, picture } from "./api.js";
+import { type AnalysisReply, ApiError, analyse, picture, storedAnalysis } from "./api.js";
 import { areaSize } from "./area-size.js";
 import { type Bbox, DEMO_BBOX, parseBbox, parseBoundsHeader } from "./bbox.js";
 import { MapView } from "./map.js";
@@ -214,13 +214,47 @@ async function run(): Promise<void> {
     return;
   }
   sessionStorage.setItem(CREDENTIAL_KEY, key);
+  await request("Analysing… a new area can take several seconds.", area.bbox, (signal) =>
+    analyse(key, area.bbox, Number(resolution.value), { signal }),
+  );
+}
+
+/** The result's id in the page's address (#analysis=…): a reload or a shared link opens it again. */
+const ANALYSIS_HASH = /^#analysis=([0-9a-f]{64})$/;
+
+/** Open the result the address names, by id: not an analysis, so no quota is spent. */
+async function openFromAddress(): Promise<void> {
+  const id = ANALYSIS_HASH.exec(location.hash)?.[1];
+  const key = credential.value.trim();
+  if (!id || current?.result.analysis.id === id || analyseButton.disabled) return;
+  if (!key) {
+    setStatus("Paste your API key or token to open the analysis this link names.");
+    return;
+  }
+  showError(null);
+  await request("Opening the analysis…", null, (signal) => storedAnalysis(key, id, { signal }));
+}
+
+/** Run one call that answers a result, then show it: markings, tables, then its imagery. */
+async function request(
+  busyText: string,
+  area: Bbox | null,
+  call: (signal: AbortSignal) => Promise<AnalysisReply>,
+): Promise<void> {
   const controller = new AbortController();
   setBusy(controller);
-  setStatus("Analysing… a new area can take several seconds.");
-  void view.showArea(area.bbox);
+  setStatus(busyText);
+  if (area) void view.showArea(area);
   try {
-    const reply = await analyse(key, area.bbox, Number(resolution.value), { signal: controller.signal });
+    const reply = await call(controller.signal);
     current = reply;
+    history.replaceState(null, "", `#analysis=${reply.result.analysis.id}`);
+    const shownArea = reply.result.bbox;
+    if (!area && shownArea) {
+      setBbox(shownArea);
+      checkArea();
+      void view.showArea(shownArea);
+    }
     renderResult(reply, lineChosen);
     view.clearImagery();
     await view.showMarkings(reply.result.features);
@@ -318,3 +352,9 @@ setBbox(DEMO_BBOX);
 checkArea();
 renderLegend();
 void view.showArea(DEMO_BBOX);
+credential.addEventListener("change", () => {
+  sessionStorage.setItem(CREDENTIAL_KEY, credential.value.trim());
+  void openFromAddress();
+});
+window.addEventListener("hashchange", () => void openFromAddress());
+void openFromAddress();

@@ -102,7 +102,11 @@ export function renderResult(reply: AnalysisReply, onSelect: (id: string, words:
   byId("cache").textContent =
     cache === "HIT" ? "HIT — served from the cache" : "MISS — analysed for this request";
   byId("cache").dataset.cache = cache;
-  renderQuota(reply.rateLimit, reply.policy);
+  if (reply.counted) renderQuota(reply.rateLimit, reply.policy);
+  else {
+    byId("quota").textContent = "not counted: opened by its id";
+    delete byId("quota").dataset.remaining;
+  }
   byId("imagery").textContent =
     `${a.imagery.provider} (${a.imagery.attribution}), ${a.imagery.resolution_m} m/px${a.imagery.captured ? `, captured ${a.imagery.captured}` : ""}`;
   byId("model").textContent = `${a.model.name} ${a.model.version}`;
