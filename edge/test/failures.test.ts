@@ -154,6 +154,20 @@ describe("backend failures", () => {
     }
   });
 
+  it("tells a busy imaging service by its status, whatever its body: 503 with its Retry-After", async () => {
+    const analysed = await postAnalysis(edge, key, bboxBody(61));
+    expect(analysed.status).toBe(200);
+    const id = ((await analysed.json()) as { analysis: { id: string } }).analysis.id;
+    rig.backend.renderMode = "busy";
+    try {
+      const res = await get(edge, `/v1/analyses/${id}/imagery.png`, key);
+      await expectProblem(res, 503, "/problems/overloaded");
+      expect(res.headers.get("retry-after")).toBe("9");
+    } finally {
+      rig.backend.renderMode = undefined;
+    }
+  });
+
   it("shares a failure with identical requests for FAILURE_SHARE_S only", async () => {
     rig.backend.mode = "error";
     const body = bboxBody(20);

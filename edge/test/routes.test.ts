@@ -341,9 +341,11 @@ describe("methods", () => {
       expect(res.status, path).toBe(204);
       expect(res.headers.get("allow")).toBe(allow);
     }
-    const missing = await edge.fetch("/nothing-here", { method: "OPTIONS" });
-    expect(missing.status).toBe(404);
-    expect(missing.headers.get("content-type")).toBe("application/problem+json");
-    expect(missing.headers.get("allow")).toBeNull();
+    for (const path of ["/nothing-here", "/v1/nothing-here"]) {
+      const missing = await edge.fetch(path, { method: "OPTIONS" });
+      expect(missing.status, path).toBe(404);
+      expect(missing.headers.get("content-type")).toBe("application/problem+json");
+      expect(missing.headers.get("allow")).toBeNull();
+    }
   });
 });

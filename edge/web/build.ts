@@ -10,7 +10,8 @@ import { fileURLToPath } from "node:url";
 
 export const WEB_ROOT = fileURLToPath(new URL(".", import.meta.url));
 export const WEB_DIST = join(WEB_ROOT, "dist");
-const INPUTS = ["index.html", "vite.config.ts", "src", "public", "../../shared/src/classes.ts"];
+// All of shared/src: the page bundles its class registry and its area validation (limits, geodesy).
+const INPUTS = ["index.html", "vite.config.ts", "src", "public", "../../shared/src"];
 
 function newestMtime(path: string): number {
   if (!existsSync(path)) return 0;

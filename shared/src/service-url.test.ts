@@ -9,6 +9,8 @@ describe("isSecureServiceUrl", () => {
       "http://127.0.0.1:8788",
       "http://localhost:8079/x",
       "http://[::1]:9000",
+      "HTTPS://api.example.com",
+      "Http://127.0.0.1:8788",
     ]) {
       expect(isSecureServiceUrl(ok), ok).toBe(true);
     }
@@ -20,6 +22,7 @@ describe("isSecureServiceUrl", () => {
       "http://api.example.com",
       "http://127.0.0.1.example.com",
       "http://localhost.evil.com",
+      "HTTP://api.example.com",
       "ftp://example.com",
       "redis://127.0.0.1:6379",
       "//example.com",

@@ -14,7 +14,8 @@ export const SECURE_URL_RULE = "must be an https URL (plain http only to 127.0.0
 
 /** Whether `text` is an absolute http(s) URL with a host that is https, or http to loopback. */
 export function isSecureServiceUrl(text: string): boolean {
-  if (!/^https?:\/\/[^\s/]+/.test(text) || !URL.canParse(text)) return false;
+  // Schemes are case-insensitive (RFC 3986 §3.1): URL lower-cases them.
+  if (!/^https?:\/\/[^\s/]+/i.test(text) || !URL.canParse(text)) return false;
   const url = new URL(text);
-  return url.protocol === "https:" || LOOPBACK_HOSTS.has(url.hostname);
+  return url.protocol === "https:" || (url.protocol === "http:" && LOOPBACK_HOSTS.has(url.hostname));
 }

@@ -84,6 +84,8 @@ describe("JwtVerifier", () => {
       reason: "invalid",
     });
     expect(await v.verify(await jwks.token({ ...claims, exp: inS(3_500) }))).toEqual({ ok: true, sub: "u1" });
+    // An issuer's clock a little ahead of ours: a token of exactly the longest lifetime still passes.
+    expect(await v.verify(await jwks.token({ ...claims, exp: inS(3_640) }))).toEqual({ ok: true, sub: "u1" });
     expect(await v.verify(await jwks.token({ ...claims, exp: inS(10 * 365 * 86_400) }))).toEqual({
       ok: false,
       reason: "invalid",

@@ -38,6 +38,8 @@ const ASYMMETRIC = [
 ] as const;
 /** JWT `sub` values accepted as user ids: printable ASCII without spaces. */
 export const JWT_SUB_PATTERN = /^[\x21-\x7e]{1,128}$/;
+/** An issuer's clock may run this far ahead of ours: a token of exactly the longest lifetime passes. */
+const CLOCK_LEEWAY_S = 60;
 const JWKS_TTL_MS = 10 * 60_000;
 /** An unknown `kid` refetches the set at most this often (key rotation without a fetch storm). */
 const JWKS_REFETCH_MIN_MS = 30_000;
@@ -95,7 +97,9 @@ export class JwtVerifier {
     if (typeof exp !== "number" || typeof sub !== "string" || !JWT_SUB_PATTERN.test(sub)) {
       return { ok: false, reason: "invalid" };
     }
-    if (exp - this.now() / 1000 > this.settings.maxLifetimeS) return { ok: false, reason: "invalid" };
+    if (exp - this.now() / 1000 > this.settings.maxLifetimeS + CLOCK_LEEWAY_S) {
+      return { ok: false, reason: "invalid" };
+    }
     return { ok: true, sub };
   }
 

@@ -6,7 +6,7 @@
  * says in an error reaches the client.
  */
 import { PROBLEM_TYPES, type Problem, problem, signRequest } from "@lanesegnet/shared";
-import { type BackendOptions, MAX_ERROR_BYTES } from "../backend/client.js";
+import type { BackendOptions } from "../backend/client.js";
 import { BodyTooLargeError, readCappedBytes } from "../backend/read-capped.js";
 import { DEPENDENCY_RETRY_AFTER_S, EDGE_PROBLEM_TYPES } from "../problems.js";
 import type { RenderBody } from "./from-result.js";
@@ -83,9 +83,11 @@ export class RenderClient {
         DEPENDENCY_RETRY_AFTER_S,
       );
     }
-    let bytes: Uint8Array;
+    let bytes: Uint8Array = new Uint8Array(0);
     try {
-      bytes = await readCappedBytes(res, res.status === 200 ? MAX_PICTURE_BYTES : MAX_ERROR_BYTES);
+      // Only a 200 has a body worth reading: an error is told by its status and headers alone.
+      if (res.status === 200) bytes = await readCappedBytes(res, MAX_PICTURE_BYTES);
+      else await res.body?.cancel();
     } catch (error) {
       if (signal.aborted) return this.#timeout();
       return fail(

@@ -64,9 +64,10 @@ export class FakeBackend {
   coverageIndex: ArrayBuffer | undefined;
   /**
    * POST /internal/v1/render: unset, 404 (no pictures); "endless", a 200 PNG whose body does not
-   * end (up to 256 MiB, or until the edge hangs up).
+   * end (up to 256 MiB, or until the edge hangs up); "busy", a 503 with Retry-After: 9 and a
+   * 1 MiB body.
    */
-  renderMode: "endless" | undefined;
+  renderMode: "endless" | "busy" | undefined;
   /** Bytes of render answers written so far. */
   renderBytesSent = 0;
   /** What GET /readyz says the backend can use (unset: it does not say, as older backends). */
@@ -130,6 +131,11 @@ export class FakeBackend {
     if (req.method === "GET" && path === "/coverage-index.bin" && this.coverageIndex) {
       res.writeHead(200, { "content-type": "application/octet-stream" });
       res.end(Buffer.from(this.coverageIndex));
+      return;
+    }
+    if (req.method === "POST" && path === "/internal/v1/render" && this.renderMode === "busy") {
+      res.writeHead(503, { "content-type": "application/problem+json", "retry-after": "9" });
+      res.end(Buffer.alloc(2 ** 20, 0x20));
       return;
     }
     if (req.method === "POST" && path === "/internal/v1/render" && this.renderMode === "endless") {

@@ -18,7 +18,7 @@ type CorsOptions = Parameters<typeof cors>[0];
 /**
  * `methodsAt`, when given, is what a path serves (OPTIONS included; empty where no route is): an
  * OPTIONS request there is answered by hono's cors with `Allow` added (RFC 9110 §9.3.7), and one
- * for a path nothing serves goes on to the app's 404 instead of a 204 promising nothing.
+ * for a path nothing serves gets the app's 404 at once instead of a 204 promising nothing.
  */
 export function corsForBrowsers(
   options: CorsOptions,
@@ -28,7 +28,8 @@ export function corsForBrowsers(
   return async function corsForBrowsers(c, next) {
     if (c.req.method === "OPTIONS" && methodsAt) {
       const methods = methodsAt(c.req.path);
-      if (methods.length === 0) return next();
+      // The app's own 404, before any later middleware (under /v1 auth would answer 401 first).
+      if (methods.length === 0) return c.notFound();
       const res = await browser(c, next);
       res?.headers.set("Allow", methods.join(", "));
       return res;
