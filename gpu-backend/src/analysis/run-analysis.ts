@@ -256,14 +256,19 @@ export async function runAnalysis(
 }
 
 /**
- * The area as it was analysed: without what the schema accepts and ignores (a polygon's RFC 7946
- * `bbox` member, altitudes), which the cache key leaves out too. Everyone who asks the same
- * question shares this answer, so nothing the first asker chose freely may appear in it.
+ * The area as it was analysed, in the cache key's terms: without what the schema accepts and
+ * ignores (a polygon's RFC 7946 `bbox` member, altitudes) and at the key's 1e-7° (about 1 cm).
+ * Everyone who asks the same question shares this answer, so nothing the first asker chose freely
+ * may appear in it (only where the ring starts and which way it runs, which the key also ignores).
  */
 export function answeredArea(area: Area): Area {
-  if (area.type === "bbox") return { type: "bbox", bbox: [...area.bbox] };
+  const keyed = (deg: number) => Math.round(deg * 1e7) / 1e7 + 0;
+  if (area.type === "bbox") {
+    const [w, s, e, n] = area.bbox.map(keyed) as [number, number, number, number];
+    return { type: "bbox", bbox: [w, s, e, n] };
+  }
   return {
     type: "Polygon",
-    coordinates: area.coordinates.map((ring) => ring.map((p) => [p[0]!, p[1]!])),
+    coordinates: area.coordinates.map((ring) => ring.map((p) => [keyed(p[0]!), keyed(p[1]!)])),
   };
 }
