@@ -313,6 +313,41 @@ describe.skipIf(!hasChromium)("the web page in Chromium", () => {
     expect(touched[1]).toBeLessThan(touched[3]);
     expect(await page.getAttribute("#draw", "aria-pressed")).toBe("false");
 
+    // Two fingers in draw mode are a pinch: no box is drawn.
+    const pinch = await context.newCDPSession(page);
+    try {
+      await pinch.send("Emulation.setTouchEmulationEnabled", { enabled: true, maxTouchPoints: 2 });
+      await page.click("#draw");
+      const p = (fx: number, fy: number, id: number) => {
+        const [x, y] = at(fx, fy);
+        return { x, y, id };
+      };
+      // The first finger lands and moves a little (a box begins), then the second lands.
+      await pinch.send("Input.dispatchTouchEvent", { type: "touchStart", touchPoints: [p(0.4, 0.4, 1)] });
+      await pinch.send("Input.dispatchTouchEvent", { type: "touchMove", touchPoints: [p(0.41, 0.41, 1)] });
+      await pinch.send("Input.dispatchTouchEvent", {
+        type: "touchStart",
+        touchPoints: [p(0.41, 0.41, 1), p(0.6, 0.6, 2)],
+      });
+      for (const f of [0.05, 0.1, 0.15]) {
+        await pinch.send("Input.dispatchTouchEvent", {
+          type: "touchMove",
+          touchPoints: [p(0.41 - f, 0.41 - f, 1), p(0.6 + f, 0.6 + f, 2)],
+        });
+      }
+      await pinch.send("Input.dispatchTouchEvent", { type: "touchEnd", touchPoints: [] });
+      await page.waitForTimeout(300);
+    } finally {
+      await pinch.send("Emulation.setTouchEmulationEnabled", { enabled: false }).catch(() => {});
+      await pinch.detach().catch(() => {});
+    }
+    expect(
+      (await Promise.all(["#west", "#south", "#east", "#north"].map((sel) => page.inputValue(sel)))).map(
+        Number,
+      ),
+    ).toEqual(touched);
+    await page.keyboard.press("Escape");
+
     // Back to the demo area for the next analyses.
     await page.click("#demo");
     expect(await page.inputValue("#west")).toBe(before[0]);
@@ -445,12 +480,43 @@ describe.skipIf(!hasChromium)("the web page in Chromium", () => {
     const id = await page.getAttribute("#results", "data-analysis-id");
     expect(new URL(page.url()).hash).toBe(`#analysis=${id}`);
     const posts = analysisPosts;
+    // Another resolution in the form: opening the result sets the one it was analysed at.
+    await page.selectOption("#resolution", "0.1");
     await page.reload({ waitUntil: "load" });
     await page.waitForSelector('#map[data-overlay="ready"]', { timeout: 60_000 });
     expect(await page.getAttribute("#results", "data-analysis-id")).toBe(id);
     expect(await page.textContent("#quota")).toBe("not counted: opened by its id");
     expect(await page.inputValue("#west")).toBe("-121.496");
+    expect(await page.inputValue("#resolution")).toBe("0.25");
     expect(Number(await page.getAttribute("#total-length", "data-total-m"))).toBeGreaterThan(0);
+    expect(analysisPosts).toBe(posts);
+
+    // A link to a result that does not exist: said so, and the address names the result shown again.
+    await page.evaluate(() => {
+      location.hash = `#analysis=${"0".repeat(64)}`;
+    });
+    await page.waitForSelector("#error:not([hidden])", { timeout: 30_000 });
+    expect(await page.textContent("#error-title")).toBe("Result not found");
+    await expect.poll(() => new URL(page.url()).hash).toBe(`#analysis=${id}`);
+    expect(await page.getAttribute("#results", "data-analysis-id")).toBe(id);
+
+    // In a tab without the credential: asked for, and opened by the button, not by typing it.
+    const other = await context.newPage();
+    try {
+      await other.goto(`${edge.url}/#analysis=${id}`, { waitUntil: "load" });
+      await expect.poll(() => other.isVisible("#open-linked")).toBe(true);
+      expect(await other.textContent("#status")).toMatch(/paste your API key or token, then open it/);
+      await other.fill("#credential", key);
+      await other.fill("#west", "-121.4955");
+      await other.dispatchEvent("#west", "change");
+      expect(await other.isHidden("#results")).toBe(true);
+      await other.click("#open-linked");
+      await other.waitForSelector('#map[data-overlay="ready"]', { timeout: 60_000 });
+      expect(await other.getAttribute("#results", "data-analysis-id")).toBe(id);
+      expect(await other.isHidden("#open-linked")).toBe(true);
+    } finally {
+      await other.close();
+    }
     expect(analysisPosts).toBe(posts);
   }, 120_000);
 

@@ -153,9 +153,10 @@ const view = new MapView(
     drawButton.setAttribute("aria-pressed", String(on));
     setStatus(on ? "Drag a box on the map (Escape stops drawing)." : "");
   },
-  // A line clicked on the map: its row is chosen too, and shown.
+  // A line clicked on the map: its row is chosen too (and scrolled to, unless the table lies
+  // below the map: scrolling there would take the map out of view).
   (id) => {
-    const words = selectRow(id, true);
+    const words = selectRow(id, !stacked.matches);
     view.select(id);
     if (words) setStatus(`${words}, highlighted.`);
   },
@@ -222,17 +223,34 @@ async function run(): Promise<void> {
 /** The result's id in the page's address (#analysis=…): a reload or a shared link opens it again. */
 const ANALYSIS_HASH = /^#analysis=([0-9a-f]{64})$/;
 
-/** Open the result the address names, by id: not an analysis, so no quota is spent. */
+const openLinked = byId<HTMLButtonElement>("open-linked");
+
+/**
+ * Open the result the address names, by id: not an analysis, so no quota is spent. On its own (a
+ * load, a changed address) only with a credential already in this tab; else the user is asked for
+ * one and opens it with a button, so typing a key never swaps the area being edited.
+ */
 async function openFromAddress(): Promise<void> {
   const id = ANALYSIS_HASH.exec(location.hash)?.[1];
-  const key = credential.value.trim();
+  openLinked.hidden = true;
   if (!id || current?.result.analysis.id === id || analyseButton.disabled) return;
+  const key = credential.value.trim();
   if (!key) {
-    setStatus("Paste your API key or token to open the analysis this link names.");
+    setStatus("This link names an analysis: paste your API key or token, then open it.");
+    openLinked.hidden = false;
     return;
   }
   showError(null);
   await request("Opening the analysis…", null, (signal) => storedAnalysis(key, id, { signal }));
+}
+
+/** The page's resolution option nearest to `m` (a result's analysed resolution may be clamped). */
+function showResolution(m: number): void {
+  let best: HTMLOptionElement | undefined;
+  for (const o of resolution.options) {
+    if (!best || Math.abs(Number(o.value) - m) < Math.abs(Number(best.value) - m)) best = o;
+  }
+  if (best) resolution.value = best.value;
 }
 
 /** Run one call that answers a result, then show it: markings, tables, then its imagery. */
@@ -249,8 +267,12 @@ async function request(
     const reply = await call(controller.signal);
     current = reply;
     history.replaceState(null, "", `#analysis=${reply.result.analysis.id}`);
+    openLinked.hidden = true;
     const shownArea = reply.result.bbox;
     if (!area && shownArea) {
+      // Opened by id: the form says what this result answers, so Analyse would ask the same.
+      const analysedAt = reply.result.analysis.request?.resolution_m;
+      if (analysedAt !== undefined) showResolution(analysedAt);
       setBbox(shownArea);
       checkArea();
       void view.showArea(shownArea);
@@ -269,6 +291,8 @@ async function request(
     // The map goes on showing the last result: its outline, not the area that failed.
     const shown = current?.result.bbox;
     if (shown) void view.showArea(shown, false);
+    // …and the address names that result again, not one that could not be opened.
+    history.replaceState(null, "", current ? `#analysis=${current.result.analysis.id}` : location.pathname);
     if (e instanceof ApiError && e.aborted === "cancelled") {
       setStatus("Analysis cancelled. Change the area or analyse again.");
     } else {
@@ -352,8 +376,13 @@ setBbox(DEMO_BBOX);
 checkArea();
 renderLegend();
 void view.showArea(DEMO_BBOX);
-credential.addEventListener("change", () => {
-  sessionStorage.setItem(CREDENTIAL_KEY, credential.value.trim());
+openLinked.addEventListener("click", () => {
+  const key = credential.value.trim();
+  if (!key) {
+    credential.focus();
+    return;
+  }
+  sessionStorage.setItem(CREDENTIAL_KEY, key);
   void openFromAddress();
 });
 window.addEventListener("hashchange", () => void openFromAddress());

@@ -124,6 +124,8 @@ export class MapView {
   #dragStart: [number, number] | null = null;
   #imageryUrl: string | null = null;
   #loaded: Promise<void>;
+  /** When (performance.now()) the last draw ended: the click that release makes picks nothing. */
+  #drewAt = Number.NEGATIVE_INFINITY;
   /** Each shown line's lon/lat bounds, to bring a chosen line into view. */
   #lineBounds = new Map<string, Bbox>();
 
@@ -271,7 +273,12 @@ export class MapView {
 
   #down(e: MapMouseEvent | MapTouchEvent): void {
     const touch = e.type === "touchstart";
-    if (touch && (e as MapTouchEvent).points.length !== 1) return;
+    if (touch && (e as MapTouchEvent).points.length !== 1) {
+      // A second finger: a pinch, not a box. Whatever the first finger began is dropped, and the
+      // gesture's end draws nothing.
+      this.#cancelDrag();
+      return;
+    }
     const shift = !touch && (e as MapMouseEvent).originalEvent.shiftKey;
     if (this.#locked || !(this.#drawMode || shift)) return;
     // Stops the map's own drag-pan for this gesture (mouse and touch alike).
@@ -281,7 +288,10 @@ export class MapView {
   }
 
   #pick(e: MapMouseEvent): void {
-    if (this.#drawMode || this.#locked || !this.map.getLayer(PICKABLE[0]!)) return;
+    // The click that ends a draw (a press and release without a drag) picks nothing: it follows
+    // the release at once.
+    const drew = performance.now() - this.#drewAt < 250;
+    if (drew || this.#drawMode || this.#locked || !this.map.getLayer(PICKABLE[0]!)) return;
     const { x, y } = e.point;
     const r = PICK_RADIUS_PX;
     const hits = this.map.queryRenderedFeatures(
@@ -291,8 +301,32 @@ export class MapView {
       ],
       { layers: PICKABLE },
     );
-    const id = hits[0]?.properties?.id;
-    if (typeof id === "string") this.onPick(id);
+    // The nearest line to the click, not the top-most one near it.
+    let best: { id: string; d: number } | null = null;
+    for (const hit of hits) {
+      const id = hit.properties?.id;
+      const coords = hit.geometry.type === "LineString" ? hit.geometry.coordinates : [];
+      if (typeof id !== "string" || coords.length === 0) continue;
+      const d = this.#distancePx(x, y, coords as [number, number][]);
+      if (!best || d < best.d) best = { id, d };
+    }
+    if (best) this.onPick(best.id);
+  }
+
+  /** Screen distance (px) from (x, y) to a lon/lat polyline. */
+  #distancePx(x: number, y: number, coords: readonly [number, number][]): number {
+    const pts = coords.map((c) => this.map.project(c));
+    let best = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < pts.length; i++) {
+      const a = pts[i]!;
+      const b = pts[Math.min(i + 1, pts.length - 1)]!;
+      const dx = b.x - a.x;
+      const dy = b.y - a.y;
+      const len2 = dx * dx + dy * dy;
+      const t = len2 === 0 ? 0 : Math.max(0, Math.min(1, ((x - a.x) * dx + (y - a.y) * dy) / len2));
+      best = Math.min(best, Math.hypot(x - (a.x + t * dx), y - (a.y + t * dy)));
+    }
+    return best;
   }
 
   #move(e: MapMouseEvent | MapTouchEvent): void {
@@ -303,6 +337,7 @@ export class MapView {
 
   #up(e: MapMouseEvent | MapTouchEvent): void {
     if (!this.#dragStart) return;
+    this.#drewAt = performance.now();
     const b = bboxFromCorners(this.#dragStart, [e.lngLat.lng, e.lngLat.lat]);
     this.#dragStart = null;
     this.map.dragPan.enable();
