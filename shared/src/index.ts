@@ -13,6 +13,7 @@ export * from "./json-pointer.js";
 export * from "./label.js";
 export * from "./limits.js";
 export * from "./providers.js";
+export * from "./read-capped.js";
 export * from "./schemas/problem.js";
 export * from "./schemas/request.js";
 export * from "./schemas/response.js";

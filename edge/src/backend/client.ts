@@ -7,6 +7,7 @@
  * says in an error reaches the client: only its status class and, for 503, its Retry-After.
  */
 import {
+  BodyTooLargeError,
   type ImageryProviderName,
   ImageryProviderSchema,
   PROBLEM_TYPES,
@@ -15,11 +16,11 @@ import {
   ProviderAttemptSchema,
   problem,
   type ResolvedAnalysisRequest,
+  readCapped,
   signRequest,
 } from "@lanesegnet/shared";
 import { z } from "zod";
 import { DEPENDENCY_RETRY_AFTER_S, EDGE_PROBLEM_TYPES } from "../problems.js";
-import { BodyTooLargeError, readCapped } from "./read-capped.js";
 
 export const ANALYZE_PATH = "/internal/v1/analyze";
 /** The backend's readiness route (200 once its model is loaded and it is not draining). */

@@ -5,9 +5,15 @@
  * retry when the connection fails. Failures become the edge's own problems; nothing the backend
  * says in an error reaches the client.
  */
-import { PROBLEM_TYPES, type Problem, problem, signRequest } from "@lanesegnet/shared";
+import {
+  BodyTooLargeError,
+  PROBLEM_TYPES,
+  type Problem,
+  problem,
+  readCappedBytes,
+  signRequest,
+} from "@lanesegnet/shared";
 import type { BackendOptions } from "../backend/client.js";
-import { BodyTooLargeError, readCappedBytes } from "../backend/read-capped.js";
 import { DEPENDENCY_RETRY_AFTER_S, EDGE_PROBLEM_TYPES } from "../problems.js";
 import type { RenderBody } from "./from-result.js";
 

@@ -5,6 +5,7 @@
  * URL, which may carry a key.
  */
 import { setTimeout as sleep } from "node:timers/promises";
+import { BodyTooLargeError, readCappedBytes } from "@lanesegnet/shared";
 import pLimit from "p-limit";
 import {
   ProviderBadDataError,
@@ -152,36 +153,13 @@ export async function httpRequest(
 }
 
 async function readBody(provider: string, res: Response, req: HttpRequest): Promise<Uint8Array> {
-  const declared = Number(res.headers.get("content-length"));
-  if (Number.isFinite(declared) && declared > req.maxBytes) {
-    await res.body?.cancel().catch(() => undefined);
-    throw new ProviderBadDataError(
-      provider,
-      `${req.what}: response of ${declared} bytes exceeds ${req.maxBytes}`,
-    );
+  try {
+    return await readCappedBytes(res, req.maxBytes);
+  } catch (error) {
+    if (!(error instanceof BodyTooLargeError)) throw error;
+    const size = error.declaredBytes === undefined ? "" : ` of ${error.declaredBytes} bytes`;
+    throw new ProviderBadDataError(provider, `${req.what}: response${size} exceeds ${req.maxBytes} bytes`);
   }
-  if (!res.body) return new Uint8Array(0);
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  const reader = res.body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > req.maxBytes) {
-      await reader.cancel().catch(() => undefined);
-      throw new ProviderBadDataError(provider, `${req.what}: response exceeds ${req.maxBytes} bytes`);
-    }
-    chunks.push(value);
-  }
-  if (chunks.length === 1) return chunks[0]!;
-  const out = new Uint8Array(total);
-  let o = 0;
-  for (const c of chunks) {
-    out.set(c, o);
-    o += c.byteLength;
-  }
-  return out;
 }
 
 /**

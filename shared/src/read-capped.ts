@@ -1,18 +1,30 @@
 /**
- * Read a response body, but never more than `maxBytes`: a misbehaving backend (or anything
- * answering at its address) must not make the isolate buffer an unbounded body. The stream is
- * cancelled as soon as the cap is passed, so the rest is never downloaded.
+ * Read a fetch Response's body, but never more than `maxBytes`: a misbehaving peer must not make
+ * the reader buffer an unbounded body (the edge's Worker has 128 MB; the backend reads imagery
+ * from third parties). The stream is cancelled as soon as the cap is passed, so the rest is never
+ * downloaded. Web streams only: the same code runs in workerd and in Node.
  */
 export class BodyTooLargeError extends Error {
   override readonly name = "BodyTooLargeError";
+  constructor(
+    /** The size the peer declared (Content-Length), when that is what passed the cap. */
+    readonly declaredBytes: number | undefined,
+    readonly maxBytes: number,
+  ) {
+    super(
+      declaredBytes === undefined
+        ? `body exceeds ${maxBytes} bytes`
+        : `body of ${declaredBytes} bytes exceeds ${maxBytes}`,
+    );
+  }
 }
 
 /** The body's bytes, at most `maxBytes` of them (else BodyTooLargeError). */
 export async function readCappedBytes(res: Response, maxBytes: number): Promise<Uint8Array> {
   const declared = Number(res.headers.get("content-length"));
   if (Number.isFinite(declared) && declared > maxBytes) {
-    await res.body?.cancel();
-    throw new BodyTooLargeError(`body of ${declared} bytes exceeds ${maxBytes}`);
+    await res.body?.cancel().catch(() => undefined);
+    throw new BodyTooLargeError(declared, maxBytes);
   }
   if (!res.body) return new Uint8Array(0);
   const reader = res.body.getReader();
@@ -23,8 +35,8 @@ export async function readCappedBytes(res: Response, maxBytes: number): Promise<
     if (done) break;
     bytes += value.byteLength;
     if (bytes > maxBytes) {
-      await reader.cancel();
-      throw new BodyTooLargeError(`body exceeds ${maxBytes} bytes`);
+      await reader.cancel().catch(() => undefined);
+      throw new BodyTooLargeError(undefined, maxBytes);
     }
     chunks.push(value);
   }
