@@ -19,8 +19,17 @@ export class BodyTooLargeError extends Error {
   }
 }
 
-/** The body's bytes, at most `maxBytes` of them (else BodyTooLargeError). */
-export async function readCappedBytes(res: Response, maxBytes: number): Promise<Uint8Array> {
+/** What to do with the rest of a body past the cap (default: cancel it). */
+export type Overflow = (rest: ReadableStreamDefaultReader<Uint8Array>) => Promise<void>;
+
+const cancelRest: Overflow = (rest) => rest.cancel().catch(() => undefined);
+
+/** The body's bytes, at most `maxBytes` of them (else BodyTooLargeError, after `overflow`). */
+export async function readCappedBytes(
+  res: Pick<Response, "headers" | "body">,
+  maxBytes: number,
+  overflow: Overflow = cancelRest,
+): Promise<Uint8Array> {
   const declared = Number(res.headers.get("content-length"));
   if (Number.isFinite(declared) && declared > maxBytes) {
     await res.body?.cancel().catch(() => undefined);
@@ -35,7 +44,7 @@ export async function readCappedBytes(res: Response, maxBytes: number): Promise<
     if (done) break;
     bytes += value.byteLength;
     if (bytes > maxBytes) {
-      await reader.cancel().catch(() => undefined);
+      await overflow(reader);
       throw new BodyTooLargeError(undefined, maxBytes);
     }
     chunks.push(value);

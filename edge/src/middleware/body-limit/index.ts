@@ -10,7 +10,7 @@
  * for any client that merely sent too much; beyond that the stream is cancelled, so an endless body
  * costs the isolate no more than that.
  */
-import { LIMITS } from "@lanesegnet/shared";
+import { BodyTooLargeError, LIMITS, readCappedBytes } from "@lanesegnet/shared";
 import type { MiddlewareHandler } from "hono";
 import { EDGE_PROBLEM_TYPES, problemJson } from "../../problems.js";
 
@@ -31,26 +31,18 @@ export function bodyLimit(maxBytes: number = LIMITS.maxRequestBytes): Middleware
     if (declared !== null && !c.req.raw.headers.has("transfer-encoding")) {
       return Number.parseInt(declared, 10) > maxBytes ? tooLarge(c.req.path) : next();
     }
-    const reader = body.getReader();
-    const chunks: Uint8Array[] = [];
-    let size = 0;
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.byteLength;
-      if (size > maxBytes) {
-        await drain(reader, DRAIN_MAX_BYTES);
-        return tooLarge(c.req.path);
-      }
-      chunks.push(value);
+    let whole: Uint8Array;
+    try {
+      // Its length is not declared here: only the bytes read count.
+      whole = await readCappedBytes({ headers: new Headers(), body }, maxBytes, (rest) =>
+        drain(rest, DRAIN_MAX_BYTES),
+      );
+    } catch (error) {
+      if (error instanceof BodyTooLargeError) return tooLarge(c.req.path);
+      throw error;
     }
-    const whole = new Uint8Array(size);
-    let offset = 0;
-    for (const chunk of chunks) {
-      whole.set(chunk, offset);
-      offset += chunk.byteLength;
-    }
-    c.req.raw = new Request(c.req.raw, { body: whole });
+    // A copy: the stream's chunks are typed as possibly shared memory, which a body may not be.
+    c.req.raw = new Request(c.req.raw, { body: new Uint8Array(whole) });
     return next();
   };
 }
