@@ -274,7 +274,8 @@ describe("health and configuration", () => {
       redis: "up",
       backend: "up",
       coverage_index: "not_configured",
-      model: rig.backend.model,
+      // The analysed range from MODEL_MIN_GSD_M / MODEL_MAX_GSD_M (the page checks areas there).
+      model: { ...rig.backend.model, analysed_resolution_m: { min: 0.08025, max: 0.34984 } },
     });
   });
 

@@ -33,3 +33,23 @@ export const LIMITS = {
 } as const;
 
 export type Limits = { readonly [K in keyof typeof LIMITS]: number };
+
+/** The model's analysed range, as the edge knows it (MODEL_MIN_GSD_M, MODEL_MAX_GSD_M). */
+export interface AnalysisLimitOptions {
+  /**
+   * The model's coarsest analysed ground resolution, m/px: a request for a coarser one is analysed
+   * at this one (the backend never resizes imagery past the trained range), so the area limits
+   * apply there. Unset: the requested resolution (the schema alone does not know the model).
+   */
+  readonly coarsestAnalysedM?: number;
+  /** The model's finest analysed ground resolution, m/px: a finer request is analysed at this one. */
+  readonly finestAnalysedM?: number;
+}
+
+/** A resolution kept inside the model's analysed range (each bound only where one is given). */
+export function analysedResolutionM(resolutionM: number, range: AnalysisLimitOptions): number {
+  return Math.max(
+    Math.min(resolutionM, range.coarsestAnalysedM ?? Number.POSITIVE_INFINITY),
+    range.finestAnalysedM ?? 0,
+  );
+}

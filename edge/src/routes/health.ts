@@ -15,7 +15,15 @@ export const HealthSchema = z
     redis: z.enum(["up", "down"]),
     backend: z.enum(["up", "down"]),
     coverage_index: z.enum(["ready", "not_configured", "unavailable"]),
-    model: z.object({ name: z.string(), version: z.string() }),
+    model: z.object({
+      name: z.string(),
+      version: z.string(),
+      analysed_resolution_m: z
+        .object({ min: z.number().positive(), max: z.number().positive() })
+        .describe(
+          "The ground resolutions (m/px) the model analyses: a request's resolution_m is kept inside them, and an area's limits apply at the one analysed.",
+        ),
+    }),
     redis_down_policy: z.enum(["fail-closed", "fail-open"]),
   })
   .meta({ id: "Health" });
@@ -40,7 +48,10 @@ export function registerHealthRoute(app: OpenAPIHono<AppEnv>, deps: EdgeDeps): v
       redis,
       backend,
       coverage_index: coverage.state,
-      model: deps.config.model,
+      model: {
+        ...deps.config.model,
+        analysed_resolution_m: { min: deps.config.modelMinGsdM, max: deps.config.modelMaxGsdM },
+      },
       redis_down_policy: deps.config.redisDownPolicy,
     };
   };

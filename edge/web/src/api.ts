@@ -116,6 +116,26 @@ export function analyse(
   return send("/v1/analyses", init, options, (res) => readAnalysis(res, true));
 }
 
+/** The model's analysed resolutions from GET /health (no credential); null when it cannot say. */
+export async function analysedRange(
+  options: RequestOptions = {},
+): Promise<{ min: number; max: number } | null> {
+  try {
+    return await send("/health", {}, options, async (res) => {
+      if (!res.ok) return null;
+      const body = (await res.json()) as {
+        model?: { analysed_resolution_m?: { min?: unknown; max?: unknown } };
+      };
+      const range = body.model?.analysed_resolution_m;
+      return typeof range?.min === "number" && typeof range.max === "number"
+        ? { min: range.min, max: range.max }
+        : null;
+    });
+  } catch {
+    return null;
+  }
+}
+
 /** GET /v1/analyses/{id}: a result again, by its id (not counted against the quota). */
 export function storedAnalysis(
   credential: string,

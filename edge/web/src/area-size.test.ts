@@ -21,4 +21,15 @@ describe("areaSize", () => {
     expect(areaSize(wide, 0.1).problem).toMatch(/pixels; at most 8,388,608 are allowed/);
     expect(areaSize(wide, 0.35).problem).toBeNull();
   });
+
+  it("judges at the resolution the model analyses, as the API does: the chosen one kept in its range", () => {
+    const wide = [-121.5, 38.58, -121.492, 38.587] as const;
+    // A model analysing no coarser than 0.15 m/px: 0.35 is analysed at 0.15, where this is too many pixels.
+    const s = areaSize(wide, 0.35, { coarsestAnalysedM: 0.15, finestAnalysedM: 0.08 });
+    expect(s.summary).toMatch(/px at 0\.15 m\/px, the model's limit$/);
+    expect(s.problem).toMatch(/^At 0\.15 m\/px the area's raster is/);
+    expect(
+      areaSize(DEMO_BBOX, 0.25, { coarsestAnalysedM: 0.34984, finestAnalysedM: 0.08025 }).summary,
+    ).toMatch(/px at 0\.25 m\/px$/);
+  });
 });

@@ -2,12 +2,13 @@
  * The area's size as the API will judge it, worked out in the page with the API's own code
  * (shared's validateArea, geodesic area and pixel grid), so an area the API would refuse is never
  * sent: a refused analysis still counts against the hourly quota (the rate limit runs before
- * validation). The page's resolutions all lie inside the model's analysed range, so the API
- * analyses at the one chosen here.
+ * validation). The API judges an area at the resolution it will analyse: the chosen one kept
+ * inside the model's range (`range`, which the page reads from GET /health), as here.
  */
 import { bboxArea, bboxSidesM } from "../../../shared/src/geo/geodesic.js";
 import { gridForBbox } from "../../../shared/src/geo/grid.js";
 import { validateArea } from "../../../shared/src/geo/validate.js";
+import { type AnalysisLimitOptions, analysedResolutionM } from "../../../shared/src/limits.js";
 import type { Bbox } from "./bbox.js";
 import { inPageTerms } from "./problems.js";
 
@@ -24,10 +25,13 @@ function areaWords(m2: number): string {
   return m2 >= 10_000 ? `${(m2 / 1e6).toFixed(m2 >= 1e7 ? 1 : 3)} km²` : `${grouped.format(m2)} m²`;
 }
 
-export function areaSize(bbox: Bbox, resolutionM: number): AreaSize {
+export function areaSize(bbox: Bbox, chosenM: number, range: AnalysisLimitOptions = {}): AreaSize {
+  const resolutionM = analysedResolutionM(chosenM, range);
   const { widthM, heightM } = bboxSidesM(bbox);
   const grid = gridForBbox(bbox, resolutionM);
-  const summary = `${areaWords(bboxArea(bbox))} (${grouped.format(widthM)} × ${grouped.format(heightM)} m), ${grouped.format(grid.width * grid.height)} px at ${resolutionM} m/px`;
+  const at =
+    resolutionM === chosenM ? `${chosenM} m/px` : `${+resolutionM.toFixed(4)} m/px, the model's limit`;
+  const summary = `${areaWords(bboxArea(bbox))} (${grouped.format(widthM)} × ${grouped.format(heightM)} m), ${grouped.format(grid.width * grid.height)} px at ${at}`;
   const checked = validateArea({ type: "bbox", bbox: [...bbox] }, { resolutionM });
   if (checked.ok) return { summary, problem: null };
   const message = checked.issues.map((i) => i.message).join("; ");

@@ -4,7 +4,8 @@
  * Worker as static assets; every request goes to the same origin.
  */
 import "./style.css";
-import { type AnalysisReply, ApiError, analyse, picture, storedAnalysis } from "./api.js";
+import type { AnalysisLimitOptions } from "../../../shared/src/limits.js";
+import { type AnalysisReply, ApiError, analyse, analysedRange, picture, storedAnalysis } from "./api.js";
 import { areaSize } from "./area-size.js";
 import { type Bbox, DEMO_BBOX, parseBbox, parseBoundsHeader } from "./bbox.js";
 import { MapView } from "./map.js";
@@ -41,6 +42,8 @@ const LOCKED: readonly (HTMLInputElement | HTMLSelectElement | HTMLButtonElement
 ];
 
 let current: AnalysisReply | null = null;
+/** The model's analysed range (GET /health): the API judges an area at the resolution it analyses. */
+let modelRange: AnalysisLimitOptions = {};
 
 function setStatus(text: string): void {
   status.textContent = text;
@@ -119,7 +122,7 @@ function checkArea(): AreaCheck {
     hint.textContent = "";
     check = { ok: false, message: area.message, fields: [area.field] };
   } else {
-    const size = areaSize(area.bbox, Number(resolution.value));
+    const size = areaSize(area.bbox, Number(resolution.value), modelRange);
     hint.textContent = size.problem ? `${size.summary}. ${size.problem}` : size.summary;
     check = size.problem ? { ok: false, message: size.problem, fields: [0, 1, 2, 3] } : area;
   }
@@ -387,3 +390,8 @@ openLinked.addEventListener("click", () => {
 });
 window.addEventListener("hashchange", () => void openFromAddress());
 void openFromAddress();
+void analysedRange({ timeoutMs: 10_000 }).then((range) => {
+  if (!range) return;
+  modelRange = { finestAnalysedM: range.min, coarsestAnalysedM: range.max };
+  checkArea();
+});

@@ -7,7 +7,7 @@ import { z } from "zod";
 import { LANE_CLASS_NAMES, type MarkingClassName } from "../classes.js";
 import { MAX_LATITUDE } from "../geo/mercator.js";
 import { validateArea } from "../geo/validate.js";
-import { LIMITS } from "../limits.js";
+import { type AnalysisLimitOptions, analysedResolutionM, LIMITS } from "../limits.js";
 import { IMAGERY_PROVIDERS, type ImageryProviderName } from "../providers.js";
 
 /** Class names a request may filter on (every class but background). */
@@ -159,25 +159,6 @@ const AnalysisRequestObject = z.strictObject({
       "Drop features whose confidence, as reported, is below this (default: the server's threshold), honoured to 0.001.",
     ),
 });
-
-export interface AnalysisLimitOptions {
-  /**
-   * The model's coarsest analysed ground resolution, m/px: a request for a coarser one is analysed
-   * at this one (the backend never resizes imagery past the trained range), so the area limits
-   * apply there. Unset: the requested resolution (the schema alone does not know the model).
-   */
-  readonly coarsestAnalysedM?: number;
-  /** The model's finest analysed ground resolution, m/px: a finer request is analysed at this one. */
-  readonly finestAnalysedM?: number;
-}
-
-/** A resolution kept inside the model's analysed range (each bound only where one is given). */
-export function analysedResolutionM(resolutionM: number, range: AnalysisLimitOptions): number {
-  return Math.max(
-    Math.min(resolutionM, range.coarsestAnalysedM ?? Number.POSITIVE_INFINITY),
-    range.finestAnalysedM ?? 0,
-  );
-}
 
 /** The request schema, with the area limits applied at the resolution that will be analysed. */
 export function analysisRequestSchema(options: AnalysisLimitOptions = {}) {
