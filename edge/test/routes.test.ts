@@ -101,6 +101,9 @@ describe("OpenAPI and docs", () => {
       expect(headersOfOp(doc.paths[path]?.post, "415")).toEqual(
         expect.arrayContaining(["Accept-Encoding", "RateLimit"]),
       );
+      expect(headersOfOp(doc.paths[path]?.post, "503")).toEqual(
+        expect.arrayContaining(["Retry-After", "RateLimit-Policy"]),
+      );
     }
     // Conditional GETs: the request header is declared, and a 304 documents what it carries.
     type Op = {

@@ -400,11 +400,16 @@ describe("analysis and metrics", () => {
       analysisBody({ request: { area: { type: "Polygon", coordinates: [noisy], bbox: [0, 0, 0, 0] } } }),
     );
     expect(res.status).toBe(200);
-    const { analysis } = (await res.json()) as { analysis: { request: { area: unknown } } };
+    const { analysis, bbox } = (await res.json()) as {
+      analysis: { request: { area: unknown } };
+      bbox: number[];
+    };
     expect(analysis.request.area).toEqual({
       type: "Polygon",
       coordinates: [ring.map((p) => [p[0], p[1]])],
     });
+    // The collection's extent too.
+    expect(bbox).toEqual([w, s, e, n]);
   });
 
   it("never reports the imagery finer than the grid it analysed", async () => {

@@ -25,6 +25,7 @@ import {
   RATE_LIMIT_HEADERS,
   RETRY_AFTER_HEADER,
   SECURITY,
+  UNAVAILABLE_ANALYSIS,
   UNSUPPORTED_BODY,
 } from "./common.js";
 
@@ -107,10 +108,7 @@ export function registerAnalysisRoutes(
       ),
       504: problemSpec("The analysis took too long.", COUNTED_ERROR_HEADERS),
       ...COMMON_ERRORS,
-      503: problemSpec(
-        "Redis or the analysis service is unavailable or busy (RateLimit-Policy without RateLimit when Redis could not count).",
-        RATE_LIMIT_HEADERS.partial().extend(RETRY_AFTER_HEADER.shape),
-      ),
+      503: UNAVAILABLE_ANALYSIS,
     },
   });
 

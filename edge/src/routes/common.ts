@@ -33,6 +33,12 @@ export const COUNTED_RETRYABLE_HEADERS = RATE_LIMIT_HEADERS.partial().extend(
   RETRY_AFTER_HEADER.partial().shape,
 );
 
+/** The 503 of the routes that analyse (both behind the rate limit). */
+export const UNAVAILABLE_ANALYSIS = problemSpec(
+  "Redis or the analysis service is unavailable or busy (RateLimit-Policy without RateLimit when Redis could not count).",
+  RATE_LIMIT_HEADERS.partial().extend(RETRY_AFTER_HEADER.shape),
+);
+
 /** The 415 of the routes that take a JSON body (middleware/require-json). */
 export const UNSUPPORTED_BODY = problemSpec(
   "The body is not sent as JSON (Content-Type), or it is compressed (a Content-Encoding other than identity).",

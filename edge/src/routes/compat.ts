@@ -28,6 +28,7 @@ import {
   RATE_LIMIT_HEADERS,
   RETRY_AFTER_HEADER,
   SECURITY,
+  UNAVAILABLE_ANALYSIS,
   UNSUPPORTED_BODY,
 } from "./common.js";
 import { PNG_CONTENT_TYPE, pictureResponse } from "./overlay.js";
@@ -194,7 +195,7 @@ export function registerCompatRoute(
       ),
       504: problemSpec("The analysis took too long.", COUNTED_ERROR_HEADERS),
       ...COMMON_ERRORS,
-      503: problemSpec("Redis or the analysis service is unavailable or busy.", RETRY_AFTER_HEADER),
+      503: UNAVAILABLE_ANALYSIS,
     },
   });
 

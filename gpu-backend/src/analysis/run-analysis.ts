@@ -219,7 +219,8 @@ export async function runAnalysis(
   const imagery = chain.result;
   return {
     type: "FeatureCollection",
-    bbox: [...area.value.bbox] as [number, number, number, number],
+    // The area's extent in the key's terms, as analysis.request.area (shared by all who ask).
+    bbox: answeredBbox(area.value.bbox),
     features,
     analysis: {
       id: input.analysis_id ?? `an_${randomHex(12)}`,
@@ -255,6 +256,14 @@ export async function runAnalysis(
   };
 }
 
+/** A coordinate at the cache key's 1e-7° (about 1 cm): what two requests sharing a result agree on. */
+const keyed = (deg: number): number => Math.round(deg * 1e7) / 1e7 + 0;
+
+function answeredBbox(bbox: readonly number[]): [number, number, number, number] {
+  const [w, s, e, n] = bbox.map(keyed) as [number, number, number, number];
+  return [w, s, e, n];
+}
+
 /**
  * The area as it was analysed, in the cache key's terms: without what the schema accepts and
  * ignores (a polygon's RFC 7946 `bbox` member, altitudes) and at the key's 1e-7° (about 1 cm).
@@ -262,11 +271,7 @@ export async function runAnalysis(
  * may appear in it (only where the ring starts and which way it runs, which the key also ignores).
  */
 export function answeredArea(area: Area): Area {
-  const keyed = (deg: number) => Math.round(deg * 1e7) / 1e7 + 0;
-  if (area.type === "bbox") {
-    const [w, s, e, n] = area.bbox.map(keyed) as [number, number, number, number];
-    return { type: "bbox", bbox: [w, s, e, n] };
-  }
+  if (area.type === "bbox") return { type: "bbox", bbox: answeredBbox(area.bbox) };
   return {
     type: "Polygon",
     coordinates: area.coordinates.map((ring) => ring.map((p) => [keyed(p[0]!), keyed(p[1]!)])),

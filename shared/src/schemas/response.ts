@@ -115,7 +115,7 @@ export const AnsweredRequestSchema = z
   .meta({
     id: "AnsweredRequest",
     description:
-      "The request this result answers, with every default filled in. Requests that resolve to the same values share one result (and one cache entry): the area is the first such request's, without a polygon's bbox member or altitudes (accepted and ignored); another request that shares it may differ below 1e-7° (about 1 cm) or list the same ring from another vertex or in the other direction.",
+      "The request this result answers, with every default filled in. Requests that resolve to the same values share one result (and one cache entry): the area is the first such request's, rounded to the cache key's 1e-7° (about 1 cm) and without a polygon's bbox member or altitudes (accepted and ignored); another request that shares it may list the same ring from another vertex or in the other direction.",
   });
 
 export const AnalysisInfoSchema = z
