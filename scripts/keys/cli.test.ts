@@ -122,6 +122,12 @@ describe("npm run keys", () => {
     });
   }, 30_000);
 
+  it("prints its usage for --help, and succeeds", async () => {
+    const res = await run(["--help"], { UPSTASH_REDIS_REST_URL: undefined });
+    expect(res.code).toBe(0);
+    expect(res.stdout).toMatch(/^usage:\n {2}npm run keys -- create --user NAME/);
+  }, 30_000);
+
   it.each([
     [[], 2],
     [["create"], 2],

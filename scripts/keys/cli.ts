@@ -58,7 +58,11 @@ async function main(argv: string[]): Promise<number> {
     strict: true,
   });
   const [command, ...rest] = positionals;
-  if (values.help || !command) throw new UsageError("");
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  if (!command) throw new UsageError("");
 
   // The command line first: a usage error must not depend on whether Redis is configured.
   if (command === "create" && (!values.user || rest.length > 0))
