@@ -58,6 +58,9 @@ export function canonicalJson(value: Json): string {
 // Math.round gives -0 for small negatives; `+ 0` turns it into 0 so both print as "0".
 const roundCoord = (deg: number): number => Math.round(deg * COORD_SCALE) + 0;
 
+/** A coordinate as the key compares it, in degrees: what two requests sharing a result agree on. */
+export const keyedDegrees = (deg: number): number => roundCoord(deg) / COORD_SCALE;
+
 /** The area in canonical form: integer 1e-7° units; a polygon as an open CCW ring from its smallest vertex. */
 export function canonicalArea(area: Area): Json {
   if (area.type === "bbox") return { type: "bbox", bbox: area.bbox.map(roundCoord) };

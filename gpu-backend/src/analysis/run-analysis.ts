@@ -8,6 +8,7 @@ import {
   type Area,
   type ClassTotals,
   type ImageryProviderName,
+  keyedDegrees,
   laneClassByName,
   type MarkingClassName,
   type MercatorGrid,
@@ -256,11 +257,8 @@ export async function runAnalysis(
   };
 }
 
-/** A coordinate at the cache key's 1e-7° (about 1 cm): what two requests sharing a result agree on. */
-const keyed = (deg: number): number => Math.round(deg * 1e7) / 1e7 + 0;
-
 function answeredBbox(bbox: readonly number[]): [number, number, number, number] {
-  const [w, s, e, n] = bbox.map(keyed) as [number, number, number, number];
+  const [w, s, e, n] = bbox.map(keyedDegrees) as [number, number, number, number];
   return [w, s, e, n];
 }
 
@@ -274,6 +272,6 @@ export function answeredArea(area: Area): Area {
   if (area.type === "bbox") return { type: "bbox", bbox: answeredBbox(area.bbox) };
   return {
     type: "Polygon",
-    coordinates: area.coordinates.map((ring) => ring.map((p) => [keyed(p[0]!), keyed(p[1]!)])),
+    coordinates: area.coordinates.map((ring) => ring.map((p) => [keyedDegrees(p[0]!), keyedDegrees(p[1]!)])),
   };
 }
