@@ -9,9 +9,9 @@ import { ConfigError, ENV_KEYS, loadConfig } from "./config.js";
 import { buildDeps } from "./deps.js";
 import type { AppEnv } from "./env.js";
 import {
-  incomingOrNewRequestId,
   REQUEST_ID_HEADER,
   REQUEST_ID_MAX_LENGTH,
+  responseRequestId,
 } from "./middleware/request-id/index.js";
 import { EDGE_PROBLEM_TYPES, problemJson } from "./problems.js";
 
@@ -48,8 +48,9 @@ export default {
   fetch(request: Request, env: Env, ctx: ExecutionContext): Response | Promise<Response> {
     const current = appFor(env);
     if ("error" in current) {
-      const id = incomingOrNewRequestId(
-        request.headers.get(REQUEST_ID_HEADER) ?? undefined,
+      const id = responseRequestId(
+        request.headers.get(REQUEST_ID_HEADER),
+        crypto.randomUUID(),
         REQUEST_ID_MAX_LENGTH,
       );
       return problemJson(

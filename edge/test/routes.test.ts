@@ -232,6 +232,29 @@ describe("headers", () => {
     const traced = await get(edge, "/health", undefined, { "x-request-id": "trace-abc-123" });
     expect(traced.headers.get("x-request-id")).toBe("trace-abc-123");
   });
+
+  it("logs its own request id for every request, the caller's beside it, and sends its own to the backend", async () => {
+    // Two callers choosing the same X-Request-Id must not share one id in the logs.
+    const before = rig.backend.calls.length;
+    const first = await postAnalysis(edge, key, bboxBody(31), { "x-request-id": "shared-id-1" });
+    const second = await postAnalysis(edge, key, bboxBody(32), { "x-request-id": "shared-id-1" });
+    expect(first.status).toBe(200);
+    expect(second.status).toBe(200);
+    expect(first.headers.get("x-request-id")).toBe("shared-id-1");
+    const lines = await edge.auditWhere((l) => l.client_request_id === "shared-id-1", 2);
+    expect(lines).toHaveLength(2);
+    const own = lines.map((l) => l.request_id);
+    expect(own[0]).toMatch(/^[0-9a-f-]{36}$/);
+    expect(own[1]).toMatch(/^[0-9a-f-]{36}$/);
+    expect(own[0]).not.toBe(own[1]);
+    const sent = rig.backend.calls.slice(before).map((call) => call.request_id);
+    expect(sent.sort()).toEqual([...own].sort());
+    // A caller's id that is not short and plain is neither echoed nor logged.
+    const odd = await get(edge, "/health", undefined, { "x-request-id": "has space" });
+    expect(odd.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+    const oddLine = await edge.auditOf(odd);
+    expect(oddLine.client_request_id).toBeUndefined();
+  });
 });
 
 describe("audit log", () => {

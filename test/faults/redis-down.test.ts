@@ -211,7 +211,7 @@ describe("fail-open", () => {
       expect(problemType(s.answer)).toBe("/problems/storage-unavailable");
     }
     const ids = new Set(jwtAfter.map((s) => s.id));
-    const lines = await worker.auditWhere((l) => ids.has(l.request_id), ids.size);
+    const lines = await worker.auditWhere((l) => ids.has(l.client_request_id ?? ""), ids.size);
     expect(lines.map((l) => l.ratelimit_source)).toEqual(lines.map(() => "memory"));
     await redis.restart();
   }, 60_000);

@@ -29,7 +29,10 @@ export interface AuditLine extends AuditRecord {
   readonly ts: string;
   readonly level: "info" | "error";
   readonly msg: "request";
+  /** The edge's own id of the request (unique; the backend logs it too). */
   readonly request_id: string;
+  /** The caller's `X-Request-Id`, when it sent a short and plain one (callers choose it freely). */
+  readonly client_request_id?: string;
   readonly method: string;
   readonly route: string;
   readonly status: number;

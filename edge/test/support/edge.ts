@@ -93,7 +93,8 @@ export async function startEdge(bindings: Record<string, string>): Promise<EdgeW
     auditWhere,
     async auditOf(res) {
       const id = res.headers.get("x-request-id");
-      const [line] = await auditWhere((l) => l.request_id === id, 1);
+      // The caller's own id when it sent one (echoed), else the edge's.
+      const [line] = await auditWhere((l) => l.request_id === id || l.client_request_id === id, 1);
       if (!line) throw new Error(`no audit line for request ${id}`);
       return line;
     },

@@ -108,14 +108,14 @@ export class Ledger {
   async violations(): Promise<string[]> {
     const out: string[] = [];
     const ids = new Set(this.sent.map((s) => s.id));
-    const lines = await this.worker.auditWhere((l) => ids.has(l.request_id), this.sent.length);
+    const lines = await this.worker.auditWhere((l) => ids.has(l.client_request_id ?? ""), this.sent.length);
     for (const s of this.sent) {
       if (!s.answer) {
         out.push(`${s.id} (${s.label}): no answer: ${s.error ?? "?"}`);
         continue;
       }
       for (const f of answerFaults(s.answer, this.secrets)) out.push(`${s.id} (${s.label}): ${f}`);
-      const audited = lines.filter((l) => l.request_id === s.id);
+      const audited = lines.filter((l) => l.client_request_id === s.id);
       if (audited.length !== 1) out.push(`${s.id} (${s.label}): ${audited.length} audit lines`);
       else if (audited[0]!.status !== s.answer.status)
         out.push(`${s.id} (${s.label}): audited ${audited[0]!.status}, answered ${s.answer.status}`);

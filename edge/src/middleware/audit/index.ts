@@ -23,6 +23,7 @@ export function audit(sink: AuditSink): MiddlewareHandler<AppEnv> {
           level: status >= 500 ? "error" : "info",
           msg: "request",
           request_id: c.get("requestId"),
+          ...clientId(c.get("clientRequestId")),
           method: c.req.method,
           route: route === "*" || route === "/*" ? "(unmatched)" : route,
           status,
@@ -34,4 +35,9 @@ export function audit(sink: AuditSink): MiddlewareHandler<AppEnv> {
       }
     }
   };
+}
+
+/** The caller's own id, only when it sent one (an absent field, not null, in the log line). */
+function clientId(id: string | undefined): { client_request_id?: string } {
+  return id === undefined ? {} : { client_request_id: id };
 }
