@@ -124,6 +124,45 @@ describe("backend failures", () => {
   });
 
   it.each([
+    ["missing", 80],
+    ["other_request", 81],
+  ] as const)(
+    "refuses a result whose signature is %s (changed on the way or replayed): 502, nothing stored",
+    async (signature, k) => {
+      rig.backend.answerSignature = signature;
+      try {
+        const res = await postAnalysis(edge, key, bboxBody(k));
+        const p = await expectProblem(res, 502, "/problems/bad-gateway");
+        expect(p.detail).toMatch(/integrity/);
+        expect((await edge.auditOf(res)).cause).toBe("bad_signature");
+      } finally {
+        rig.backend.answerSignature = "valid";
+      }
+      // Nothing was stored: the same request again is no cache hit (the flight's short-lived
+      // failure record, or a fresh analysis).
+      const again = await postAnalysis(edge, key, bboxBody(k));
+      expect(again.headers.get("x-cache")).not.toBe("HIT");
+      expect(again.status === 200 || again.status === 502).toBe(true);
+    },
+  );
+
+  it("passes on the providers tried only from a signed no-imagery answer", async () => {
+    rig.backend.failing.add("local");
+    rig.backend.failing.add("esri");
+    try {
+      const body = bboxBody(82, { providers: ["local", "esri"] });
+      const signed = await postAnalysis(edge, key, body);
+      expect((await expectProblem(signed, 502, "/problems/no-imagery")).providers_tried).toHaveLength(2);
+      rig.backend.answerSignature = "missing";
+      const unsigned = await postAnalysis(edge, key, bboxBody(83, { providers: ["local", "esri"] }));
+      await expectProblem(unsigned, 502, "/problems/bad-gateway");
+    } finally {
+      rig.backend.answerSignature = "valid";
+      rig.backend.failing.clear();
+    }
+  });
+
+  it.each([
     ["endless_error", "an error"],
     ["endless_ok", "a result"],
   ] as const)("stops reading %s body that never ends (%s) and answers 502", async (mode, _what) => {
@@ -151,6 +190,33 @@ describe("backend failures", () => {
       expect(rig.backend.renderBytesSent - before).toBeLessThan(64 * 2 ** 20);
     } finally {
       rig.backend.renderMode = undefined;
+    }
+  });
+
+  it("serves a picture the backend signed for this request, and refuses one it did not (502, not stored)", async () => {
+    const ids: string[] = [];
+    for (const k of [84, 85]) {
+      const analysed = await postAnalysis(edge, key, bboxBody(k));
+      expect(analysed.status).toBe(200);
+      ids.push(((await analysed.json()) as { analysis: { id: string } }).analysis.id);
+    }
+    rig.backend.renderMode = "png";
+    try {
+      const signed = await get(edge, `/v1/analyses/${ids[0]}/imagery.png`, key);
+      expect(signed.status).toBe(200);
+      expect(signed.headers.get("content-type")).toBe("image/png");
+      expect(new Uint8Array(await signed.arrayBuffer()).subarray(1, 4)).toEqual(
+        new TextEncoder().encode("PNG"),
+      );
+      rig.backend.answerSignature = "missing";
+      const unsigned = await get(edge, `/v1/analyses/${ids[0]}/overlay.png`, key);
+      expect((await expectProblem(unsigned, 502, "/problems/bad-gateway")).detail).toMatch(/integrity/);
+      rig.backend.answerSignature = "other_request";
+      const replayed = await get(edge, `/v1/analyses/${ids[1]}/overlay.png`, key);
+      await expectProblem(replayed, 502, "/problems/bad-gateway");
+    } finally {
+      rig.backend.renderMode = undefined;
+      rig.backend.answerSignature = "valid";
     }
   });
 

@@ -15,7 +15,9 @@ import {
   AnalysisResponseSchema,
   MARKING_CLASS_NAMES,
   type ProblemSchema,
+  RESPONSE_SIGNATURE_HEADER,
   signRequest,
+  verifyResponse,
 } from "@lanesegnet/shared";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -233,6 +235,28 @@ describe("request signing", () => {
     await expectProblem(await signedPost("{}", { now: Date.now() + 61_500 }), 401);
     // Within the window the signature passes and the body is judged (400 for `{}`).
     await expectProblem(await signedPost("{}", { now: Date.now() - 50_000 }), 400);
+  });
+
+  it("signs every answer to an accepted request, bound to its nonce; an unsigned refusal carries no signature", async () => {
+    const nonce = randomBytes(16).toString("hex");
+    const ok = await signedPost(analysisBody(), { nonce });
+    const okBytes = new Uint8Array(await ok.arrayBuffer());
+    expect(ok.status).toBe(200);
+    expect(await verifyResponse(SECRET, nonce, 200, ok.headers, okBytes)).toBe(true);
+    // Not for another request, another status or another body.
+    expect(await verifyResponse(SECRET, randomBytes(16).toString("hex"), 200, ok.headers, okBytes)).toBe(
+      false,
+    );
+    expect(await verifyResponse(SECRET, nonce, 400, ok.headers, okBytes)).toBe(false);
+    expect(await verifyResponse(SECRET, nonce, 200, ok.headers, okBytes.subarray(1))).toBe(false);
+    // An error answer to an accepted request is signed too.
+    const badNonce = randomBytes(16).toString("hex");
+    const bad = await signedPost("{}", { nonce: badNonce });
+    expect(bad.status).toBe(400);
+    expect(await verifyResponse(SECRET, badNonce, 400, bad.headers, await bad.text())).toBe(true);
+    const unsigned = await post(analysisBody(), { "content-type": "application/json" });
+    expect(unsigned.status).toBe(401);
+    expect(unsigned.headers.get(RESPONSE_SIGNATURE_HEADER)).toBeNull();
   });
 
   it("refuses a replayed nonce, even with a fresh valid signature", async () => {

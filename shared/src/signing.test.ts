@@ -1,6 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { bytesToHex, hexToBytes, sha256Hex } from "./crypto.js";
-import { NonceCache, type SignedMessage, signRequest, verifyRequest } from "./signing.js";
+import {
+  NonceCache,
+  RESPONSE_SIGNATURE_HEADER,
+  type SignedMessage,
+  signRequest,
+  signResponse,
+  verifyRequest,
+  verifyResponse,
+} from "./signing.js";
 
 const SECRET = "0123456789abcdef0123456789abcdef-test-secret";
 const NOW = 1_790_000_000_000;
@@ -115,6 +123,42 @@ describe("request signing", () => {
     const b = await signRequest(SECRET, msg, { now: NOW });
     expect(a["X-LSN-Nonce"]).toMatch(/^[0-9a-f]{32}$/);
     expect(a["X-LSN-Nonce"]).not.toBe(b["X-LSN-Nonce"]);
+  });
+});
+
+describe("response signing", () => {
+  const nonce = "r".repeat(32);
+  const body = '{"type":"FeatureCollection"}';
+
+  it("is the documented HMAC-SHA256 over a label, the request's nonce, the status and the body hash", async () => {
+    const key = await crypto.subtle.importKey(
+      "raw",
+      new TextEncoder().encode(SECRET),
+      { name: "HMAC", hash: "SHA-256" },
+      false,
+      ["sign"],
+    );
+    const text = `lsn-response\n${nonce}\n200\n${await sha256Hex(body)}`;
+    const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(text)));
+    expect(await signResponse(SECRET, nonce, 200, body)).toBe(bytesToHex(mac));
+  });
+
+  it("verifies only the same body, status, request nonce and secret", async () => {
+    const signature = await signResponse(SECRET, nonce, 200, body);
+    const headers = { [RESPONSE_SIGNATURE_HEADER.toLowerCase()]: signature };
+    expect(await verifyResponse(SECRET, nonce, 200, headers, new TextEncoder().encode(body))).toBe(true);
+    expect(await verifyResponse(SECRET, nonce, 200, new Headers(headers), body)).toBe(true);
+    expect(await verifyResponse(SECRET, nonce, 200, headers, `${body} `)).toBe(false);
+    expect(await verifyResponse(SECRET, nonce, 201, headers, body)).toBe(false);
+    expect(await verifyResponse(SECRET, "s".repeat(32), 200, headers, body)).toBe(false);
+    expect(await verifyResponse(`${SECRET}-other`, nonce, 200, headers, body)).toBe(false);
+    expect(await verifyResponse(SECRET, nonce, 200, {}, body)).toBe(false);
+    expect(await verifyResponse(SECRET, nonce, 200, { [RESPONSE_SIGNATURE_HEADER]: "zz" }, body)).toBe(false);
+  });
+
+  it("never equals the request signature made with the same nonce", async () => {
+    const request = await signRequest(SECRET, { method: "POST", path: "/x", body }, { now: NOW, nonce });
+    expect(await signResponse(SECRET, nonce, 200, body)).not.toBe(request["X-LSN-Signature"]);
   });
 });
 

@@ -155,6 +155,53 @@ export async function verifyRequest(
   return valid ? { ok: true, nonce, timestamp: Number(timestamp) } : { ok: false, reason: "bad_signature" };
 }
 
+/**
+ * The backend signs its answer to a signed request (every status), so the edge stores and shares
+ * only what the backend said: a proxy, load balancer or anything else on the path that ends TLS
+ * cannot change a result, and an answer recorded for one request does not verify for another.
+ * The MAC covers `lsn-response\n${request nonce}\n${status}\n${sha256hex(body)}`: the request's
+ * nonce binds it to that request, and the label keeps it from ever equalling a request's MAC
+ * (whose string starts with the timestamp's digits).
+ */
+export const RESPONSE_SIGNATURE_HEADER = "X-LSN-Response-Signature";
+
+async function responseToSign(
+  requestNonce: string,
+  status: number,
+  body: BytesLike,
+): Promise<Uint8Array<ArrayBuffer>> {
+  return toBytes(`lsn-response\n${requestNonce}\n${status}\n${await sha256Hex(body)}`);
+}
+
+/** The value of RESPONSE_SIGNATURE_HEADER for an answer to the request signed with `requestNonce`. */
+export async function signResponse(
+  secret: string,
+  requestNonce: string,
+  status: number,
+  body: BytesLike,
+): Promise<string> {
+  const key = await importKey(secret, "sign");
+  return bytesToHex(
+    new Uint8Array(await crypto.subtle.sign("HMAC", key, await responseToSign(requestNonce, status, body))),
+  );
+}
+
+/** Whether an answer carries the backend's signature for the request signed with `requestNonce`. */
+export async function verifyResponse(
+  secret: string,
+  requestNonce: string,
+  status: number,
+  headers: HeaderSource,
+  body: BytesLike,
+): Promise<boolean> {
+  const key = await importKey(secret, "verify");
+  const signature = header(headers, RESPONSE_SIGNATURE_HEADER);
+  if (signature === undefined || !SIGNATURE_RE.test(signature)) return false;
+  const mac = hexToBytes(signature);
+  if (!mac) return false;
+  return crypto.subtle.verify("HMAC", key, mac, await responseToSign(requestNonce, status, body));
+}
+
 export interface NonceCacheOptions {
   /** How long a nonce is remembered; at least 2 x the verifier's maxSkewS (default 120 s). */
   readonly ttlMs?: number;

@@ -18,6 +18,7 @@ import {
   type ResolvedAnalysisRequest,
   readCapped,
   signRequest,
+  verifyResponse,
 } from "@lanesegnet/shared";
 import { z } from "zod";
 import { DEPENDENCY_RETRY_AFTER_S, EDGE_PROBLEM_TYPES } from "../problems.js";
@@ -68,7 +69,9 @@ export type BackendFailureCause =
   | "no_imagery"
   | "area_too_large"
   | "bad_status"
-  | "bad_body";
+  | "bad_body"
+  /** A 200 without the backend's valid signature for this request. */
+  | "bad_signature";
 
 export type BackendReply =
   | { readonly ok: true; readonly body: BackendAnalysis }
@@ -128,9 +131,11 @@ export class BackendClient {
     const signal = AbortSignal.timeout(this.options.timeoutMs);
 
     let res: Response | undefined;
+    let nonce = "";
     for (let attempt = 0; attempt < 2 && !res; attempt++) {
       // A fresh nonce per attempt: the backend may have seen the first one before the connection broke.
       const headers = await signRequest(this.options.signingSecret, { method: "POST", path, body });
+      nonce = headers["X-LSN-Nonce"];
       try {
         res = await this.fetchImpl(url, {
           method: "POST",
@@ -178,6 +183,19 @@ export class BackendClient {
             "bad_body",
           );
     }
+    // Only what the backend signed for this request is stored and shared (shared verifyResponse):
+    // an answer changed on the way, or recorded for another request, is a bad gateway.
+    const signed = await verifyResponse(this.options.signingSecret, nonce, res.status, res.headers, text);
+    if (res.status === 200 && !signed) {
+      return failure(
+        502,
+        EDGE_PROBLEM_TYPES.badGateway,
+        "The analysis service gave an answer that failed its integrity check.",
+        "bad_signature",
+        undefined,
+        200,
+      );
+    }
     if (res.status === 200) {
       let parsed: unknown;
       try {
@@ -196,7 +214,7 @@ export class BackendClient {
         200,
       );
     }
-    return this.#mapStatus(res.status, res.headers, text);
+    return this.#mapStatus(res.status, res.headers, signed ? text : "");
   }
 
   /**

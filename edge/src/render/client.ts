@@ -12,6 +12,7 @@ import {
   problem,
   readCappedBytes,
   signRequest,
+  verifyResponse,
 } from "@lanesegnet/shared";
 import type { BackendOptions } from "../backend/client.js";
 import { DEPENDENCY_RETRY_AFTER_S, EDGE_PROBLEM_TYPES } from "../problems.js";
@@ -26,7 +27,7 @@ export type RenderReply =
       readonly problem: Problem;
       readonly retryAfterS: number | undefined;
       /** For the audit log. */
-      readonly cause: "connect" | "timeout" | "overloaded" | "no_imagery" | "bad_status";
+      readonly cause: "connect" | "timeout" | "overloaded" | "no_imagery" | "bad_status" | "bad_signature";
     };
 
 function fail(
@@ -66,8 +67,10 @@ export class RenderClient {
     const text = JSON.stringify(body);
     const signal = AbortSignal.timeout(this.options.timeoutMs);
     let res: Response | undefined;
+    let nonce = "";
     for (let attempt = 0; attempt < 2 && !res; attempt++) {
       const headers = await signRequest(this.options.signingSecret, { method: "POST", path, body: text });
+      nonce = headers["X-LSN-Nonce"];
       try {
         res = await this.fetchImpl(url, {
           method: "POST",
@@ -103,6 +106,18 @@ export class RenderClient {
           ? "The imaging service gave an answer too large to be a picture."
           : "The imaging service gave an incomplete answer.",
         "bad_status",
+      );
+    }
+    if (
+      res.status === 200 &&
+      !(await verifyResponse(this.options.signingSecret, nonce, 200, res.headers, bytes))
+    ) {
+      // Pictures are stored and shared as analyses are: only what the backend signed for this request.
+      return fail(
+        502,
+        EDGE_PROBLEM_TYPES.badGateway,
+        "The imaging service gave an answer that failed its integrity check.",
+        "bad_signature",
       );
     }
     if (res.status === 200 && PNG_SIGNATURE.every((b, i) => bytes[i] === b)) return { ok: true, png: bytes };

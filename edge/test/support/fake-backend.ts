@@ -10,7 +10,9 @@ import type { AddressInfo } from "node:net";
 import {
   areaBbox,
   type ImageryProviderName,
+  RESPONSE_SIGNATURE_HEADER,
   type ResolvedAnalysisRequest,
+  signResponse,
   verifyRequest,
 } from "@lanesegnet/shared";
 import { InternalAnalyzeSchema } from "../../../gpu-backend/src/analysis/internal-request.js";
@@ -39,6 +41,11 @@ export type BackendMode =
   /** 200, then a body that does not end (up to 256 MiB, or until the edge hangs up). */
   | "endless_ok";
 
+const ONE_PIXEL_PNG = Buffer.from(
+  "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=",
+  "base64",
+);
+
 /** Bytes an endless answer sends at most (the loop must end even if nobody hangs up). */
 const ENDLESS_MAX_BYTES = 256 * 2 ** 20;
 
@@ -55,6 +62,8 @@ export class FakeBackend {
   /** Bodies the real backend's schema (gpu-backend InternalAnalyzeSchema) would refuse. */
   readonly contractViolations: string[] = [];
   mode: BackendMode = "ok";
+  /** The signature on answers: "valid" (as the real backend), "missing", or one made for another request. */
+  answerSignature: "valid" | "missing" | "other_request" = "valid";
   delayMs = 0;
   /** Providers that report `failed` (the next candidate is used). */
   readonly failing = new Set<ImageryProviderName>();
@@ -65,9 +74,9 @@ export class FakeBackend {
   /**
    * POST /internal/v1/render: unset, 404 (no pictures); "endless", a 200 PNG whose body does not
    * end (up to 256 MiB, or until the edge hangs up); "busy", a 503 with Retry-After: 9 and a
-   * 1 MiB body.
+   * 1 MiB body; "png", a 1×1 PNG for a signed request, its answer signed as answerSignature says.
    */
-  renderMode: "endless" | "busy" | undefined;
+  renderMode: "endless" | "busy" | "png" | undefined;
   /** Bytes of render answers written so far. */
   renderBytesSent = 0;
   /** What GET /readyz says the backend can use (unset: it does not say, as older backends). */
@@ -138,6 +147,18 @@ export class FakeBackend {
       res.end(Buffer.alloc(2 ** 20, 0x20));
       return;
     }
+    if (req.method === "POST" && path === "/internal/v1/render" && this.renderMode === "png") {
+      const verified = await verifyRequest(this.secret, req.headers, { method: "POST", path, body });
+      if (!verified.ok) return send(res, 401, '{"title":"bad signature"}');
+      if (this.answerSignature !== "missing") {
+        const nonce =
+          this.answerSignature === "other_request" ? "another-request-nonce-0000" : verified.nonce;
+        res.setHeader(RESPONSE_SIGNATURE_HEADER, await signResponse(this.secret, nonce, 200, ONE_PIXEL_PNG));
+      }
+      res.writeHead(200, { "content-type": "image/png" });
+      res.end(ONE_PIXEL_PNG);
+      return;
+    }
     if (req.method === "POST" && path === "/internal/v1/render" && this.renderMode === "endless") {
       res.writeHead(200, { "content-type": "image/png" });
       res.write(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
@@ -158,12 +179,21 @@ export class FakeBackend {
       this.badSignatures++;
       return send(res, 401, '{"title":"bad signature"}');
     }
+    // As the real backend: every answer to an accepted request is signed for its nonce.
+    const reply = async (status: number, text: string) => {
+      if (this.answerSignature !== "missing") {
+        const nonce =
+          this.answerSignature === "other_request" ? "another-request-nonce-0000" : verified.nonce;
+        res.setHeader(RESPONSE_SIGNATURE_HEADER, await signResponse(this.secret, nonce, status, text));
+      }
+      send(res, status, text);
+    };
     const call = JSON.parse(body.toString("utf8")) as AnalyzeCall;
     // The real backend's own schema of this body: the edge must satisfy it exactly.
     const contract = InternalAnalyzeSchema.safeParse(call);
     if (!contract.success) {
       this.contractViolations.push(contract.error.message);
-      return send(res, 400, JSON.stringify({ title: "Invalid request", status: 400 }));
+      return reply(400, JSON.stringify({ title: "Invalid request", status: 400 }));
     }
     this.calls.push(call);
     if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
@@ -172,8 +202,7 @@ export class FakeBackend {
     switch (this.mode) {
       case "overloaded":
         res.setHeader("retry-after", "7");
-        return send(
-          res,
+        return reply(
           503,
           JSON.stringify({
             type: "/problems/overloaded",
@@ -183,19 +212,14 @@ export class FakeBackend {
           }),
         );
       case "error":
-        return send(
-          res,
-          500,
-          JSON.stringify({ title: "boom", status: 500, detail: BACKEND_INTERNAL_DETAIL }),
-        );
+        return reply(500, JSON.stringify({ title: "boom", status: 500, detail: BACKEND_INTERNAL_DETAIL }));
       case "garbage":
-        return send(res, 200, `{"hello":"${BACKEND_INTERNAL_DETAIL}"}`);
+        return reply(200, `{"hello":"${BACKEND_INTERNAL_DETAIL}"}`);
       case "endless_error":
       case "endless_ok":
         return sendEndless(res, this.mode === "endless_ok" ? 200 : 500);
       case "no_imagery":
-        return send(
-          res,
+        return reply(
           422,
           JSON.stringify({
             type: "/problems/no-imagery",
@@ -205,8 +229,7 @@ export class FakeBackend {
           }),
         );
       case "area_too_large":
-        return send(
-          res,
+        return reply(
           422,
           JSON.stringify({
             type: "/problems/area-too-large",
@@ -223,9 +246,9 @@ export class FakeBackend {
           if (failed) res.setHeader("retry-after", "30");
           const status = failed ? 502 : 422;
           const body = { type: "/problems/no-imagery", title: "No imagery", status, providers_tried: tried };
-          return send(res, status, JSON.stringify(body));
+          return reply(status, JSON.stringify(body));
         }
-        return send(res, 200, JSON.stringify(analysis));
+        return reply(200, JSON.stringify(analysis));
       }
     }
   }

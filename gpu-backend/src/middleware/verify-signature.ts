@@ -12,7 +12,9 @@ import {
   NonceCache,
   problem,
   problemResponse,
+  RESPONSE_SIGNATURE_HEADER,
   readSignatureHeaders,
+  signResponse,
   verifyRequest,
 } from "@lanesegnet/shared";
 import type { Context, MiddlewareHandler } from "hono";
@@ -58,5 +60,13 @@ export function verifySignature(
     }
     c.set("rawBody", body);
     await next();
+    // Every answer to an accepted request carries the backend's signature, bound to its nonce
+    // (shared signResponse): the edge stores only answers it can verify. Answers are buffered
+    // already (JSON text, a PNG), so reading them here costs no stream.
+    const { status, statusText } = c.res;
+    const bytes = new Uint8Array(await c.res.arrayBuffer());
+    const headers = new Headers(c.res.headers);
+    headers.set(RESPONSE_SIGNATURE_HEADER, await signResponse(secret, result.nonce, status, bytes));
+    c.res = new Response(bytes, { status, statusText, headers });
   };
 }
