@@ -291,6 +291,15 @@ describe("GET /v1/coverage", () => {
     const west = fc.features.find((f) => f.id === "west");
     expect(west?.geometry.coordinates[0]?.[0]?.[0]).toBeCloseTo(153.02, 9);
     expect(west?.properties.coverage).toBeCloseTo(0.5, 6);
+    // snake_case with units, as the rest of the API; no file names of the operator's store.
+    expect(Object.keys(west?.properties ?? {}).sort()).toEqual([
+      "coverage",
+      "ground_resolution_m",
+      "height_px",
+      "id",
+      "mercator_resolution_m",
+      "width_px",
+    ]);
 
     const one = (await (
       await get(edge, "/v1/coverage?bbox=153.024,-27.47,153.026,-27.469&limit=1", key)

@@ -74,11 +74,10 @@ const FootprintSchema = z.object({
   }),
   properties: z.object({
     id: z.string(),
-    file: z.string().nullable(),
-    width: z.int(),
-    height: z.int(),
-    mercatorResolution: z.number().describe("Web Mercator metres per pixel."),
-    groundResolutionM: z.number().describe("Ground metres per pixel at the query's latitude."),
+    width_px: z.int().describe("Image width in pixels."),
+    height_px: z.int().describe("Image height in pixels."),
+    mercator_resolution_m: z.number().describe("Web Mercator metres per pixel."),
+    ground_resolution_m: z.number().describe("Ground metres per pixel at the query's latitude."),
     coverage: z.number().describe("Fraction of the query area this image covers."),
   }),
 });

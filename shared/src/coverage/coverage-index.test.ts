@@ -352,7 +352,14 @@ describe("toGeoJSON", () => {
     const fc1 = toGeoJSON(index.search({ mercator: [X0 + 1, Y0 + 1, X0 + 2, Y0 + 2] }));
     expect(fc1.type).toBe("FeatureCollection");
     const f = fc1.features[0]!;
-    expect(f.properties).toMatchObject({ id: "a", file: "a.jpg", width: 1280, coverage: 1 });
+    expect(f.properties).toEqual({
+      id: "a",
+      width_px: 1280,
+      height_px: 1280,
+      mercator_resolution_m: Math.fround(0.3), // stored as float32
+      ground_resolution_m: index.search({ mercator: [X0 + 1, Y0 + 1, X0 + 2, Y0 + 2] })[0]!.groundResolutionM,
+      coverage: 1,
+    });
     const ring = f.geometry.coordinates[0]!;
     expect(ring).toHaveLength(5);
     expect(ring[4]).toEqual(ring[0]);

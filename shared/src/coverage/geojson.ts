@@ -1,14 +1,20 @@
 import { mercatorToLonLat } from "../geo/mercator.js";
 import type { CoverageHit, CoverageImage } from "./coverage-index.js";
 
+/**
+ * A footprint as the public API shows it: snake_case with units in the names, as every other
+ * answer of the API. The image's file name stays out: it is the operator's storage layout, of no
+ * use to a client.
+ */
 export interface FootprintProperties {
   readonly id: string;
-  readonly file: string | null;
-  readonly width: number;
-  readonly height: number;
-  readonly mercatorResolution: number;
-  /** Present for search hits. */
-  readonly groundResolutionM?: number;
+  readonly width_px: number;
+  readonly height_px: number;
+  /** Web Mercator metres per pixel. */
+  readonly mercator_resolution_m: number;
+  /** Present for search hits: ground metres per pixel at the query's latitude. */
+  readonly ground_resolution_m?: number;
+  /** Present for search hits: the fraction of the query area the image covers. */
   readonly coverage?: number;
 }
 
@@ -40,11 +46,10 @@ export function toGeoJSON(images: readonly (CoverageHit | CoverageImage)[]): Foo
       const [e, n] = mercatorToLonLat(x1, y1);
       const properties: FootprintProperties = {
         id: img.id,
-        file: img.file,
-        width: img.width,
-        height: img.height,
-        mercatorResolution: img.mercatorResolution,
-        ...("coverage" in img ? { groundResolutionM: img.groundResolutionM, coverage: img.coverage } : {}),
+        width_px: img.width,
+        height_px: img.height,
+        mercator_resolution_m: img.mercatorResolution,
+        ...("coverage" in img ? { ground_resolution_m: img.groundResolutionM, coverage: img.coverage } : {}),
       };
       return {
         type: "Feature",
