@@ -3,9 +3,11 @@
  * limiter's round trip does not also read the stored result the request asks for: a refused request
  * would still download the whole entry (megabytes from Upstash, for no quota), and how long it took
  * would tell an over-quota client, as often as it liked, whether anyone had asked the same question
- * (which otherwise costs one analysis of quota to learn). The first refusal in an isolate still
- * reads it (the user is not known to be refused yet); an admitted request reads it after the
- * decision instead, one round trip more for a user who was at the limit.
+ * (which otherwise costs one analysis of quota to learn). A user this isolate admitted to the last
+ * slot of the window counts as refused too (until the window's reset), so the first refusal does not
+ * read it either; only a user who used the last slot in another isolate still has it read once here.
+ * An admitted request reads it after the decision instead, one round trip more for a user who was at
+ * the limit.
  */
 import { makeRoom } from "../bounded-map.js";
 

@@ -107,7 +107,11 @@ export function rateLimit(deps: {
         { ...rateLimitHeaders(decision, t, retryAfter), "Retry-After": String(retryAfter) },
       );
     }
-    refused.admit(user);
+    // The last slot: the next request in the window will most likely be refused, so it reads no
+    // stored result either, not even the first refusal. If the sliding window frees a slot sooner,
+    // that admitted request reads its result after the decision (one round trip more).
+    if (decision.remaining <= 0) refused.refuse(user, decision.reset);
+    else refused.admit(user);
     const headers = rateLimitHeaders(decision, now());
     await next();
     for (const [k, v] of Object.entries(headers)) c.res.headers.set(k, v);
