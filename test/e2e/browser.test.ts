@@ -58,6 +58,11 @@ describe.skipIf(!hasChromium)("the web page in Chromium", () => {
   const AREA_CONTROLS = ["#west", "#south", "#east", "#north", "#resolution", "#demo", "#draw", "#analyse"];
 
   beforeAll(async () => {
+    // The quota is a sliding window over fixed UTC hours: analyses made just before the hour weigh
+    // a little less than 2 just after it, and the library floors the weighted count, so a run
+    // that crosses the hour would be admitted a third analysis. Start after the hour instead.
+    const toHour = 3_600_000 - (Date.now() % 3_600_000);
+    if (toHour < 150_000) await new Promise((r) => setTimeout(r, toHour + 2_000));
     stack = await startE2eStack("browser");
     // A quota of 2 per hour: the third analysis in this test is refused.
     edge = await stack.startEdge({ RATE_LIMIT_PER_HOUR: "2" });
@@ -78,7 +83,7 @@ describe.skipIf(!hasChromium)("the web page in Chromium", () => {
       if (r.method() === "POST" && new URL(r.url()).pathname === "/v1/analyses") analysisPosts++;
     });
     page.on("pageerror", (e) => pageErrors.push(e.message));
-  }, 180_000);
+  }, 360_000);
 
   afterAll(async () => {
     await context?.close().catch(() => {});
@@ -535,6 +540,29 @@ describe.skipIf(!hasChromium)("the web page in Chromium", () => {
       }
     } finally {
       await page.setViewportSize({ width: 1440, height: 900 });
+    }
+  });
+
+  it("folds the legend away: open at first on a wide screen, folded on a phone, either way by its summary", async () => {
+    const rows = () => page.locator("#legend > div").count();
+    expect(await page.getAttribute("#legend-box", "open")).not.toBeNull();
+    expect(await rows()).toBe(6);
+    expect(await page.isVisible("#legend > div >> nth=0")).toBe(true);
+    await page.click("#legend-box summary");
+    expect(await page.isVisible("#legend > div >> nth=0")).toBe(false);
+    await page.click("#legend-box summary");
+    expect(await page.isVisible("#legend > div >> nth=0")).toBe(true);
+    const phone = await context.newPage();
+    try {
+      await phone.setViewportSize({ width: 390, height: 844 });
+      await phone.goto(edge.url, { waitUntil: "load" });
+      await phone.waitForSelector("#legend > div", { state: "attached" });
+      expect(await phone.getAttribute("#legend-box", "open")).toBeNull();
+      expect(await phone.isVisible("#legend > div >> nth=0")).toBe(false);
+      await phone.click("#legend-box summary");
+      expect(await phone.isVisible("#legend > div >> nth=0")).toBe(true);
+    } finally {
+      await phone.close();
     }
   });
 

@@ -51,7 +51,9 @@ export function renderQuota(state: RateLimitState | null, policy: RateLimitPolic
   q.dataset.remaining = String(state.remaining);
 }
 
+/** The class legend; folded at first on a narrow screen (the layout's phone width), where it covers the map. */
 export function renderLegend(): void {
+  byId<HTMLDetailsElement>("legend-box").open = !matchMedia("(max-width: 900px)").matches;
   const legend = byId("legend");
   legend.replaceChildren();
   for (const c of MARKING_CLASSES) {
