@@ -155,10 +155,28 @@ describe("backend failures", () => {
       expect((await expectProblem(signed, 502, "/problems/no-imagery")).providers_tried).toHaveLength(2);
       rig.backend.answerSignature = "missing";
       const unsigned = await postAnalysis(edge, key, bboxBody(83, { providers: ["local", "esri"] }));
-      await expectProblem(unsigned, 502, "/problems/bad-gateway");
+      const p = await expectProblem(unsigned, 502, "/problems/bad-gateway");
+      expect(p.providers_tried).toBeUndefined();
+      expect((await edge.auditOf(unsigned)).cause).toBe("bad_signature");
     } finally {
       rig.backend.answerSignature = "valid";
       rig.backend.failing.clear();
+    }
+  });
+
+  it.each([
+    ["no_imagery", 86],
+    ["area_too_large", 87],
+  ] as const)("takes a %s problem only when signed (else 502, cause bad_signature)", async (mode, k) => {
+    rig.backend.mode = mode;
+    rig.backend.answerSignature = "missing";
+    try {
+      const res = await postAnalysis(edge, key, bboxBody(k));
+      await expectProblem(res, 502, "/problems/bad-gateway");
+      expect((await edge.auditOf(res)).cause).toBe("bad_signature");
+    } finally {
+      rig.backend.mode = "ok";
+      rig.backend.answerSignature = "valid";
     }
   });
 

@@ -150,7 +150,7 @@ describe("a refused request", () => {
       expect(first.status).toBe(200);
       const entryBytes = (await first.arrayBuffer()).byteLength;
       expect(entryBytes).toBeGreaterThan(500_000);
-      // The first refusal in an isolate still reads it in the limiter's round trip.
+      // This isolate admitted the user's last slot, so even the first refusal reads nothing.
       expect((await postAnalysis(limited, key, body)).status).toBe(429);
       const bytesOut = async () =>
         Number(/total_net_output_bytes:(\d+)/.exec(await direct.info("stats"))?.[1]);

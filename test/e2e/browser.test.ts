@@ -62,7 +62,7 @@ describe.skipIf(!hasChromium)("the web page in Chromium", () => {
     // a little less than 2 just after it, and the library floors the weighted count, so a run
     // that crosses the hour would be admitted a third analysis. Start after the hour instead.
     const toHour = 3_600_000 - (Date.now() % 3_600_000);
-    if (toHour < 150_000) await new Promise((r) => setTimeout(r, toHour + 2_000));
+    if (toHour < 240_000) await new Promise((r) => setTimeout(r, toHour + 2_000));
     stack = await startE2eStack("browser");
     // A quota of 2 per hour: the third analysis in this test is refused.
     edge = await stack.startEdge({ RATE_LIMIT_PER_HOUR: "2" });

@@ -183,17 +183,20 @@ export class BackendClient {
             "bad_body",
           );
     }
-    // Only what the backend signed for this request is stored and shared (shared verifyResponse):
-    // an answer changed on the way, or recorded for another request, is a bad gateway.
+    // Only what the backend signed for this request is stored, shared or passed on (shared
+    // verifyResponse): an answer changed on the way, or recorded for another request, is a bad
+    // gateway. That is a 200, and a backend problem whose body the edge acts on (no imagery, area
+    // too large); other statuses are told by the status alone (a load balancer's own 502 or 503
+    // carries no signature and is no integrity failure).
     const signed = await verifyResponse(this.options.signingSecret, nonce, res.status, res.headers, text);
-    if (res.status === 200 && !signed) {
+    if (!signed && (res.status === 200 || actsOnBody(res.status, text))) {
       return failure(
         502,
         EDGE_PROBLEM_TYPES.badGateway,
         "The analysis service gave an answer that failed its integrity check.",
         "bad_signature",
         undefined,
-        200,
+        res.status,
       );
     }
     if (res.status === 200) {
@@ -214,7 +217,7 @@ export class BackendClient {
         200,
       );
     }
-    return this.#mapStatus(res.status, res.headers, signed ? text : "");
+    return this.#mapStatus(res.status, res.headers, text);
   }
 
   /**
@@ -322,6 +325,13 @@ export class BackendClient {
       status,
     );
   }
+}
+
+/** Whether #mapStatus reads this answer's body: a no-imagery or area-too-large problem. */
+function actsOnBody(status: number, text: string): boolean {
+  if (status !== 422 && status !== 502) return false;
+  const type = (parseJson(text) as { type?: unknown } | undefined)?.type;
+  return type === PROBLEM_TYPES.noImagery || type === PROBLEM_TYPES.areaTooLarge;
 }
 
 function parseJson(text: string): unknown {

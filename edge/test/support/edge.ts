@@ -93,9 +93,12 @@ export async function startEdge(bindings: Record<string, string>): Promise<EdgeW
     auditWhere,
     async auditOf(res) {
       const id = res.headers.get("x-request-id");
-      // The caller's own id when it sent one (echoed), else the edge's.
-      const [line] = await auditWhere((l) => l.request_id === id || l.client_request_id === id, 1);
+      // The caller's own id when it sent one (echoed), else the edge's. Callers may reuse an id:
+      // that would make the line ambiguous, so it is refused here rather than guessed.
+      const match = (l: AuditLine) => l.request_id === id || l.client_request_id === id;
+      const [line] = await auditWhere(match, 1);
       if (!line) throw new Error(`no audit line for request ${id}`);
+      if (audit.filter(match).length > 1) throw new Error(`request id ${id} names more than one audit line`);
       return line;
     },
     async fetch(path, init) {

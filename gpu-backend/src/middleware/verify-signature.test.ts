@@ -7,10 +7,12 @@
 import { request as httpRequest, type IncomingHttpHeaders, type OutgoingHttpHeaders } from "node:http";
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
-import { type SignatureHeaders, signRequest } from "@lanesegnet/shared";
+import { type SignatureHeaders, signRequest, verifyResponse } from "@lanesegnet/shared";
+import { Hono } from "hono";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLogger } from "../observability/logger.js";
 import { RENDER_PATH, renderRoute } from "../routes/render.js";
+import { verifySignature } from "./verify-signature.js";
 
 const SECRET = "s".repeat(40);
 /** Just under the render route's 8 MB limit, as in the reproduction. */
@@ -144,5 +146,29 @@ describe("the signature check refuses on the headers before reading the body", (
     const good = await postSlowly(await signed());
     expect(good.status).toBe(400);
     expect(good.sentBeforeResponse).toBe(TOTAL);
+  });
+});
+
+describe("the answer to an accepted request", () => {
+  it("is signed for the request's nonce whatever its status, a bodiless 204 and 304 included", async () => {
+    const app = new Hono();
+    app.post("/x/:status", verifySignature(SECRET), (c) => {
+      const status = Number(c.req.param("status"));
+      return status === 200
+        ? c.json({ ok: true }, 200, { "Retry-After": "3" })
+        : new Response(null, { status, headers: { ETag: '"e"' } });
+    });
+    for (const status of [200, 204, 304]) {
+      const headers = await signRequest(SECRET, { method: "POST", path: `/x/${status}`, body: "{}" });
+      const res = await app.request(`/x/${status}`, { method: "POST", body: "{}", headers });
+      expect(res.status).toBe(status);
+      const body = new Uint8Array(await res.arrayBuffer());
+      expect(await verifyResponse(SECRET, headers["X-LSN-Nonce"], status, res.headers, body)).toBe(true);
+      // The route's own headers survive the signing.
+      if (status === 200) {
+        expect(res.headers.get("retry-after")).toBe("3");
+        expect(res.headers.get("content-type")).toMatch(/^application\/json/);
+      } else expect(res.headers.get("etag")).toBe('"e"');
+    }
   });
 });

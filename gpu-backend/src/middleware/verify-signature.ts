@@ -22,6 +22,9 @@ import type { NonceStore } from "../replay/redis-nonce-store.js";
 
 export type SignedBodyEnv = { Variables: { rawBody: Uint8Array } };
 
+/** Statuses whose response may not have a body (Fetch): signed over the empty body. */
+const NULL_BODY_STATUSES: ReadonlySet<number> = new Set([101, 103, 204, 205, 304]);
+
 const unsigned = () => problemResponse(problem(401, { detail: "missing or invalid request signature" }));
 
 function target(c: Context): { method: string; path: string } {
@@ -61,12 +64,13 @@ export function verifySignature(
     c.set("rawBody", body);
     await next();
     // Every answer to an accepted request carries the backend's signature, bound to its nonce
-    // (shared signResponse): the edge stores only answers it can verify. Answers are buffered
-    // already (JSON text, a PNG), so reading them here costs no stream.
+    // (shared signResponse): the edge stores only answers it can verify. The routes behind this
+    // answer with buffered bodies (JSON text, a PNG of at most 2048² px), so reading one here
+    // costs no stream; a route that streamed would be buffered by this.
     const { status, statusText } = c.res;
     const bytes = new Uint8Array(await c.res.arrayBuffer());
     const headers = new Headers(c.res.headers);
     headers.set(RESPONSE_SIGNATURE_HEADER, await signResponse(secret, result.nonce, status, bytes));
-    c.res = new Response(bytes, { status, statusText, headers });
+    c.res = new Response(NULL_BODY_STATUSES.has(status) ? null : bytes, { status, statusText, headers });
   };
 }
