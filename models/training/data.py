@@ -168,6 +168,11 @@ def random_crop_affine(img: np.ndarray, lab: np.ndarray, rng: np.random.Generato
         cy = rng.uniform(min(win / 2, h / 2), max(h - win / 2, h / 2))
     x0 = float(np.clip(cx - win / 2, min(0.0, w - win), max(0.0, w - win)))
     y0 = float(np.clip(cy - win / 2, min(0.0, h - win), max(0.0, h - win)))
+    if s == 1.0:
+        # Without scale jitter the crop starts on a whole pixel: a fractional origin would resample
+        # the image (bilinear, a sub-pixel shift and blur) but not the label (nearest), so a 2-4 px
+        # line's label would sit up to half a pixel off its paint, which the IoU metrics punish.
+        x0, y0 = float(round(x0)), float(round(y0))
     m = np.array([[s, 0.0, -x0 * s], [0.0, s, -y0 * s]], dtype=np.float64)
     # Outside the image: the mean colour (0 after normalisation, as the backend pads tiles), label ignore.
     img_out = cv2.warpAffine(img, m, (crop, crop), flags=cv2.INTER_LINEAR,

@@ -27,7 +27,7 @@ else
 fi
 
 echo "== test-split guard, loss terms, --freeze-bn"
-"$PY" -m unittest models/training/test_guard.py models/training/test_losses.py models/training/test_freeze_bn.py
+"$PY" -m unittest models/training/test_guard.py models/training/test_losses.py models/training/test_freeze_bn.py models/training/test_augment.py
 
 echo "== train (CPU, a few steps)"
 "$PY" models/training/train.py --data "$DATA" --run-dir "$WORK/run" --device cpu --workers 0 \
