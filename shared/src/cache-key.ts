@@ -28,9 +28,10 @@ export const CACHE_KEY_PREFIX = `analysis:v${CACHE_KEY_SCHEMA_VERSION}:`;
  * answer: it is in every key, so results cached before the change are never served after it (they
  * would be for CACHE_TTL_S, 30 days). scripts/guard/result-version.test.ts fails when the backend
  * sources that decide an answer change, as a reminder. (4: `analysis.request.area` leaves out a
- * polygon's bbox member and altitudes, which the key never held.)
+ * polygon's bbox member and altitudes, which the key never held; 5: `width_resolved` counts the
+ * imagery's own pixels where the imagery is coarser than the analysed grid.)
  */
-export const RESULT_VERSION = 4;
+export const RESULT_VERSION = 5;
 
 /** Coordinates are compared in units of 1e-7 degree (1.1 cm of latitude). */
 const COORD_SCALE = 1e7;

@@ -201,6 +201,8 @@ export async function runAnalysis(
     clip,
     image,
     classes: classIds,
+    // Imagery resampled up onto a finer grid resolves no finer widths than its own pixels do.
+    ...(chain.result.groundResolutionM > 0 ? { sourceResolutionM: chain.result.groundResolutionM } : {}),
     // Judged on each line's reported confidence, after smoothing and clipping measured it for the
     // last time: a threshold on the whole traced line would drop a clipped piece that scores above it.
     minConfidence: req.min_confidence,

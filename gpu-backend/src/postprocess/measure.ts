@@ -27,6 +27,8 @@ export interface MeasureContext {
   /** The imagery's brightness, when the caller has the imagery: dash statistics are measured on it. */
   brightness?: ProfileSampler | undefined;
   gsdM: number;
+  /** The imagery's own ground resolution when coarser than gsdM (vectorise.ts). */
+  sourceResolutionM?: number | undefined;
   params: VectoriseParams;
   /** Longest half-chord looked for, in pixels (wider masks measure as this). */
   maxHalfPx: number;
@@ -62,6 +64,12 @@ export function measureConfidence(line: Polyline, classId: number, sampler: Prob
   return n > 0 ? sum / n : 0;
 }
 
+/** The narrowest width that measures the paint: label floor plus blur, in the coarser pixels. */
+function resolvableWidthM(ctx: MeasureContext): number {
+  const pixelM = Math.max(ctx.gsdM, ctx.sourceResolutionM ?? 0);
+  return (MIN_LABEL_WIDTH_PX + ctx.params.floorSlackPx) * pixelM;
+}
+
 export function measureLine(
   classId: number,
   line: Polyline,
@@ -95,8 +103,10 @@ export function measureLine(
     widthM: widthPx * ctx.gsdM,
     // The model draws a marking at the label floor up to floorSlackPx wider than the label, so
     // only a mask wider than both measures the paint (+0.5 px over the floor called a blurred
-    // 0.15 m line at 0.25 m/px "resolved" at 0.9-1.1 m).
-    widthResolved: widthPx > MIN_LABEL_WIDTH_PX + ctx.params.floorSlackPx,
+    // 0.15 m line at 0.25 m/px "resolved" at 0.9-1.1 m). Counted in the imagery's pixels where
+    // they are coarser than the grid's: 0.15 m imagery analysed at 0.08 m/px called a 0.47 m mask
+    // (6 grid px, 3 imagery px) resolved.
+    widthResolved: widthPx * ctx.gsdM > resolvableWidthM(ctx),
     confidence: measureConfidence(line, classId, ctx.sampler),
     dashed,
     dash,

@@ -87,6 +87,18 @@ describe("vectorise: width resolution", () => {
     }
     for (const l of singles) expect(l.widthResolved).toBe(false);
   });
+
+  it("counts the imagery's own pixels where the imagery is coarser than the grid (resampled up)", () => {
+    // The same 0.05 m/px raster made from 0.1 m imagery: a 0.4 m double line is 4 imagery pixels,
+    // within the floor plus blur (5.5 px, 0.55 m), so no width is resolved; 0.05 m imagery changes nothing.
+    const gsd = 0.05;
+    const upsampled = vectorise(sceneAt(gsd), { groundResolutionM: gsd, sourceResolutionM: 0.1 }).lines;
+    const doubles = upsampled.filter((l) => laneClassById(l.classId).double);
+    expect(doubles.length).toBeGreaterThan(0);
+    for (const l of doubles) expect(l.widthResolved).toBe(false);
+    const native = vectorise(sceneAt(gsd), { groundResolutionM: gsd, sourceResolutionM: 0.05 }).lines;
+    expect(native.filter((l) => l.widthResolved).length).toBe(doubles.length);
+  });
 });
 
 describe("vectorise: inputs and options", () => {

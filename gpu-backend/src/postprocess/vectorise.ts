@@ -49,6 +49,12 @@ export interface SegmentationOutput {
 export interface VectoriseOptions {
   /** Real ground resolution of the raster in metres per pixel (Mercator resolution x cos(lat)). */
   groundResolutionM: number;
+  /**
+   * The imagery's own ground resolution, where it is coarser than the raster (imagery resampled
+   * up onto a finer grid): a width is then resolved only beyond the label floor plus blur in the
+   * imagery's pixels, since finer grid pixels add no detail.
+   */
+  sourceResolutionM?: number;
   /** Keep only the parts of lines inside this pixel-space region (the requested area). */
   clip?: ClipRegion;
   /** Keep only these class ids (the request's class filter); all marking classes by default. */
@@ -111,6 +117,7 @@ export function vectorise(out: SegmentationOutput, opts: VectoriseOptions): Vect
     sampler,
     brightness,
     gsdM: gsd,
+    sourceResolutionM: opts.sourceResolutionM,
     params,
     maxHalfPx: maxHalfWidthPx(gsd),
   };

@@ -56,7 +56,7 @@ export const LaneFeaturePropertiesSchema = z
       .boolean()
       .optional()
       .describe(
-        "false when the marking is too narrow for the imagery: its mask is no wider than the label rule's 3-px minimum plus the model's blur (2.5 px), and width_m is then an upper bound on the paint width, not a measurement of it. At 0.25 m/px that is every mask up to 1.4 m.",
+        "false when the marking is too narrow for the imagery: its mask is no wider than the label rule's 3-px minimum plus the model's blur (2.5 px), in the analysed grid's pixels or the imagery's own where those are coarser (imagery resampled up), and width_m is then an upper bound on the paint width, not a measurement of it. At 0.25 m/px that is every mask up to 1.4 m.",
       ),
     confidence: z.number().min(0).max(1).describe("Mean model probability of the class along the line."),
     dashed: z.boolean(),
