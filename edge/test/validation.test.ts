@@ -211,6 +211,31 @@ describe("validation", () => {
     expect(plain.status).toBe(200);
   });
 
+  it("refuses a body that is not UTF-8 as such, echoing none of it", async () => {
+    const calls = rig.backend.calls.length;
+    const text = JSON.stringify({ area: { type: "bbox", bbox: [153.02, -27.47, 153.021, -27.469] } });
+    const at = text.indexOf("bbox");
+    // 0xff 0xfe inside "bbox": never valid in UTF-8 (read leniently they became U+FFFD and the
+    // error echoed them back).
+    const body = Buffer.concat([
+      Buffer.from(text.slice(0, at + 4)),
+      Buffer.from([0xff, 0xfe]),
+      Buffer.from(text.slice(at + 4)),
+    ]);
+    const res = await edge.fetch("/v1/analyses", {
+      method: "POST",
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+      body,
+    });
+    expect(res.status).toBe(400);
+    expect(res.headers.get("content-type")).toBe("application/problem+json");
+    const p = (await res.json()) as { detail: string; instance?: string; errors?: unknown };
+    expect(p.detail).toBe("The request body is not valid UTF-8 (JSON text is UTF-8, RFC 8259).");
+    expect(p.instance).toBe("/v1/analyses");
+    expect(JSON.stringify(p)).not.toContain("\ufffd");
+    expect(rig.backend.calls.length).toBe(calls);
+  });
+
   it("accepts the valid request these cases are variations of", async () => {
     const res = await postAnalysis(edge, key, bboxBody(0));
     expect(res.status).toBe(200);

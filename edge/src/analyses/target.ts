@@ -21,6 +21,7 @@ import { HTTPException } from "hono/http-exception";
 import { endTime, startTime } from "hono/timing";
 import type { z } from "zod";
 import type { AppEnv } from "../env.js";
+import { EDGE_PROBLEM_TYPES, problemJson } from "../problems.js";
 import { analysisIdOf } from "../redis/keys.js";
 import type { AnalysisService, ResultReader, StoredResult } from "./service.js";
 import type { WorkedOut, WorkedOutBodies } from "./worked-out-bodies.js";
@@ -39,7 +40,7 @@ export interface AnalysisTarget {
 export type AnalysisInput =
   | { readonly kind: "valid"; readonly target: AnalysisTarget }
   | { readonly kind: "invalid"; readonly error: z.ZodError }
-  | { readonly kind: "unreadable" };
+  | { readonly kind: "unreadable"; readonly why?: "not_utf8" };
 
 /** The media types the JSON check (middleware/require-json) accepts. */
 const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json$/i;
@@ -93,12 +94,21 @@ function targetOf(worked: WorkedOut, deps: AnalysisInputDeps): AnalysisTarget {
   return { request: worked.request, id, areaHash: worked.areaHash, prefetch };
 }
 
+/** JSON text is UTF-8 (RFC 8259): bytes that are not are refused, not read with replacement characters. */
+const STRICT_UTF8 = new TextDecoder("utf-8", { fatal: true });
+
 async function readInput(c: Context<AppEnv>, deps: AnalysisInputDeps): Promise<AnalysisInput> {
-  let text: string;
+  let bytes: ArrayBuffer;
   try {
-    text = await c.req.text();
+    bytes = await c.req.arrayBuffer();
   } catch {
     return { kind: "unreadable" };
+  }
+  let text: string;
+  try {
+    text = STRICT_UTF8.decode(bytes);
+  } catch {
+    return { kind: "unreadable", why: "not_utf8" };
   }
   const known = deps.workedOut?.get(text);
   if (known) return { kind: "valid", target: targetOf(known, deps) };
@@ -137,6 +147,14 @@ export function requireValidAnalysis(deps: AnalysisInputDeps): MiddlewareHandler
     if (!input) {
       input = await readInput(c, deps);
       c.set("analysisInput", input);
+    }
+    if (input.kind === "unreadable" && input.why === "not_utf8") {
+      return problemJson(400, {
+        type: EDGE_PROBLEM_TYPES.invalidRequest,
+        title: "Invalid request",
+        detail: "The request body is not valid UTF-8 (JSON text is UTF-8, RFC 8259).",
+        instance: c.req.path,
+      });
     }
     if (input.kind === "unreadable")
       throw new HTTPException(400, { message: "Malformed JSON in request body" });

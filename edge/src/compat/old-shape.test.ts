@@ -1,6 +1,7 @@
 import {
   type AnalysisResponse,
   gridForBbox,
+  LIMITS,
   type LonLatBbox,
   laneClassById,
   pixelToLonLat,
@@ -182,6 +183,15 @@ describe("the old request", () => {
       ]);
     }
     expect(OldQuerySchema.parse({ resolution: "0.2" }).resolution).toBe(0.2);
+  });
+
+  it("names the range when the resolution is a number outside it", () => {
+    const message = (resolution: string) =>
+      OldQuerySchema.safeParse({ resolution }).error?.issues.map((i) => i.message);
+    expect(message("2.5")).toEqual([`resolution must be at most ${LIMITS.maxResolutionM} m/px`]);
+    for (const low of ["0.04", "0", "-1"]) {
+      expect(message(low)).toEqual([`resolution must be at least ${LIMITS.minResolutionM} m/px`]);
+    }
   });
 
   it("maps bounds to a /v1 bbox [west, south, east, north]", () => {

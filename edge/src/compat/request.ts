@@ -38,8 +38,9 @@ const flag = z
 export const OldQuerySchema = z.object({
   resolution: z.coerce
     .number({ error: "resolution must be one number, in metres per pixel" })
-    .min(LIMITS.minResolutionM)
-    .max(LIMITS.maxResolutionM)
+    // Their own words: the number's error above would otherwise speak for these checks too.
+    .min(LIMITS.minResolutionM, { error: `resolution must be at least ${LIMITS.minResolutionM} m/px` })
+    .max(LIMITS.maxResolutionM, { error: `resolution must be at most ${LIMITS.maxResolutionM} m/px` })
     .default(OLD_DEFAULT_RESOLUTION_M)
     .openapi({
       param: { name: "resolution", in: "query" },

@@ -60,6 +60,41 @@ describe("problem details", () => {
     expect(validationProblem(r.error).errors_omitted).toBeUndefined();
   });
 
+  it("puts what is wrong with a member as a whole before the errors of its parts", () => {
+    // A ring without its outer brackets: each position fails as a ring, and the reason comes first.
+    const ring = [
+      [-121.4955, 38.5805],
+      [-121.494, 38.5805],
+      [-121.494, 38.5818],
+      [-121.4955, 38.5805],
+    ];
+    const r = AnalysisRequestSchema.safeParse({ area: { type: "Polygon", coordinates: ring } });
+    expect(r.success).toBe(false);
+    if (r.success) return;
+    const errors = validationProblem(r.error).errors ?? [];
+    expect(errors[0]).toEqual({
+      path: "/area/coordinates",
+      message:
+        "coordinates must be an array of linear rings, [[[lon, lat], …]]: this looks like one ring without its outer brackets",
+    });
+    expect(errors.some((e) => /holes/.test(e.message))).toBe(false);
+  });
+
+  it("names an unknown field too long to echo by its start and length, not in full", () => {
+    const name = "k".repeat(50_000);
+    const area = { type: "bbox", bbox: [153.02, -27.47, 153.021, -27.469] };
+    const r = AnalysisRequestSchema.safeParse({ area, [name]: 1, short: 1 });
+    expect(r.success).toBe(false);
+    if (r.success) return;
+    const p = validationProblem(r.error);
+    expect(JSON.stringify(p).length).toBeLessThan(1_000);
+    expect(p.errors).toContainEqual({
+      path: "",
+      message: `unknown field "${"k".repeat(40)}…" (a name of 50000 characters)`,
+    });
+    expect(p.errors).toContainEqual({ path: "/short", message: 'unknown field "short"' });
+  });
+
   it("escapes JSON Pointer segments (RFC 6901)", () => {
     expect(toJsonPointer(["a/b", "c~d", 0])).toBe("/a~1b/c~0d/0");
     expect(toJsonPointer([])).toBe("");

@@ -109,12 +109,28 @@ export const MAX_FIELD_ERRORS = 20;
 
 /** Field errors from a zod error, with paths as JSON Pointers. */
 export function fieldErrorsFromZod(error: z.ZodError): FieldError[] {
+  // Outer members first (a stable sort by depth): what is wrong with a member as a whole (a ring
+  // without its brackets) explains the errors of its parts.
+  const issues = [...error.issues].sort((a, b) => a.path.length - b.path.length);
   // An unknown member is reported at its own path ("/foo"), not at the object holding it ("").
-  return error.issues.flatMap((issue) =>
+  return issues.flatMap((issue) =>
     issue.code === "unrecognized_keys"
-      ? issue.keys.map((k) => ({ path: toJsonPointer([...issue.path, k]), message: `unknown field "${k}"` }))
+      ? issue.keys.map((k) => unknownField(issue.path, k))
       : [{ path: toJsonPointer(issue.path), message: issue.message }],
   );
+}
+
+/** Longest unknown member name echoed in full; a longer one is named by its start and length. */
+const MAX_ECHOED_NAME = 64;
+
+function unknownField(at: readonly PropertyKey[], name: string): FieldError {
+  if (name.length <= MAX_ECHOED_NAME)
+    return { path: toJsonPointer([...at, name]), message: `unknown field "${name}"` };
+  // Not echoed whole: an error should not repeat a body's worth of a name back.
+  return {
+    path: toJsonPointer(at),
+    message: `unknown field "${name.slice(0, 40)}…" (a name of ${name.length} characters)`,
+  };
 }
 
 /**

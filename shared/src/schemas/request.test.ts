@@ -184,6 +184,13 @@ describe("AnalysisRequestSchema", () => {
       [10, 10],
     ];
     expect(issues({ area: { type: "Polygon", coordinates: [ring, ring] } })[0]?.message).toMatch(/holes/);
+    expect(issues({ area: { type: "Polygon", coordinates: [] } })[0]?.message).toBe(
+      "coordinates must hold one linear ring: [[[lon, lat], …]]",
+    );
+    // Not an array: the type error alone (its length read as a count of rings said "holes").
+    expect(issues({ area: { type: "Polygon", coordinates: "ab" } }).map((i) => i.message)).toEqual([
+      "Invalid input: expected array, received string",
+    ]);
     const many = Array.from({ length: LIMITS.maxPolygonVertices + 2 }, () => [10, 10]);
     expect(issues({ area: { type: "Polygon", coordinates: [many] } })[0]).toMatchObject({
       path: "/area/coordinates/0",

@@ -67,6 +67,22 @@ const PositionSchema = z
   .meta({ prefixItems: [{ type: "number", ...LON_DOC }, { type: "number", ...LAT_DOC }, { type: "number" }] })
   .describe("[lon, lat] or [lon, lat, altitude] in WGS84 degrees (altitude ignored).");
 
+/**
+ * Why `coordinates` does not hold exactly one ring. A ring sent without its outer brackets
+ * ([[lon, lat], …] instead of [[[lon, lat], …]]) is the common mistake: its positions would
+ * otherwise read as holes.
+ */
+function ringCountMessage(input: unknown): string {
+  const rings = Array.isArray(input) ? input : [];
+  if (rings.length === 0) return "coordinates must hold one linear ring: [[[lon, lat], …]]";
+  const isPosition = (p: unknown) =>
+    Array.isArray(p) && p.length > 0 && p.every((v) => typeof v === "number");
+  if (rings.some(isPosition)) {
+    return "coordinates must be an array of linear rings, [[[lon, lat], …]]: this looks like one ring without its outer brackets";
+  }
+  return "polygons with holes (interior rings) are not supported: send only the exterior ring";
+}
+
 export const PolygonAreaSchema = z
   .strictObject({
     type: z.literal("Polygon"),
@@ -81,10 +97,13 @@ export const PolygonAreaSchema = z
           })
           .meta({ minItems: 4 }),
       )
-      .min(1)
-      .max(1, {
-        error: "polygons with holes (interior rings) are not supported: send only the exterior ring",
+      // Judged whenever the value is an array, even when its elements failed (zod's `when`): a ring
+      // sent without its outer brackets fails every element, and this says why.
+      .refine((rings) => rings.length === 1, {
+        error: (issue) => ringCountMessage(issue.input),
+        when: (payload) => Array.isArray(payload.value),
       })
+      .meta({ minItems: 1, maxItems: 1 })
       .describe("One closed linear ring (RFC 7946); holes are not supported."),
     // RFC 7946 §5 allows a bbox member on any GeoJSON object; it is accepted and ignored.
     bbox: z.array(z.number()).max(6).optional(),
