@@ -543,6 +543,25 @@ describe.skipIf(!hasChromium)("the web page in Chromium", () => {
     }
   });
 
+  it("shows the pointer's longitude and latitude over the map, and nothing once it leaves", async () => {
+    const box = (await page.locator("#map").boundingBox())!;
+    const read = async (x: number, y: number) => {
+      await page.mouse.move(box.x + x, box.y + y);
+      await expect.poll(() => page.isVisible("#cursor-position")).toBe(true);
+      const text = (await page.textContent("#cursor-position")) ?? "";
+      expect(text).toMatch(/^-?\d+\.\d{6}, -?\d+\.\d{6}$/);
+      return text.split(", ").map(Number) as [number, number];
+    };
+    const [lon1, lat1] = await read(box.width * 0.3, box.height * 0.3);
+    await expect.poll(async () => (await read(box.width * 0.7, box.height * 0.7))[0]).toBeGreaterThan(lon1);
+    const [, lat2] = await read(box.width * 0.7, box.height * 0.7);
+    // East is to the right, north is up.
+    expect(lat2).toBeLessThan(lat1);
+    await page.mouse.move(box.x + box.width / 2, Math.max(0, box.y - 5));
+    await page.mouse.move(2, 2);
+    await expect.poll(() => page.isHidden("#cursor-position")).toBe(true);
+  });
+
   it("folds the legend away: open at first on a wide screen, folded on a phone, either way by its summary", async () => {
     const rows = () => page.locator("#legend > div").count();
     expect(await page.getAttribute("#legend-box", "open")).not.toBeNull();

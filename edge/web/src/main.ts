@@ -165,6 +165,17 @@ const view = new MapView(
   },
 );
 
+// Where the pointer is, in WGS84 degrees to 1e-6° (about 0.1 m): an engineer reads coordinates off
+// the imagery; gone when the pointer leaves the map.
+const cursorPosition = byId("cursor-position");
+view.map.on("mousemove", (e) => {
+  cursorPosition.textContent = `${e.lngLat.lng.toFixed(6)}, ${e.lngLat.lat.toFixed(6)}`;
+  cursorPosition.hidden = false;
+});
+view.map.getCanvasContainer().addEventListener("mouseleave", () => {
+  cursorPosition.hidden = true;
+});
+
 /** Narrow screens put the map above the panel: a line chosen in the table is shown there. */
 const stacked = window.matchMedia("(max-width: 900px)");
 
