@@ -1,5 +1,6 @@
 /**
- * HMAC-SHA256 request signing between the edge and the inference backend.
+ * HMAC-SHA256 request signing between the edge and the inference backend, and the backend's
+ * signature on its answer (signResponse / verifyResponse below).
  *
  * The signature covers `${timestamp}\n${nonce}\n${METHOD}\n${path}\n${sha256hex(body)}`, where path
  * is the request target as sent (path plus query string). The verifier rejects timestamps more than

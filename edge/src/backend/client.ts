@@ -1,7 +1,8 @@
 /**
  * The signed client of the inference backend:
- *   POST {BACKEND_URL}/internal/v1/analyze   {request, providers, request_id}
- * HMAC-signed with shared/signing, one time budget for the whole call (BACKEND_TIMEOUT_MS), one
+ *   POST {BACKEND_URL}/internal/v1/analyze   {request, providers, request_id, analysis_id}
+ * HMAC-signed with shared/signing, the answer's own signature verified before a result (or a
+ * problem whose body is read) is used, one time budget for the whole call (BACKEND_TIMEOUT_MS), one
  * retry when the connection fails (never after an answer or a timeout), and every failure mapped
  * to the edge's own problem (502/503/504; Retry-After where a retry can help). Nothing the backend
  * says in an error reaches the client: only its status class and, for 503, its Retry-After.
@@ -70,7 +71,7 @@ export type BackendFailureCause =
   | "area_too_large"
   | "bad_status"
   | "bad_body"
-  /** A 200 without the backend's valid signature for this request. */
+  /** A 200, or a no-imagery / area-too-large problem, without the backend's valid signature for this request. */
   | "bad_signature";
 
 export type BackendReply =

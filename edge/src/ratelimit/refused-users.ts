@@ -5,7 +5,9 @@
  * would tell an over-quota client, as often as it liked, whether anyone had asked the same question
  * (which otherwise costs one analysis of quota to learn). A user this isolate admitted to the last
  * slot of the window counts as refused too (until the window's reset), so the first refusal does not
- * read it either; only a user who used the last slot in another isolate still has it read once here.
+ * read it either; only a user who used the last slot in another isolate, or whose first refusal
+ * comes after that reset (the sliding window still counting the previous window), still has it read
+ * once here.
  * An admitted request reads it after the decision instead, one round trip more for a user who was at
  * the limit.
  */

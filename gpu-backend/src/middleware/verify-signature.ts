@@ -2,7 +2,8 @@
  * Accept only requests signed by the edge (HMAC from shared/), within the clock-skew window, and
  * each nonce once: checkSignatureHeaders before the route's body limit (no body read for a request
  * its headers already condemn), then verifySignature reads the body as raw bytes (the signature
- * covers them) and hands it on.
+ * covers them) and hands it on, and signs every answer to an accepted request for its nonce
+ * (shared signResponse).
  *
  * Nonces are remembered by a NonceStore: this process's own NonceCache by default, or with
  * REPLAY_REDIS_URL set, Redis shared by every instance behind the load balancer

@@ -112,7 +112,8 @@ export function fieldErrorsFromZod(error: z.ZodError): FieldError[] {
   // Outer members first (a stable sort by depth): what is wrong with a member as a whole (a ring
   // without its brackets) explains the errors of its parts.
   const issues = [...error.issues].sort((a, b) => a.path.length - b.path.length);
-  // An unknown member is reported at its own path ("/foo"), not at the object holding it ("").
+  // An unknown member is reported at its own path ("/foo"), not at the object holding it (""),
+  // unless its name is too long to echo (unknownField).
   return issues.flatMap((issue) =>
     issue.code === "unrecognized_keys"
       ? issue.keys.map((k) => unknownField(issue.path, k))
