@@ -14,6 +14,18 @@ const SECRET = "0123456789abcdef0123456789abcdef-test-secret";
 const NOW = 1_790_000_000_000;
 const msg: SignedMessage = { method: "POST", path: "/v1/infer?x=1", body: '{"area":{"type":"bbox"}}' };
 
+/** HMAC-SHA256 of `text` under SECRET, recomputed with WebCrypto alone (not through signing.ts). */
+async function independentHmacHex(text: string): Promise<string> {
+  const key = await crypto.subtle.importKey(
+    "raw",
+    new TextEncoder().encode(SECRET),
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    ["sign"],
+  );
+  return bytesToHex(new Uint8Array(await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(text))));
+}
+
 describe("crypto helpers", () => {
   it("hashes with SHA-256 (FIPS 180-2 test vector) and round-trips hex", async () => {
     expect(await sha256Hex("abc")).toBe("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
@@ -31,17 +43,8 @@ describe("request signing", () => {
     const h = await signRequest(SECRET, msg, { now: NOW, nonce: "n".repeat(32) });
     expect(h["X-LSN-Timestamp"]).toBe("1790000000");
     expect(h["X-LSN-Nonce"]).toBe("n".repeat(32));
-    // Recompute independently with WebCrypto.
-    const key = await crypto.subtle.importKey(
-      "raw",
-      new TextEncoder().encode(SECRET),
-      { name: "HMAC", hash: "SHA-256" },
-      false,
-      ["sign"],
-    );
     const text = `1790000000\n${"n".repeat(32)}\nPOST\n/v1/infer?x=1\n${await sha256Hex(msg.body as string)}`;
-    const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(text)));
-    expect(h["X-LSN-Signature"]).toBe(bytesToHex(mac));
+    expect(h["X-LSN-Signature"]).toBe(await independentHmacHex(text));
   });
 
   it("accepts a valid request (Headers object or plain record, any header case)", async () => {
@@ -131,16 +134,8 @@ describe("response signing", () => {
   const body = '{"type":"FeatureCollection"}';
 
   it("is the documented HMAC-SHA256 over a label, the request's nonce, the status and the body hash", async () => {
-    const key = await crypto.subtle.importKey(
-      "raw",
-      new TextEncoder().encode(SECRET),
-      { name: "HMAC", hash: "SHA-256" },
-      false,
-      ["sign"],
-    );
     const text = `lsn-response\n${nonce}\n200\n${await sha256Hex(body)}`;
-    const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(text)));
-    expect(await signResponse(SECRET, nonce, 200, body)).toBe(bytesToHex(mac));
+    expect(await signResponse(SECRET, nonce, 200, body)).toBe(await independentHmacHex(text));
   });
 
   it("verifies only the same body, status, request nonce and secret", async () => {
