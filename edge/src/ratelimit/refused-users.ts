@@ -7,9 +7,8 @@
  * slot of the window counts as refused too (until the window's reset), so the first refusal does not
  * read it either; only a user who used the last slot in another isolate, or whose first refusal
  * comes after that reset (the sliding window still counting the previous window), still has it read
- * once here.
- * An admitted request reads it after the decision instead, one round trip more for a user who was at
- * the limit.
+ * once here. An admitted request reads it after the decision instead, one round trip more for a
+ * user who was at the limit.
  */
 import { makeRoom } from "../bounded-map.js";
 

@@ -2,8 +2,8 @@
  * The signed client of the backend's render route:
  *   POST {BACKEND_URL}/internal/v1/render  {kind, bbox, resolution_m, provider, lines?, totals?, caption?}
  * -> image/png. Same signing and time budget as analyses (shared/signing, BACKEND_TIMEOUT_MS), one
- * retry when the connection fails; a picture is used only when the answer's signature verifies. Failures become the edge's own problems; nothing the backend
- * says in an error reaches the client.
+ * retry when the connection fails; a picture is used only when the answer's signature verifies.
+ * Failures become the edge's own problems; nothing the backend says in an error reaches the client.
  */
 import {
   BodyTooLargeError,
