@@ -1,54 +1,87 @@
+/**
+ * The render route against a real imagery provider: the Esri XYZ provider fetching flat grey PNG
+ * tiles from a loopback tile server, which records what it was asked for and can be slow, answer
+ * 404 (no imagery there) or fail.
+ */
 import {
   gridForBbox,
   type ImageryProviderName,
   LANE_CLASSES,
   type LonLatBbox,
+  lonLatToTile,
   pixelToLonLat,
   signRequest,
 } from "@lanesegnet/shared";
 import sharp from "sharp";
-import { describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createLogger } from "../observability/logger.js";
-import { NoCoverageError } from "../providers/errors.js";
-import type { ImageryProvider, ImageryRequest } from "../providers/types.js";
+import { createEsriProvider } from "../providers/esri.js";
+import { type Loopback, startLoopback } from "../providers/test-support.js";
+import type { ImageryProvider } from "../providers/types.js";
 import { outputSize } from "../render/compose.js";
 import { RENDER_PATH, renderRoute } from "./render.js";
 
 const SECRET = "r".repeat(40);
 const bbox: LonLatBbox = [-121.496, 38.58, -121.493, 38.5824];
 const GREY = 90;
+/** What the tile server says in a failure; it must never reach the render route's caller. */
+const TILE_SERVER_SECRET = "disk on fire at /srv/tiles";
 
-/** A provider of flat grey imagery that records the grids it was asked for. */
-function greyProvider(opts: { delayMs?: number; fail?: Error } = {}) {
-  const grids: ImageryRequest["grid"][] = [];
-  const provider: ImageryProvider = {
-    name: "local",
-    attribution: "Test imagery",
-    nativeGroundResolution: () => Number.NaN,
-    async fetch(req) {
-      grids.push(req.grid);
-      if (opts.delayMs) await new Promise((r) => setTimeout(r, opts.delayMs));
-      if (opts.fail) throw opts.fail;
-      const rgb = new Uint8Array(req.grid.width * req.grid.height * 3).fill(GREY);
-      return {
-        raster: { grid: req.grid, rgb },
-        provider: "local",
-        attribution: "Test imagery",
-        groundResolutionM: 0.2,
-        coverage: 1,
-      };
-    },
-  };
-  return { provider, grids };
+let tiles: Loopback;
+/** How the tile server answers: grey tiles, 404 (no imagery there) or 500. */
+let tileMode: "grey" | "missing" | "broken" = "grey";
+let tileDelayMs = 0;
+
+beforeAll(async () => {
+  // PNG, not JPEG: a flat grey tile decodes to exactly GREY, so pixels can be compared exactly.
+  const tile = await sharp({
+    create: { width: 256, height: 256, channels: 3, background: { r: GREY, g: GREY, b: GREY } },
+  })
+    .png()
+    .toBuffer();
+  tiles = await startLoopback(async (_req, res) => {
+    if (tileDelayMs) await new Promise((r) => setTimeout(r, tileDelayMs));
+    if (tileMode === "missing") return void res.writeHead(404).end();
+    if (tileMode === "broken") return void res.writeHead(500).end(TILE_SERVER_SECRET);
+    res.writeHead(200, { "content-type": "image/png" }).end(tile);
+  });
+});
+
+afterEach(() => {
+  tileMode = "grey";
+  tileDelayMs = 0;
+});
+
+afterAll(async () => {
+  await tiles?.close();
+});
+
+/** The real Esri provider, its tiles from the loopback server (no retries: a failure is final). */
+function esri(): ImageryProvider {
+  return createEsriProvider({
+    urlTemplate: `${tiles.url}/{z}/{y}/{x}`,
+    retry: { retries: 0, baseDelayMs: 0, maxDelayMs: 0 },
+    timeoutMs: 5_000,
+  });
 }
 
 function appWith(provider: ImageryProvider, extra: { concurrent?: number; queue?: number } = {}) {
   return renderRoute({
-    providers: new Map<ImageryProviderName, ImageryProvider>([["local", provider]]),
+    providers: new Map<ImageryProviderName, ImageryProvider>([["esri", provider]]),
     signingSecret: SECRET,
     logger: createLogger("silent"),
     ...extra,
   });
+}
+
+/** The tiles asked for since `from`, as "z/x/y" (the server's paths are /z/y/x, as Esri's). */
+function tilesAskedSince(from: number): Set<string> {
+  return new Set(
+    tiles.requests.slice(from).map((path) => {
+      const [z, y, x] = path.split("/").filter(Boolean).map(Number);
+      return `${z}/${x}/${y}`;
+    }),
+  );
 }
 
 async function post(app: ReturnType<typeof renderRoute>, body: unknown, signed = true) {
@@ -74,17 +107,26 @@ async function pixels(res: Response) {
 
 describe("POST /internal/v1/render", () => {
   it("renders the provider's imagery on the analysis grid of the bbox", async () => {
-    const { provider, grids } = greyProvider();
-    const res = await post(appWith(provider), {
+    const before = tiles.requests.length;
+    const res = await post(appWith(esri()), {
       kind: "imagery",
       bbox,
       resolution_m: 0.5,
-      provider: "local",
+      provider: "esri",
     });
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toBe("image/png");
     const grid = gridForBbox(bbox, 0.5);
-    expect(grids[0]).toEqual(grid);
+    // The provider was asked for exactly the tiles that cover the bbox, at one zoom.
+    const asked = tilesAskedSince(before);
+    const zooms = new Set([...asked].map((t) => Number(t.split("/")[0])));
+    expect(zooms.size).toBe(1);
+    const [z] = [...zooms] as [number];
+    const nw = lonLatToTile(bbox[0], bbox[3], z);
+    const se = lonLatToTile(bbox[2], bbox[1], z);
+    const covering = new Set<string>();
+    for (let x = nw.x; x <= se.x; x++) for (let y = nw.y; y <= se.y; y++) covering.add(`${z}/${x}/${y}`);
+    expect(asked).toEqual(covering);
     const { info, at } = await pixels(res);
     expect([info.width, info.height]).toEqual([grid.width, grid.height]);
     expect(res.headers.get("x-grid-width")).toBe(String(grid.width));
@@ -92,7 +134,6 @@ describe("POST /internal/v1/render", () => {
   });
 
   it("draws markings where their coordinates fall, in the class colour, and scales to the size limit", async () => {
-    const { provider } = greyProvider();
     const grid = gridForBbox(bbox, 0.25);
     // A horizontal yellow line across the middle of the grid.
     const y = Math.round(grid.height / 2) + 0.5;
@@ -100,11 +141,11 @@ describe("POST /internal/v1/render", () => {
       class_id: 3,
       coordinates: [pixelToLonLat(grid, 100, y), pixelToLonLat(grid, grid.width - 100, y)],
     };
-    const res = await post(appWith(provider), {
+    const res = await post(appWith(esri()), {
       kind: "overlay",
       bbox,
       resolution_m: 0.25,
-      provider: "local",
+      provider: "esri",
       max_size_px: 512,
       lines: [line],
       totals: { single_yellow_solid: { count: 1, length_m: 200 } },
@@ -126,7 +167,6 @@ describe("POST /internal/v1/render", () => {
   });
 
   it("dims the picture outside a polygon area and leaves the inside as it is", async () => {
-    const { provider } = greyProvider();
     const grid = gridForBbox(bbox, 0.5);
     // The left half of the bbox.
     const half = grid.width / 2;
@@ -137,11 +177,11 @@ describe("POST /internal/v1/render", () => {
       [0, grid.height],
       [0, 0],
     ].map(([x, yy]) => pixelToLonLat(grid, x!, yy!));
-    const res = await post(appWith(provider), {
+    const res = await post(appWith(esri()), {
       kind: "overlay",
       bbox,
       resolution_m: 0.5,
-      provider: "local",
+      provider: "esri",
       lines: [],
       area,
     });
@@ -153,34 +193,34 @@ describe("POST /internal/v1/render", () => {
   });
 
   it("refuses unsigned, invalid and oversized requests before fetching imagery", async () => {
-    const { provider, grids } = greyProvider();
-    const app = appWith(provider);
-    const ok = { kind: "imagery", bbox, resolution_m: 0.25, provider: "local" };
+    const before = tiles.requests.length;
+    const app = appWith(esri());
+    const ok = { kind: "imagery", bbox, resolution_m: 0.25, provider: "esri" };
     expect((await post(app, ok, false)).status).toBe(401);
     expect((await post(app, { ...ok, kind: "mask" })).status).toBe(400);
     expect((await post(app, { ...ok, bbox: [bbox[2], bbox[1], bbox[0], bbox[3]] })).status).toBe(400);
     // 10 km² at 0.05 m/px is far beyond the pixel limit.
     const huge = await post(app, { ...ok, bbox: [-121.5, 38.55, -121.46, 38.58], resolution_m: 0.05 });
     expect(huge.status).toBe(400);
-    expect(grids).toHaveLength(0);
+    expect(tiles.requests.length).toBe(before);
   });
 
   it("answers 422 for a provider that is not enabled or has no imagery, 502 when it fails", async () => {
     const ok = { kind: "imagery", bbox, resolution_m: 0.25 };
-    const { provider } = greyProvider();
-    expect((await post(appWith(provider), { ...ok, provider: "esri" })).status).toBe(422);
-    const none = greyProvider({ fail: new NoCoverageError("local", 0) });
-    expect((await post(appWith(none.provider), { ...ok, provider: "local" })).status).toBe(422);
-    const broken = greyProvider({ fail: new Error("disk on fire") });
-    const res = await post(appWith(broken.provider), { ...ok, provider: "local" });
+    const app = appWith(esri());
+    expect((await post(app, { ...ok, provider: "local" })).status).toBe(422);
+    tileMode = "missing";
+    expect((await post(app, { ...ok, provider: "esri" })).status).toBe(422);
+    tileMode = "broken";
+    const res = await post(app, { ...ok, provider: "esri" });
     expect(res.status).toBe(502);
     expect(await res.text()).not.toContain("disk on fire");
   });
 
   it("sheds load beyond its concurrency and queue with 503 + Retry-After", async () => {
-    const { provider } = greyProvider({ delayMs: 300 });
-    const app = appWith(provider, { concurrent: 1, queue: 1 });
-    const body = { kind: "imagery", bbox, resolution_m: 1, provider: "local" };
+    tileDelayMs = 300;
+    const app = appWith(esri(), { concurrent: 1, queue: 1 });
+    const body = { kind: "imagery", bbox, resolution_m: 1, provider: "esri" };
     const results = await Promise.all([post(app, body), post(app, body), post(app, body)]);
     const statuses = results.map((r) => r.status).sort();
     expect(statuses).toEqual([200, 200, 503]);
