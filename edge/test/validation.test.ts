@@ -211,6 +211,31 @@ describe("validation", () => {
     expect(plain.status).toBe(200);
   });
 
+  it("refuses a member named twice in one object (JSON.parse would keep the last silently)", async () => {
+    const calls = rig.backend.calls.length;
+    const area = '{"type":"bbox","bbox":[153.02,-27.47,153.021,-27.469]}';
+    for (const [text, path] of [
+      [`{"area":${area},"area":${area}}`, "/area"],
+      [`{"area":{"type":"bbox","bbox":[153.02,-27.47,153.021,-27.469],"type":"Polygon"}}`, "/area/type"],
+    ] as const) {
+      const res = await edge.fetch("/v1/analyses", {
+        method: "POST",
+        headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+        body: text,
+      });
+      expect(res.status).toBe(400);
+      const p = (await res.json()) as { errors: { path: string; message: string }[] };
+      expect(p.errors).toEqual([
+        {
+          path,
+          message: `member "${path.split("/").pop()}" appears more than once in its object; each name may appear once (RFC 7493)`,
+        },
+      ]);
+      expect(res.headers.get("ratelimit-policy")).toBe('"hourly";q=1000;w=3600');
+    }
+    expect(rig.backend.calls.length).toBe(calls);
+  });
+
   it("refuses a body that is not UTF-8 as such, echoing none of it", async () => {
     const calls = rig.backend.calls.length;
     const text = JSON.stringify({ area: { type: "bbox", bbox: [153.02, -27.47, 153.021, -27.469] } });

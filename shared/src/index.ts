@@ -9,6 +9,7 @@ export * from "./geo/mercator.js";
 export * from "./geo/planar.js";
 export * from "./geo/tiles.js";
 export * from "./geo/validate.js";
+export * from "./json-duplicates.js";
 export * from "./json-pointer.js";
 export * from "./label.js";
 export * from "./limits.js";

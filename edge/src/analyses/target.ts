@@ -11,6 +11,8 @@ import {
   type AnalysisRequestSchema,
   analysisCacheKey,
   areaHash,
+  firstDuplicateMember,
+  type PathSegment,
   problemResponse,
   type ResolvedAnalysisRequest,
   resolveAnalysisRequest,
@@ -19,7 +21,7 @@ import {
 import type { Context, MiddlewareHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { endTime, startTime } from "hono/timing";
-import type { z } from "zod";
+import { z } from "zod";
 import type { AppEnv } from "../env.js";
 import { EDGE_PROBLEM_TYPES, problemJson } from "../problems.js";
 import { analysisIdOf } from "../redis/keys.js";
@@ -118,11 +120,27 @@ async function readInput(c: Context<AppEnv>, deps: AnalysisInputDeps): Promise<A
   } catch {
     return { kind: "unreadable" };
   }
+  const repeated = firstDuplicateMember(text);
+  if (repeated) return { kind: "invalid", error: duplicateMemberError(repeated) };
   const parsed = deps.schema.safeParse(body);
   if (!parsed.success) return { kind: "invalid", error: parsed.error };
   const worked = await workOut(c, parsed.data, deps);
   deps.workedOut?.put(text, worked);
   return { kind: "valid", target: targetOf(worked, deps) };
+}
+
+/** A repeated member as a validation error at its own path, reported as every other field error. */
+function duplicateMemberError(path: PathSegment[]): z.ZodError {
+  const name = String(path[path.length - 1]);
+  const shown = name.length > 40 ? `${name.slice(0, 40)}…` : name;
+  return new z.ZodError([
+    {
+      code: "custom",
+      path,
+      message: `member "${shown}" appears more than once in its object; each name may appear once (RFC 7493)`,
+      input: undefined,
+    },
+  ]);
 }
 
 /**
