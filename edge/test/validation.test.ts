@@ -261,6 +261,39 @@ describe("validation", () => {
     expect(rig.backend.calls.length).toBe(calls);
   });
 
+  it("reads the compatibility route's body as strictly: UTF-8 only, no member twice", async () => {
+    const calls = rig.backend.calls.length;
+    const bounds = '"north":-27.469,"south":-27.47,"east":153.021,"west":153.02';
+    const post = (body: string | Buffer) =>
+      edge.fetch("/analyze_road_infrastructure", {
+        method: "POST",
+        headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+        body,
+      });
+    const latin1 = await post(
+      Buffer.concat([Buffer.from(`{${bounds},"note":"`), Buffer.from([0xe9]), Buffer.from('"}')]),
+    );
+    expect(latin1.status).toBe(400);
+    const notUtf8 = (await latin1.json()) as { detail: string; instance?: string };
+    expect(notUtf8.detail).toBe("The request body is not valid UTF-8 (JSON text is UTF-8, RFC 8259).");
+    expect(notUtf8.instance).toBe("/analyze_road_infrastructure");
+    expect(latin1.headers.get("deprecation")).toBe("@1793491200");
+    expect(latin1.headers.get("ratelimit-policy")).toBe('"hourly";q=1000;w=3600');
+
+    const twice = await post(`{${bounds},"north":-27.4}`);
+    expect(twice.status).toBe(400);
+    const p = (await twice.json()) as { errors: { path: string; message: string }[] };
+    expect(p.errors).toEqual([
+      {
+        path: "/north",
+        message: 'member "north" appears more than once in its object; each name may appear once (RFC 7493)',
+      },
+    ]);
+    expect(rig.backend.calls.length).toBe(calls);
+    // The same bounds, each named once, are analysed.
+    expect((await post(`{${bounds}}`)).status).toBe(200);
+  });
+
   it("accepts the valid request these cases are variations of", async () => {
     const res = await postAnalysis(edge, key, bboxBody(0));
     expect(res.status).toBe(200);

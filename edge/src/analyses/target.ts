@@ -23,6 +23,7 @@ import { HTTPException } from "hono/http-exception";
 import { endTime, startTime } from "hono/timing";
 import { z } from "zod";
 import type { AppEnv } from "../env.js";
+import { isJsonMediaType } from "../middleware/require-json/index.js";
 import { EDGE_PROBLEM_TYPES, problemJson } from "../problems.js";
 import { analysisIdOf } from "../redis/keys.js";
 import type { AnalysisService, ResultReader, StoredResult } from "./service.js";
@@ -44,9 +45,6 @@ export type AnalysisInput =
   | { readonly kind: "invalid"; readonly error: z.ZodError }
   | { readonly kind: "unreadable"; readonly why?: "not_utf8" };
 
-/** The media types the JSON check (middleware/require-json) accepts. */
-const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json$/i;
-
 export interface AnalysisInputDeps {
   readonly results: Pick<AnalysisService, "stored">;
   readonly model: { readonly name: string; readonly version: string };
@@ -61,8 +59,7 @@ export interface AnalysisInputDeps {
 
 /** Whether the request says its body is JSON (what the JSON check accepts). */
 export function sendsJson(c: Context<AppEnv>): boolean {
-  const mediaType = (c.req.header("content-type") ?? "").split(";")[0]?.trim() ?? "";
-  return JSON_MEDIA_TYPE.test(mediaType);
+  return isJsonMediaType(c.req.header("content-type"));
 }
 
 /** The analysis a valid request asks for: resolved, its id and area hash, and how to prefetch it. */
@@ -99,30 +96,50 @@ function targetOf(worked: WorkedOut, deps: AnalysisInputDeps): AnalysisTarget {
 /** JSON text is UTF-8 (RFC 8259): bytes that are not are refused, not read with replacement characters. */
 const STRICT_UTF8 = new TextDecoder("utf-8", { fatal: true });
 
-async function readInput(c: Context<AppEnv>, deps: AnalysisInputDeps): Promise<AnalysisInput> {
+/** A request body read as strict UTF-8 text, or why it could not be. */
+export type BodyText =
+  | { readonly kind: "text"; readonly text: string }
+  | { readonly kind: "unreadable"; readonly why?: "not_utf8" };
+
+/** The body as text, refusing bytes that are not UTF-8 (shared by /v1 and the compatibility route). */
+export async function readBodyText(c: Context<AppEnv>): Promise<BodyText> {
   let bytes: ArrayBuffer;
   try {
     bytes = await c.req.arrayBuffer();
   } catch {
     return { kind: "unreadable" };
   }
-  let text: string;
   try {
-    text = STRICT_UTF8.decode(bytes);
+    return { kind: "text", text: STRICT_UTF8.decode(bytes) };
   } catch {
     return { kind: "unreadable", why: "not_utf8" };
   }
-  const known = deps.workedOut?.get(text);
-  if (known) return { kind: "valid", target: targetOf(known, deps) };
-  let body: unknown;
+}
+
+/** The JSON value of a body's text; a member named twice in one object is refused at its path. */
+export function parseBodyJson(
+  text: string,
+): { readonly kind: "json"; readonly value: unknown } | Exclude<AnalysisInput, { kind: "valid" }> {
+  let value: unknown;
   try {
-    body = JSON.parse(text);
+    value = JSON.parse(text);
   } catch {
     return { kind: "unreadable" };
   }
   const repeated = firstDuplicateMember(text);
   if (repeated) return { kind: "invalid", error: duplicateMemberError(repeated) };
-  const parsed = deps.schema.safeParse(body);
+  return { kind: "json", value };
+}
+
+async function readInput(c: Context<AppEnv>, deps: AnalysisInputDeps): Promise<AnalysisInput> {
+  const read = await readBodyText(c);
+  if (read.kind !== "text") return read;
+  const { text } = read;
+  const known = deps.workedOut?.get(text);
+  if (known) return { kind: "valid", target: targetOf(known, deps) };
+  const body = parseBodyJson(text);
+  if (body.kind !== "json") return body;
+  const parsed = deps.schema.safeParse(body.value);
   if (!parsed.success) return { kind: "invalid", error: parsed.error };
   const worked = await workOut(c, parsed.data, deps);
   deps.workedOut?.put(text, worked);
@@ -166,18 +183,28 @@ export function requireValidAnalysis(deps: AnalysisInputDeps): MiddlewareHandler
       input = await readInput(c, deps);
       c.set("analysisInput", input);
     }
-    if (input.kind === "unreadable" && input.why === "not_utf8") {
-      return problemJson(400, {
-        type: EDGE_PROBLEM_TYPES.invalidRequest,
-        title: "Invalid request",
-        detail: "The request body is not valid UTF-8 (JSON text is UTF-8, RFC 8259).",
-        instance: c.req.path,
-      });
-    }
-    if (input.kind === "unreadable")
-      throw new HTTPException(400, { message: "Malformed JSON in request body" });
-    if (input.kind === "invalid")
-      return problemResponse(validationProblem(input.error, { instance: c.req.path }));
+    const refused = refusalOf(c, input);
+    if (refused) return refused;
     await next();
   };
+}
+
+/**
+ * The answer to a body that could not be read or was invalid: 400 problem+json (unparseable JSON
+ * through the app's error handler, as a route's validator answers it); nothing for a valid one.
+ */
+export function refusalOf(c: Context<AppEnv>, input: AnalysisInput): Response | undefined {
+  if (input.kind === "unreadable" && input.why === "not_utf8") {
+    return problemJson(400, {
+      type: EDGE_PROBLEM_TYPES.invalidRequest,
+      title: "Invalid request",
+      detail: "The request body is not valid UTF-8 (JSON text is UTF-8, RFC 8259).",
+      instance: c.req.path,
+    });
+  }
+  if (input.kind === "unreadable")
+    throw new HTTPException(400, { message: "Malformed JSON in request body" });
+  if (input.kind === "invalid")
+    return problemResponse(validationProblem(input.error, { instance: c.req.path }));
+  return undefined;
 }

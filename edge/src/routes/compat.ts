@@ -9,7 +9,7 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { type AnalysisResponse, analysisRequestSchema, problem } from "@lanesegnet/shared";
 import type { MiddlewareHandler } from "hono";
-import { analysisTarget, sendsJson } from "../analyses/target.js";
+import { analysisTarget, parseBodyJson, readBodyText, refusalOf, sendsJson } from "../analyses/target.js";
 import { toOldResponse } from "../compat/old-shape.js";
 import { ANALYSIS_TYPES, OldBoundsSchema, OldQuerySchema, validateOldRequest } from "../compat/request.js";
 import type { EdgeDeps } from "../deps.js";
@@ -139,7 +139,14 @@ export function registerCompatRoute(
   // the route's validators and handler, which answer it exactly as before.
   const oldInput: MiddlewareHandler<AppEnv> = async (c, next) => {
     if (sendsJson(c)) {
-      const bounds = OldBoundsSchema.safeParse(await c.req.json().catch(() => undefined));
+      // Read as strictly as /v1's body: UTF-8 only, no member twice (answered after the JSON check).
+      const read = await readBodyText(c);
+      const body = read.kind === "text" ? parseBodyJson(read.text) : read;
+      if (body.kind !== "json") {
+        c.set("analysisInput", body);
+        return next();
+      }
+      const bounds = OldBoundsSchema.safeParse(body.value);
       const query = OldQuerySchema.safeParse(c.req.query());
       const checked =
         bounds.success && query.success
@@ -150,6 +157,13 @@ export function registerCompatRoute(
         c.set("analysisInput", { kind: "valid", target });
       }
     }
+    await next();
+  };
+  // After the rate limit and the JSON check, as on /v1: a body not UTF-8 or with a member twice.
+  const refuseUnreadable: MiddlewareHandler<AppEnv> = async (c, next) => {
+    const input = c.get("analysisInput");
+    const refused = input && refusalOf(c, input);
+    if (refused) return refused;
     await next();
   };
   // Every answer of the route, errors included, says it is deprecated.
@@ -167,7 +181,14 @@ export function registerCompatRoute(
     description:
       "Kept for the old road-engineering frontend. Body `{north, south, east, west}`, query `resolution` (m/px, default 0.1) and `analysis_type`. Runs the same analysis as POST /v1/analyses for `bbox: [west, south, east, north]` at that resolution (same cache, same result, same lengths) and counts against the same hourly quota. The answer keeps the old shape, with real values: geodesic `length_meters`, `points` in the analysed raster's pixels, and null where nothing measures a field. Sunset: 2027-06-01.",
     security: SECURITY,
-    middleware: [deprecation, authenticate, oldInput, rateLimitMiddleware, requireJson()] as const,
+    middleware: [
+      deprecation,
+      authenticate,
+      oldInput,
+      rateLimitMiddleware,
+      requireJson(),
+      refuseUnreadable,
+    ] as const,
     request: {
       query: OldQuerySchema,
       body: { required: true, content: { "application/json": { schema: OldBoundsSchema } } },

@@ -9,10 +9,14 @@ import { EDGE_PROBLEM_TYPES, problemJson } from "../../problems.js";
 
 const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json$/i;
 
+/** Whether a Content-Type header names JSON (application/json or a +json type), parameters aside. */
+export function isJsonMediaType(contentType: string | undefined): boolean {
+  return JSON_MEDIA_TYPE.test((contentType ?? "").split(";")[0]?.trim() ?? "");
+}
+
 export function requireJson(): MiddlewareHandler {
   return async (c, next) => {
-    const mediaType = (c.req.header("content-type") ?? "").split(";")[0]?.trim() ?? "";
-    if (!JSON_MEDIA_TYPE.test(mediaType)) {
+    if (!isJsonMediaType(c.req.header("content-type"))) {
       return problemJson(415, {
         type: EDGE_PROBLEM_TYPES.unsupportedMediaType,
         detail: "Send the request body as JSON with Content-Type: application/json.",
