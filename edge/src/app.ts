@@ -19,7 +19,7 @@ import { bodyLimit } from "./middleware/body-limit/index.js";
 import { corsForBrowsers } from "./middleware/cors/index.js";
 import { rateLimit } from "./middleware/rate-limit/index.js";
 import { REQUEST_ID_MAX_LENGTH, requestIds } from "./middleware/request-id/index.js";
-import { EDGE_PROBLEM_TYPES, problemJson, problemResponse } from "./problems.js";
+import { EDGE_PROBLEM_TYPES, instanceOf, problemJson, problemResponse } from "./problems.js";
 import { allowedMethods } from "./routes/allowed-methods.js";
 import { registerAnalysisRoutes } from "./routes/analyses.js";
 import { registerCompatRoute } from "./routes/compat.js";
@@ -61,7 +61,7 @@ export function createApp(deps: EdgeDeps): OpenAPIHono<AppEnv> {
     defaultHook: (result, c) => {
       if (!result.success) {
         const part = VALIDATED_PARTS[result.target] ?? result.target;
-        return problemResponse(validationProblem(result.error, { instance: c.req.path }, part));
+        return problemResponse(validationProblem(result.error, { instance: instanceOf(c) }, part));
       }
       return undefined;
     },
@@ -140,7 +140,7 @@ export function createApp(deps: EdgeDeps): OpenAPIHono<AppEnv> {
         {
           type: EDGE_PROBLEM_TYPES.methodNotAllowed,
           detail: `${c.req.method} is not served here; this resource answers ${allow.join(", ")}.`,
-          instance: c.req.path,
+          instance: instanceOf(c),
         },
         { Allow: allow.join(", ") },
       );
@@ -148,7 +148,7 @@ export function createApp(deps: EdgeDeps): OpenAPIHono<AppEnv> {
     return problemJson(404, {
       type: EDGE_PROBLEM_TYPES.notFound,
       detail: "No such resource.",
-      instance: c.req.path,
+      instance: instanceOf(c),
     });
   });
   app.onError((error, c) => {
@@ -160,7 +160,7 @@ export function createApp(deps: EdgeDeps): OpenAPIHono<AppEnv> {
           ? { type: EDGE_PROBLEM_TYPES.invalidRequest, title: "Invalid request" }
           : {}),
         ...(detail === undefined ? {} : { detail }),
-        instance: c.req.path,
+        instance: instanceOf(c),
       });
     }
     // Logged for operators (name and message only); the client learns nothing about it.
@@ -172,7 +172,7 @@ export function createApp(deps: EdgeDeps): OpenAPIHono<AppEnv> {
         error: error instanceof Error ? `${error.name}: ${error.message}` : "non-error thrown",
       }),
     );
-    return problemJson(500, { detail: "An unexpected error occurred.", instance: c.req.path });
+    return problemJson(500, { detail: "An unexpected error occurred.", instance: instanceOf(c) });
   });
   return app;
 }

@@ -3,7 +3,9 @@
  * beyond shared's PROBLEM_TYPES are edge-specific; every detail here is written for the client and
  * never carries a backend message, a stack trace or a secret.
  */
+
 import { PROBLEM_TYPES, type Problem, type ProblemInit, problem, problemResponse } from "@lanesegnet/shared";
+import type { Context } from "hono";
 
 export const EDGE_PROBLEM_TYPES = {
   ...PROBLEM_TYPES,
@@ -46,4 +48,13 @@ export function storageUnavailable(instance?: string): Response {
 /** Seconds until `resetMs` (epoch ms), at least 1: a Retry-After value. */
 export function retryAfterSeconds(resetMs: number, nowMs: number): number {
   return Math.max(1, Math.ceil((resetMs - nowMs) / 1000));
+}
+
+/**
+ * A problem's `instance`: the request's path as sent, percent-encoded (a URI reference, RFC 9457
+ * §3.1.5). Hono's `c.req.path` is decoded with decodeURI, which decodes some escapes (%41) and
+ * keeps others (%2F), so the same resource was named two ways.
+ */
+export function instanceOf(c: Context): string {
+  return new URL(c.req.url).pathname;
 }

@@ -299,6 +299,20 @@ describe("validation", () => {
     expect(res.status).toBe(200);
   });
 
+  it("names the resource in `instance` as the client sent it, percent-encoded, on every path", async () => {
+    // decodeURI (Hono's c.req.path) turned %41 into "A" but kept %2F, and left "é" raw.
+    for (const [method, path] of [
+      ["GET", "/v2/%41b%2Fc%C3%A9"],
+      ["GET", "/v1/analyses/%41b%2Fc%C3%A9"],
+      ["PUT", "/v1/%41nalyses"],
+    ] as const) {
+      const res = await edge.fetch(path, { method, headers: { authorization: `Bearer ${key}` } });
+      expect(res.status).toBeGreaterThanOrEqual(400);
+      const p = (await res.json()) as { instance?: string };
+      expect(p.instance).toBe(path);
+    }
+  });
+
   it("answers an unknown route 404 and a method the route does not serve 405, as problem+json", async () => {
     for (const [method, path, status] of [
       ["GET", "/v2/nothing", 404],

@@ -24,7 +24,7 @@ import { endTime, startTime } from "hono/timing";
 import { z } from "zod";
 import type { AppEnv } from "../env.js";
 import { isJsonMediaType } from "../middleware/require-json/index.js";
-import { EDGE_PROBLEM_TYPES, problemJson } from "../problems.js";
+import { EDGE_PROBLEM_TYPES, instanceOf, problemJson } from "../problems.js";
 import { analysisIdOf } from "../redis/keys.js";
 import type { AnalysisService, ResultReader, StoredResult } from "./service.js";
 import type { WorkedOut, WorkedOutBodies } from "./worked-out-bodies.js";
@@ -199,12 +199,12 @@ export function refusalOf(c: Context<AppEnv>, input: AnalysisInput): Response | 
       type: EDGE_PROBLEM_TYPES.invalidRequest,
       title: "Invalid request",
       detail: "The request body is not valid UTF-8 (JSON text is UTF-8, RFC 8259).",
-      instance: c.req.path,
+      instance: instanceOf(c),
     });
   }
   if (input.kind === "unreadable")
     throw new HTTPException(400, { message: "Malformed JSON in request body" });
   if (input.kind === "invalid")
-    return problemResponse(validationProblem(input.error, { instance: c.req.path }));
+    return problemResponse(validationProblem(input.error, { instance: instanceOf(c) }));
   return undefined;
 }

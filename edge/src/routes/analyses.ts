@@ -12,7 +12,13 @@ import { WorkedOutBodies } from "../analyses/worked-out-bodies.js";
 import type { EdgeDeps } from "../deps.js";
 import type { AppEnv } from "../env.js";
 import { requireJson } from "../middleware/require-json/index.js";
-import { EDGE_PROBLEM_TYPES, problemJson, problemResponse, storageUnavailable } from "../problems.js";
+import {
+  EDGE_PROBLEM_TYPES,
+  instanceOf,
+  problemJson,
+  problemResponse,
+  storageUnavailable,
+} from "../problems.js";
 import { RedisUnavailableError } from "../redis/client.js";
 import { ANALYSIS_ID_PATTERN } from "../redis/keys.js";
 import { waitUntilOf } from "../wait-until.js";
@@ -150,7 +156,7 @@ export function registerAnalysisRoutes(
         Object.assign(c.get("audit"), { error: outcome.problem.type, cause: outcome.cause });
         const headers: Record<string, string> = {};
         if (outcome.retryAfterS !== undefined) headers["Retry-After"] = String(outcome.retryAfterS);
-        return problemResponse({ ...outcome.problem, instance: c.req.path }, headers);
+        return problemResponse({ ...outcome.problem, instance: instanceOf(c) }, headers);
       }
       Object.assign(c.get("audit"), {
         cache: outcome.cache,
@@ -197,13 +203,13 @@ export function registerAnalysisRoutes(
     } catch (error) {
       if (!(error instanceof RedisUnavailableError)) throw error;
       c.get("audit").cause = "storage";
-      return storageUnavailable(c.req.path);
+      return storageUnavailable(instanceOf(c));
     }
     if (!stored) {
       return problemJson(404, {
         type: EDGE_PROBLEM_TYPES.notFound,
         detail: "No stored result has this id; results expire after the cache TTL.",
-        instance: c.req.path,
+        instance: instanceOf(c),
       });
     }
     Object.assign(c.get("audit"), { cache: "HIT", provider: stored.provider });

@@ -16,7 +16,7 @@ import type { EdgeDeps } from "../deps.js";
 import type { AppEnv } from "../env.js";
 import { auth } from "../middleware/auth/index.js";
 import { requireJson } from "../middleware/require-json/index.js";
-import { EDGE_PROBLEM_TYPES, problemResponse } from "../problems.js";
+import { EDGE_PROBLEM_TYPES, instanceOf, problemResponse } from "../problems.js";
 import type { PictureService } from "../render/service.js";
 import { waitUntilOf } from "../wait-until.js";
 import {
@@ -238,7 +238,7 @@ export function registerCompatRoute(
               title: "Invalid request",
               detail: checked.errors[0]?.message ?? "Invalid bounds.",
               errors: checked.errors,
-              instance: c.req.path,
+              instance: instanceOf(c),
             }),
           ),
         );
@@ -258,7 +258,7 @@ export function registerCompatRoute(
       Object.assign(c.get("audit"), { error: outcome.problem.type, cause: outcome.cause });
       const headers: Record<string, string> = {};
       if (outcome.retryAfterS !== undefined) headers["Retry-After"] = String(outcome.retryAfterS);
-      return asRouteResponse(problemResponse({ ...outcome.problem, instance: c.req.path }, headers));
+      return asRouteResponse(problemResponse({ ...outcome.problem, instance: instanceOf(c) }, headers));
     }
     Object.assign(c.get("audit"), {
       cache: outcome.cache,

@@ -7,7 +7,7 @@ import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { MAX_LATITUDE, toGeoJSON } from "@lanesegnet/shared";
 import type { EdgeDeps } from "../deps.js";
 import type { AppEnv } from "../env.js";
-import { EDGE_PROBLEM_TYPES, problemJson } from "../problems.js";
+import { EDGE_PROBLEM_TYPES, instanceOf, problemJson } from "../problems.js";
 import { GEOJSON_CONTENT_TYPE } from "./analyses.js";
 import { asRouteResponse, COMMON_ERRORS, problemSpec, RETRY_AFTER_HEADER, SECURITY } from "./common.js";
 
@@ -125,7 +125,7 @@ export function registerCoverageRoute(app: OpenAPIHono<AppEnv>, deps: EdgeDeps):
           type: EDGE_PROBLEM_TYPES.storageUnavailable,
           title: "Coverage index unavailable",
           detail: "This server has no local imagery index configured; retrying will not change that.",
-          instance: c.req.path,
+          instance: instanceOf(c),
         }),
       );
     }
@@ -137,7 +137,7 @@ export function registerCoverageRoute(app: OpenAPIHono<AppEnv>, deps: EdgeDeps):
             type: EDGE_PROBLEM_TYPES.storageUnavailable,
             title: "Coverage index unavailable",
             detail: "The local imagery index could not be loaded; try again shortly.",
-            instance: c.req.path,
+            instance: instanceOf(c),
           },
           { "Retry-After": "30" },
         ),

@@ -9,7 +9,7 @@ import type { Context } from "hono";
 import { SingleFlight } from "../cache/single-flight.js";
 import type { EdgeDeps } from "../deps.js";
 import type { AppEnv } from "../env.js";
-import { problemResponse, storageUnavailable } from "../problems.js";
+import { instanceOf, problemResponse, storageUnavailable } from "../problems.js";
 import { RedisUnavailableError } from "../redis/client.js";
 import { ANALYSIS_ID_PATTERN } from "../redis/keys.js";
 import { RenderClient } from "../render/client.js";
@@ -99,7 +99,7 @@ export function pictureResponse(c: Context<AppEnv>, outcome: PictureOutcome): Re
     Object.assign(c.get("audit"), { error: outcome.problem.type, cause: outcome.cause });
     const headers: Record<string, string> = {};
     if (outcome.retryAfterS !== undefined) headers["Retry-After"] = String(outcome.retryAfterS);
-    return problemResponse({ ...outcome.problem, instance: c.req.path }, headers);
+    return problemResponse({ ...outcome.problem, instance: instanceOf(c) }, headers);
   }
   c.get("audit").cache = outcome.cache;
   const headers = pictureHeaders(outcome, outcome.cache);
@@ -167,7 +167,7 @@ export function registerOverlayRoutes(app: OpenAPIHono<AppEnv>, pictures: Pictur
       } catch (error) {
         if (!(error instanceof RedisUnavailableError)) throw error;
         c.get("audit").cause = "storage";
-        return asRouteResponse(storageUnavailable(c.req.path));
+        return asRouteResponse(storageUnavailable(instanceOf(c)));
       }
     });
   }

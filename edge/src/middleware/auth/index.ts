@@ -14,6 +14,7 @@ import type { AppEnv } from "../../env.js";
 import {
   DEPENDENCY_RETRY_AFTER_S,
   EDGE_PROBLEM_TYPES,
+  instanceOf,
   problemJson,
   storageUnavailable,
 } from "../../problems.js";
@@ -50,7 +51,7 @@ export function auth(deps: {
       return unauthorized(
         "Send an API key or a token as Authorization: Bearer <credential>.",
         false,
-        c.req.path,
+        instanceOf(c),
       );
     }
     startTime(c, "auth");
@@ -80,11 +81,11 @@ export function auth(deps: {
         } catch (error) {
           if (error instanceof RedisUnavailableError) {
             c.get("audit").cause = "storage";
-            return storageUnavailable(c.req.path);
+            return storageUnavailable(instanceOf(c));
           }
           throw error;
         }
-        if (!record) return unauthorized(INVALID_API_KEY_DETAIL, true, c.req.path);
+        if (!record) return unauthorized(INVALID_API_KEY_DETAIL, true, instanceOf(c));
         c.set("principal", { userId: record.user, method: "api_key" });
         Object.assign(c.get("audit"), { user: record.user, auth: "api_key", key_id: record.keyId });
       } else if (credential.split(".").length === 3 && deps.jwt.enabled) {
@@ -97,7 +98,7 @@ export function auth(deps: {
               type: EDGE_PROBLEM_TYPES.authUnavailable,
               title: "Service temporarily unavailable",
               detail: "Tokens cannot be checked right now; try again shortly.",
-              instance: c.req.path,
+              instance: instanceOf(c),
             },
             { "Retry-After": String(DEPENDENCY_RETRY_AFTER_S) },
           );
@@ -106,12 +107,16 @@ export function auth(deps: {
           return unauthorized(
             "The token is not valid (signature, expiry, issuer, audience or subject).",
             true,
-            c.req.path,
+            instanceOf(c),
           );
         c.set("principal", { userId: result.sub, method: "jwt" });
         Object.assign(c.get("audit"), { user: result.sub, auth: "jwt" });
       } else {
-        return unauthorized("The credential is neither an API key nor an accepted token.", true, c.req.path);
+        return unauthorized(
+          "The credential is neither an API key nor an accepted token.",
+          true,
+          instanceOf(c),
+        );
       }
     } finally {
       endTime(c, "auth");

@@ -12,7 +12,7 @@
  */
 import { BodyTooLargeError, LIMITS, readCappedBytes } from "@lanesegnet/shared";
 import type { MiddlewareHandler } from "hono";
-import { EDGE_PROBLEM_TYPES, problemJson } from "../../problems.js";
+import { EDGE_PROBLEM_TYPES, instanceOf, problemJson } from "../../problems.js";
 
 /** How much of a chunked body beyond the limit is read and dropped before the stream is cancelled. */
 export const DRAIN_MAX_BYTES = 1024 * 1024;
@@ -29,7 +29,7 @@ export function bodyLimit(maxBytes: number = LIMITS.maxRequestBytes): Middleware
     if (!body) return next();
     const declared = c.req.raw.headers.get("content-length");
     if (declared !== null && !c.req.raw.headers.has("transfer-encoding")) {
-      return Number.parseInt(declared, 10) > maxBytes ? tooLarge(c.req.path) : next();
+      return Number.parseInt(declared, 10) > maxBytes ? tooLarge(instanceOf(c)) : next();
     }
     let whole: Uint8Array;
     try {
@@ -38,7 +38,7 @@ export function bodyLimit(maxBytes: number = LIMITS.maxRequestBytes): Middleware
         drain(rest, DRAIN_MAX_BYTES),
       );
     } catch (error) {
-      if (error instanceof BodyTooLargeError) return tooLarge(c.req.path);
+      if (error instanceof BodyTooLargeError) return tooLarge(instanceOf(c));
       throw error;
     }
     // A copy: the stream's chunks are typed as possibly shared memory, which a body may not be.

@@ -20,7 +20,7 @@ import { endTime, startTime } from "hono/timing";
 import { ApiKeyStore } from "../../auth/api-keys.js";
 import type { RedisDownPolicy } from "../../config.js";
 import type { AppEnv } from "../../env.js";
-import { EDGE_PROBLEM_TYPES, problemJson, storageUnavailable } from "../../problems.js";
+import { EDGE_PROBLEM_TYPES, instanceOf, problemJson, storageUnavailable } from "../../problems.js";
 import { policyHeader, rateLimitHeaders, retryAfterS } from "../../ratelimit/headers.js";
 import type { AnalysisRateLimiter } from "../../ratelimit/limiter.js";
 import { RefusedUsers } from "../../ratelimit/refused-users.js";
@@ -63,7 +63,7 @@ export function rateLimit(deps: {
       } catch {
         // As up front: an API key cannot be checked without Redis, under either policy.
         c.get("audit").cause = "storage";
-        return storageUnavailable(c.req.path);
+        return storageUnavailable(instanceOf(c));
       }
       if (!ApiKeyStore.grants(raw, keyCheck.user)) {
         keyCheck.forget();
@@ -72,14 +72,14 @@ export function rateLimit(deps: {
         delete audit.user;
         delete audit.auth;
         delete audit.key_id;
-        return unauthorized(INVALID_API_KEY_DETAIL, true, c.req.path);
+        return unauthorized(INVALID_API_KEY_DETAIL, true, instanceOf(c));
       }
     }
     if (decision.source === "unavailable") {
       c.get("audit").ratelimit_source = "unavailable";
       if (deps.policy === "fail-closed") {
         c.get("audit").cause = "storage";
-        const res = storageUnavailable(c.req.path);
+        const res = storageUnavailable(instanceOf(c));
         res.headers.set("RateLimit-Policy", policyHeader(deps.limiter.limit));
         return res;
       }
@@ -102,7 +102,7 @@ export function rateLimit(deps: {
           type: EDGE_PROBLEM_TYPES.rateLimited,
           title: "Too many analyses",
           detail: `This account may request ${decision.limit} analyses per hour; see RateLimit and Retry-After.`,
-          instance: c.req.path,
+          instance: instanceOf(c),
         },
         { ...rateLimitHeaders(decision, t, retryAfter), "Retry-After": String(retryAfter) },
       );

@@ -5,7 +5,7 @@
  * by default; RFC 9110 §15.5.16 asks for a 415 that says which codings are accepted.
  */
 import type { MiddlewareHandler } from "hono";
-import { EDGE_PROBLEM_TYPES, problemJson } from "../../problems.js";
+import { EDGE_PROBLEM_TYPES, instanceOf, problemJson } from "../../problems.js";
 
 const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json$/i;
 
@@ -20,7 +20,7 @@ export function requireJson(): MiddlewareHandler {
       return problemJson(415, {
         type: EDGE_PROBLEM_TYPES.unsupportedMediaType,
         detail: "Send the request body as JSON with Content-Type: application/json.",
-        instance: c.req.path,
+        instance: instanceOf(c),
       });
     }
     const codings = (c.req.header("content-encoding") ?? "")
@@ -33,7 +33,7 @@ export function requireJson(): MiddlewareHandler {
         {
           type: EDGE_PROBLEM_TYPES.unsupportedMediaType,
           detail: `Send the request body uncompressed: Content-Encoding ${codings.join(", ").slice(0, 40)} is not accepted.`,
-          instance: c.req.path,
+          instance: instanceOf(c),
         },
         { "Accept-Encoding": "identity" },
       );
