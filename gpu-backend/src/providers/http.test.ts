@@ -5,7 +5,7 @@ import {
   ProviderNetworkError,
   ProviderTimeoutError,
 } from "./errors.js";
-import { httpRequest, mapConcurrent, redact, withDeadline } from "./http.js";
+import { httpRequest, mapConcurrent, redact, untilAborted, withDeadline } from "./http.js";
 import { type Loopback, startLoopback } from "./test-support.js";
 
 let server: Loopback;
@@ -122,6 +122,25 @@ describe("http plumbing", () => {
     await expect(
       withDeadline("t", 1_000, undefined, async (s) => (await httpRequest("t", get("/slow"), s)).status),
     ).resolves.toBe(200);
+  });
+
+  it("handles abandoned work's later rejection, even when the signal had aborted already", async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on("unhandledRejection", onUnhandled);
+    try {
+      const aborted = AbortSignal.abort(new Error("hung up"));
+      const late = new Promise<never>((_, reject) =>
+        setTimeout(() => reject(new Error("decode failed")), 20),
+      );
+      await expect(untilAborted(late, aborted)).rejects.toThrow("hung up");
+      // `late` rejects 20 ms on; the process reports an unhandled rejection just after that.
+      await new Promise((r) => setTimeout(r, 80));
+      // Before, nothing handled `late` on this path, and Node ends the process on that.
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off("unhandledRejection", onUnhandled);
+    }
   });
 
   it("redacts secrets from quoted text", () => {

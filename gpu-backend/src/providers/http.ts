@@ -52,10 +52,13 @@ export async function withDeadline<T>(
 /** `work`'s outcome, or the signal's reason as soon as it aborts (work then goes on unwatched). */
 export function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
+    // `work` is handled before anything else: abandoned on an aborted signal, its later rejection
+    // would otherwise be unhandled, which ends the Node process (a shared image load that fails
+    // after the request that wanted it was aborted did exactly that).
     const onAbort = () => reject(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
     work.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+    if (signal.aborted) return onAbort();
+    signal.addEventListener("abort", onAbort, { once: true });
   });
 }
 

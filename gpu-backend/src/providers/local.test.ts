@@ -293,6 +293,45 @@ describe("local store provider", () => {
     }
   });
 
+  it("fails cleanly when one image is missing and the others, abandoned, turn out corrupt", async () => {
+    // The missing first image aborts the rest while they are being read; their loads fail later.
+    // Those failures once went unhandled and ended the backend's process.
+    const broken = await mkdtemp(path.join(tmpdir(), "local-provider-broken-"));
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on("unhandledRejection", onUnhandled);
+    try {
+      const area = bbox(0, 0, 80, 40);
+      const grid = targetGrid(area, 0.5);
+      const strip = (grid.width * grid.resolution) / 8;
+      const refs = Array.from({ length: 8 }, (_, k) => ({
+        id: String(k),
+        file: k === 0 ? "missing.jpg" : `c${k}.jpg`,
+        footprint: [
+          grid.originX + k * strip,
+          grid.originY - grid.height * grid.resolution,
+          grid.originX + (k + 1) * strip,
+          grid.originY,
+        ] as MercatorBbox,
+        width: 100,
+        height: 100,
+      }));
+      for (const ref of refs.slice(1)) await writeFile(path.join(broken, ref.file), Buffer.alloc(30_000, 7));
+      const provider = createLocalProvider({ dir: broken, lookup: () => refs, timeoutMs: 8_000 });
+      for (let run = 0; run < 3; run++) {
+        // The operator's file names stay out of the message, which reaches clients (providers_tried).
+        await expect(provider.fetch({ grid, bboxLonLat: area })).rejects.toThrow(
+          new ProviderBadDataError("local", "image 0: its file, listed in the index, is missing"),
+        );
+      }
+      await new Promise((r) => setTimeout(r, 300));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off("unhandledRejection", onUnhandled);
+      await rm(broken, { recursive: true, force: true });
+    }
+  });
+
   it("rejects an image whose size disagrees with its sidecar", async () => {
     const bad = await mkdtemp(path.join(tmpdir(), "local-provider-bad-"));
     try {

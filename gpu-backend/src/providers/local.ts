@@ -121,10 +121,7 @@ export function createLocalProvider(options: LocalProviderOptions): LocalImagery
       const info = await stat(file);
       key = `${file}\0${info.mtimeMs}\0${info.size}`;
     } catch {
-      throw new ProviderBadDataError(
-        name,
-        `image ${ref.id}: file ${ref.file} listed in the index is missing`,
-      );
+      throw new ProviderBadDataError(name, `image ${ref.id}: its file, listed in the index, is missing`);
     }
     // One load is shared by every request that wants this file at once, so it must not die with
     // the request that started it: it reads without that request's signal, and each request
