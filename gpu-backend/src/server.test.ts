@@ -434,6 +434,25 @@ describe("analysis and metrics", () => {
     });
     // The collection's extent too.
     expect(bbox).toEqual([w, s, e, n]);
+
+    // The same ring sent clockwise from another vertex shares that result, so it is answered as
+    // the key holds it: counter-clockwise (RFC 7946 §3.1.6) from the westernmost vertex.
+    const clockwise = [
+      [e, n],
+      [e, s],
+      [w, s],
+      [w, n],
+      [e, n],
+    ];
+    const again = await signedPost(
+      analysisBody({ request: { area: { type: "Polygon", coordinates: [clockwise] } } }),
+    );
+    expect(
+      ((await again.json()) as { analysis: { request: { area: unknown } } }).analysis.request.area,
+    ).toEqual({
+      type: "Polygon",
+      coordinates: [ring.map((p) => [p[0], p[1]])],
+    });
   });
 
   it("never reports the imagery finer than the grid it analysed", async () => {

@@ -29,9 +29,11 @@ export const CACHE_KEY_PREFIX = `analysis:v${CACHE_KEY_SCHEMA_VERSION}:`;
  * would be for CACHE_TTL_S, 30 days). scripts/guard/result-version.test.ts fails when the backend
  * sources that decide an answer change, as a reminder. (4: `analysis.request.area` leaves out a
  * polygon's bbox member and altitudes, which the key never held; 5: `width_resolved` counts the
- * imagery's own pixels where the imagery is coarser than the analysed grid.)
+ * imagery's own pixels where the imagery is coarser than the analysed grid; 6: dash statistics
+ * whose mean could not be measured are withdrawn instead of reported as `null`, and a polygon is
+ * echoed as the key holds it, counter-clockwise.)
  */
-export const RESULT_VERSION = 5;
+export const RESULT_VERSION = 6;
 
 /** Coordinates are compared in units of 1e-7 degree (1.1 cm of latitude). */
 const COORD_SCALE = 1e7;
@@ -84,6 +86,20 @@ export function canonicalArea(area: Area): Json {
     if (a[0] < b[0] || (a[0] === b[0] && a[1] < b[1])) start = i;
   }
   return { type: "Polygon", ring: [...pts.slice(start), ...pts.slice(0, start)] };
+}
+
+/**
+ * A polygon area as results echo it (analysis.request.area): the canonical ring in degrees,
+ * closed, counter-clockwise as RFC 7946 §3.1.6 asks of an exterior ring, from its westernmost
+ * vertex (the southernmost of those). Every request that shares a result (one key) reads the same ring, whichever vertex or
+ * direction it was sent with.
+ */
+export function answeredPolygon(
+  area: Extract<Area, { type: "Polygon" }>,
+): Extract<Area, { type: "Polygon" }> {
+  const { ring } = canonicalArea(area) as { ring: [number, number][] };
+  const open = ring.map(([x, y]): [number, number] => [x / COORD_SCALE, y / COORD_SCALE]);
+  return { type: "Polygon", coordinates: [[...open, open[0]!]] };
 }
 
 /** Twice the planar signed area (positive = counter-clockwise), relative to the first vertex. */

@@ -6,6 +6,7 @@
 import {
   type AnalysisResponse,
   type Area,
+  answeredPolygon,
   type ClassTotals,
   type ImageryProviderName,
   keyedDegrees,
@@ -272,8 +273,5 @@ function answeredBbox(bbox: readonly number[]): [number, number, number, number]
  */
 export function answeredArea(area: Area): Area {
   if (area.type === "bbox") return { type: "bbox", bbox: answeredBbox(area.bbox) };
-  return {
-    type: "Polygon",
-    coordinates: area.coordinates.map((ring) => ring.map((p) => [keyedDegrees(p[0]!), keyedDegrees(p[1]!)])),
-  };
+  return answeredPolygon(area);
 }

@@ -137,7 +137,11 @@ export function measureDashes(
   };
 }
 
-/** Mean of the values within [0.5, 1.5] x their median (the median itself is always within). */
+/**
+ * Mean of the values within [0.5, 1.5] x their median. NaN when none is: an even count whose two
+ * middle values are far apart (gaps of 2 m and 20 m) has no typical value, and withPlausibleDashes
+ * then withdraws the statistics rather than report a number nothing measured.
+ */
 function typicalMean(v: number[]): number {
   const m = medianOf(v);
   return mean(v.filter((x) => x >= 0.5 * m && x <= 1.5 * m));

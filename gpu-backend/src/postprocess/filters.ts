@@ -103,7 +103,8 @@ export const dashPatternRule: PhysicsRule = {
 /**
  * The line with its dash statistics withdrawn (null) when they are not worth reporting: fewer
  * than `dashStatsMinGaps` gaps seen (one gap between two pieces of a short line says little), or
- * a median or a mean (what the response reports) outside the national ranges.
+ * a median or a mean (what the response reports) outside the national ranges, or a mean that
+ * could not be measured (dashes.ts typicalMean).
  */
 export function withPlausibleDashes(l: MeasuredLine, params: VectoriseParams): MeasuredLine {
   if (!l.dash) return l;
@@ -112,6 +113,9 @@ export function withPlausibleDashes(l: MeasuredLine, params: VectoriseParams): M
   // the cut ones at its ends (or a quarter). More or fewer means the runs are not one pattern.
   const periods = l.lengthM / (meanDashM + meanGapM);
   const implausible =
+    // Every comparison with NaN is false: an unmeasured mean would pass each check below.
+    !Number.isFinite(meanDashM) ||
+    !Number.isFinite(meanGapM) ||
     l.dash.gapCount < params.dashStatsMinGaps ||
     dashPatternViolation(l.dash, params, "median") !== null ||
     dashPatternViolation(l.dash, params, "mean") !== null ||

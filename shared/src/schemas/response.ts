@@ -115,7 +115,7 @@ export const AnsweredRequestSchema = z
   .meta({
     id: "AnsweredRequest",
     description:
-      "The request this result answers, with every default filled in. Requests that resolve to the same values share one result (and one cache entry): the area is the first such request's, rounded to the cache key's 1e-7° (about 1 cm) and without a polygon's bbox member or altitudes (accepted and ignored); another request that shares it may list the same ring from another vertex or in the other direction.",
+      "The request this result answers, with every default filled in. Requests that resolve to the same values share one result (and one cache entry): the area is the first such request's, rounded to the cache key's 1e-7° (about 1 cm) and without a polygon's bbox member or altitudes (accepted and ignored); a polygon's ring is given as the key holds it, whichever vertex or direction a request started from: closed, counter-clockwise (RFC 7946), from its westernmost vertex, without repeated vertices.",
   });
 
 export const AnalysisInfoSchema = z

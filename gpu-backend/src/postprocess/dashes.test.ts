@@ -1,0 +1,75 @@
+import { describe, expect, it } from "vitest";
+import { measureDashes } from "./dashes.js";
+import { withPlausibleDashes } from "./filters.js";
+import { resolveParams } from "./params.js";
+import type { ProfileSampler } from "./profile.js";
+import type { MeasuredLine, Polyline } from "./types.js";
+
+const GSD = 0.25;
+const OPTS = {
+  gsdM: GSD,
+  minContrast: 0.2,
+  minRunPx: 2,
+  minGapPx: 1.5 / GSD,
+  truncatedStart: false,
+  truncatedEnd: false,
+};
+
+/** Paint (1) along y = 10 over the given [from, to) pixel ranges of x, nothing (0) elsewhere. */
+function painted(ranges: readonly (readonly [number, number])[]): ProfileSampler {
+  return { across: (_classId, x) => (ranges.some(([a, b]) => x >= a && x < b) ? 1 : 0) };
+}
+
+describe("dash measurement", () => {
+  it("measures a regular pattern: count, dash and gap means in metres", () => {
+    // Four 3 m dashes (12 px) with 9 m gaps (36 px).
+    const ranges = [0, 1, 2, 3].map((k) => [k * 48, k * 48 + 12] as const);
+    const line: Polyline = {
+      pts: [
+        [0, 10],
+        [3 * 48 + 12, 10],
+      ],
+      bridged: [false],
+    };
+    const dash = measureDashes(line, 2, painted(ranges), OPTS);
+    expect(dash).toMatchObject({ count: 4, gapCount: 3 });
+    expect(dash?.meanDashM).toBeCloseTo(3, 0);
+    expect(dash?.meanGapM).toBeCloseTo(9, 0);
+  });
+
+  it("reports no gap mean when two gaps share no typical length, and the statistics are withdrawn", () => {
+    // Three dashes, gaps of 2 m and 20 m: the median (11 m) has neither within half to one and a
+    // half times it. The mean was NaN, which passed every plausibility check (each comparison with
+    // NaN is false) and reached clients as "mean_gap_m": null.
+    const ranges = [
+      [0, 12],
+      [20, 32],
+      [112, 124],
+    ] as const;
+    const line: Polyline = {
+      pts: [
+        [0, 10],
+        [124, 10],
+      ],
+      bridged: [false],
+    };
+    const dash = measureDashes(line, 2, painted(ranges), OPTS);
+    expect(dash).toMatchObject({ count: 3, gapCount: 2 });
+    expect(dash?.meanGapM).toBeNaN();
+    const measured: MeasuredLine = {
+      classId: 2,
+      line,
+      startKind: "free",
+      endKind: "free",
+      lengthPx: 124,
+      lengthM: 124 * GSD,
+      widthPx: 0.12 / GSD,
+      widthM: 0.12,
+      widthResolved: false,
+      confidence: 0.9,
+      dashed: true,
+      dash,
+    };
+    expect(withPlausibleDashes(measured, resolveParams()).dash).toBeNull();
+  });
+});
