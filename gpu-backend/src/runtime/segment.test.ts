@@ -137,8 +137,10 @@ describe("segmentation through the worker pool", () => {
     const before = pool.completed;
     const hangUp = new AbortController();
     const seg = segmentRaster(pool, raster, { ...opts, signal: hangUp.signal });
-    // One tile is on the (only) worker now; the others wait in the pool's queue.
-    expect(pool.queued).toBe(tiles - 1);
+    // One tile is on the (only) worker now and one waits in the pool's queue: an analysis keeps a
+    // worker's worth more than the pool runs on it, not all its tiles, so their inputs are made
+    // as they go.
+    expect(pool.queued).toBe(1);
     hangUp.abort(new Error("client closed"));
     await expect(seg).rejects.toThrow("client closed");
     expect(pool.queued).toBe(0);
@@ -148,5 +150,39 @@ describe("segmentation through the worker pool", () => {
       "client closed",
     );
     expect(pool.completed - before).toBe(1);
+  });
+
+  it("a failed batch cancels the analysis's other batches: none starts after it, none is stitched", async () => {
+    // A pool whose first inference fails (a worker died); the thing under test is segmentRaster.
+    const seen: AbortSignal[] = [];
+    let failed = false;
+    let startedAfterFailure = 0;
+    const failing = {
+      size: 2,
+      run(_input: Float32Array, dims: readonly number[], signal?: AbortSignal) {
+        if (failed) startedAfterFailure++;
+        if (signal) seen.push(signal);
+        const first = seen.length === 1;
+        return new Promise<{ logits: Float32Array; classes: number; ms: number }>((resolve, reject) =>
+          setTimeout(() => {
+            if (first) {
+              failed = true;
+              reject(new Error("inference worker stopped"));
+            } else
+              resolve({ logits: new Float32Array(C * dims[0]! * dims[2]! * dims[3]!), classes: C, ms: 1 });
+          }, 20),
+        );
+      },
+    };
+    const opts = { normalisation: model.normalisation, sizeMultiple: 16, maxTile: 64, overlap: 16, batch: 1 };
+    expect(
+      planTiles(raster.width, raster.height, opts.maxTile, opts.overlap, opts.sizeMultiple).length,
+    ).toBeGreaterThan(20);
+    await expect(segmentRaster(failing, raster, opts)).rejects.toThrow("inference worker stopped");
+    await new Promise((r) => setTimeout(r, 100));
+    // Before, every other tile still ran (and was stitched) after the analysis had been answered.
+    expect(seen.length).toBe(3);
+    expect(startedAfterFailure).toBe(0);
+    expect(seen.every((signal) => signal.aborted)).toBe(true);
   });
 });

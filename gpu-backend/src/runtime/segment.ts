@@ -4,6 +4,7 @@
  * logits back into one C x H x W array without seams (each pixel comes from the one tile whose
  * interior holds it, so stitching logits is exact; softmax is left to whoever samples them).
  */
+import { setMaxListeners } from "node:events";
 import type { InferencePool } from "./pool.js";
 import { type InputNormalisation, rgbWindowToCHW } from "./preprocess.js";
 import { planTiles, type Tile } from "./tiling.js";
@@ -41,7 +42,7 @@ export interface Segmentation {
 }
 
 export async function segmentRaster(
-  pool: InferencePool,
+  pool: Pick<InferencePool, "run" | "size">,
   raster: RgbRaster,
   opts: SegmentOptions,
 ): Promise<Segmentation> {
@@ -52,36 +53,64 @@ export async function segmentRaster(
   let logits: Float32Array | undefined;
   let classes = 0;
   let inferenceMs = 0;
-  await Promise.all(
-    batches.map(async (batch) => {
-      const first = batch[0]!;
-      const tw = first.width;
-      const th = first.height;
-      const tilePlane = 3 * tw * th;
-      const input = new Float32Array(batch.length * tilePlane);
-      batch.forEach((t, b) => {
-        rgbWindowToCHW(
-          raster.rgb,
-          raster.width,
-          raster.height,
-          t.x,
-          t.y,
-          tw,
-          th,
-          opts.normalisation,
-          input,
-          b * tilePlane,
-        );
-      });
-      const result = await pool.run(input, [batch.length, 3, th, tw], opts.signal);
-      inferenceMs += result.ms;
-      classes = result.classes;
-      logits ??= new Float32Array(classes * raster.width * raster.height);
-      batch.forEach((t, b) => {
-        stitch(logits!, raster.width, raster.height, result.logits, b, classes, t);
-      });
-    }),
-  );
+  // One analysis's batches share a signal of their own: the first that fails cancels the ones
+  // still queued, so a failed analysis stops using the pool once it has been answered (its slot is
+  // given to the next one), and its results are not stitched into logits nobody reads.
+  const own = new AbortController();
+  const onCallerAbort = () => own.abort(opts.signal?.reason);
+  opts.signal?.addEventListener("abort", onCallerAbort, { once: true });
+  // Every batch on the pool listens to it; that many listeners is expected, not a leak.
+  setMaxListeners(Math.max(10, batches.length + 1), own.signal);
+  const runBatch = async (batch: Tile[]) => {
+    const first = batch[0]!;
+    const tw = first.width;
+    const th = first.height;
+    const tilePlane = 3 * tw * th;
+    const input = new Float32Array(batch.length * tilePlane);
+    batch.forEach((t, b) => {
+      rgbWindowToCHW(
+        raster.rgb,
+        raster.width,
+        raster.height,
+        t.x,
+        t.y,
+        tw,
+        th,
+        opts.normalisation,
+        input,
+        b * tilePlane,
+      );
+    });
+    const result = await pool.run(input, [batch.length, 3, th, tw], own.signal);
+    own.signal.throwIfAborted();
+    inferenceMs += result.ms;
+    classes = result.classes;
+    logits ??= new Float32Array(classes * raster.width * raster.height);
+    batch.forEach((t, b) => {
+      stitch(logits!, raster.width, raster.height, result.logits, b, classes, t);
+    });
+  };
+  // Inputs are made as batches go: a few more than the pool has workers, so none waits for work,
+  // instead of every tile's input at once (hundreds of MB at the largest rasters).
+  let next = 0;
+  const runner = async () => {
+    while (next < batches.length && !own.signal.aborted) await runBatch(batches[next++]!);
+  };
+  const runners = Math.max(1, Math.min(batches.length, pool.size + 1));
+  try {
+    await Promise.all(
+      Array.from({ length: runners }, () =>
+        runner().catch((e: unknown) => {
+          own.abort(e);
+          throw e;
+        }),
+      ),
+    );
+    // A runner that saw the abort stops quietly: the caller's hang-up is its outcome.
+    own.signal.throwIfAborted();
+  } finally {
+    opts.signal?.removeEventListener("abort", onCallerAbort);
+  }
   const out = logits!;
   return {
     width: raster.width,
