@@ -86,6 +86,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     throw new Error(`invalid configuration: ${issue.path.join(".")}: ${issue.message}`);
   }
   const e = parsed.data;
+  if (e.TILE_OVERLAP >= e.TILE_SIZE) {
+    throw new Error(
+      `invalid configuration: TILE_OVERLAP: must be less than TILE_SIZE (${e.TILE_SIZE}); tiles that share all their pixels make no progress`,
+    );
+  }
   const layout = inferenceLayout(e.EXECUTION_PROVIDERS, availableParallelism(), {
     workers: e.INFERENCE_WORKERS,
     threads: e.INFERENCE_THREADS,

@@ -39,6 +39,13 @@ export interface StartOptions {
 export async function startBackend(config: BackendConfig, opts: StartOptions = {}): Promise<RunningBackend> {
   const logger = opts.logger ?? createLogger(config.logLevel);
   const model = await loadModelManifest(config.model.path, config.model.manifestPath);
+  // Checked before anything starts: a tile the model cannot take would pass the warm-up (rounded
+  // down there) and then fail every analysis.
+  if (config.inference.tileSize % model.sizeMultiple !== 0) {
+    throw new Error(
+      `TILE_SIZE ${config.inference.tileSize} is not a multiple of ${model.sizeMultiple}, the size multiple of model ${model.manifest.name}`,
+    );
+  }
   const metrics = createMetrics();
   const pool = await InferencePool.start({
     modelPath: config.model.path,

@@ -128,6 +128,19 @@ const CASES: [string, () => Promise<Record<string, string>>, number, RegExp][] =
     2,
     /invalid configuration: BACKEND_SIGNING_SECRET: /,
   ],
+  [
+    "the tiles overlap by their whole size (configuration)",
+    async () => ({ MODEL_PATH: SHIPPED_MODEL, TILE_SIZE: "512", TILE_OVERLAP: "512" }),
+    2,
+    /invalid configuration: TILE_OVERLAP: must be less than TILE_SIZE \(512\)/,
+  ],
+  [
+    // Once, the warm-up rounded it down and passed, and then every analysis failed with a 500.
+    "the tile size is no multiple of the model's",
+    async () => ({ MODEL_PATH: SHIPPED_MODEL, TILE_SIZE: "1000" }),
+    1,
+    /cannot start: TILE_SIZE 1000 is not a multiple of 16, the size multiple of model /,
+  ],
 ];
 
 describe("the backend refuses to start, with one clear line", () => {
