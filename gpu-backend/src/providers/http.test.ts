@@ -33,6 +33,8 @@ beforeAll(async () => {
       return;
     }
     if (url.pathname === "/busy") return void res.writeHead(503, { "retry-after": "120" }).end();
+    if (url.pathname === "/busy-briefly") return void res.writeHead(429, { "retry-after": "1" }).end();
+    if (url.pathname === "/not-implemented") return void res.writeHead(501).end();
     if (url.pathname === "/reset-once" || url.pathname === "/reset-always") {
       // Headers and half the body, then the connection breaks (the first time, or every time).
       resets++;
@@ -81,21 +83,40 @@ describe("http plumbing", () => {
     );
   });
 
-  it("bounds a long Retry-After by maxDelayMs and never retries non-idempotent requests", async () => {
-    const before = server.requests.length;
-    const started = performance.now();
-    const err = await httpRequest("t", get("/busy"), AbortSignal.timeout(5_000), {
-      retries: 2,
-      baseDelayMs: 10,
-      maxDelayMs: 50,
-    }).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(ProviderHttpError);
-    expect(server.requests.length - before).toBe(3);
-    expect(performance.now() - started).toBeLessThan(1_000);
-    await httpRequest("t", get("/busy", { idempotent: false }), AbortSignal.timeout(5_000)).catch(
-      () => undefined,
+  it("fails at once when the provider asks for a longer wait than maxDelayMs, honours a short one, and never retries non-idempotent requests", async () => {
+    const policy = { retries: 2, baseDelayMs: 10, maxDelayMs: 1_500 };
+    let before = server.requests.length;
+    let started = performance.now();
+    // Retry-After: 120 beyond 1.5 s: retrying sooner would ignore it; the chain falls back instead.
+    const err = await httpRequest("t", get("/busy"), AbortSignal.timeout(5_000), policy).catch(
+      (e: unknown) => e,
     );
-    expect(server.requests.length - before).toBe(4);
+    expect(err).toBeInstanceOf(ProviderHttpError);
+    expect((err as ProviderHttpError).status).toBe(503);
+    expect(server.requests.length - before).toBe(1);
+    expect(performance.now() - started).toBeLessThan(1_000);
+    // Retry-After: 1 is waited out (twice: three requests, at least two seconds).
+    before = server.requests.length;
+    started = performance.now();
+    await expect(httpRequest("t", get("/busy-briefly"), AbortSignal.timeout(8_000), policy)).rejects.toThrow(
+      ProviderHttpError,
+    );
+    expect(server.requests.length - before).toBe(3);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(1_990);
+    // 501 Not Implemented will not change by asking again.
+    before = server.requests.length;
+    await expect(
+      httpRequest("t", get("/not-implemented"), AbortSignal.timeout(5_000), policy),
+    ).rejects.toThrow(ProviderHttpError);
+    expect(server.requests.length - before).toBe(1);
+    before = server.requests.length;
+    await httpRequest(
+      "t",
+      get("/busy-briefly", { idempotent: false }),
+      AbortSignal.timeout(5_000),
+      policy,
+    ).catch(() => undefined);
+    expect(server.requests.length - before).toBe(1);
   });
 
   it("retries a body cut off part-way like any network failure, and names it one at the end", async () => {

@@ -87,15 +87,22 @@ export interface HttpResponse {
   readonly body: Uint8Array;
 }
 
+/** Statuses that say "try again": too many requests, and the gateway / overload family. */
 function isRetryableStatus(status: number): boolean {
-  return status === 429 || status >= 500;
+  return status === 429 || status === 500 || status === 502 || status === 503 || status === 504;
 }
 
-function retryDelay(policy: RetryPolicy, attempt: number, retryAfter: string | null): number {
+/**
+ * How long to wait before the next attempt, or null when the server asked for a longer wait than
+ * the policy allows: retrying sooner would ignore what it asked (and multiply the traffic of a
+ * provider that is shedding load by the number of tiles); failing at once lets the chain fall back.
+ */
+function retryDelay(policy: RetryPolicy, attempt: number, retryAfter: string | null): number | null {
   const seconds = retryAfter !== null && /^\d+$/.test(retryAfter.trim()) ? Number(retryAfter) : Number.NaN;
-  // The server's wait (bounded), plus jitter: tiles refused together must not all retry at once.
-  if (Number.isFinite(seconds))
-    return Math.min(policy.maxDelayMs, seconds * 1000) + Math.random() * policy.baseDelayMs;
+  // The server's wait, plus jitter: tiles refused together must not all retry at once.
+  if (Number.isFinite(seconds)) {
+    return seconds * 1000 > policy.maxDelayMs ? null : seconds * 1000 + Math.random() * policy.baseDelayMs;
+  }
   return Math.random() * Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** attempt);
 }
 
@@ -129,7 +136,7 @@ export async function httpRequest(
     } catch (e) {
       if (signal.aborted) throw signal.reason;
       if (last) throw new ProviderNetworkError(provider, req.what, errnoOf(e));
-      await sleep(retryDelay(retry, attempt, null), undefined, { signal });
+      await sleep(retryDelay(retry, attempt, null) ?? 0, undefined, { signal });
       continue;
     }
     const { status } = res;
@@ -144,14 +151,16 @@ export async function httpRequest(
         // The connection broke part-way through the body (undici: "terminated"): a network
         // failure like any other, retried where the request may be repeated.
         if (last) throw new ProviderNetworkError(provider, req.what, errnoOf(e) ?? "terminated");
-        await sleep(retryDelay(retry, attempt, null), undefined, { signal });
+        await sleep(retryDelay(retry, attempt, null) ?? 0, undefined, { signal });
         continue;
       }
       return { status, contentType, body };
     }
     await res.body?.cancel().catch(() => undefined);
-    if (last || !isRetryableStatus(status)) throw new ProviderHttpError(provider, status, req.what);
-    await sleep(retryDelay(retry, attempt, res.headers.get("retry-after")), undefined, { signal });
+    const wait =
+      last || !isRetryableStatus(status) ? null : retryDelay(retry, attempt, res.headers.get("retry-after"));
+    if (wait === null) throw new ProviderHttpError(provider, status, req.what);
+    await sleep(wait, undefined, { signal });
   }
 }
 
