@@ -108,6 +108,8 @@ export async function startBackend(config: BackendConfig, opts: StartOptions = {
       },
       onStage: (stage, ms) => metrics.stageSeconds.observe({ stage }, ms / 1000),
       onProvider: (provider, outcome) => metrics.providerCalls.inc({ provider, outcome }),
+      onProviderBug: (provider, error) =>
+        logger.error({ provider, err: error }, "imagery provider failed unexpectedly; fell back to the next"),
       ...(opts.onSegmentation ? { onSegmentation: opts.onSegmentation } : {}),
     },
     admission,

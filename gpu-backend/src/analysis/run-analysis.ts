@@ -45,6 +45,8 @@ export interface AnalysisDeps {
   /** Called once per stage with its duration, for metrics. */
   readonly onStage?: (stage: "imagery" | "inference" | "vectorise", ms: number) => void;
   readonly onProvider?: (provider: string, outcome: string) => void;
+  /** A provider failed with something that is no ProviderError (a bug): for the operator's log. */
+  readonly onProviderBug?: (provider: string, error: unknown) => void;
   /**
    * Called with each raster's segmentation, its grid and the imagery, before vectorisation: evaluation tools
    * (`npm run eval:vectors`) score the model's own output against the truth with it. It runs in
@@ -158,7 +160,10 @@ export async function runAnalysis(
     chain = await fetchFromChain(
       candidates,
       { grid, bboxLonLat: area.value.bbox, ...(signal ? { signal } : {}) },
-      { maxGroundResolutionM: deps.model.manifest.trained_gsd_m?.max ?? 0.5 },
+      {
+        maxGroundResolutionM: deps.model.manifest.trained_gsd_m?.max ?? 0.5,
+        ...(deps.onProviderBug ? { onUnexpected: deps.onProviderBug } : {}),
+      },
     );
   } catch (e) {
     if (e instanceof AllProvidersFailedError) {

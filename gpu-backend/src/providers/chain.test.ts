@@ -122,18 +122,24 @@ describe("fetchFromChain", () => {
     expect(serving.requests.length).toBe(before);
   });
 
-  it("reports non-provider errors by type only", async () => {
+  it("reports non-provider errors by type only, and hands the error itself to the operator's hook", async () => {
+    const bug = new TypeError("secret-ish details https://example.test/?key=abc");
     const buggy: ImageryProvider = {
       name: "buggy",
       attribution: "",
       nativeGroundResolution: () => 0.3,
       fetch: async () => {
-        throw new TypeError("secret-ish details https://example.test/?key=abc");
+        throw bug;
       },
     };
-    const { failures } = await fetchFromChain([buggy, xyz("good", serving)], request());
+    const seen: [string, unknown][] = [];
+    const { failures } = await fetchFromChain([buggy, xyz("good", serving)], request(), {
+      onUnexpected: (provider, error) => seen.push([provider, error]),
+    });
     expect(failures).toEqual([
       { provider: "buggy", reason: "unexpected", message: "buggy: unexpected TypeError" },
     ]);
+    // Before, a bug showed only as a silent fallback: nothing logged it.
+    expect(seen).toEqual([["buggy", bug]]);
   });
 });

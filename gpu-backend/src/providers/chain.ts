@@ -37,6 +37,11 @@ export class AllProvidersFailedError extends Error {
 export interface ChainOptions {
   /** Coarsest native ground resolution (m/px) accepted from any provider. */
   readonly maxGroundResolutionM?: number;
+  /**
+   * Told of a provider's failure that is no ProviderError: a bug, which the chain falls back from
+   * like any failure and reports to the client only by type, so the operator must see it here.
+   */
+  readonly onUnexpected?: (provider: string, error: unknown) => void;
 }
 
 function describeFailure(provider: ImageryProvider, e: unknown): ChainFailure {
@@ -91,7 +96,9 @@ export async function fetchFromChain(
       return { result, failures };
     } catch (e) {
       if (request.signal?.aborted) throw e;
-      failures.push(describeFailure(provider, e));
+      const failure = describeFailure(provider, e);
+      if (failure.reason === "unexpected") options.onUnexpected?.(provider.name, e);
+      failures.push(failure);
     }
   }
   throw new AllProvidersFailedError(failures);
