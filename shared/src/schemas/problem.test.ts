@@ -80,6 +80,31 @@ describe("problem details", () => {
     expect(errors.some((e) => /holes/.test(e.message))).toBe(false);
   });
 
+  it("lists each fault once: a Polygon with a hole is one error, not two", () => {
+    const outer = [
+      [-121.495, 38.581],
+      [-121.494, 38.581],
+      [-121.494, 38.582],
+      [-121.495, 38.582],
+      [-121.495, 38.581],
+    ];
+    const hole = [
+      [-121.4948, 38.5812],
+      [-121.4948, 38.5815],
+      [-121.4945, 38.5815],
+      [-121.4948, 38.5812],
+    ];
+    const r = AnalysisRequestSchema.safeParse({ area: { type: "Polygon", coordinates: [outer, hole] } });
+    expect(r.success).toBe(false);
+    if (r.success) return;
+    expect(validationProblem(r.error).errors).toEqual([
+      {
+        path: "/area/coordinates",
+        message: "polygons with holes (interior rings) are not supported: send only the exterior ring",
+      },
+    ]);
+  });
+
   it("names an unknown field too long to echo by its start and length, not in full", () => {
     const name = "k".repeat(50_000);
     const area = { type: "bbox", bbox: [153.02, -27.47, 153.021, -27.469] };

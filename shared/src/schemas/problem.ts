@@ -114,11 +114,20 @@ export function fieldErrorsFromZod(error: z.ZodError): FieldError[] {
   const issues = [...error.issues].sort((a, b) => a.path.length - b.path.length);
   // An unknown member is reported at its own path ("/foo"), not at the object holding it (""),
   // unless its name is too long to echo (unknownField).
-  return issues.flatMap((issue) =>
+  const errors = issues.flatMap((issue) =>
     issue.code === "unrecognized_keys"
       ? issue.keys.map((k) => unknownField(issue.path, k))
       : [{ path: toJsonPointer(issue.path), message: issue.message }],
   );
+  // One entry per fault: zod can raise the same issue twice (the ring-count refinement of a
+  // Polygon with holes did).
+  const seen = new Set<string>();
+  return errors.filter((e) => {
+    const key = `${e.path}\n${e.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }
 
 /** Longest unknown member name echoed in full; a longer one is named by its start and length. */
