@@ -118,7 +118,7 @@ export function createApp(deps: EdgeDeps): OpenAPIHono<AppEnv> {
       title: "LaneSegNet API",
       version: API_VERSION,
       description:
-        "Lane markings in aerial imagery of an area, as measured, georeferenced GeoJSON lines. Errors are RFC 9457 problem+json.",
+        "Lane markings in aerial imagery of an area, as measured, georeferenced GeoJSON lines. Errors are RFC 9457 problem+json. Besides what each operation lists: a method a path does not serve is answered 405 with `Allow` naming those it does (OPTIONS answers 204 with `Allow`), an unknown path 404, an unknown method 501.",
     },
     tags: [
       { name: "analyses", description: "Run and fetch analyses (POST counts against the hourly quota)." },

@@ -58,7 +58,18 @@ describe("OpenAPI and docs", () => {
     const headersOf = (status: string) => headersOfOp(post, status);
     expect(headersOf("400")).toEqual(expect.arrayContaining(["RateLimit", "RateLimit-Policy"]));
     expect(headersOf("502")).toEqual(expect.arrayContaining(["RateLimit", "Retry-After"]));
-    expect(Object.keys(doc.paths["/analyze_road_infrastructure"]?.post?.responses ?? {})).toContain("413");
+    const compat = doc.paths["/analyze_road_infrastructure"]?.post;
+    expect(Object.keys(compat?.responses ?? {})).toContain("413");
+    // What its 200 really carries, the picture's headers too; every 401 its challenge.
+    expect(headersOfOp(compat, "200")).toEqual(
+      expect.arrayContaining(["Deprecation", "Link", "X-Cache", "Cache-Control", "ETag", "X-Image-Bounds"]),
+    );
+    for (const [path, ops] of Object.entries(doc.paths)) {
+      for (const [method, op] of Object.entries(ops)) {
+        if (op.responses["401"])
+          expect(headersOfOp(op, "401"), `${method} ${path}`).toContain("WWW-Authenticate");
+      }
+    }
     for (const name of [
       "AnalysisRequest",
       "AnalysisResponse",

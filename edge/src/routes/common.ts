@@ -51,7 +51,16 @@ export const UNSUPPORTED_BODY = problemSpec(
 );
 
 export const COMMON_ERRORS = {
-  401: problemSpec("Missing, unknown, revoked or invalid credential (WWW-Authenticate says which)."),
+  401: problemSpec(
+    "Missing, unknown, revoked or invalid credential (WWW-Authenticate says which).",
+    z.object({
+      "WWW-Authenticate": z
+        .string()
+        .describe(
+          'The challenge (RFC 6750): `Bearer realm="lanesegnet"`, with `error="invalid_token"` when one was sent.',
+        ),
+    }),
+  ),
   500: problemSpec("An unexpected error (no details are exposed)."),
   503: problemSpec("Redis or the token issuer is unreachable.", RETRY_AFTER_HEADER),
 } as const;

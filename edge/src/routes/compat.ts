@@ -7,7 +7,7 @@
  * result's real values (compat/old-shape.ts); `visualize=true` answers the overlay PNG instead.
  */
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
-import { type AnalysisResponse, analysisRequestSchema, problem } from "@lanesegnet/shared";
+import { type AnalysisResponse, analysisRequestSchema, DashStatsSchema, problem } from "@lanesegnet/shared";
 import type { MiddlewareHandler } from "hono";
 import { analysisTarget, parseBodyJson, readBodyText, refusalOf, sendsJson } from "../analyses/target.js";
 import { toOldResponse } from "../compat/old-shape.js";
@@ -67,6 +67,9 @@ const OldElementSchema = z.object({
     .enum(["measured", "standard"])
     .describe("Addition: whether width_meters was measured or is the class's standard marking width."),
   dashed: z.boolean(),
+  dash: DashStatsSchema.optional().describe(
+    "Addition: the dash statistics of a dashed line where its pattern was measured (the /v1 feature's dash).",
+  ),
 });
 
 const OldResponseSchema = z
@@ -103,7 +106,29 @@ const OldResponseSchema = z
 const DEPRECATION_DOC = z.object({
   Deprecation: z.string().describe("When this route was deprecated (RFC 9745)."),
   Sunset: z.string().describe("When it may stop working (RFC 8594)."),
-  Link: z.string().describe("The successor route, POST /v1/analyses."),
+  Link: z
+    .string()
+    .describe(
+      'The successor route, POST /v1/analyses (rel="successor-version"), and on an analysis that was stored, the /v1 result it comes from (rel="related").',
+    ),
+});
+
+/** What the 200 says besides the deprecation and the quota: JSON and picture alike, then each its own. */
+const COMPAT_OK_DOC = DEPRECATION_DOC.extend(RATE_LIMIT_HEADERS.shape).extend({
+  "X-Cache": z
+    .enum(["HIT", "MISS"])
+    .describe("HIT: the analysis came from the cache; MISS: it was run for this request."),
+  "Cache-Control": z
+    .string()
+    .describe("`private, no-cache` on the JSON; `private, max-age=3600` on the picture (it never changes)."),
+  ETag: z
+    .string()
+    .optional()
+    .describe("With `visualize=true`: the picture's entity tag, as GET overlay.png gives it."),
+  "X-Image-Bounds": z
+    .string()
+    .optional()
+    .describe("With `visualize=true`: the picture's lon/lat extent, `west,south,east,north`."),
 });
 
 export function registerCompatRoute(
@@ -169,7 +194,11 @@ export function registerCompatRoute(
   // Every answer of the route, errors included, says it is deprecated.
   const deprecation: MiddlewareHandler<AppEnv> = async (c, next) => {
     await next();
-    for (const [k, v] of Object.entries(DEPRECATION_HEADERS)) c.res.headers.set(k, v);
+    for (const [k, v] of Object.entries(DEPRECATION_HEADERS)) {
+      // Link holds several link-values (RFC 8288 §3): the answer's own (the /v1 result) stays.
+      if (k === "Link") c.res.headers.append(k, v);
+      else c.res.headers.set(k, v);
+    }
   };
 
   const route = createRoute({
@@ -196,7 +225,7 @@ export function registerCompatRoute(
     responses: {
       200: {
         description: "The analysis in the old shape (or, with `visualize=true`, the overlay PNG).",
-        headers: DEPRECATION_DOC.extend(RATE_LIMIT_HEADERS.shape),
+        headers: COMPAT_OK_DOC,
         content: {
           "application/json": { schema: OldResponseSchema },
           [PNG_CONTENT_TYPE]: { schema: z.string().openapi({ format: "binary" }) },
@@ -288,7 +317,9 @@ export function registerCompatRoute(
         headers: {
           "content-type": "application/json",
           "x-cache": outcome.cache,
-          ...(outcome.stored === false ? {} : { "content-location": `/v1/analyses/${id}` }),
+          // Not Content-Location: this body is not a representation of the /v1 result (another
+          // shape, another media type), which is what that header would assert (RFC 9110 §8.7).
+          ...(outcome.stored === false ? {} : { link: `</v1/analyses/${id}>; rel="related"` }),
           "cache-control": "private, no-cache",
         },
       }),
