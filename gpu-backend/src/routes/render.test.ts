@@ -65,7 +65,10 @@ function esri(): ImageryProvider {
   });
 }
 
-function appWith(provider: ImageryProvider, extra: { concurrent?: number; queue?: number } = {}) {
+function appWith(
+  provider: ImageryProvider,
+  extra: { concurrent?: number; queue?: number; fetchTimeoutMs?: number } = {},
+) {
   return renderRoute({
     providers: new Map<ImageryProviderName, ImageryProvider>([["esri", provider]]),
     signingSecret: SECRET,
@@ -225,5 +228,15 @@ describe("POST /internal/v1/render", () => {
     const statuses = results.map((r) => r.status).sort();
     expect(statuses).toEqual([200, 200, 503]);
     expect(results.find((r) => r.status === 503)!.headers.get("retry-after")).toMatch(/^\d+$/);
+  });
+
+  it("times a render from when it is admitted: waiting in the queue is no slow provider", async () => {
+    // Each render takes ~300 ms of tiles against an 800 ms limit; the fourth waits ~900 ms first.
+    // Timed from arrival it was "the imagery could not be fetched" (502), its provider blamed.
+    tileDelayMs = 300;
+    const app = appWith(esri(), { concurrent: 1, queue: 3, fetchTimeoutMs: 800 });
+    const body = { kind: "imagery", bbox, resolution_m: 1, provider: "esri" };
+    const results = await Promise.all([1, 2, 3, 4].map(() => post(app, body)));
+    expect(results.map((r) => r.status)).toEqual([200, 200, 200, 200]);
   });
 });

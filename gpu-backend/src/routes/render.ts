@@ -90,9 +90,12 @@ export function renderRoute(deps: RenderRouteDeps) {
         );
       }
       const grid = targetGrid(req.bbox, req.resolution_m);
-      const signal = AbortSignal.any([c.req.raw.signal, AbortSignal.timeout(deps.fetchTimeoutMs ?? 20_000)]);
+      const hungUp = c.req.raw.signal;
       try {
         const rendered = await admission.run(async () => {
+          // The time limit is the render's own, from when it is admitted: time waiting in the
+          // queue (bounded by its length) is not a slow provider.
+          const signal = AbortSignal.any([hungUp, AbortSignal.timeout(deps.fetchTimeoutMs ?? 20_000)]);
           const imagery = await provider.fetch({ grid, bboxLonLat: req.bbox, signal });
           return renderPng(
             imagery.raster,
@@ -107,7 +110,7 @@ export function renderRoute(deps: RenderRouteDeps) {
                 }
               : undefined,
           );
-        }, signal);
+        }, hungUp);
         return new Response(new Uint8Array(rendered.png), {
           status: 200,
           headers: {
@@ -134,7 +137,8 @@ export function renderRoute(deps: RenderRouteDeps) {
           );
         }
         // Provider errors, timeouts and bugs: logged here, reported to the edge as a bad gateway.
-        deps.logger.warn({ err: e, provider: req.provider }, "render failed");
+        // A caller that hung up is no failure of ours (and reads no answer).
+        if (!hungUp.aborted) deps.logger.warn({ err: e, provider: req.provider }, "render failed");
         return problemResponse(problem(502, { detail: "the imagery could not be fetched or drawn" }), {
           "Retry-After": "30",
         });
