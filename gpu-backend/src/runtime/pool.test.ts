@@ -4,7 +4,8 @@
  * out of memory or an uncaught error in the worker's own code would end it. Before the pool
  * replaced dead workers, the next job went to the dead one and waited for ever.
  */
-import { copyFile, mkdtemp, rm } from "node:fs/promises";
+import { spawn } from "node:child_process";
+import { copyFile, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Worker } from "node:worker_threads";
@@ -118,5 +119,45 @@ describe("InferencePool when a caller hangs up", () => {
     const t = tile(64);
     await expect(pool.run(t.input, t.dims, AbortSignal.abort(new Error("gone")))).rejects.toThrow("gone");
     expect([pool.queued, pool.busy, pool.completed]).toEqual([0, 0, 0]);
+  }, 60_000);
+});
+
+describe("InferencePool at shutdown", () => {
+  it("a close past its deadline lets the run in progress end, and the process exits cleanly", async () => {
+    // In a process of its own: terminating a worker inside onnxruntime's run aborts the whole
+    // process (SIGABRT, exit 134), which would take the test runner with it. A 3072² tile runs for
+    // seconds on one thread, beyond close's deadline and the 2 s after which it used to terminate.
+    const dir = await mkdtemp(join(tmpdir(), "pool-close-"));
+    try {
+      const script = join(dir, "close.mts");
+      await writeFile(
+        script,
+        `import { InferencePool } from ${JSON.stringify(new URL("./pool.ts", import.meta.url).pathname)};
+const pool = await InferencePool.start({ modelPath: ${JSON.stringify(MODEL)}, executionProviders: ["cpu"], workers: 1, threadsPerWorker: 1 });
+const job = pool.run(new Float32Array(3 * 3072 * 3072), [1, 3, 3072, 3072]).then(() => "done", (e) => e.message);
+await new Promise((r) => setTimeout(r, 300));
+await pool.close(100);
+console.log(await job);
+process.exit(0);
+`,
+      );
+      const child = spawn(process.execPath, ["--import", "tsx", script], {
+        cwd: new URL("../../..", import.meta.url).pathname,
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let out = "";
+      child.stdout.on("data", (d: Buffer) => {
+        out += d.toString();
+      });
+      child.stderr.on("data", (d: Buffer) => {
+        out += d.toString();
+      });
+      const code = await new Promise<number | null>((resolve) => child.on("exit", (c) => resolve(c)));
+      expect(out).toContain("inference pool stopped before the job finished");
+      expect(out).not.toMatch(/terminate called|Napi::Error/);
+      expect(code).toBe(0);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   }, 60_000);
 });

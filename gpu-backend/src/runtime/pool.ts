@@ -43,6 +43,11 @@ interface Slot {
   /** Replaced when it dies. */
   worker: Worker;
   job: Job | undefined;
+  /**
+   * A run is on the worker (until its reply), even once its job was given up at shutdown:
+   * terminating a worker inside onnxruntime's run aborts the whole process (SIGABRT).
+   */
+  running: boolean;
   id: number;
   /** "loading": a replacement is loading the model; "down": it could not. */
   state: "ready" | "loading" | "down";
@@ -104,7 +109,7 @@ export class InferencePool {
     const readies: Promise<WorkerReady>[] = [];
     for (let i = 0; i < workers; i++) {
       const worker = spawnWorker(init);
-      slots.push({ worker, job: undefined, id: 0, state: "ready" });
+      slots.push({ worker, job: undefined, running: false, id: 0, state: "ready" });
       readies.push(
         new Promise((resolve, reject) => {
           const onMessage = (m: WorkerReady | WorkerFailed) => {
@@ -207,13 +212,21 @@ export class InferencePool {
       slot.job?.reject(stopped);
       slot.job = undefined;
     }
+    // Each worker finishes the run it is in (one tile, bounded), releases its session and exits.
+    // Only a worker that is in no run is terminated when it does not exit by itself; one stuck in
+    // a run for a minute more (a hung GPU) is terminated too, as the lesser evil.
     await Promise.all(
       this.slots.map(
         (s) =>
           new Promise<void>((resolve) => {
             s.worker.once("exit", () => resolve());
             s.worker.postMessage({ type: "close" });
-            setTimeout(() => void s.worker.terminate().then(() => resolve()), 2_000).unref();
+            const until = Date.now() + 60_000;
+            const stopIfIdle = () => {
+              if (s.running && Date.now() < until) setTimeout(stopIfIdle, 100).unref();
+              else void s.worker.terminate().then(() => resolve());
+            };
+            setTimeout(stopIfIdle, 2_000).unref();
           }),
       ),
     );
@@ -225,6 +238,7 @@ export class InferencePool {
       const job = this.queue.shift();
       if (!job) return;
       slot.job = job;
+      slot.running = true;
       slot.id++;
       slot.worker.postMessage({ type: "run", id: slot.id, input: job.input, dims: job.dims }, [
         job.input.buffer as ArrayBuffer,
@@ -234,6 +248,7 @@ export class InferencePool {
 
   private listen(slot: Slot, worker: Worker): void {
     worker.on("message", (m: RunReply) => {
+      if (slot.worker === worker && m.id === slot.id) slot.running = false;
       const job = slot.job;
       if (slot.worker !== worker || !job || m.id !== slot.id) return;
       slot.job = undefined;
@@ -251,6 +266,7 @@ export class InferencePool {
 
   /** A worker ended: fail its job and load a replacement (not while closing: then it was asked to stop). */
   private lost(slot: Slot, worker: Worker, why: string): void {
+    if (slot.worker === worker) slot.running = false;
     if (slot.worker !== worker || this.closing) return;
     const job = slot.job;
     slot.job = undefined;

@@ -54,12 +54,22 @@ async function main(): Promise<void> {
   }
   const inputName = session.inputNames[0]!;
   const outputName = session.outputNames[0]!;
+  // The run in progress: "close" waits for it, as releasing the session (or the thread ending)
+  // under a run aborts the whole process.
+  let running: Promise<unknown> = Promise.resolve();
   port.on("message", async (msg: RunRequest | { type: "close" }) => {
     if (msg.type === "close") {
+      await running;
       await session.release();
       port.close();
       return;
     }
+    const run = runOne(msg);
+    running = run;
+    await run;
+  });
+
+  async function runOne(msg: RunRequest): Promise<void> {
     const started = performance.now();
     try {
       const tensor = new ort.Tensor("float32", msg.input, [...msg.dims]);
@@ -81,7 +91,7 @@ async function main(): Promise<void> {
       const reply: RunReply = { type: "error", id: msg.id, error: errorText(e) };
       port.postMessage(reply);
     }
-  });
+  }
 }
 
 void main();
