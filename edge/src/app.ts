@@ -27,6 +27,7 @@ import { registerCoverageRoute } from "./routes/coverage.js";
 import { registerDocsRoutes } from "./routes/docs.js";
 import { registerHealthRoute } from "./routes/health.js";
 import { pictureServiceOf, registerOverlayRoutes } from "./routes/overlay.js";
+import { registerProblemTypeRoutes } from "./routes/problem-types.js";
 import { registerProvidersRoute } from "./routes/providers.js";
 
 export const API_VERSION = "1.0.0";
@@ -131,6 +132,7 @@ export function createApp(deps: EdgeDeps): OpenAPIHono<AppEnv> {
     ],
   });
   registerDocsRoutes(app);
+  registerProblemTypeRoutes(app);
 
   app.notFound((c) => {
     const allow = methodsAt(c.req.path);

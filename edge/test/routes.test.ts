@@ -3,6 +3,7 @@
  * headers, request ids, Server-Timing, the audit line, health and a misconfigured Worker.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { EDGE_PROBLEM_TYPES } from "../src/problems.js";
 import { createKey } from "./support/credentials.js";
 import { type EdgeWorker, type Rig, startEdge, startRig } from "./support/edge.js";
 import { bboxBody, get, postAnalysis } from "./support/requests.js";
@@ -166,6 +167,29 @@ describe("OpenAPI and docs", () => {
     expect(init.status).toBe(200);
     expect(init.headers.get("content-type")).toMatch(/^text\/javascript/);
     expect(await init.text()).toContain('url: "/openapi.json"');
+  });
+});
+
+describe("problem types", () => {
+  it("documents every problem type at its own URI (RFC 9457 §3.1.1), without credentials", async () => {
+    const types = Object.values(EDGE_PROBLEM_TYPES);
+    expect(types.length).toBeGreaterThan(15);
+    for (const type of types) {
+      const res = await get(edge, type);
+      expect(res.status, type).toBe(200);
+      expect(res.headers.get("content-type")).toMatch(/^text\/html/);
+      expect(res.headers.get("content-security-policy")).toContain("default-src 'none'");
+      const html = await res.text();
+      expect(html).toContain(`<code>${type}</code>`);
+      expect(html).toMatch(/<h2>What to do<\/h2>\s*<p>\S/);
+    }
+    const unknown = await get(edge, "/problems/no-such-type");
+    expect(unknown.status).toBe(404);
+    expect(unknown.headers.get("content-type")).toBe("application/problem+json");
+    // What an error names resolves: a 401's type, followed as a client would.
+    const denied = await get(edge, "/v1/providers");
+    const { type } = (await denied.json()) as { type: string };
+    expect((await get(edge, new URL(type, "http://api.test/").pathname)).status).toBe(200);
   });
 });
 
