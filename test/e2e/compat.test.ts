@@ -283,18 +283,31 @@ describe("GET /v1/analyses/{id}/{imagery,overlay}.png", () => {
       authed(key, { headers: { "if-none-match": etag } }),
     );
     expect(notModified.status).toBe(304);
+    // A POST is answered in full whatever If-None-Match says (RFC 9110 §13.1.2: 304 is for GET
+    // and HEAD); it was a 304 that still counted against the quota.
+    const posted = await fetch(
+      `${edge.url}/analyze_road_infrastructure${OLD_QUERY}&visualize=true`,
+      authed(key, {
+        method: "POST",
+        headers: { "content-type": "application/json", "if-none-match": etag },
+        body: JSON.stringify(OLD_BODY),
+      }),
+    );
+    expect(posted.status).toBe(200);
+    expect(Buffer.from(await posted.arrayBuffer()).equals(overlay)).toBe(true);
 
     expect((await fetch(`${edge.url}/v1/analyses/${id.analysis_id}/overlay.png`)).status).toBe(401);
     expect((await fetch(`${edge.url}/v1/analyses/${"0".repeat(64)}/overlay.png`, authed(key))).status).toBe(
       404,
     );
 
-    // Pictures cost nothing: the next analysis request sees exactly one fewer than `before`.
+    // Pictures cost nothing: the next analysis request sees exactly two fewer than `before` (the
+    // POST above and itself).
     const after = await fetch(
       `${edge.url}/analyze_road_infrastructure?analysis_type=bad`,
       authed(key, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" }),
     );
-    expect(remaining(after)).toBe(remaining(before) - 1);
+    expect(remaining(after)).toBe(remaining(before) - 2);
   }, 120_000);
 });
 

@@ -61,6 +61,9 @@ describe("cache entries", () => {
     await expect(decodeEntry("E2 j e p\n{}")).rejects.toThrow(CacheEntryError);
     await expect(decodeEntry("E1 q e p\n{}")).rejects.toThrow(CacheEntryError);
     await expect(decodeEntry('E1 j e p\n{"type":"x"}')).rejects.toThrow(CacheEntryError);
+    // Damaged compressed entries are unreadable too (not an error that became a 500 on every read).
+    await expect(decodeEntry("E1 z e p\n%%% not base64 %%%")).rejects.toThrow(CacheEntryError);
+    await expect(decodeEntry(`E1 z e p\n${btoa("not gzip at all")}`)).rejects.toThrow(CacheEntryError);
   });
 
   it("makes weak ETags that change with the body", async () => {

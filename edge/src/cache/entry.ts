@@ -73,8 +73,14 @@ export async function decodeEntry(stored: string): Promise<DecodedEntry> {
   }
   let missBody: string;
   if (encoding === "j") missBody = stored.slice(nl + 1);
-  else if (encoding === "z") missBody = await gunzipText(base64ToBytes(stored.slice(nl + 1)));
-  else throw new CacheEntryError(`unknown cache entry encoding ${encoding}`);
+  else if (encoding === "z") {
+    try {
+      missBody = await gunzipText(base64ToBytes(stored.slice(nl + 1)));
+    } catch (e) {
+      // Damaged bytes are an unreadable entry like any other (replaced, not a 500 for 30 days).
+      throw new CacheEntryError(`cache entry does not decode: ${e instanceof Error ? e.name : "error"}`);
+    }
+  } else throw new CacheEntryError(`unknown cache entry encoding ${encoding}`);
   if (!missBody.startsWith(BODY_PREFIX_MISS)) throw new CacheEntryError("cached body lacks the MISS prefix");
   return {
     header: stored.slice(0, nl + 1),

@@ -19,7 +19,14 @@ export function encodeSharedFailure(p: Problem, retryAfterS: number | undefined)
 
 /** A waiter's answer from the leader's failure. */
 export function sharedFailure(text: string): FlightProblem {
-  const shared = JSON.parse(text) as { problem: Problem; retryAfterS?: number };
+  let shared: { problem: Problem; retryAfterS?: number };
+  try {
+    shared = JSON.parse(text) as typeof shared;
+    if (typeof shared?.problem?.status !== "number") throw new TypeError("no problem");
+  } catch {
+    // Damaged in the store: the waiter cannot tell what failed, only that the work is not done.
+    return stillPending("Try again shortly", "An identical request failed just now; try again shortly.", 5);
+  }
   return {
     kind: "problem",
     problem: shared.problem,

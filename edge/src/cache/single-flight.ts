@@ -11,7 +11,7 @@
  * Waiting is bounded by waitMs, after which the caller answers 503 with Retry-After.
  */
 import { randomHex } from "@lanesegnet/shared";
-import { type Redis, redisCall } from "../redis/client.js";
+import { type Redis, RedisUnavailableError, redisCall } from "../redis/client.js";
 import type { KeySpace } from "../redis/keys.js";
 
 /** Where a flight keeps its result, shared failure and lock (KeySpace's, or another family's). */
@@ -86,7 +86,10 @@ export class SingleFlight {
     const deadline = now() + waitMs;
     let delay = 20;
     for (;;) {
-      const [decision, payload] = await redisCall(() => this.#decide.exec(keys, [token, String(lockTtlMs)]));
+      const reply: unknown = await redisCall(() => this.#decide.exec(keys, [token, String(lockTtlMs)]));
+      // The script answers a list; anything else is a store that does not work as it should.
+      if (!Array.isArray(reply)) throw new RedisUnavailableError("the single-flight script answered no list");
+      const [decision, payload] = reply as [string, string?];
       if (decision === "hit" && payload !== undefined) return { role: "hit", stored: payload };
       if (decision === "failed" && payload !== undefined) return { role: "failed", failure: payload };
       if (decision === "leader") return { role: "leader", ...(await this.#lead(id, token, compute)) };

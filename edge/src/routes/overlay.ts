@@ -103,7 +103,10 @@ export function pictureResponse(c: Context<AppEnv>, outcome: PictureOutcome): Re
   }
   c.get("audit").cache = outcome.cache;
   const headers = pictureHeaders(outcome, outcome.cache);
-  if (ifNoneMatch(c.req.header("if-none-match"), outcome.etag)) {
+  // Only a GET or HEAD is answered 304 (RFC 9110 §13.1.2): a POST (the compatibility route's
+  // picture) ran its analysis and is answered in full.
+  const safe = c.req.method === "GET" || c.req.method === "HEAD";
+  if (safe && ifNoneMatch(c.req.header("if-none-match"), outcome.etag)) {
     return new Response(null, { status: 304, headers });
   }
   return new Response(outcome.png as Uint8Array<ArrayBuffer>, {
