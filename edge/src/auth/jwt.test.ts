@@ -1,4 +1,5 @@
 /** JwtVerifier against a real loopback JWKS server: claims policy and the JWKS cache. */
+import { createHmac } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hsToken, JwksServer } from "../../test/support/credentials.js";
 import { JwtVerifier } from "./jwt.js";
@@ -90,5 +91,57 @@ describe("JwtVerifier", () => {
       ok: false,
       reason: "invalid",
     });
+  });
+
+  it("during a JWKS outage fetches at most every 30 s, and trusts the last set for an hour at most", async () => {
+    let now = Date.now();
+    const v = new JwtVerifier(settings(), undefined, () => now);
+    const token = await jwks.token(claims);
+    expect(await v.verify(token)).toEqual({ ok: true, sub: "u1" });
+    jwks.down = true;
+    try {
+      now += 11 * 60_000;
+      const before = jwks.requests;
+      expect(await v.verify(token)).toEqual({ ok: true, sub: "u1" });
+      // Before, every request tried again (each waiting out the fetch while the endpoint hung).
+      for (let i = 0; i < 5; i++) expect(await v.verify(token)).toEqual({ ok: true, sub: "u1" });
+      expect(jwks.requests - before).toBe(1);
+      now += 31_000;
+      await v.verify(token);
+      expect(jwks.requests - before).toBe(2);
+      // A set that old may hold a key the issuer has since withdrawn: tokens cannot be checked.
+      now += 50 * 60_000;
+      expect(await v.verify(token)).toEqual({ ok: false, reason: "unavailable" });
+    } finally {
+      jwks.down = false;
+    }
+    now += 31_000;
+    expect(await v.verify(token)).toEqual({ ok: true, sub: "u1" });
+  });
+
+  it("gives iat and nbf a minute of leeway for the issuer's clock, and accepts RFC 9068 access tokens", async () => {
+    const secret = "0123456789abcdef0123456789abcdef";
+    const v = new JwtVerifier(
+      settings({ secret, jwksUrl: undefined, issuer: undefined, audience: undefined }),
+    );
+    const nowS = Math.floor(Date.now() / 1000);
+    const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString("base64url");
+    const hs = (payload: Record<string, unknown>, typ?: string) => {
+      const head = `${b64({ alg: "HS256", ...(typ === undefined ? {} : { typ }) })}.${b64({ sub: "a", exp: nowS + 600, ...payload })}`;
+      return `${head}.${createHmac("sha256", secret).update(head).digest("base64url")}`;
+    };
+    const ok = { ok: true, sub: "a" };
+    const invalid = { ok: false, reason: "invalid" };
+    // Issued by a clock 30 s ahead of ours: refused before (no leeway at all).
+    expect(await v.verify(hs({ iat: nowS + 30 }))).toEqual(ok);
+    expect(await v.verify(hs({ nbf: nowS + 30 }))).toEqual(ok);
+    expect(await v.verify(hs({ iat: nowS + 300 }))).toEqual(invalid);
+    expect(await v.verify(hs({ nbf: nowS + 300 }))).toEqual(invalid);
+    expect(await v.verify(hs({ nbf: "soon" }))).toEqual(invalid);
+    expect(await v.verify(hs({}))).toEqual(ok);
+    expect(await v.verify(hs({}, "JWT"))).toEqual(ok);
+    expect(await v.verify(hs({}, "at+jwt"))).toEqual(ok);
+    expect(await v.verify(hs({}, "application/at+jwt"))).toEqual(ok);
+    expect(await v.verify(hs({}, "dpop+jwt"))).toEqual(invalid);
   });
 });

@@ -40,7 +40,14 @@ const ASYMMETRIC = [
 export const JWT_SUB_PATTERN = /^[\x21-\x7e]{1,128}$/;
 /** An issuer's clock may run this far ahead of ours: a token of exactly the longest lifetime passes. */
 const CLOCK_LEEWAY_S = 60;
+/** The token types accepted in the header (compared case-insensitively, "application/" aside). */
+const ACCEPTED_TYPES = ["JWT", "at+jwt"] as const;
 const JWKS_TTL_MS = 10 * 60_000;
+/**
+ * While the JWKS cannot be fetched, the last set stays in use this long after it was fetched; then
+ * tokens are refused as uncheckable (503). A key the issuer removed is trusted no longer than this.
+ */
+const JWKS_MAX_STALE_MS = 60 * 60_000;
 /** An unknown `kid` refetches the set at most this often (key rotation without a fetch storm). */
 const JWKS_REFETCH_MIN_MS = 30_000;
 const JWKS_FETCH_TIMEOUT_MS = 3_000;
@@ -53,6 +60,8 @@ export class JwtVerifier {
   // Settled values only, never a shared in-flight promise: in workerd a promise settled by another
   // request's I/O may hang. Concurrent first requests each fetch the set once.
   #jwks: { keys: HonoJsonWebKey[]; fetchedAt: number } | undefined;
+  /** When a fetch of the set was last tried (ms, this.now()). */
+  #lastAttempt = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly settings: JwtSettings,
@@ -67,16 +76,24 @@ export class JwtVerifier {
   async verify(token: string): Promise<JwtResult> {
     let alg: string;
     let kid: string | undefined;
+    let typ: unknown;
     try {
       const header = decodeHeader(token);
       alg = header.alg;
       kid = header.kid;
+      typ = (header as { typ?: unknown }).typ;
     } catch {
       return { ok: false, reason: "invalid" };
     }
     const options = {
       ...(this.settings.issuer === undefined ? {} : { iss: this.settings.issuer }),
       ...(this.settings.audience === undefined ? {} : { aud: this.settings.audience }),
+      // `typ` absent or JWT, or an OAuth access token (RFC 9068 "at+jwt"); hono's default
+      // accepts only the first two.
+      ...(typ === undefined ? {} : { typ: [...ACCEPTED_TYPES] }),
+      // Checked below with the leeway an issuer's clock needs; hono's own checks have none.
+      nbf: false,
+      iat: false,
     };
     let payload: Record<string, unknown>;
     try {
@@ -93,29 +110,48 @@ export class JwtVerifier {
       if (error instanceof JwksUnavailableError) return { ok: false, reason: "unavailable" };
       return { ok: false, reason: "invalid" };
     }
-    const { sub, exp } = payload;
+    const { sub, exp, nbf, iat } = payload;
     if (typeof exp !== "number" || typeof sub !== "string" || !JWT_SUB_PATTERN.test(sub)) {
       return { ok: false, reason: "invalid" };
     }
-    if (exp - this.now() / 1000 > this.settings.maxLifetimeS + CLOCK_LEEWAY_S) {
+    const nowS = this.now() / 1000;
+    if (exp - nowS > this.settings.maxLifetimeS + CLOCK_LEEWAY_S) {
       return { ok: false, reason: "invalid" };
+    }
+    // Not before, and issued no later than, now give or take the issuer's clock.
+    for (const t of [nbf, iat]) {
+      if (t === undefined) continue;
+      if (typeof t !== "number" || !Number.isFinite(t) || t > nowS + CLOCK_LEEWAY_S) {
+        return { ok: false, reason: "invalid" };
+      }
     }
     return { ok: true, sub };
   }
 
-  /** Cached JWKS keys; refetched when stale, or when `kid` is unknown and the set is not brand new. */
+  /**
+   * Cached JWKS keys; refetched when stale, or when `kid` is unknown and the set is not brand new.
+   * A fetch is tried at most every JWKS_REFETCH_MIN_MS, failed or not: during an outage (or a flood
+   * of unknown kids) requests do not each wait out a fetch's timeout.
+   */
   async #keysFor(kid: string | undefined): Promise<HonoJsonWebKey[]> {
+    const now = this.now();
     const cached = this.#jwks;
-    const age = cached ? this.now() - cached.fetchedAt : Number.POSITIVE_INFINITY;
+    const age = cached ? now - cached.fetchedAt : Number.POSITIVE_INFINITY;
     const known = cached?.keys.some((k) => k.kid === kid) ?? false;
     if (cached && age < JWKS_TTL_MS && (known || age < JWKS_REFETCH_MIN_MS)) return cached.keys;
+    if (now - this.#lastAttempt < JWKS_REFETCH_MIN_MS) return this.#staleKeys(age);
+    this.#lastAttempt = now;
     try {
       return await this.#fetchJwks();
-    } catch (error) {
-      // A stale set is better than none while the JWKS endpoint is down.
-      if (cached) return cached.keys;
-      throw error;
+    } catch {
+      // A stale set is better than none while the JWKS endpoint is down, for a while.
+      return this.#staleKeys(age);
     }
+  }
+
+  #staleKeys(age: number): HonoJsonWebKey[] {
+    if (this.#jwks && age < JWKS_MAX_STALE_MS) return this.#jwks.keys;
+    throw new JwksUnavailableError("JWKS unavailable");
   }
 
   async #fetchJwks(): Promise<HonoJsonWebKey[]> {
