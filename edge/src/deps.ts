@@ -12,7 +12,7 @@ import { HotResults } from "./cache/hot-results.js";
 import { resultIdKey } from "./cache/id-key.js";
 import { SingleFlight } from "./cache/single-flight.js";
 import type { EdgeConfig } from "./config.js";
-import { CoverageSource } from "./providers/coverage.js";
+import { COVERAGE_FETCH_TIMEOUT_MS, CoverageSource } from "./providers/coverage.js";
 import { ProviderHealthStore } from "./providers/health.js";
 import { AnalysisRateLimiter } from "./ratelimit/limiter.js";
 import { createRedisClient, type EdgeRedis } from "./redis/client.js";
@@ -40,8 +40,19 @@ export interface DepsOverrides {
   readonly auditSink?: AuditSink;
 }
 
-/** Margin of the single-flight lock over the backend's time budget. */
+/** Margin of the single-flight lock over the leader's time budget. */
 const LOCK_MARGIN_MS = 5_000;
+
+/**
+ * How long a leader may hold the single-flight lock: everything it does while holding it, each
+ * bounded. Before the backend call it reads provider health (a Redis call: two tries) and, on a
+ * cold isolate, loads the coverage index, at once; then the backend call. A lock that expired
+ * under a working leader let a waiter call the backend a second time for the same analysis.
+ */
+export function singleFlightLockTtlMs(config: EdgeConfig): number {
+  const beforeBackend = Math.max(COVERAGE_FETCH_TIMEOUT_MS, 2 * config.redis.timeoutMs + 100);
+  return beforeBackend + config.backend.timeoutMs + LOCK_MARGIN_MS;
+}
 
 export function buildDeps(config: EdgeConfig, overrides: DepsOverrides = {}): EdgeDeps {
   const redis = createRedisClient(config.redis);
@@ -54,7 +65,7 @@ export function buildDeps(config: EdgeConfig, overrides: DepsOverrides = {}): Ed
     config.providerHealth.cooldownS,
   );
   const coverage = new CoverageSource(config.coverageIndexUrl, overrides.fetch);
-  const lockTtlMs = config.backend.timeoutMs + LOCK_MARGIN_MS;
+  const lockTtlMs = singleFlightLockTtlMs(config);
   // The settled key, not the pending import: workerd must not await one request's promise in
   // another. Two first requests may both import it; the second assignment is the same key.
   let idKey: CryptoKey | undefined;

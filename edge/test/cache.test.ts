@@ -183,6 +183,34 @@ describe("cache", () => {
     }
   });
 
+  it("keeps the lock while a leader on a cold isolate loads the coverage index, then calls the backend", async () => {
+    // Index 6 s + backend 1.5 s: beyond the old lock (BACKEND_TIMEOUT_MS + 5 s = 7 s), which then
+    // expired under the working leader, and the waiter called the backend a second time.
+    rig.backend.coverageIndexDelayMs = 6_000;
+    rig.backend.delayMs = 1_500;
+    const cold = await startEdge(
+      rig.env({
+        RATE_LIMIT_PER_HOUR: "1000",
+        BACKEND_TIMEOUT_MS: "2000",
+        COVERAGE_INDEX_URL: `${rig.backend.url}/coverage-index.bin`,
+      }),
+    );
+    try {
+      const before = rig.backend.calls.length;
+      const leader = postAnalysis(cold, key, bboxBody(43));
+      await new Promise((r) => setTimeout(r, 500));
+      const waiter = postAnalysis(cold, key, bboxBody(43));
+      const answers = await Promise.all([leader, waiter]);
+      expect(answers.map((r) => r.status)).toEqual([200, 200]);
+      expect(answers.map((r) => r.headers.get("x-cache"))).toEqual(["MISS", "HIT"]);
+      expect(rig.backend.calls.length - before).toBe(1);
+    } finally {
+      rig.backend.coverageIndexDelayMs = 0;
+      rig.backend.delayMs = 0;
+      await cold.dispose();
+    }
+  }, 30_000);
+
   it("shares one result between equivalent requests (polygon start vertex and orientation)", async () => {
     const ring = [
       [153.1, -27.47],

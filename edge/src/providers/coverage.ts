@@ -9,7 +9,7 @@ import { type Area, areaBbox, CoverageIndex } from "@lanesegnet/shared";
 import type { LocalCoverage } from "./choose.js";
 
 const RETRY_AFTER_FAILURE_MS = 30_000;
-const FETCH_TIMEOUT_MS = 10_000;
+export const COVERAGE_FETCH_TIMEOUT_MS = 10_000;
 /** Largest index accepted (a Worker isolate has 128 MB); about a million images. */
 export const MAX_INDEX_BYTES = 96 * 1024 * 1024;
 
@@ -45,7 +45,7 @@ export class CoverageSource {
   }
 
   async #load(url: string): Promise<CoverageIndex> {
-    const res = await this.fetchImpl(url, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) });
+    const res = await this.fetchImpl(url, { signal: AbortSignal.timeout(COVERAGE_FETCH_TIMEOUT_MS) });
     if (!res.ok) throw new Error(`coverage index answered ${res.status}`);
     const declared = Number(res.headers.get("content-length") ?? 0);
     if (declared > MAX_INDEX_BYTES) throw new Error("coverage index too large");

@@ -71,6 +71,8 @@ export class FakeBackend {
   /** Extra features per answer (to make large bodies). */
   extraFeatures = 0;
   coverageIndex: ArrayBuffer | undefined;
+  /** How long GET /coverage-index.bin takes to answer (the index, or 404 without one). */
+  coverageIndexDelayMs = 0;
   /**
    * POST /internal/v1/render: unset, 404 (no pictures); "endless", a 200 PNG whose body does not
    * end (up to 256 MiB, or until the edge hangs up); "busy", a 503 with Retry-After: 9 and a
@@ -136,6 +138,9 @@ export class FakeBackend {
     if (req.method === "GET" && path === "/readyz") {
       const said = this.imageryProviders ? { imagery_providers: this.imageryProviders } : {};
       return send(res, 200, JSON.stringify({ status: "ready", ...said }));
+    }
+    if (req.method === "GET" && path === "/coverage-index.bin" && this.coverageIndexDelayMs > 0) {
+      await new Promise((r) => setTimeout(r, this.coverageIndexDelayMs));
     }
     if (req.method === "GET" && path === "/coverage-index.bin" && this.coverageIndex) {
       res.writeHead(200, { "content-type": "application/octet-stream" });
