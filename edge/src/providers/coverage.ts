@@ -16,13 +16,18 @@ export const MAX_INDEX_BYTES = 96 * 1024 * 1024;
 export type CoverageState =
   | { readonly state: "ready"; readonly index: CoverageIndex }
   | { readonly state: "not_configured" }
-  | { readonly state: "unavailable" };
+  | { readonly state: "unavailable" }
+  /** Another request of this isolate is loading it now. */
+  | { readonly state: "loading" };
 
 export class CoverageSource {
   // Settled values only, never a shared in-flight promise: in workerd a promise settled by another
-  // request's I/O may hang. Concurrent first requests each load the index once.
+  // request's I/O may hang. So one request loads the index and the others, meanwhile, go on
+  // without it ("loading"): each loading it too held up to 96 MB per request in a 128 MB isolate,
+  // and anyone could start that with concurrent GET /health.
   #index: CoverageIndex | undefined;
   #failedAt = Number.NEGATIVE_INFINITY;
+  #loadingSince = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly url: string | undefined,
@@ -34,6 +39,10 @@ export class CoverageSource {
     if (this.#index) return { state: "ready", index: this.#index };
     if (this.url === undefined) return { state: "not_configured" };
     if (this.now() - this.#failedAt < RETRY_AFTER_FAILURE_MS) return { state: "unavailable" };
+    // A load is bounded by its fetch's timeout: one started longer ago than that (its isolate's
+    // request gone) no longer holds the others back.
+    if (this.now() - this.#loadingSince < COVERAGE_FETCH_TIMEOUT_MS + 1_000) return { state: "loading" };
+    this.#loadingSince = this.now();
     try {
       const index = await this.#load(this.url);
       this.#index ??= index;
@@ -41,6 +50,8 @@ export class CoverageSource {
     } catch {
       this.#failedAt = this.now();
       return { state: "unavailable" };
+    } finally {
+      this.#loadingSince = Number.NEGATIVE_INFINITY;
     }
   }
 

@@ -130,16 +130,19 @@ export function registerCoverageRoute(app: OpenAPIHono<AppEnv>, deps: EdgeDeps):
       );
     }
     if (state.state !== "ready") {
+      const loading = state.state === "loading";
       return asRouteResponse(
         problemJson(
           503,
           {
             type: EDGE_PROBLEM_TYPES.storageUnavailable,
             title: "Coverage index unavailable",
-            detail: "The local imagery index could not be loaded; try again shortly.",
+            detail: loading
+              ? "The local imagery index is being loaded; try again in a few seconds."
+              : "The local imagery index could not be loaded; try again shortly.",
             instance: instanceOf(c),
           },
-          { "Retry-After": "30" },
+          { "Retry-After": loading ? "5" : "30" },
         ),
       );
     }

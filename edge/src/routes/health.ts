@@ -14,7 +14,7 @@ export const HealthSchema = z
     status: z.enum(["ok", "degraded"]).describe("ok: Redis and the backend both answer."),
     redis: z.enum(["up", "down"]),
     backend: z.enum(["up", "down"]),
-    coverage_index: z.enum(["ready", "not_configured", "unavailable"]),
+    coverage_index: z.enum(["ready", "not_configured", "unavailable", "loading"]),
     model: z.object({
       name: z.string(),
       version: z.string(),

@@ -34,7 +34,7 @@ export const ProvidersSchema = z
       }),
     ),
     coverage_index: z
-      .enum(["ready", "not_configured", "unavailable"])
+      .enum(["ready", "not_configured", "unavailable", "loading"])
       .describe("State of the local imagery index used to decide local coverage."),
   })
   .meta({ id: "Providers", description: "Enabled imagery providers in the server's default order." });
