@@ -6,7 +6,7 @@
 import { existsSync, statSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { isMainThread, workerData } from "node:worker_threads";
-import { usageLine } from "../cli/run.js";
+import { outsideOf, usageLine } from "../cli/run.js";
 import { runJob } from "../scenes/jobs.js";
 import { parseSplitRatios } from "../scenes/outputs/splits.js";
 import { defaultWorkers, serveJobs } from "../scenes/pool.js";
@@ -97,9 +97,16 @@ async function main(argv: string[]): Promise<void> {
   const limit = int("limit", s("limit"), null, 1);
   const seed = int("seed", s("seed"), 1, 0)!;
   const size = int("size", s("size"), null, 16);
+  if (size !== null && size > 8192) fail(`--size must be <= 8192, got ${size}`);
   const workers = int("workers", s("workers"), defaultWorkers(), 1)!;
   // A wrong --src is a bad value (exit 2, as for every other bad flag), not a failed import.
   if (!existsSync(src) || !statSync(src).isDirectory()) fail(`no such folder: ${src}`);
+  // Its manifest, report and folders written into the AEL folder made it unreadable as a store.
+  try {
+    outsideOf("--out", out, { "--src": src });
+  } catch (e) {
+    fail((e as Error).message);
+  }
   try {
     const t0 = performance.now();
     const { report } = await importAel(

@@ -74,6 +74,39 @@ describe("command-line failures", () => {
       ["--src", "x", "--out", "y", "--seed="],
       'ael:import: --seed wants an integer >= 0, got ""',
     ],
+    // Outputs never land on inputs: the ground truth was overwritten by predictions (and then
+    // scored 1.0), an AEL folder or a store made unreadable by what was written into it.
+    [
+      "eval/cli.ts",
+      ["--data", "/tmp/ds", "--pred-out", "/tmp/ds/ann_dir/test"],
+      "eval: --pred-out /tmp/ds/ann_dir/test is inside the ground truth /tmp/ds/ann_dir",
+    ],
+    [
+      "ael/import-cli.ts",
+      ["--src", "/tmp", "--out", "/tmp/sub"],
+      "ael:import: --out /tmp/sub is inside --src /tmp",
+    ],
+    [
+      "scenes/cli.ts",
+      ["--from-ael", "/tmp", "--out", "/tmp/x"],
+      "scenes: --out /tmp/x is inside --from-ael /tmp",
+    ],
+    [
+      "index/build.ts",
+      ["--src", "/tmp", "--out", "/tmp/idx.json"],
+      "index:build: --out /tmp/idx.json is inside --src and would be read as a sidecar",
+    ],
+    [
+      "ael/import-cli.ts",
+      ["--src", "/tmp", "--out", "/x", "--size", "100000"],
+      "ael:import: --size must be <= 8192",
+    ],
+    // Unwritable, not only missing: found before the run, not after it.
+    [
+      "eval/cli.ts",
+      ["--data", "/tmp/ds", "--json", "/sys/x.json"],
+      "eval: --json /sys/x.json cannot be written",
+    ],
     // A value starting with a dash: the line keeps parseArgs' own fix, which came last.
     [
       "eval/vectors.ts",

@@ -4,8 +4,8 @@
  * its first line on stderr and exit code 2; any other failure is its message and exit code 1.
  * LSN_DEBUG=1 adds the stack, for whoever is debugging the tool itself.
  */
-import { stat } from "node:fs/promises";
-import { dirname, resolve } from "node:path";
+import { open, rm, stat } from "node:fs/promises";
+import { dirname, resolve, sep } from "node:path";
 
 export class UsageError extends Error {}
 
@@ -76,7 +76,30 @@ export async function outputFiles(files: Readonly<Record<string, string | undefi
     if (!(await stat(dir).catch(() => null))?.isDirectory()) {
       throw new UsageError(`${flag} ${path}: there is no folder ${dir}`);
     }
-    if ((await stat(path).catch(() => null))?.isDirectory())
-      throw new UsageError(`${flag} ${path} is a folder`);
+    const existing = await stat(path).catch(() => null);
+    if (existing?.isDirectory()) throw new UsageError(`${flag} ${path} is a folder`);
+    // Opened for appending (nothing written) and closed: a folder or file the tool may not write
+    // to fails here, not after the work.
+    try {
+      await (await open(path, "a")).close();
+      if (!existing) await rm(path, { force: true });
+    } catch (e) {
+      throw new UsageError(
+        `${flag} ${path} cannot be written (${(e as NodeJS.ErrnoException).code ?? "error"})`,
+      );
+    }
+  }
+}
+
+/**
+ * Refuse an output folder that is, or is inside, a folder the tool reads (`--pred-out` in the
+ * data set's ann_dir overwrote the ground truth, and the next evaluation scored 1.0).
+ */
+export function outsideOf(flag: string, out: string, inputs: Readonly<Record<string, string>>): void {
+  const o = resolve(out);
+  for (const [what, dir] of Object.entries(inputs)) {
+    const d = resolve(dir);
+    if (o === d || o.startsWith(`${d}${sep}`))
+      throw new UsageError(`${flag} ${out} is inside ${what} ${dir}`);
   }
 }

@@ -11,7 +11,7 @@ import sharp, { type OutputInfo } from "sharp";
 import { loadModelManifest } from "../../gpu-backend/src/runtime/model-manifest.js";
 import { InferencePool } from "../../gpu-backend/src/runtime/pool.js";
 import { segmentRaster } from "../../gpu-backend/src/runtime/segment.js";
-import { numberFlag, outputFiles, runCli, UsageError } from "../cli/run.js";
+import { numberFlag, outputFiles, outsideOf, runCli, UsageError } from "../cli/run.js";
 import { SegmentationScore, type SplitMetrics } from "./metrics.js";
 
 const USAGE = `usage: npm run eval -- --data ROOT --split SPLIT [options]
@@ -126,6 +126,12 @@ async function main(): Promise<void> {
     return;
   }
   await outputFiles({ "--json": opts.json });
+  if (opts.predOut) {
+    outsideOf("--pred-out", opts.predOut, {
+      "the images": join(opts.data, "img_dir"),
+      "the ground truth": join(opts.data, "ann_dir"),
+    });
+  }
   const modelPath = resolve(opts.model);
   // Named before its card: the file given is what is missing, not the card beside it.
   if (!(await stat(modelPath).catch(() => null))?.isFile())

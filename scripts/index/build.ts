@@ -2,9 +2,10 @@
  * Build the coordinate-to-image index of a local imagery store.
  *   npm run index:build -- --src DIR --out FILE [--allow-missing-images] [--skip-bad] [--concurrency N]
  */
-import { existsSync, statSync } from "node:fs";
+import { closeSync, existsSync, openSync, readSync, statSync } from "node:fs";
+import { isAbsolute, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { mercatorToLonLat } from "@lanesegnet/shared";
+import { COVERAGE_INDEX_MAGIC, mercatorToLonLat } from "@lanesegnet/shared";
 import { buildIndexFromStore, writeIndexFile } from "../../gpu-backend/src/coverage/index.js";
 import { usageLine } from "../cli/run.js";
 
@@ -35,6 +36,16 @@ async function main(): Promise<void> {
   }
   // A wrong --src is a bad value (exit 2, as for every other bad flag), not a failed build.
   if (!existsSync(src) || !statSync(src).isDirectory()) die(`imagery store not found: ${src}`, 2);
+  // Inside the store, a *.json is read as a sidecar and anything else already there is the store's
+  // own (an image): the index may replace only an index.
+  const rel = relative(resolve(src), resolve(out));
+  if (!rel.startsWith("..") && !isAbsolute(rel)) {
+    if (out.toLowerCase().endsWith(".json"))
+      die(`--out ${out} is inside --src and would be read as a sidecar`, 2);
+    if (existsSync(out) && !isCoverageIndexFile(out)) {
+      die(`--out ${out} is inside --src and is not an index: it would be overwritten`, 2);
+    }
+  }
 
   const started = performance.now();
   let store: Awaited<ReturnType<typeof buildIndexFromStore>>;
@@ -93,3 +104,17 @@ function parse() {
 }
 
 await main();
+
+/** Whether a file starts as a coverage index does (shared/coverage format's magic). */
+function isCoverageIndexFile(path: string): boolean {
+  const fd = openSync(path, "r");
+  try {
+    const head = Buffer.alloc(COVERAGE_INDEX_MAGIC.length);
+    return (
+      readSync(fd, head, 0, head.length, 0) === head.length &&
+      COVERAGE_INDEX_MAGIC.every((b, i) => head[i] === b)
+    );
+  } finally {
+    closeSync(fd);
+  }
+}

@@ -1,6 +1,6 @@
 /** Command-line flags of the scenes CLI: parsing, validation (one-line errors) and help. */
 import { parseArgs } from "node:util";
-import { usageLine } from "../cli/run.js";
+import { UsageError, usageLine } from "../cli/run.js";
 import { LAYOUT_KINDS, type LayoutKind } from "./geometry/layouts.js";
 import { STYLES, type StyleName } from "./markings/styles.js";
 import { parseSplitRatios, type SplitRatios } from "./outputs/splits.js";
@@ -83,7 +83,7 @@ export interface CliConfig {
   help: boolean;
 }
 
-export class UsageError extends Error {}
+export { UsageError };
 
 function num(
   name: string,

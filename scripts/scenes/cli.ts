@@ -7,6 +7,7 @@ import { dirname, join } from "node:path";
 import { isMainThread, workerData } from "node:worker_threads";
 import { LANE_CLASS_NAMES } from "@lanesegnet/shared";
 import { planAel } from "../ael/plan.js";
+import { isUsageError, outsideOf } from "../cli/run.js";
 import { type CliConfig, HELP, parseCli, UsageError } from "./cli-args.js";
 import { LAYOUT_KINDS } from "./geometry/layouts.js";
 import { type Job, type ProceduralJob, runJob } from "./jobs.js";
@@ -148,6 +149,8 @@ function options(cfg: CliConfig, argv: readonly string[]): Record<string, unknow
 }
 
 async function fromAel(cfg: CliConfig, argv: readonly string[]): Promise<void> {
+  // Its manifest and folders written into the AEL folder made it unreadable as a store.
+  outsideOf("--out", cfg.out, { "--from-ael": cfg.fromAel! });
   const plan = planAel({
     src: cfg.fromAel!,
     out: cfg.out,
@@ -305,7 +308,7 @@ async function main(argv: readonly string[]): Promise<void> {
     else await figure(cfg);
   } catch (e) {
     console.error(`scenes: ${(e as Error).message}`);
-    process.exit(1);
+    process.exit(isUsageError(e) ? 2 : 1);
   }
 }
 

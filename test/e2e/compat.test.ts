@@ -73,7 +73,7 @@ describe("POST /analyze_road_infrastructure (deprecated compatibility route)", (
     old = (await oldRes.json()) as typeof old;
     // The /v1 result this answer comes from is related, not this body's location: the body is not
     // a representation of that resource (RFC 9110 §8.7), so no Content-Location.
-    const analysisId = (old as { analysis_id: string }).analysis_id;
+    const analysisId = String(old.analysis_id);
     expect(oldRes.headers.get("link")).toContain(`</v1/analyses/${analysisId}>; rel="related"`);
     expect(oldRes.headers.get("content-location")).toBeNull();
 
