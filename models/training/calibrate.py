@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Dict, List, Tuple
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from cli_errors import require_modules  # noqa: E402
+from cli_errors import OneLineArgumentParser, require_modules  # noqa: E402
 
 require_modules("calibrate.py", "numpy", "torch", "cv2")
 
@@ -58,7 +58,7 @@ def fmt(v: object) -> str:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = OneLineArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--checkpoint", required=True, help="checkpoint to calibrate")
     ap.add_argument("--data", required=True, help="data set root; its val split is used")
     ap.add_argument("--images", type=int, default=120, help="val images to score (default 120)")

@@ -1,15 +1,25 @@
 """How the training tools end on failure: one line `prog: message` on stderr and exit code 1, never
-a traceback (a missing data folder, a corrupt checkpoint, an unwritable output). Usage errors stay
-argparse's (exit code 2). LSN_DEBUG=1 prints the traceback too, for whoever debugs the tool itself.
+a traceback (a missing data folder, a corrupt checkpoint, an unwritable output). A usage error is
+one line too, and exit code 2 (OneLineArgumentParser). LSN_DEBUG=1 prints the traceback too, for
+whoever debugs the tool itself.
 """
 
 from __future__ import annotations
 
+import argparse
 import importlib.util
 import os
 import sys
 import traceback
-from typing import Callable, Optional
+from typing import Callable, NoReturn, Optional
+
+
+class OneLineArgumentParser(argparse.ArgumentParser):
+    """A usage error is one line and exit code 2 (the whole usage is what --help prints)."""
+
+    def error(self, message: str) -> NoReturn:  # type: ignore[override]
+        sys.stderr.write(f"{self.prog}: error: {message} (see --help)\n")
+        sys.exit(2)
 
 #: What to run the tools with when a module is missing: Debian's python3 has python3-torch,
 #: python3-opencv and python3-onnx (.ci/run installs them); another python3 on PATH may not.

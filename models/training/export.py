@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from cli_errors import require_modules  # noqa: E402
+from cli_errors import OneLineArgumentParser, require_modules  # noqa: E402
 
 require_modules("export.py", "numpy", "torch", "cv2")
 
@@ -194,8 +194,18 @@ def model_card(name: str, version: str, onnx_path: Path, cfg: ModelConfig, n_par
     }
 
 
+def trained_card(path: Path) -> bool:
+    """Whether a model card is there and describes a trained model (not a --random-init export)."""
+    try:
+        card = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return path.exists()  # there, but unreadable: not ours to overwrite either
+    training = card.get("training") if isinstance(card, dict) else None
+    return not (isinstance(training, dict) and training.get("untrained") is True)
+
+
 def main(argv: Optional[List[str]] = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = OneLineArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--checkpoint", help="training checkpoint (.pt), e.g. RUN/best.pt")
     ap.add_argument("--preset", help="model preset for --random-init exports (lite, lite-wide, ...)")
     ap.add_argument("--random-init", action="store_true",
@@ -229,8 +239,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     out_dir = Path(args.out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         ap.error(f"--out-dir {out_dir} is not a folder")
-    out_dir.mkdir(parents=True, exist_ok=True)
     onnx_path = out_dir / f"{args.name}.onnx"
+    # An untrained network never replaces a trained model (the defaults name the shipped one).
+    if args.random_init and trained_card(out_dir / f"{args.name}.json"):
+        ap.error(f"--random-init would replace the trained model {onnx_path}: give another --name or --out-dir")
+    out_dir.mkdir(parents=True, exist_ok=True)
     # Written beside the target and moved over it only once it passes the size check, so a failed
     # export never replaces (or leaves next to its card) the model already there.
     partial = out_dir / f".{args.name}.onnx.partial"

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Dict, List, Tuple
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from cli_errors import require_modules  # noqa: E402
+from cli_errors import OneLineArgumentParser, require_modules  # noqa: E402
 
 require_modules("from_onnx.py", "numpy", "torch", "cv2")
 
@@ -81,7 +81,7 @@ def bn_after(model: nn.Module, conv_name: str) -> nn.BatchNorm2d | None:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = OneLineArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--onnx", required=True, help="exported model (BN folded into convs)")
     ap.add_argument("--model-json", required=True, help="its JSON card (architecture)")
     ap.add_argument("--data", required=True, help="data set whose val split calibrates the BN statistics")

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from cli_errors import require_modules  # noqa: E402
+from cli_errors import OneLineArgumentParser, require_modules  # noqa: E402
 
 require_modules("parity.py", "numpy", "torch", "cv2")
 
@@ -50,7 +50,7 @@ def compare(ref: np.ndarray, got: np.ndarray) -> Dict[str, float]:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = OneLineArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--checkpoint", required=True, help="checkpoint the ONNX file was exported from")
     ap.add_argument("--data", required=True, help="data set root; images come from its val split")
     ap.add_argument("--out", required=True, help="output folder for the raw float32 files and parity.json")

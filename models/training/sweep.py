@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import subprocess
 import sys
 import time
@@ -20,6 +21,8 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from cli_errors import OneLineArgumentParser  # noqa: E402
 
 
 def read_log(run_dir: Path) -> Dict[str, Any]:
@@ -78,7 +81,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     if "--" in argv:
         i = argv.index("--")
         argv, train_args = argv[:i], argv[i + 1:]
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = OneLineArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", required=True, help="data set root (train and val splits are used)")
     ap.add_argument("--out", required=True, help="sweep folder: one run dir per grid point + results")
     ap.add_argument("--lrs", default="1e-3,3e-3,6e-3", help="comma-separated peak learning rates")
@@ -89,10 +92,17 @@ def main(argv: Optional[List[str]] = None) -> int:
         if flag in train_args:
             ap.error(f"{flag} is set by the sweep; do not pass it after --")
 
+    try:
+        lrs = [float(v) for v in args.lrs.split(",") if v.strip()]
+        batches = [int(v) for v in args.batches.split(",") if v.strip()]
+    except ValueError:
+        ap.error(f"--lrs takes numbers and --batches integers, comma-separated: got {args.lrs!r}, {args.batches!r}")
+    if not lrs or not all(math.isfinite(lr) and lr > 0 for lr in lrs):
+        ap.error(f"--lrs needs one or more learning rates > 0, got {args.lrs!r}")
+    if not batches or not all(b >= 1 for b in batches):
+        ap.error(f"--batches needs one or more batch sizes >= 1, got {args.batches!r}")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    lrs = [float(v) for v in args.lrs.split(",") if v]
-    batches = [int(v) for v in args.batches.split(",") if v]
     rows: List[Dict[str, Any]] = []
     for lr in lrs:
         for batch in batches:

@@ -47,6 +47,18 @@ class TestTrainArgs(unittest.TestCase):
                 (["--model-opt", "foo"], "--model-opt needs KEY=VALUE"),
                 (["--model-opt", "widths=a,b"], "widths takes integers"),
                 (["--init-weights", str(Path(tmp) / "none.pt")], "is not a file"),
+                # NaN, infinities and out-of-range numbers pass argparse's float() and int().
+                (["--lr", "nan"], "--lr must be a number > 0, got nan"),
+                (["--lr", "0"], "--lr must be a number > 0"),
+                (["--min-lr-ratio", "5"], "--min-lr-ratio must be a number >= 0 and <= 1"),
+                (["--dice-weight", "inf"], "--dice-weight must be a number >= 0"),
+                (["--max-class-weight", "0"], "--max-class-weight must be a number >= 1"),
+                (["--batch", "1000000000"], "--batch must be a number >= 1 and <= 4096"),
+                (["--seed=-1"], "--seed must be a number >= 0"),
+                (["--seed", "4294967296"], "--seed must be a number >= 0 and <= 4294967295"),
+                (["--focus", "5"], "--focus must be a number >= 0 and <= 1"),
+                (["--scale-range", "1,inf"], "finite"),
+                (["--run-dir", "/proc/version"], "--run-dir /proc/version is not a folder"),
             ]
             for extra, message in cases:
                 with self.subTest(extra=extra):

@@ -52,6 +52,14 @@ class OneLineFailures(unittest.TestCase):
             self.assertEqual(r.returncode, 0, r.stderr)
             for split in ("train", "val", "test"):
                 self.assertEqual(len(list((Path(tmp) / "toy" / "img_dir" / split).iterdir())), 1, split)
+            # Its own set may be made again; another data set is never written into.
+            self.assertEqual(run("toy_data.py", "--out", str(Path(tmp) / "toy"), "--count", "3").returncode, 0)
+            other = Path(tmp) / "scenes"
+            other.mkdir()
+            (other / "manifest.json").write_text('{"generator": "lanesegnet-scenes"}')
+            r = run("toy_data.py", "--out", str(other), "--count", "3")
+            self.assert_one_line(r, "toy_data.py", code=2)
+            self.assertEqual(sorted(p.name for p in other.iterdir()), ["manifest.json"])
 
     def test_failed_export_writes_nothing(self) -> None:
         with tempfile.TemporaryDirectory() as tmp:
@@ -65,6 +73,22 @@ class OneLineFailures(unittest.TestCase):
             self.assertFalse((Path(tmp).parent / "escaped.onnx").exists())
             r = run("export.py", "--random-init", "--out-dir", tmp, "--gsd-range", "0.3,0.1")
             self.assertEqual(r.returncode, 2, r.stderr)
+            # Usage errors are one line, as the Node tools' are (argparse printed its usage first).
+            self.assert_one_line(r, "export.py", code=2)
+
+    def test_random_init_never_replaces_a_trained_model(self) -> None:
+        with tempfile.TemporaryDirectory() as tmp:
+            card = Path(tmp) / "m.json"
+            card.write_text('{"name": "m", "training": {"steps": 1000}}')
+            (Path(tmp) / "m.onnx").write_bytes(b"trained")
+            r = run("export.py", "--random-init", "--out-dir", tmp, "--name", "m")
+            self.assert_one_line(r, "export.py", code=2)
+            self.assertIn("would replace the trained model", r.stderr)
+            self.assertEqual((Path(tmp) / "m.onnx").read_bytes(), b"trained")
+            # An earlier untrained export of that name may be replaced.
+            card.write_text('{"name": "m", "training": {"untrained": true}}')
+            r = run("export.py", "--random-init", "--out-dir", tmp, "--name", "m")
+            self.assertEqual(r.returncode, 0, r.stderr)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from cli_errors import require_modules  # noqa: E402
+from cli_errors import OneLineArgumentParser, require_modules  # noqa: E402
 
 require_modules("toy_data.py", "numpy", "cv2")
 
@@ -121,8 +121,16 @@ def write_toy_dataset(root: str | Path, count: int = 12, size: int = 256, seed: 
     return root
 
 
+def toy_manifest(path: Path) -> bool:
+    """Whether a manifest is there and was written by this tool."""
+    try:
+        return json.loads(path.read_text()).get("generator") == "toy_data.py"
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = OneLineArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", required=True, help="output root (MMSegmentation layout)")
     ap.add_argument("--count", type=int, default=12, help="number of scenes (default 12; every split gets at least one)")
     ap.add_argument("--size", type=int, default=256, help="scene side in pixels (default 256)")
@@ -135,6 +143,12 @@ def main() -> int:
         ap.error(str(e))
     if args.size < 16:
         ap.error(f"--size must be at least 16, got {args.size}")
+    if not 0 <= args.seed < 2**32:
+        ap.error(f"--seed must be 0 to 2**32 - 1, got {args.seed}")
+    # Another data set there would be overwritten in part and mixed with toy scenes.
+    manifest = Path(args.out) / "manifest.json"
+    if Path(args.out).exists() and not toy_manifest(manifest) and any(Path(args.out).iterdir()):
+        ap.error(f"--out {args.out} holds something not made by toy_data.py; give an empty or new folder")
     write_toy_dataset(args.out, args.count, args.size, args.seed, args.split)
     print(f"wrote {args.count} toy scenes to {args.out}")
     return 0

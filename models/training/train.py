@@ -31,10 +31,10 @@ import sys
 import time
 import uuid
 from pathlib import Path
-from typing import Any, Dict, List, NoReturn, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from cli_errors import require_modules  # noqa: E402
+from cli_errors import OneLineArgumentParser, require_modules  # noqa: E402
 
 require_modules("train.py", "numpy", "torch", "cv2")
 
@@ -59,16 +59,8 @@ RESUME_OVERRIDABLE = ("data", "device", "workers", "cache_images", "epochs", "ti
                       "loader_timeout")
 
 
-class OneLineErrors(argparse.ArgumentParser):
-    """A usage error is one line and exit code 2 (the whole usage is what --help prints)."""
-
-    def error(self, message: str) -> NoReturn:  # type: ignore[override]
-        sys.stderr.write(f"{self.prog}: {message} (see --help)\n")
-        sys.exit(2)
-
-
 def build_parser() -> argparse.ArgumentParser:
-    ap = OneLineErrors(
+    ap = OneLineArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     g = ap.add_argument_group("data and run")
     g.add_argument("--data", help="data set root (MMSegmentation layout: img_dir/, ann_dir/, manifest.json)")
@@ -166,12 +158,30 @@ def check_args(ap: argparse.ArgumentParser, args: argparse.Namespace) -> None:
             ap.error(f"--{name.replace('_', '-')} must be at least 1, got {getattr(args, name)}")
     if args.crop < 32 or args.crop % 16:
         ap.error(f"--crop must be a multiple of 16 and at least 32, got {args.crop}")
+    # Numbers a run cannot use: NaN and infinities pass every comparison argparse's type makes, and
+    # a negative seed or a huge batch failed only after the run folder was made.
+    ranges = {
+        "lr": (0, None, False), "weight_decay": (0, None, True), "min_lr_ratio": (0, 1, True),
+        "time_budget_min": (0, None, True), "grad_clip": (0, None, True), "dice_weight": (0, None, True),
+        "lovasz_weight": (0, None, True), "max_class_weight": (1, None, True), "focus": (0, 1, True),
+        "min_delta": (0, None, True), "loader_timeout": (0, None, True), "warmup_steps": (0, None, True),
+        "log_every": (1, None, True), "keep_epoch_checkpoints": (0, None, True), "batch": (1, 4096, True),
+        "seed": (0, 2**32 - 1, True),
+    }
+    for name, (lo_v, hi_v, inclusive) in ranges.items():
+        v = getattr(args, name)
+        ok = math.isfinite(v) and (v >= lo_v if inclusive else v > lo_v) and (hi_v is None or v <= hi_v)
+        if not ok:
+            bound = f"{'>=' if inclusive else '>'} {lo_v}" + ("" if hi_v is None else f" and <= {hi_v}")
+            ap.error(f"--{name.replace('_', '-')} must be a number {bound}, got {v}")
+    if args.run_dir and Path(args.run_dir).exists() and not Path(args.run_dir).is_dir():
+        ap.error(f"--run-dir {args.run_dir} is not a folder")
     try:
         lo, hi = (float(v) for v in args.scale_range.split(","))
     except ValueError:
         ap.error(f"--scale-range must be 'min,max', got {args.scale_range}")
-    if not 0 < lo <= hi:
-        ap.error(f"--scale-range needs 0 < min <= max, got {args.scale_range}")
+    if not (0 < lo <= hi and math.isfinite(hi)):
+        ap.error(f"--scale-range needs 0 < min <= max, finite, got {args.scale_range}")
     try:
         parse_subset_schedule(args.subset_schedule)
     except ValueError:
