@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -51,6 +51,21 @@ describe("scenes CLI", () => {
     for (const s of manifest.scenes) {
       expect(readdirSync(join(a, "img_dir", s.split))).toContain(`${s.id}.jpg`);
     }
+  }, 60_000);
+
+  it("replaces its own store in --out whole, and refuses a folder holding anything else", () => {
+    const dir = join(tmp, "store");
+    expect(run(["--store", "--out", dir, "--grid", "2x2", "--seed", "1", "--size", "128"]).status).toBe(0);
+    expect(readdirSync(dir)).toHaveLength(9);
+    // A smaller world from another seed: the earlier world's tiles went on beside it (and were
+    // indexed with it).
+    expect(run(["--store", "--out", dir, "--grid", "1x1", "--seed", "5", "--size", "128"]).status).toBe(0);
+    expect(readdirSync(dir).sort()).toEqual(["90000000.jpg", "90000000.json", "store-meta.txt"]);
+    writeFileSync(join(dir, "notes.txt"), "mine");
+    const r = run(["--store", "--out", dir, "--grid", "1x1", "--seed", "6", "--size", "128"]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/holds notes\.txt, not written by this generator/);
+    expect(readFileSync(join(dir, "notes.txt"), "utf8")).toBe("mine");
   }, 60_000);
 
   it.each([

@@ -18,7 +18,7 @@ import { buildManifest, type Manifest, type ManifestScene, writeManifest } from 
 import { ensureMmsegDirs, prepareOut } from "./outputs/mmseg.js";
 import { assertDisjointSplits } from "./outputs/split-check.js";
 import { assignByIndex, SPLITS } from "./outputs/splits.js";
-import { writeStoreImages } from "./outputs/store.js";
+import { prepareStoreDir, writeStoreImages } from "./outputs/store.js";
 import { placeScene } from "./place.js";
 import { runPool, serveJobs } from "./pool.js";
 import { hash32, Rng } from "./random.js";
@@ -211,6 +211,7 @@ async function store(cfg: CliConfig, argv: readonly string[]): Promise<void> {
     (r, c) => `${cfg.idPrefix}${String(r * cfg.gridCols + c).padStart(7, "0")}`,
   );
   const quality = cfg.quality ?? world.scene.meta.jpegQuality;
+  prepareStoreDir(cfg.out);
   const bytes = await writeStoreImages(cfg.out, images, quality);
   const info = {
     generator: "lanesegnet-scenes",

@@ -1,6 +1,7 @@
 /** A local imagery store: <id>.jpg + AEL sidecar <id>.json per image (the CLI adds store-meta.txt). */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { UsageError } from "../../cli/run.js";
 import { encodeJpeg } from "../render/encode.js";
 import type { StoreImage } from "../world.js";
 import { formatJson } from "./json-format.js";
@@ -20,4 +21,37 @@ export async function writeStoreImages(
     bytes += jpg.length + json.length;
   }
   return bytes;
+}
+
+/**
+ * Make `dir` ready for a new store: new or empty, or a store this generator wrote, whose images
+ * (as its store-meta.txt lists them) are removed first, so none of an earlier world stays beside
+ * the new one (the index would take them all). Anything else there is refused, untouched.
+ */
+export function prepareStoreDir(dir: string): void {
+  if (!existsSync(dir)) return;
+  const entries = readdirSync(dir);
+  if (entries.length === 0) return;
+  let meta: { generator?: unknown; images?: { id?: unknown }[] } | undefined;
+  try {
+    meta = JSON.parse(readFileSync(join(dir, "store-meta.txt"), "utf8")) as typeof meta;
+  } catch {
+    meta = undefined;
+  }
+  if (meta?.generator !== "lanesegnet-scenes" || !Array.isArray(meta.images)) {
+    throw new UsageError(
+      `--out ${dir} holds files not written by this generator; give an empty or new folder`,
+    );
+  }
+  const own = new Set(["store-meta.txt"]);
+  for (const im of meta.images) {
+    if (typeof im.id === "string") own.add(`${im.id}.jpg`).add(`${im.id}.json`);
+  }
+  const foreign = entries.filter((e) => !own.has(e));
+  if (foreign.length > 0) {
+    throw new UsageError(
+      `--out ${dir} holds ${foreign[0]}, not written by this generator; give an empty or new folder`,
+    );
+  }
+  for (const e of entries) rmSync(join(dir, e), { force: true });
 }
