@@ -69,7 +69,19 @@ export async function ensureWebBuilt(options: { force?: boolean } = {}): Promise
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const force = process.argv.includes("--force");
+  const args = process.argv.slice(2);
+  if (args.includes("--help") || args.includes("-h")) {
+    console.info(
+      "usage: npm run build:web   (builds edge/web into edge/web/dist; --force: even when up to date)",
+    );
+    process.exit(0);
+  }
+  const unknown = args.find((a) => a !== "--force");
+  if (unknown !== undefined) {
+    console.error(`build:web: unknown argument ${unknown.slice(0, 40)} (see --help)`);
+    process.exit(2);
+  }
+  const force = args.includes("--force");
   ensureWebBuilt({ force }).then(
     (built) => console.info(built ? `built ${WEB_DIST}` : `${WEB_DIST} is up to date`),
     (error: unknown) => {

@@ -121,6 +121,21 @@ describe("command-line failures", () => {
     expect(r.stdout).toBe("");
   });
 
+  it.each([
+    ["dev/start.ts", "usage: npm start"],
+    ["../edge/web/build.ts", "usage: npm run build:web"],
+  ])(
+    "%s: --help is usage (it started the whole stack or a build), any other argument one line, exit 2",
+    async (path, usage) => {
+      const help = await run(path, ["--help"]);
+      expect(help.code).toBe(0);
+      expect(help.stdout).toContain(usage);
+      const bad = await run(path, ["--bogus"]);
+      expect(bad.code).toBe(2);
+      expect(bad.stderr.trim().split("\n")).toHaveLength(1);
+    },
+  );
+
   it.each(["index/build.ts", "bench/backend.ts", "guard/cli.ts", "guard/build-backend.ts"])(
     "%s --help: usage on stdout, exit code 0",
     async (path) => {

@@ -150,4 +150,14 @@ async function main(): Promise<void> {
   console.info("Ctrl-C stops everything.");
 }
 
-void main();
+const USAGE =
+  "usage: npm start   (the whole system on this machine; no arguments: see README.md for its variables)";
+const args = process.argv.slice(2);
+if (args.includes("--help") || args.includes("-h")) {
+  console.info(USAGE);
+} else if (args.length > 0) {
+  console.error(`start: takes no arguments, got ${args[0]!.slice(0, 40)} (see --help)`);
+  process.exitCode = 2;
+} else {
+  void main();
+}

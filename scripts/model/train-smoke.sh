@@ -7,6 +7,14 @@
 #   SMOKE_DIR=/tmp/x   keep the outputs there (default: a fresh temp folder, removed on success)
 #   SMOKE_DATA=toy     use models/training/toy_data.py even when the scene generator exists
 set -euo pipefail
+if [ $# -gt 0 ]; then
+  if [ "$1" = "--help" ] || [ "$1" = "-h" ]; then
+    echo "usage: npm run train:smoke   (no arguments; env PYTHON, SMOKE_DIR=DIR keeps the outputs, SMOKE_DATA=toy)"
+    exit 0
+  fi
+  echo "train:smoke: takes no arguments, got $1 (see --help)" >&2
+  exit 2
+fi
 cd "$(dirname "$0")/../.."
 PY="${PYTHON:-/usr/bin/python3}"
 if ! "$PY" -c "import torch, cv2, numpy, onnx" 2>/dev/null; then
