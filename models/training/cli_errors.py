@@ -1,6 +1,6 @@
 """How the training tools end on failure: one line `prog: message` on stderr and exit code 1, never
 a traceback (a missing data folder, a corrupt checkpoint, an unwritable output). A usage error is
-one line too, and exit code 2 (OneLineArgumentParser). LSN_DEBUG=1 prints the traceback too, for
+one line too, `prog: error: message (see --help)`, and exit code 2 (OneLineArgumentParser). LSN_DEBUG=1 prints the traceback too, for
 whoever debugs the tool itself.
 """
 

@@ -5,10 +5,9 @@
 #   usage (repo root): bash models/training/gpu_preflight.sh DATA [WORKDIR]
 #   PREFLIGHT_ARGS="--device cpu --crop 128 --batch 4" adds train.py flags (e.g. to try it on a CPU)
 set -euo pipefail
-if [ $# -lt 1 ] || [ "$1" = "--help" ] || [ "$1" = "-h" ]; then
-  echo "usage (repo root): bash models/training/gpu_preflight.sh DATA [WORKDIR]" >&2
-  exit 2
-fi
+USAGE="usage (repo root): bash models/training/gpu_preflight.sh DATA [WORKDIR]"
+if [ "${1:-}" = "--help" ] || [ "${1:-}" = "-h" ]; then echo "$USAGE"; exit 0; fi
+if [ $# -lt 1 ]; then echo "gpu_preflight: DATA is required; $USAGE" >&2; exit 2; fi
 DATA="$1"
 W="${2:-/tmp/lanesegnet-preflight}"
 PY="${PYTHON:-python3}"

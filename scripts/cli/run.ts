@@ -4,8 +4,8 @@
  * its first line on stderr and exit code 2; any other failure is its message and exit code 1.
  * LSN_DEBUG=1 adds the stack, for whoever is debugging the tool itself.
  */
-import { open, rm, stat } from "node:fs/promises";
-import { dirname, resolve, sep } from "node:path";
+import { lstat, open, rm, stat } from "node:fs/promises";
+import { dirname, isAbsolute, relative, resolve } from "node:path";
 
 export class UsageError extends Error {}
 
@@ -76,7 +76,9 @@ export async function outputFiles(files: Readonly<Record<string, string | undefi
     if (!(await stat(dir).catch(() => null))?.isDirectory()) {
       throw new UsageError(`${flag} ${path}: there is no folder ${dir}`);
     }
-    const existing = await stat(path).catch(() => null);
+    // lstat: a dangling link is there (opening it would create its target, and removing the
+    // "new" file would remove the link).
+    const existing = await lstat(path).catch(() => null);
     if (existing?.isDirectory()) throw new UsageError(`${flag} ${path} is a folder`);
     // Opened for appending (nothing written) and closed: a folder or file the tool may not write
     // to fails here, not after the work.
@@ -96,10 +98,10 @@ export async function outputFiles(files: Readonly<Record<string, string | undefi
  * data set's ann_dir overwrote the ground truth, and the next evaluation scored 1.0).
  */
 export function outsideOf(flag: string, out: string, inputs: Readonly<Record<string, string>>): void {
-  const o = resolve(out);
   for (const [what, dir] of Object.entries(inputs)) {
-    const d = resolve(dir);
-    if (o === d || o.startsWith(`${d}${sep}`))
+    const rel = relative(resolve(dir), resolve(out));
+    if (rel === "" || (!rel.startsWith("..") && !isAbsolute(rel))) {
       throw new UsageError(`${flag} ${out} is inside ${what} ${dir}`);
+    }
   }
 }

@@ -107,13 +107,20 @@ await main();
 
 /** Whether a file starts as a coverage index does (shared/coverage format's magic). */
 function isCoverageIndexFile(path: string): boolean {
-  const fd = openSync(path, "r");
+  let fd: number;
+  try {
+    fd = openSync(path, "r");
+  } catch {
+    return false; // unreadable: not an index to replace
+  }
   try {
     const head = Buffer.alloc(COVERAGE_INDEX_MAGIC.length);
     return (
       readSync(fd, head, 0, head.length, 0) === head.length &&
       COVERAGE_INDEX_MAGIC.every((b, i) => head[i] === b)
     );
+  } catch {
+    return false; // a folder: not an index either
   } finally {
     closeSync(fd);
   }

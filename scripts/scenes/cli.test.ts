@@ -53,7 +53,7 @@ describe("scenes CLI", () => {
     }
   }, 60_000);
 
-  it("replaces its own store in --out whole, and refuses a folder holding anything else", () => {
+  it("replaces its own store in --out whole, keeps other files, and refuses images it did not write", () => {
     const dir = join(tmp, "store");
     expect(run(["--store", "--out", dir, "--grid", "2x2", "--seed", "1", "--size", "128"]).status).toBe(0);
     expect(readdirSync(dir)).toHaveLength(9);
@@ -61,11 +61,15 @@ describe("scenes CLI", () => {
     // indexed with it).
     expect(run(["--store", "--out", dir, "--grid", "1x1", "--seed", "5", "--size", "128"]).status).toBe(0);
     expect(readdirSync(dir).sort()).toEqual(["90000000.jpg", "90000000.json", "store-meta.txt"]);
-    writeFileSync(join(dir, "notes.txt"), "mine");
+    // Other files (the demo store's README, an index) stay; an image it did not write is refused.
+    writeFileSync(join(dir, "README.md"), "mine");
+    expect(run(["--store", "--out", dir, "--grid", "1x1", "--seed", "6", "--size", "128"]).status).toBe(0);
+    expect(readFileSync(join(dir, "README.md"), "utf8")).toBe("mine");
+    writeFileSync(join(dir, "other.json"), "{}");
     const r = run(["--store", "--out", dir, "--grid", "1x1", "--seed", "6", "--size", "128"]);
     expect(r.status).toBe(2);
-    expect(r.stderr).toMatch(/holds notes\.txt, not written by this generator/);
-    expect(readFileSync(join(dir, "notes.txt"), "utf8")).toBe("mine");
+    expect(r.stderr).toMatch(/holds other\.json, not written by this generator/);
+    expect(readFileSync(join(dir, "other.json"), "utf8")).toBe("{}");
   }, 60_000);
 
   it.each([

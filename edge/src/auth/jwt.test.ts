@@ -119,6 +119,12 @@ describe("JwtVerifier", () => {
     expect(await v.verify(token)).toEqual({ ok: true, sub: "u1" });
   });
 
+  it("on a cold isolate, concurrent first tokens each get the set (none is refused while one fetch runs)", async () => {
+    const v = new JwtVerifier(settings());
+    const tokens = await Promise.all([1, 2, 3].map(() => jwks.token(claims)));
+    expect(await Promise.all(tokens.map((t) => v.verify(t)))).toEqual(Array(3).fill({ ok: true, sub: "u1" }));
+  });
+
   it("gives iat and nbf a minute of leeway for the issuer's clock, and accepts RFC 9068 access tokens", async () => {
     const secret = "0123456789abcdef0123456789abcdef";
     const v = new JwtVerifier(

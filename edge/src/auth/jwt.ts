@@ -60,8 +60,8 @@ export class JwtVerifier {
   // Settled values only, never a shared in-flight promise: in workerd a promise settled by another
   // request's I/O may hang. Concurrent first requests each fetch the set once.
   #jwks: { keys: HonoJsonWebKey[]; fetchedAt: number } | undefined;
-  /** When a fetch of the set was last tried (ms, this.now()). */
-  #lastAttempt = Number.NEGATIVE_INFINITY;
+  /** When a fetch of the set last failed (ms, this.now()). */
+  #lastFailure = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly settings: JwtSettings,
@@ -130,8 +130,8 @@ export class JwtVerifier {
 
   /**
    * Cached JWKS keys; refetched when stale, or when `kid` is unknown and the set is not brand new.
-   * A fetch is tried at most every JWKS_REFETCH_MIN_MS, failed or not: during an outage (or a flood
-   * of unknown kids) requests do not each wait out a fetch's timeout.
+   * After a failed fetch, none is tried for JWKS_REFETCH_MIN_MS: during an outage requests do not
+   * each wait out a fetch's timeout.
    */
   async #keysFor(kid: string | undefined): Promise<HonoJsonWebKey[]> {
     const now = this.now();
@@ -139,11 +139,12 @@ export class JwtVerifier {
     const age = cached ? now - cached.fetchedAt : Number.POSITIVE_INFINITY;
     const known = cached?.keys.some((k) => k.kid === kid) ?? false;
     if (cached && age < JWKS_TTL_MS && (known || age < JWKS_REFETCH_MIN_MS)) return cached.keys;
-    if (now - this.#lastAttempt < JWKS_REFETCH_MIN_MS) return this.#staleKeys(age);
-    this.#lastAttempt = now;
+    // Only after a failure: concurrent first requests (a cold isolate) each fetch, as before.
+    if (now - this.#lastFailure < JWKS_REFETCH_MIN_MS) return this.#staleKeys(age);
     try {
       return await this.#fetchJwks();
     } catch {
+      this.#lastFailure = this.now();
       // A stale set is better than none while the JWKS endpoint is down, for a while.
       return this.#staleKeys(age);
     }

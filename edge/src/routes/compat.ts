@@ -117,7 +117,9 @@ const DEPRECATION_DOC = z.object({
 const COMPAT_OK_DOC = DEPRECATION_DOC.extend(RATE_LIMIT_HEADERS.shape).extend({
   "X-Cache": z
     .enum(["HIT", "MISS"])
-    .describe("HIT: the analysis came from the cache; MISS: it was run for this request."),
+    .describe(
+      "HIT: from the cache; MISS: made for this request. The analysis's on the JSON, the picture's with `visualize=true`.",
+    ),
   "Cache-Control": z
     .string()
     .describe("`private, no-cache` on the JSON; `private, max-age=3600` on the picture (it never changes)."),

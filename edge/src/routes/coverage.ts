@@ -109,7 +109,7 @@ export function registerCoverageRoute(app: OpenAPIHono<AppEnv>, deps: EdgeDeps):
       400: problemSpec("The bbox or limit is malformed, out of range or too wide."),
       ...COMMON_ERRORS,
       503: problemSpec(
-        "No coverage index is configured (permanent: no Retry-After), or it could not be loaded (Retry-After).",
+        "No coverage index is configured (permanent: no Retry-After), it is being loaded (Retry-After: 5), or it could not be loaded (Retry-After: 30).",
         RETRY_AFTER_HEADER.partial(),
       ),
     },

@@ -30,7 +30,7 @@ export const PROBLEM_TYPE_DOCS: Record<ProblemTypeName, ProblemTypeDoc> = {
     todo: "Correct the request; sent again unchanged it gets the same answer. On POST /v1/analyses it still counted against the hourly quota.",
   },
   rateLimited: {
-    title: "Too many requests",
+    title: "Too many analyses",
     statuses: [429],
     means:
       "Your hourly quota of analyses (POST /v1/analyses and the compatibility route; a sliding window of one hour per user) is spent.",
@@ -87,8 +87,9 @@ export const PROBLEM_TYPE_DOCS: Record<ProblemTypeName, ProblemTypeDoc> = {
   storageUnavailable: {
     title: "Service temporarily unavailable",
     statuses: [503],
-    means: "The result store is unreachable, so results, API keys and quotas cannot be read.",
-    todo: "Retry after `Retry-After`.",
+    means:
+      "A store the answer needs cannot be read: the result store (results, API keys and quotas are there), or, for GET /v1/coverage, the local imagery index (not configured, being loaded, or failed to load).",
+    todo: "Retry after `Retry-After`. Without `Retry-After` (no coverage index configured) retrying will not help.",
   },
   authUnavailable: {
     title: "Service temporarily unavailable",

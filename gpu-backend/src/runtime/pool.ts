@@ -222,11 +222,14 @@ export class InferencePool {
             s.worker.once("exit", () => resolve());
             s.worker.postMessage({ type: "close" });
             const until = Date.now() + 60_000;
-            const stopIfIdle = () => {
-              if (s.running && Date.now() < until) setTimeout(stopIfIdle, 100).unref();
-              else void s.worker.terminate().then(() => resolve());
+            const terminate = () => void s.worker.terminate().then(() => resolve());
+            // Out of its run, a worker gets 2 s to release its session and exit by itself.
+            const check = () => {
+              if (!s.running) setTimeout(terminate, 2_000).unref();
+              else if (Date.now() >= until) terminate();
+              else setTimeout(check, 100).unref();
             };
-            setTimeout(stopIfIdle, 2_000).unref();
+            check();
           }),
       ),
     );

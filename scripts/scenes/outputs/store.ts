@@ -26,12 +26,14 @@ export async function writeStoreImages(
 /**
  * Make `dir` ready for a new store: new or empty, or a store this generator wrote, whose images
  * (as its store-meta.txt lists them) are removed first, so none of an earlier world stays beside
- * the new one (the index would take them all). Anything else there is refused, untouched.
+ * the new one (the index would take them all). An image or sidecar it did not write is refused,
+ * untouched; other files (a README, an index) are left as they are.
  */
 export function prepareStoreDir(dir: string): void {
   if (!existsSync(dir)) return;
   const entries = readdirSync(dir);
-  if (entries.length === 0) return;
+  const images = entries.filter((e) => /\.(json|jpe?g|png|tiff?)$/i.test(e));
+  if (images.length === 0) return;
   let meta: { generator?: unknown; images?: { id?: unknown }[] } | undefined;
   try {
     meta = JSON.parse(readFileSync(join(dir, "store-meta.txt"), "utf8")) as typeof meta;
@@ -40,18 +42,18 @@ export function prepareStoreDir(dir: string): void {
   }
   if (meta?.generator !== "lanesegnet-scenes" || !Array.isArray(meta.images)) {
     throw new UsageError(
-      `--out ${dir} holds files not written by this generator; give an empty or new folder`,
+      `--out ${dir} holds images not written by this generator; give an empty or new folder`,
     );
   }
-  const own = new Set(["store-meta.txt"]);
+  const own = new Set<string>();
   for (const im of meta.images) {
     if (typeof im.id === "string") own.add(`${im.id}.jpg`).add(`${im.id}.json`);
   }
-  const foreign = entries.filter((e) => !own.has(e));
-  if (foreign.length > 0) {
+  const foreign = images.find((e) => !own.has(e));
+  if (foreign !== undefined) {
     throw new UsageError(
-      `--out ${dir} holds ${foreign[0]}, not written by this generator; give an empty or new folder`,
+      `--out ${dir} holds ${foreign}, not written by this generator; give an empty or new folder`,
     );
   }
-  for (const e of entries) rmSync(join(dir, e), { force: true });
+  for (const e of images) rmSync(join(dir, e), { force: true });
 }
