@@ -86,6 +86,12 @@ describe("command-line failures", () => {
       ["--src", "/tmp", "--out", "/tmp/sub"],
       "ael:import: --out /tmp/sub is inside --src /tmp",
     ],
+    ["ael/import-cli.ts", ["--src", "/", "--out", "/x"], "ael:import: --out /x is inside --src /"],
+    [
+      "index/build.ts",
+      ["--src", "/tmp", "--out", "/tmp"],
+      "index:build: --out /tmp is inside --src and is not an index: it would be overwritten",
+    ],
     [
       "scenes/cli.ts",
       ["--from-ael", "/tmp", "--out", "/tmp/x"],
