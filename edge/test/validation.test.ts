@@ -268,7 +268,7 @@ describe("validation", () => {
       edge.fetch("/analyze_road_infrastructure", {
         method: "POST",
         headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
-        body,
+        body: typeof body === "string" ? body : new Uint8Array(body),
       });
     const latin1 = await post(
       Buffer.concat([Buffer.from(`{${bounds},"note":"`), Buffer.from([0xe9]), Buffer.from('"}')]),
