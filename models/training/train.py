@@ -165,7 +165,7 @@ def check_args(ap: argparse.ArgumentParser, args: argparse.Namespace) -> None:
         "time_budget_min": (0, None, True), "grad_clip": (0, None, True), "dice_weight": (0, None, True),
         "lovasz_weight": (0, None, True), "max_class_weight": (1, None, True), "focus": (0, 1, True),
         "min_delta": (0, None, True), "loader_timeout": (0, None, True), "warmup_steps": (0, None, True),
-        "log_every": (1, None, True), "keep_epoch_checkpoints": (0, None, True), "batch": (1, 4096, True),
+        "log_every": (0, None, True), "keep_epoch_checkpoints": (0, None, True), "batch": (1, 4096, True),
         "seed": (0, 2**32 - 1, True),
     }
     for name, (lo_v, hi_v, inclusive) in ranges.items():
