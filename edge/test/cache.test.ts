@@ -277,6 +277,32 @@ describe("cache", () => {
     }
   });
 
+  it("answers a conditional GET from the entry's header line alone, not the whole result", async () => {
+    // No results held in the isolate: every read goes to Redis.
+    const cold = await startEdge(rig.env({ RATE_LIMIT_PER_HOUR: "1000", CACHE_HOT_MAX_BYTES: "0" }));
+    const direct = await connectRedis(rig.stack.redisUrl);
+    try {
+      const posted = await postAnalysis(cold, key, bboxBody(44));
+      const etag = posted.headers.get("etag") ?? "";
+      const id = ((await posted.json()) as { analysis: { id: string } }).analysis.id;
+      const resultKey = `${rig.prefix}${CACHE_KEY_PREFIX}${id}`;
+      const stored = (await direct.get(resultKey)) ?? "";
+      // The header line kept, the body damaged: only a read of the whole entry can tell.
+      await direct.set(resultKey, `${stored.slice(0, stored.indexOf("\n") + 1)}damaged`, { KEEPTTL: true });
+      const notModified = await get(cold, `/v1/analyses/${id}`, key, { "if-none-match": etag });
+      // Before, the whole entry was read (and decompressed) for a 304: here it answered 404.
+      expect(notModified.status).toBe(304);
+      expect(notModified.headers.get("etag")).toBe(etag);
+      expect(notModified.headers.get("content-location")).toBe(`/v1/analyses/${id}`);
+      // Without the condition the body is needed, and it is unreadable.
+      expect((await get(cold, `/v1/analyses/${id}`, key)).status).toBe(404);
+      expect((await get(cold, `/v1/analyses/${id}`, key, { "if-none-match": 'W/"other"' })).status).toBe(404);
+    } finally {
+      await direct.quit();
+      await cold.dispose();
+    }
+  });
+
   it("treats an unreadable entry as absent and replaces it", async () => {
     const first = await postAnalysis(edge, key, bboxBody(6));
     const id = ((await first.json()) as { analysis: { id: string } }).analysis.id;

@@ -8,7 +8,15 @@
 import type { Problem, ResolvedAnalysisRequest } from "@lanesegnet/shared";
 import { PROBLEM_TYPES, problem } from "@lanesegnet/shared";
 import { type BackendClient, type BackendFailureCause, NO_IMAGERY_TITLE } from "../backend/client.js";
-import { CacheEntryError, type DecodedEntry, decodeEntry, encodeEntry, etagOf } from "../cache/entry.js";
+import {
+  CacheEntryError,
+  type DecodedEntry,
+  decodeEntry,
+  ENTRY_HEADER_MAX,
+  encodeEntry,
+  entryHeaderOf,
+  etagOf,
+} from "../cache/entry.js";
 import { encodeSharedFailure, sharedFailure, stillPending } from "../cache/flight-problems.js";
 import type { HotResults } from "../cache/hot-results.js";
 import type { SingleFlight } from "../cache/single-flight.js";
@@ -100,6 +108,19 @@ export class AnalysisService {
    * script). A result this isolate holds (cache/hot-results.ts) is only confirmed, by the stored
    * entry's header line, instead of read again.
    */
+  /**
+   * The ETag and provider of a stored result, from its header line alone (one GETRANGE of at most
+   * ENTRY_HEADER_MAX bytes): what a conditional GET needs to answer 304 without reading, and
+   * decompressing, a result of megabytes. Null when absent or not an entry. Throws
+   * RedisUnavailableError.
+   */
+  async storedHead(id: string): Promise<{ readonly etag: string; readonly provider: string } | null> {
+    const start = await redisCall(() =>
+      this.deps.redis.getrange(this.deps.keys.result(id), 0, ENTRY_HEADER_MAX - 1),
+    );
+    return entryHeaderOf(start);
+  }
+
   async stored(id: string, via?: ResultReader): Promise<StoredResult | null> {
     const key = this.deps.keys.result(id);
     const reader: ResultReader = via ?? this.deps.redis;

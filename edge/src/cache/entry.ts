@@ -63,10 +63,25 @@ export async function encodeEntry(
   return `${ENTRY_VERSION} ${compress ? "z" : "j"} ${meta.etag} ${meta.provider}\n${payload}`;
 }
 
+/** The most an entry's header line takes (it ends at the first newline). */
+export const ENTRY_HEADER_MAX = 512;
+
+/**
+ * The ETag and provider from the start of a stored entry (at least its header line), without
+ * reading its body; null when that is no E1 header.
+ */
+export function entryHeaderOf(start: string): { readonly etag: string; readonly provider: string } | null {
+  const nl = start.indexOf("\n");
+  if (nl < 0 || nl > ENTRY_HEADER_MAX) return null;
+  const [version, encoding, etag, provider] = start.slice(0, nl).split(" ");
+  if (version !== ENTRY_VERSION || (encoding !== "j" && encoding !== "z") || !etag || !provider) return null;
+  return { etag, provider };
+}
+
 /** Read a stored entry back, with the body rewritten to `analysis.cache` = "HIT". */
 export async function decodeEntry(stored: string): Promise<DecodedEntry> {
   const nl = stored.indexOf("\n");
-  if (nl < 0 || nl > 512) throw new CacheEntryError("cache entry has no header line");
+  if (nl < 0 || nl > ENTRY_HEADER_MAX) throw new CacheEntryError("cache entry has no header line");
   const [version, encoding, etag, provider] = stored.slice(0, nl).split(" ");
   if (version !== ENTRY_VERSION || etag === undefined || provider === undefined) {
     throw new CacheEntryError("cache entry header is not E1");

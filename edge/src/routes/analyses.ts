@@ -197,8 +197,16 @@ export function registerAnalysisRoutes(
   app.openapi(get, async (c): Promise<Response> => {
     const { id } = c.req.valid("param");
     c.get("audit").analysis_id = id;
+    const condition = c.req.header("if-none-match");
     let stored: Awaited<ReturnType<typeof deps.analyses.stored>>;
     try {
+      // A client that holds the result is answered from the entry's header line alone: free GETs
+      // must not each read and decompress a result of megabytes to say "not modified".
+      const head = condition ? await deps.analyses.storedHead(id) : null;
+      if (head && ifNoneMatch(condition, head.etag)) {
+        Object.assign(c.get("audit"), { cache: "HIT", provider: head.provider });
+        return notModified(head.etag, id);
+      }
       stored = await deps.analyses.stored(id);
     } catch (error) {
       if (!(error instanceof RedisUnavailableError)) throw error;
@@ -213,18 +221,16 @@ export function registerAnalysisRoutes(
       });
     }
     Object.assign(c.get("audit"), { cache: "HIT", provider: stored.provider });
-    if (ifNoneMatch(c.req.header("if-none-match"), stored.etag)) {
-      // RFC 9110 §15.4.5: a 304 carries the Content-Location, ETag and Cache-Control a 200 would.
-      return new Response(null, {
-        status: 304,
-        headers: {
-          etag: stored.etag,
-          "cache-control": "private, no-cache",
-          "content-location": `/v1/analyses/${id}`,
-        },
-      });
-    }
+    if (ifNoneMatch(condition, stored.etag)) return notModified(stored.etag, id);
     return resultResponse({ kind: "result", cache: "HIT", ...stored }, id);
+  });
+}
+
+/** RFC 9110 §15.4.5: a 304 carries the Content-Location, ETag and Cache-Control a 200 would. */
+function notModified(etag: string, id: string): Response {
+  return new Response(null, {
+    status: 304,
+    headers: { etag, "cache-control": "private, no-cache", "content-location": `/v1/analyses/${id}` },
   });
 }
 
