@@ -99,9 +99,12 @@ export async function outputFiles(files: Readonly<Record<string, string | undefi
  */
 export function outsideOf(flag: string, out: string, inputs: Readonly<Record<string, string>>): void {
   for (const [what, dir] of Object.entries(inputs)) {
-    const rel = relative(resolve(dir), resolve(out));
-    if (rel === "" || (!rel.startsWith("..") && !isAbsolute(rel))) {
-      throw new UsageError(`${flag} ${out} is inside ${what} ${dir}`);
-    }
+    if (isWithin(dir, out)) throw new UsageError(`${flag} ${out} is inside ${what} ${dir}`);
   }
+}
+
+/** Whether `path` is `dir` itself or lies inside it (by their resolved paths). */
+export function isWithin(dir: string, path: string): boolean {
+  const rel = relative(resolve(dir), resolve(path));
+  return rel === "" || (!rel.startsWith("..") && !isAbsolute(rel));
 }

@@ -3,11 +3,10 @@
  *   npm run index:build -- --src DIR --out FILE [--allow-missing-images] [--skip-bad] [--concurrency N]
  */
 import { closeSync, existsSync, openSync, readSync, statSync } from "node:fs";
-import { isAbsolute, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { COVERAGE_INDEX_MAGIC, mercatorToLonLat } from "@lanesegnet/shared";
 import { buildIndexFromStore, writeIndexFile } from "../../gpu-backend/src/coverage/index.js";
-import { usageLine } from "../cli/run.js";
+import { isWithin, usageLine } from "../cli/run.js";
 
 const USAGE =
   "usage: npm run index:build -- --src DIR --out FILE [--allow-missing-images] [--skip-bad] [--concurrency N]";
@@ -38,8 +37,7 @@ async function main(): Promise<void> {
   if (!existsSync(src) || !statSync(src).isDirectory()) die(`imagery store not found: ${src}`, 2);
   // Inside the store, a *.json is read as a sidecar and anything else already there is the store's
   // own (an image): the index may replace only an index.
-  const rel = relative(resolve(src), resolve(out));
-  if (!rel.startsWith("..") && !isAbsolute(rel)) {
+  if (isWithin(src, out)) {
     if (out.toLowerCase().endsWith(".json"))
       die(`--out ${out} is inside --src and would be read as a sidecar`, 2);
     if (existsSync(out) && !isCoverageIndexFile(out)) {

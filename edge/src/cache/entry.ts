@@ -70,38 +70,42 @@ export const ENTRY_HEADER_MAX = 512;
  * The ETag and provider from the start of a stored entry (at least its header line), without
  * reading its body; null when that is no E1 header.
  */
-export function entryHeaderOf(start: string): { readonly etag: string; readonly provider: string } | null {
+export function entryHeaderOf(
+  start: string,
+): {
+  readonly etag: string;
+  readonly provider: string;
+  readonly compressed: boolean;
+  readonly length: number;
+} | null {
   const nl = start.indexOf("\n");
   if (nl < 0 || nl > ENTRY_HEADER_MAX) return null;
   const [version, encoding, etag, provider] = start.slice(0, nl).split(" ");
   if (version !== ENTRY_VERSION || (encoding !== "j" && encoding !== "z") || !etag || !provider) return null;
-  return { etag, provider };
+  return { etag, provider, compressed: encoding === "z", length: nl + 1 };
 }
 
 /** Read a stored entry back, with the body rewritten to `analysis.cache` = "HIT". */
 export async function decodeEntry(stored: string): Promise<DecodedEntry> {
-  const nl = stored.indexOf("\n");
-  if (nl < 0 || nl > ENTRY_HEADER_MAX) throw new CacheEntryError("cache entry has no header line");
-  const [version, encoding, etag, provider] = stored.slice(0, nl).split(" ");
-  if (version !== ENTRY_VERSION || etag === undefined || provider === undefined) {
-    throw new CacheEntryError("cache entry header is not E1");
-  }
+  const head = entryHeaderOf(stored);
+  if (!head) throw new CacheEntryError("cache entry has no E1 header line");
+  const { etag, provider, compressed, length } = head;
   let missBody: string;
-  if (encoding === "j") missBody = stored.slice(nl + 1);
-  else if (encoding === "z") {
+  if (!compressed) missBody = stored.slice(length);
+  else {
     try {
-      missBody = await gunzipText(base64ToBytes(stored.slice(nl + 1)));
+      missBody = await gunzipText(base64ToBytes(stored.slice(length)));
     } catch (e) {
       // Damaged bytes are an unreadable entry like any other (replaced, not a 500 for 30 days).
       throw new CacheEntryError(`cache entry does not decode: ${e instanceof Error ? e.name : "error"}`);
     }
-  } else throw new CacheEntryError(`unknown cache entry encoding ${encoding}`);
+  }
   if (!missBody.startsWith(BODY_PREFIX_MISS)) throw new CacheEntryError("cached body lacks the MISS prefix");
   return {
-    header: stored.slice(0, nl + 1),
+    header: stored.slice(0, length),
     body: BODY_PREFIX_HIT + missBody.slice(BODY_PREFIX_MISS.length),
     etag,
     provider,
-    compressed: encoding === "z",
+    compressed,
   };
 }
