@@ -70,9 +70,7 @@ export const ENTRY_HEADER_MAX = 512;
  * The ETag and provider from the start of a stored entry (at least its header line), without
  * reading its body; null when that is no E1 header.
  */
-export function entryHeaderOf(
-  start: string,
-): {
+export function entryHeaderOf(start: string): {
   readonly etag: string;
   readonly provider: string;
   readonly compressed: boolean;
