@@ -323,6 +323,14 @@ describe("validation", () => {
     );
   });
 
+  it("answers 400 for a provider named twice: each is tried once, in the edge's order", async () => {
+    const p = await expectProblem(
+      await signedPost(analysisBody({ providers: ["esri", "local", "esri"] })),
+      400,
+    );
+    expect(p.errors).toEqual([expect.objectContaining({ path: "/providers" })]);
+  });
+
   it.each([
     ["west > east", { type: "bbox", bbox: [BBOX[2], BBOX[1], BBOX[0], BBOX[3]] }],
     ["latitude beyond 90", { type: "bbox", bbox: [10, 89.9999, 10.001, 91] }],

@@ -1,11 +1,11 @@
 /** The body the edge sends to POST /internal/v1/analyze (signed). */
-import { AnalysisRequestSchema, ImageryProviderSchema, LIMITS } from "@lanesegnet/shared";
+import { AnalysisRequestSchema, LIMITS, ProviderPreferenceSchema } from "@lanesegnet/shared";
 import { z } from "zod";
 
 export const InternalAnalyzeSchema = z.strictObject({
   request: AnalysisRequestSchema,
   /** Candidate imagery providers in the order to try (the edge's choice). */
-  providers: z.array(ImageryProviderSchema).min(1).max(4),
+  providers: ProviderPreferenceSchema,
   request_id: z.string().min(1).max(128),
   /** The analysis id under which the edge stores the result. */
   analysis_id: z.string().min(1).max(128).optional(),

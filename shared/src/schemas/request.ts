@@ -28,6 +28,14 @@ export const ImageryProviderSchema = z.enum(IMAGERY_PROVIDERS).meta({
 
 const unique = <T>(items: readonly T[]): boolean => new Set(items).size === items.length;
 
+/** Imagery providers in order of preference, each once (the public field, and the edge's choice it signs to the backend). */
+export const ProviderPreferenceSchema = z
+  .array(ImageryProviderSchema)
+  .min(1)
+  .max(IMAGERY_PROVIDERS.length)
+  .refine(unique, { error: "providers must not repeat" })
+  .meta({ uniqueItems: true });
+
 /*
  * Documented, not enforced, here: validateArea (superRefine below) checks coordinate ranges, ring
  * length and repeats with messages that say what to do, so these bounds go into the OpenAPI
@@ -161,14 +169,9 @@ const AnalysisRequestObject = z.strictObject({
     .meta({ uniqueItems: true })
     .optional()
     .describe("Only return these classes (default: all)."),
-  providers: z
-    .array(ImageryProviderSchema)
-    .min(1)
-    .max(IMAGERY_PROVIDERS.length)
-    .refine(unique, { error: "providers must not repeat" })
-    .meta({ uniqueItems: true })
-    .optional()
-    .describe("Imagery providers to try, in order of preference (default: the server's order)."),
+  providers: ProviderPreferenceSchema.optional().describe(
+    "Imagery providers to try, in order of preference (default: the server's order).",
+  ),
   min_confidence: z
     .number()
     .min(0)
