@@ -32,6 +32,15 @@ describe("loadConfig", () => {
     expect(() => loadConfig({ ...SECRET, INFERENCE_WORKERS: "-1" })).toThrow(/INFERENCE_WORKERS/);
   });
 
+  it("reads INFERENCE_RUN_TIMEOUT_MS, a minute by default, and refuses one under 100 ms", () => {
+    expect(loadConfig(SECRET).inference.runTimeoutMs).toBe(60_000);
+    expect(loadConfig({ ...SECRET, INFERENCE_RUN_TIMEOUT_MS: "5000" }).inference.runTimeoutMs).toBe(5_000);
+    for (const bad of ["50", "-1", "1.5", "soon"])
+      expect(() => loadConfig({ ...SECRET, INFERENCE_RUN_TIMEOUT_MS: bad })).toThrow(
+        /INFERENCE_RUN_TIMEOUT_MS/,
+      );
+  });
+
   it("takes provider URLs over https, or plain http to loopback (tests, the local stack) only", () => {
     expect(loadConfig(SECRET).providers.esri.urlTemplate).toMatch(/^https:/);
     const loopback = "http://127.0.0.1:9000/tile/{z}/{y}/{x}";

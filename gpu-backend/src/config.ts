@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import { IMAGERY_PROVIDERS, isSecureServiceUrl, SECURE_URL_RULE } from "@lanesegnet/shared";
 import { z } from "zod";
 import { EARTH_ENGINE_API } from "./providers/gee.js";
+import { DEFAULT_RUN_TIMEOUT_MS } from "./runtime/pool.js";
 
 const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -53,6 +54,8 @@ const EnvSchema = z.object({
   TILE_SIZE: int(1024, 64),
   TILE_OVERLAP: int(64),
   TILE_BATCH: int(1, 1),
+  /** One model run (a batch of tiles) longer than this is hung: its analysis fails, its worker is replaced. */
+  INFERENCE_RUN_TIMEOUT_MS: int(DEFAULT_RUN_TIMEOUT_MS, 100),
   MAX_CONCURRENT_ANALYSES: int(2, 1),
   MAX_QUEUED_ANALYSES: int(8, 0),
   PROVIDER_TIMEOUT_MS: int(8_000, 100),
@@ -112,6 +115,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       tileSize: e.TILE_SIZE,
       tileOverlap: e.TILE_OVERLAP,
       batch: e.TILE_BATCH,
+      runTimeoutMs: e.INFERENCE_RUN_TIMEOUT_MS,
     },
     admission: { concurrent: e.MAX_CONCURRENT_ANALYSES, queue: e.MAX_QUEUED_ANALYSES },
     providers: {

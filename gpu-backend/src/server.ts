@@ -56,7 +56,15 @@ export async function startBackend(config: BackendConfig, opts: StartOptions = {
       metrics.errors.inc({ kind: "inference_worker_lost" });
       logger.error({ why }, "an inference worker stopped; loading a replacement");
     },
+    onRunHung: (why) => {
+      metrics.errors.inc({ kind: "inference_run_hung" });
+      logger.error(
+        { why, hung_workers: pool.hung },
+        "an inference run hung; its analysis failed and its worker is being replaced",
+      );
+    },
     onInference: () => metrics.inferences.inc(),
+    runTimeoutMs: config.inference.runTimeoutMs,
   });
   for (const f of pool.fallbacks)
     logger.warn({ provider: f.provider, error: f.error }, "execution provider unavailable, fell back");
@@ -126,9 +134,20 @@ export async function startBackend(config: BackendConfig, opts: StartOptions = {
   // a 256² warm-up; docs/PERFORMANCE.md).
   const m = model.sizeMultiple;
   const side = Math.max(m, Math.floor(config.inference.tileSize / m) * m);
-  await Promise.all(
-    Array.from({ length: pool.size }, () => pool.run(new Float32Array(3 * side * side), [1, 3, side, side])),
-  );
+  try {
+    await Promise.all(
+      Array.from({ length: pool.size }, () =>
+        pool.run(new Float32Array(3 * side * side), [1, 3, side, side]),
+      ),
+    );
+  } catch (e) {
+    // Exiting with a worker inside a run aborts the process: let the pool end its runs first.
+    await pool.close();
+    const why = e instanceof Error ? e.message : String(e);
+    throw new Error(
+      `the warm-up inference (one ${side}² tile) failed: ${why} (INFERENCE_RUN_TIMEOUT_MS is ${config.inference.runTimeoutMs})`,
+    );
+  }
   health.ready = true;
 
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {

@@ -141,6 +141,14 @@ const CASES: [string, () => Promise<Record<string, string>>, number, RegExp][] =
     1,
     /cannot start: TILE_SIZE 1000 is not a multiple of 16, the size multiple of model /,
   ],
+  [
+    // A device that hangs shows at the warm-up. Exiting with its run in progress once aborted the
+    // process ("terminate called after throwing an instance of 'Napi::Error'", exit 134).
+    "the warm-up run outlives INFERENCE_RUN_TIMEOUT_MS",
+    async () => ({ MODEL_PATH: SHIPPED_MODEL, INFERENCE_RUN_TIMEOUT_MS: "100" }),
+    1,
+    /cannot start: the warm-up inference \(one 1024² tile\) failed: an inference run took longer than 100 ms; .*\(INFERENCE_RUN_TIMEOUT_MS is 100\)$/,
+  ],
 ];
 
 describe("the backend refuses to start, with one clear line", () => {

@@ -24,6 +24,7 @@ import type { Logger } from "../observability/logger.js";
 import type { Metrics } from "../observability/metrics.js";
 import type { NonceStore } from "../replay/redis-nonce-store.js";
 import { type Admission, OverloadedError } from "../runtime/admission.js";
+import { InferenceUnavailableError } from "../runtime/pool.js";
 
 export interface AnalyzeRouteDeps {
   readonly analysis: AnalysisDeps;
@@ -36,6 +37,8 @@ export interface AnalyzeRouteDeps {
 }
 
 const MAX_BODY_BYTES = 256 * 1024;
+/** A lost or hung worker's replacement loads the model in about a second or two. */
+const INFERENCE_RETRY_AFTER_S = 5;
 
 function noImageryProblem(attempts: ProviderAttempt[]): Response {
   // Nothing there to analyse (no coverage, or not configured) is the caller's area; anything
@@ -106,6 +109,17 @@ export function analyzeRoute(deps: AnalyzeRouteDeps) {
             {
               "Retry-After": String(e.retryAfterS),
             },
+          );
+        }
+        if (e instanceof InferenceUnavailableError) {
+          m.errors.inc({ kind: "inference_unavailable" });
+          deps.logger.warn(
+            { request_id: parsed.data.request_id, why: e.message },
+            "analysis failed: no inference",
+          );
+          return problemResponse(
+            problem(503, { detail: "the inference backend cannot run the model right now; retry later" }),
+            { "Retry-After": String(INFERENCE_RETRY_AFTER_S) },
           );
         }
         if (e instanceof AreaTooLargeError) {

@@ -18,13 +18,14 @@ afterEach(async () => {
   for (const p of pools.splice(0)) await p.close(10_000);
 });
 
-async function start(onWorkerLost?: (why: string) => void): Promise<InferencePool> {
+async function start(onWorkerLost?: (why: string) => void, runTimeoutMs?: number): Promise<InferencePool> {
   const pool = await InferencePool.start({
     modelPath: MODEL,
     executionProviders: ["cpu"],
     workers: 1,
     threadsPerWorker: 1,
     ...(onWorkerLost ? { onWorkerLost } : {}),
+    ...(runTimeoutMs ? { runTimeoutMs } : {}),
   });
   pools.push(pool);
   return pool;
@@ -92,6 +93,55 @@ describe("InferencePool when a worker dies", () => {
       await rm(dir, { recursive: true, force: true });
     }
   }, 60_000);
+});
+
+/** Wait (bounded) until `done()`; false if it never was. */
+async function until(done: () => boolean, ms = 60_000): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (!done() && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+  return done();
+}
+
+describe("InferencePool when a run hangs", () => {
+  // A 2048² tile on one thread runs for seconds (~4 s here): to a watchdog of 400 ms it is a hung run.
+  it("fails the hung run's job at once, serves the next job on a replacement, and the retired worker exits after its run", async () => {
+    const lost: string[] = [];
+    const pool = await start((why) => lost.push(why), 400);
+    const hungWorker = workerOf(pool);
+    const exited = new Promise((r) => hungWorker.once("exit", r));
+    const slow = tile(2048);
+    const started = Date.now();
+    await expect(pool.run(slow.input, slow.dims)).rejects.toThrow(
+      "an inference run took longer than 400 ms; its worker was retired",
+    );
+    expect(Date.now() - started).toBeLessThan(3_000);
+    expect(lost).toEqual(["an inference run took longer than 400 ms"]);
+    expect([pool.hung, pool.replacements, pool.busy]).toEqual([1, 1, 0]);
+    expect(workerOf(pool)).not.toBe(hungWorker);
+    const next = tile(64);
+    expect((await pool.run(next.input, next.dims)).classes).toBe(7);
+    // Never terminated inside its run (that aborts the process): it exits by itself after it.
+    await exited;
+    expect(pool.hung).toBe(0);
+    expect(pool.live).toBe(1);
+  }, 60_000);
+
+  it("goes down rather than pile up workers when more runs hang than it has workers, and comes back when one exits", async () => {
+    const pool = await start(undefined, 400);
+    const a = tile(2048);
+    await expect(pool.run(a.input, a.dims)).rejects.toThrow(/took longer than 400 ms/);
+    // The replacement hangs too, while the first retired worker is still in its run.
+    const b = tile(2048);
+    await expect(pool.run(b.input, b.dims)).rejects.toThrow(/took longer than 400 ms/);
+    expect([pool.hung, pool.live]).toEqual([2, 0]);
+    const refused = tile(64);
+    await expect(pool.run(refused.input, refused.dims)).rejects.toThrow(/no inference worker is running/);
+    // Once a retired worker has ended its run and exited, its slot loads a worker again.
+    expect(await until(() => pool.live === 1)).toBe(true);
+    const next = tile(64);
+    expect((await pool.run(next.input, next.dims)).classes).toBe(7);
+    expect(await until(() => pool.hung === 0)).toBe(true);
+  }, 120_000);
 });
 
 describe("InferencePool when a caller hangs up", () => {

@@ -7,6 +7,13 @@
  * one job it was running and is replaced by a new worker that loads the model again; jobs wait for
  * the live workers meanwhile. When no worker is left and none is loading, every waiting and every
  * later job fails at once instead of waiting for ever.
+ *
+ * A run that takes longer than `runTimeoutMs` is taken to be hung (a stuck GPU driver, a runaway
+ * kernel): its job fails at once and its worker is retired and replaced. A retired worker cannot be
+ * terminated (terminating a thread inside onnxruntime's run aborts the whole process), so it is
+ * asked to exit once its run ends, and it holds its threads and memory until then. At most `size`
+ * retired workers may still be running: beyond that the slot goes down instead of being replaced,
+ * and with no live worker left /readyz says so, for the orchestrator to restart the process.
  */
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
@@ -23,7 +30,20 @@ export interface PoolOptions {
   readonly onWorkerLost?: (why: string) => void;
   /** Told after every completed model run (one per batch); for the metrics. */
   readonly onInference?: () => void;
+  /** A run (one batch) longer than this is hung: its job fails and its worker is replaced. */
+  readonly runTimeoutMs?: number;
+  /** Told when a run outlived `runTimeoutMs` (instead of `onWorkerLost`); for the log and the metrics. */
+  readonly onRunHung?: (why: string) => void;
 }
+
+/** Far beyond any healthy run (one 1024² tile: ~0.2 s on 2 CPU cores, ~0.02 s on a GPU). */
+export const DEFAULT_RUN_TIMEOUT_MS = 60_000;
+
+/**
+ * The job could not run for a reason of the pool's, not of its input (no live worker, a worker lost
+ * or hung, a shutdown): the same request can succeed again shortly.
+ */
+export class InferenceUnavailableError extends Error {}
 
 export interface InferenceResult {
   /** Raw NCHW logits of the batch (no softmax: see worker.ts). */
@@ -51,6 +71,8 @@ interface Slot {
   id: number;
   /** "loading": a replacement is loading the model; "down": it could not. */
   state: "ready" | "loading" | "down";
+  /** The watchdog of the run in progress. */
+  watchdog: ReturnType<typeof setTimeout> | undefined;
 }
 
 /**
@@ -75,6 +97,10 @@ export class InferencePool {
   private readonly init: WorkerInit;
   private readonly onWorkerLost: ((why: string) => void) | undefined;
   private readonly onInference: (() => void) | undefined;
+  private readonly onRunHung: ((why: string) => void) | undefined;
+  private readonly runTimeoutMs: number;
+  /** Workers retired in a hung run, until they exit. */
+  private readonly retired = new Set<Worker>();
   private readonly queue: Job[] = [];
   private closing = false;
   private inferences = 0;
@@ -84,12 +110,14 @@ export class InferencePool {
     slots: Slot[],
     ready: WorkerReady,
     init: WorkerInit,
-    hooks: Pick<PoolOptions, "onWorkerLost" | "onInference">,
+    hooks: Pick<PoolOptions, "onWorkerLost" | "onInference" | "onRunHung" | "runTimeoutMs">,
   ) {
     this.slots = slots;
     this.init = init;
     this.onWorkerLost = hooks.onWorkerLost;
     this.onInference = hooks.onInference;
+    this.runTimeoutMs = hooks.runTimeoutMs ?? DEFAULT_RUN_TIMEOUT_MS;
+    this.onRunHung = hooks.onRunHung;
     this.size = slots.length;
     this.provider = ready.provider;
     this.fallbacks = ready.fallbacks;
@@ -109,7 +137,7 @@ export class InferencePool {
     const readies: Promise<WorkerReady>[] = [];
     for (let i = 0; i < workers; i++) {
       const worker = spawnWorker(init);
-      slots.push({ worker, job: undefined, running: false, id: 0, state: "ready" });
+      slots.push({ worker, job: undefined, running: false, id: 0, state: "ready", watchdog: undefined });
       readies.push(
         new Promise((resolve, reject) => {
           const onMessage = (m: WorkerReady | WorkerFailed) => {
@@ -147,9 +175,14 @@ export class InferencePool {
     return this.inferences;
   }
 
-  /** Workers that died and were replaced since the start. */
+  /** Workers that died, or were retired in a hung run, and were replaced since the start. */
   get replacements(): number {
     return this.replaced;
+  }
+
+  /** Workers retired in a hung run that have not exited yet. */
+  get hung(): number {
+    return this.retired.size;
   }
 
   /** Workers that run jobs now (the others are loading a replacement, or could not). */
@@ -167,9 +200,9 @@ export class InferencePool {
     dims: readonly [number, number, number, number],
     signal?: AbortSignal,
   ): Promise<InferenceResult> {
-    if (this.closing) return Promise.reject(new Error("inference pool is shutting down"));
+    if (this.closing) return Promise.reject(new InferenceUnavailableError("inference pool is shutting down"));
     if (this.slots.every((s) => s.state === "down"))
-      return Promise.reject(new Error("no inference worker is running"));
+      return Promise.reject(new InferenceUnavailableError("no inference worker is running"));
     if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise((resolve, reject) => {
       const onAbort = () => {
@@ -206,33 +239,24 @@ export class InferencePool {
     const deadline = Date.now() + timeoutMs;
     while ((this.queue.length > 0 || this.busy > 0) && Date.now() < deadline)
       await new Promise((r) => setTimeout(r, 10));
-    const stopped = new Error("inference pool stopped before the job finished");
+    const stopped = new InferenceUnavailableError("inference pool stopped before the job finished");
     for (const job of this.queue.splice(0)) job.reject(stopped);
     for (const slot of this.slots) {
+      clearTimeout(slot.watchdog);
       slot.job?.reject(stopped);
       slot.job = undefined;
     }
     // Each worker finishes the run it is in (one tile, bounded), releases its session and exits.
     // Only a worker that is in no run is terminated when it does not exit by itself; one stuck in
     // a run for a minute more (a hung GPU) is terminated too, as the lesser evil.
-    await Promise.all(
-      this.slots.map(
-        (s) =>
-          new Promise<void>((resolve) => {
-            s.worker.once("exit", () => resolve());
-            s.worker.postMessage({ type: "close" });
-            const until = Date.now() + 60_000;
-            const terminate = () => void s.worker.terminate().then(() => resolve());
-            // Out of its run, a worker gets 2 s to release its session and exit by itself.
-            const check = () => {
-              if (!s.running) setTimeout(terminate, 2_000).unref();
-              else if (Date.now() >= until) terminate();
-              else setTimeout(check, 100).unref();
-            };
-            check();
-          }),
-      ),
-    );
+    await Promise.all([
+      // A replacement still loading the model is as untouchable as a run (see start()).
+      ...this.slots
+        .filter((s) => !this.retired.has(s.worker))
+        .map((s) => stopWorker(s.worker, () => s.running || s.state === "loading")),
+      // A retired worker was asked to exit when it was retired; it is in its hung run until then.
+      ...[...this.retired].map((w) => stopWorker(w, () => this.retired.has(w), false)),
+    ]);
   }
 
   private dispatch(): void {
@@ -243,6 +267,8 @@ export class InferencePool {
       slot.job = job;
       slot.running = true;
       slot.id++;
+      const { worker, id } = slot;
+      slot.watchdog = setTimeout(() => this.hang(slot, worker, id), this.runTimeoutMs);
       slot.worker.postMessage({ type: "run", id: slot.id, input: job.input, dims: job.dims }, [
         job.input.buffer as ArrayBuffer,
       ]);
@@ -251,7 +277,10 @@ export class InferencePool {
 
   private listen(slot: Slot, worker: Worker): void {
     worker.on("message", (m: RunReply) => {
-      if (slot.worker === worker && m.id === slot.id) slot.running = false;
+      if (slot.worker === worker && m.id === slot.id) {
+        slot.running = false;
+        clearTimeout(slot.watchdog);
+      }
       const job = slot.job;
       if (slot.worker !== worker || !job || m.id !== slot.id) return;
       slot.job = undefined;
@@ -267,16 +296,54 @@ export class InferencePool {
     worker.on("exit", (code) => this.lost(slot, worker, `exit code ${code}`));
   }
 
+  /**
+   * A run outlived the watchdog: fail its job now, retire its worker (asked to exit after the run,
+   * never terminated inside it) and load a replacement while few enough retired workers still run.
+   */
+  private hang(slot: Slot, worker: Worker, id: number): void {
+    if (slot.worker !== worker || slot.id !== id || !slot.running || this.closing) return;
+    const why = `an inference run took longer than ${this.runTimeoutMs} ms`;
+    const job = slot.job;
+    slot.job = undefined;
+    slot.running = false;
+    this.retired.add(worker);
+    worker.postMessage({ type: "close" });
+    job?.reject(new InferenceUnavailableError(`${why}; its worker was retired`));
+    this.replaced++;
+    (this.onRunHung ?? this.onWorkerLost)?.(why);
+    if (this.retired.size > this.size) {
+      // A new worker per hung one would pile up threads and memory: down until this one exits.
+      slot.state = "down";
+      this.failWaitingIfNoneLeft();
+      return;
+    }
+    this.replace(slot);
+  }
+
   /** A worker ended: fail its job and load a replacement (not while closing: then it was asked to stop). */
   private lost(slot: Slot, worker: Worker, why: string): void {
-    if (slot.worker === worker) slot.running = false;
+    if (this.retired.delete(worker)) {
+      // A retired worker's hung run ended and it exited as asked; a slot it held down is usable again.
+      if (slot.worker === worker && !this.closing) this.replace(slot);
+      return;
+    }
+    if (slot.worker === worker) {
+      slot.running = false;
+      clearTimeout(slot.watchdog);
+    }
     if (slot.worker !== worker || this.closing) return;
     const job = slot.job;
     slot.job = undefined;
-    job?.reject(new Error(`inference worker stopped (${why})`));
+    job?.reject(new InferenceUnavailableError(`inference worker stopped (${why})`));
     this.replaced++;
     this.onWorkerLost?.(why);
     this.replace(slot);
+  }
+
+  private failWaitingIfNoneLeft(): void {
+    if (!this.slots.every((s) => s.state === "down")) return;
+    const none = new InferenceUnavailableError("no inference worker is running");
+    for (const job of this.queue.splice(0)) job.reject(none);
   }
 
   private replace(slot: Slot): void {
@@ -287,10 +354,7 @@ export class InferencePool {
       if (slot.worker !== worker || slot.state !== "loading") return;
       slot.state = "down";
       void worker.terminate();
-      if (this.slots.every((s) => s.state === "down")) {
-        const none = new Error("no inference worker is running");
-        for (const job of this.queue.splice(0)) job.reject(none);
-      }
+      this.failWaitingIfNoneLeft();
     };
     worker.once("message", (m: WorkerReady | WorkerFailed) => {
       if (m.type !== "ready") return down();
@@ -306,4 +370,32 @@ export class InferencePool {
     worker.once("error", down);
     worker.once("exit", down);
   }
+}
+
+/**
+ * Ask a worker to exit and wait until it has. While `inRun()` it is inside onnxruntime's run, where
+ * terminating it aborts the process: it is left to finish for up to a minute (then terminated, as
+ * the lesser evil at shutdown). Out of its run it gets 2 s to release its session by itself.
+ */
+function stopWorker(worker: Worker, inRun: () => boolean, ask = true): Promise<void> {
+  return new Promise<void>((resolve) => {
+    // One that already exited (a replacement that loaded while the pool was closing) emits no "exit".
+    if (worker.threadId < 0) return resolve();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const done = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    worker.once("exit", done);
+    if (ask) worker.postMessage({ type: "close" });
+    const until = Date.now() + 60_000;
+    // Not unref'd: the process must stay up until the worker is gone, or close() never settles.
+    const terminate = () => void worker.terminate().then(done);
+    const check = () => {
+      if (!inRun()) timer = setTimeout(terminate, 2_000);
+      else if (Date.now() >= until) terminate();
+      else timer = setTimeout(check, 100);
+    };
+    check();
+  });
 }
