@@ -41,6 +41,50 @@ describe("loadConfig", () => {
       );
   });
 
+  it("takes a variable set but empty as unset, so it keeps its default instead of becoming 0", () => {
+    const c = loadConfig({
+      ...SECRET,
+      BACKEND_HOST: "",
+      BACKEND_PORT: "",
+      SHUTDOWN_GRACE_MS: " ",
+      TILE_OVERLAP: "",
+    });
+    expect([c.host, c.port, c.shutdownGraceMs, c.inference.tileOverlap]).toEqual([
+      "127.0.0.1",
+      8788,
+      30_000,
+      64,
+    ]);
+    expect(() => loadConfig({ BACKEND_SIGNING_SECRET: " ".repeat(40) })).toThrow(/BACKEND_SIGNING_SECRET/);
+  });
+
+  it("trims the signing secret as the edge does (a secret file's trailing newline)", () => {
+    expect(loadConfig({ BACKEND_SIGNING_SECRET: `${SECRET.BACKEND_SIGNING_SECRET}\n` }).signingSecret).toBe(
+      SECRET.BACKEND_SIGNING_SECRET,
+    );
+  });
+
+  it.each([
+    ["BACKEND_PORT", "70000"],
+    ["PROVIDER_TIMEOUT_MS", "3000000000"],
+    ["REPLAY_REDIS_TIMEOUT_MS", "3000000000"],
+    ["SHUTDOWN_GRACE_MS", "2147483648"],
+    ["TILE_SIZE", "65536"],
+    ["TILE_BATCH", "1000"],
+    ["INFERENCE_WORKERS", "1000"],
+    ["REPLAY_REDIS_URL", "http://127.0.0.1:6379"],
+    ["LOCAL_INDEX_FILE", "/nonexistent/index.bin"],
+  ])("refuses %s=%s at once, naming it (it used to start and then fail or misbehave)", (name, value) => {
+    expect(() => loadConfig({ ...SECRET, [name]: value })).toThrow(
+      new RegExp(`^invalid configuration: ${name}: `),
+    );
+  });
+
+  it("takes a redis:// or rediss:// replay store", () => {
+    for (const url of ["redis://127.0.0.1:6379", "rediss://user:pw@redis.example.com:6380/2"])
+      expect(loadConfig({ ...SECRET, REPLAY_REDIS_URL: url }).replay.redisUrl).toBe(url);
+  });
+
   it("takes provider URLs over https, or plain http to loopback (tests, the local stack) only", () => {
     expect(loadConfig(SECRET).providers.esri.urlTemplate).toMatch(/^https:/);
     const loopback = "http://127.0.0.1:9000/tile/{z}/{y}/{x}";

@@ -3,6 +3,7 @@
  * and meaning is listed in the README's configuration table; a bad value stops the process with a
  * one-line message naming the variable.
  */
+import { existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { IMAGERY_PROVIDERS, isSecureServiceUrl, SECURE_URL_RULE } from "@lanesegnet/shared";
@@ -18,7 +19,11 @@ const serviceUrl = (def: string) =>
     .string()
     .default(def)
     .refine((v) => isSecureServiceUrl(v.replace(/\{\w+\}/g, "0")), { error: SECURE_URL_RULE });
-const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
+/** Node's timers take at most this; a longer one fires at once (TimeoutOverflowWarning). */
+const MAX_TIMER_MS = 2_147_483_647;
+const int = (def: number, min = 0, max = MAX_TIMER_MS) =>
+  z.coerce.number().int().min(min).max(max).default(def);
+const ms = (def: number, min: number) => int(def, min, MAX_TIMER_MS);
 const list = <T extends string>(values: readonly [T, ...T[]], def: string) =>
   z
     .string()
@@ -33,34 +38,41 @@ const list = <T extends string>(values: readonly [T, ...T[]], def: string) =>
 
 const EnvSchema = z.object({
   BACKEND_HOST: z.string().default("127.0.0.1"),
-  BACKEND_PORT: int(8788),
-  /** Shared with the edge; requests without a valid signature are refused. */
-  BACKEND_SIGNING_SECRET: z.string().min(32, "BACKEND_SIGNING_SECRET must be at least 32 characters"),
+  BACKEND_PORT: int(8788, 0, 65_535),
+  /**
+   * Shared with the edge; requests without a valid signature are refused. Trimmed as the edge trims
+   * it: a secret file's trailing newline must not make every signature differ.
+   */
+  BACKEND_SIGNING_SECRET: z.string().trim().min(32, "BACKEND_SIGNING_SECRET must be at least 32 characters"),
   /**
    * Redis shared by every backend instance for replay protection (redis:// or rediss://). Unset:
    * each process remembers its own nonces, which only stops replays to the same instance.
    */
-  REPLAY_REDIS_URL: z.string().url().optional(),
+  REPLAY_REDIS_URL: z.url({ protocol: /^rediss?$/, error: "must be a redis:// or rediss:// URL" }).optional(),
   REPLAY_KEY_PREFIX: z.string().default("lsn:nonce:"),
   /** Longest wait for that Redis per request before this process's own cache decides alone. */
-  REPLAY_REDIS_TIMEOUT_MS: int(250, 1),
+  REPLAY_REDIS_TIMEOUT_MS: ms(250, 1),
   MODEL_PATH: z.string().default(`${repoRoot}models/lanesegnet-lite.onnx`),
   /** Tried in order; the first that loads the model is used, CPU is the fallback. */
   EXECUTION_PROVIDERS: list(["cuda", "webgpu", "cpu"] as const, "cpu"),
   /** 0: chosen from the execution providers and the cores (inferenceLayout). */
-  INFERENCE_WORKERS: int(0),
+  INFERENCE_WORKERS: int(0, 0, 64),
   /** 0: the cores divided among the workers. */
-  INFERENCE_THREADS: int(0),
-  TILE_SIZE: int(1024, 64),
+  INFERENCE_THREADS: int(0, 0, 256),
+  /** At most 4096: one tile's input and logits are then ~0.7 GB. */
+  TILE_SIZE: int(1024, 64, 4096),
   TILE_OVERLAP: int(64),
-  TILE_BATCH: int(1, 1),
+  TILE_BATCH: int(1, 1, 64),
   /** One model run (a batch of tiles) longer than this is hung: its analysis fails, its worker is replaced. */
-  INFERENCE_RUN_TIMEOUT_MS: int(DEFAULT_RUN_TIMEOUT_MS, 100),
-  MAX_CONCURRENT_ANALYSES: int(2, 1),
-  MAX_QUEUED_ANALYSES: int(8, 0),
-  PROVIDER_TIMEOUT_MS: int(8_000, 100),
+  INFERENCE_RUN_TIMEOUT_MS: ms(DEFAULT_RUN_TIMEOUT_MS, 100),
+  MAX_CONCURRENT_ANALYSES: int(2, 1, 1_024),
+  MAX_QUEUED_ANALYSES: int(8, 0, 100_000),
+  PROVIDER_TIMEOUT_MS: ms(8_000, 100),
   LOCAL_STORE_DIR: z.string().default(`${repoRoot}gpu-backend/demo-store`),
-  LOCAL_INDEX_FILE: z.string().optional(),
+  LOCAL_INDEX_FILE: z
+    .string()
+    .refine((f) => existsSync(f), { error: "no such file" })
+    .optional(),
   ESRI_TILE_URL: serviceUrl(
     "https://server.arcgisonline.com/ArcGIS/rest/services/World_Imagery/MapServer/tile/{z}/{y}/{x}",
   ),
@@ -77,13 +89,16 @@ const EnvSchema = z.object({
   GEE_RESOLUTION_M: z.coerce.number().positive().default(0.6),
   ENABLED_PROVIDERS: list(IMAGERY_PROVIDERS, "local,esri,mapbox,gee"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
-  SHUTDOWN_GRACE_MS: int(30_000),
+  SHUTDOWN_GRACE_MS: ms(30_000, 0),
 });
 
 export type BackendConfig = ReturnType<typeof loadConfig>;
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
-  const parsed = EnvSchema.safeParse(env);
+  // Set but empty (`VAR=` in a compose file or a unit) means unset: "" is no port, host or grace
+  // period, and coerced it would be 0 (any free port, every interface, no grace).
+  const set = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v.trim() !== ""));
+  const parsed = EnvSchema.safeParse(set);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     throw new Error(`invalid configuration: ${issue.path.join(".")}: ${issue.message}`);
