@@ -3,6 +3,20 @@ import { Counter, Gauge, Histogram, Registry } from "prom-client";
 
 export type Stage = "imagery" | "inference" | "vectorise" | "total";
 
+/** Every `kind` of lanesegnet_backend_errors_total (docs/DEPLOY.md lists them and their alerts). */
+export const ERROR_KINDS = [
+  "overloaded",
+  "no_imagery",
+  "area_too_large",
+  "aborted",
+  "internal",
+  "inference_unavailable",
+  "inference_worker_lost",
+  "inference_run_hung",
+  "draining",
+] as const;
+export type ErrorKind = (typeof ERROR_KINDS)[number];
+
 export function createMetrics() {
   const registry = new Registry();
   const stageSeconds = new Histogram({
@@ -18,6 +32,9 @@ export function createMetrics() {
     labelNames: ["kind"] as const,
     registers: [registry],
   });
+  // Every series exists from the start at 0: `increase(...) > 0` cannot see the first event of a
+  // series that the scrape before it did not have.
+  for (const kind of ERROR_KINDS) errors.inc({ kind }, 0);
   const requests = new Counter({
     name: "lanesegnet_backend_requests_total",
     help: "Requests by route and status",
