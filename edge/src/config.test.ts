@@ -75,6 +75,11 @@ describe("loadConfig", () => {
     [{ JWT_MAX_LIFETIME_S: "10" }, "JWT_MAX_LIFETIME_S"],
     [{ RESULT_ID_SECRET: "too-short-for-an-id-key" }, "RESULT_ID_SECRET"],
     [{ MODEL_VERSION: "" }, "MODEL_VERSION"],
+    // Once clamped silently to [0.2, 0.2]: every request analysed at one resolution.
+    [{ MODEL_MIN_GSD_M: "0.5", MODEL_MAX_GSD_M: "0.2" }, "MODEL_MIN_GSD_M"],
+    // The routes are appended to the base: they would land in the query.
+    [{ BACKEND_URL: "https://backend.example.com?x=1" }, "BACKEND_URL"],
+    [{ BACKEND_URL: "https://backend.example.com/#frag" }, "BACKEND_URL"],
   ])("names the bad variable (%o), never its value", (override, name) => {
     let error: unknown;
     try {

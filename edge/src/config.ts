@@ -130,7 +130,8 @@ const EnvSchema = z.object({
         .regex(/^[A-Za-z0-9:_.-]*$/, "letters, digits and : _ . - only"),
     ),
   REDIS_TIMEOUT_MS: intVar(2_000, 50, 30_000),
-  BACKEND_URL: httpUrl,
+  // A base the routes are appended to: a query or fragment would swallow them.
+  BACKEND_URL: httpUrl.refine((v) => !/[?#]/.test(v), { error: "must have no query or fragment" }),
   BACKEND_SIGNING_SECRET: text.min(MIN_SECRET_LENGTH, `must be at least ${MIN_SECRET_LENGTH} characters`),
   BACKEND_TIMEOUT_MS: intVar(30_000, 100, 300_000),
   JWT_SECRET: optionalText.refine((v) => v === undefined || v.length >= 32, {
@@ -203,6 +204,11 @@ export function loadConfig(env: Readonly<Record<string, unknown>>): EdgeConfig {
       `invalid edge configuration: PROVIDER_CHAIN must be distinct names from ${IMAGERY_PROVIDERS.join(", ")}`,
     );
   }
+  if (e.MODEL_MIN_GSD_M > e.MODEL_MAX_GSD_M) {
+    throw new ConfigError(
+      "invalid edge configuration: MODEL_MIN_GSD_M must not exceed MODEL_MAX_GSD_M (the card's trained_gsd_m min and max)",
+    );
+  }
   const badOrigin = e.CORS_ORIGINS.find((o) => !/^https?:\/\/[^/\s]+$/.test(o));
   if (badOrigin !== undefined) {
     throw new ConfigError(
@@ -244,7 +250,7 @@ export function loadConfig(env: Readonly<Record<string, unknown>>): EdgeConfig {
     model: { name: e.MODEL_NAME, version: e.MODEL_VERSION },
     defaultMinConfidence: e.DEFAULT_MIN_CONFIDENCE,
     modelMaxGsdM: e.MODEL_MAX_GSD_M,
-    modelMinGsdM: Math.min(e.MODEL_MIN_GSD_M, e.MODEL_MAX_GSD_M),
+    modelMinGsdM: e.MODEL_MIN_GSD_M,
     redisDownPolicy: e.REDIS_DOWN_POLICY,
     failureShareS: e.FAILURE_SHARE_S,
     coverageIndexUrl: e.COVERAGE_INDEX_URL,
