@@ -340,6 +340,25 @@ describe("health and configuration", () => {
     });
   });
 
+  it("runs one health check at a time: a burst while one runs is answered from the last (the route is public)", async () => {
+    await (await get(edge, "/health")).json();
+    await new Promise((r) => setTimeout(r, 2_100)); // past the memo
+    rig.backend.readyzDelayMs = 500;
+    const before = rig.backend.readyzCalls;
+    try {
+      const answers = await Promise.all(
+        Array.from({ length: 12 }, async () => {
+          const res = await get(edge, "/health");
+          return { status: res.status, body: (await res.json()) as { backend: string } };
+        }),
+      );
+      expect(answers.map((a) => [a.status, a.body.backend])).toEqual(Array(12).fill([200, "up"]));
+      expect(rig.backend.readyzCalls - before).toBe(1);
+    } finally {
+      rig.backend.readyzDelayMs = 0;
+    }
+  });
+
   it("answers 500 problem+json without details when misconfigured, and logs which variable", async () => {
     const broken = await startEdge(rig.env({ BACKEND_SIGNING_SECRET: "short" }));
     try {

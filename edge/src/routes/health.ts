@@ -1,13 +1,16 @@
 /**
  * GET /health — liveness (always 200 while the Worker runs) plus the state of Redis, the backend
- * and the coverage index. Checks are memoised for a few seconds per isolate, so a busy health
- * checker cannot turn into load on Redis or the backend.
+ * and the coverage index. Checks are memoised for a few seconds per isolate, and while one check
+ * runs the others answer from the last one, so a busy health checker (or a flood of them: the
+ * route is public) cannot turn into load on Redis or the backend.
  */
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { EdgeDeps } from "../deps.js";
 import type { AppEnv } from "../env.js";
 
 const MEMO_MS = 2_000;
+/** A check still "running" after this is taken to be lost with its request (workerd may drop it). */
+const CHECK_GIVE_UP_MS = 10_000;
 
 export const HealthSchema = z
   .object({
@@ -33,6 +36,7 @@ export function registerHealthRoute(app: OpenAPIHono<AppEnv>, deps: EdgeDeps): v
   // The settled value, never a shared promise: in workerd a promise settled by another request's
   // I/O may hang or warn ("resolved from a different request context").
   let memo: { at: number; value: Health } | undefined;
+  let checkingSince: number | undefined;
 
   const check = async (): Promise<Health> => {
     const [redis, backend, coverage] = await Promise.all([
@@ -72,9 +76,16 @@ export function registerHealthRoute(app: OpenAPIHono<AppEnv>, deps: EdgeDeps): v
   app.openapi(route, async (c) => {
     const now = Date.now();
     let health = memo && now - memo.at <= MEMO_MS ? memo.value : undefined;
+    const checking = checkingSince !== undefined && now - checkingSince < CHECK_GIVE_UP_MS;
+    if (!health && checking && memo) health = memo.value;
     if (!health) {
-      health = await check();
-      memo = { at: now, value: health };
+      checkingSince = now;
+      try {
+        health = await check();
+      } finally {
+        checkingSince = undefined;
+      }
+      memo = { at: Date.now(), value: health };
     }
     c.header("cache-control", "no-store");
     return c.json(health, 200);

@@ -83,6 +83,9 @@ export class FakeBackend {
   renderBytesSent = 0;
   /** What GET /readyz says the backend can use (unset: it does not say, as older backends). */
   imageryProviders: ImageryProviderName[] | undefined;
+  /** GET /readyz requests received, and how long each takes to answer. */
+  readyzCalls = 0;
+  readyzDelayMs = 0;
   #server: Server;
   #port = 0;
 
@@ -136,6 +139,8 @@ export class FakeBackend {
     const path = req.url ?? "/";
 
     if (req.method === "GET" && path === "/readyz") {
+      this.readyzCalls++;
+      if (this.readyzDelayMs > 0) await new Promise((r) => setTimeout(r, this.readyzDelayMs));
       const said = this.imageryProviders ? { imagery_providers: this.imageryProviders } : {};
       return send(res, 200, JSON.stringify({ status: "ready", ...said }));
     }
