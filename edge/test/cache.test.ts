@@ -340,6 +340,31 @@ describe("cache", () => {
       rig.backend.model = configured;
     }
   });
+  it("lets identical waiters compute side by side when the leader's result cannot be stored", async () => {
+    // Once they took the lock one after another: each waited out the one before (the last ones
+    // could wait past the bound and get 503 analysis-pending).
+    const configured = rig.backend.model;
+    rig.backend.model = { name: configured.name, version: "2-unexpected" };
+    rig.backend.delayMs = 800;
+    rig.backend.maxInFlight = 0;
+    try {
+      const before = rig.backend.calls.length;
+      const responses = await Promise.all(
+        Array.from({ length: 4 }, () => postAnalysis(edge, key, bboxBody(45))),
+      );
+      expect(responses.map((r) => [r.status, r.headers.get("x-cache")])).toEqual(
+        Array(4).fill([200, "MISS"]),
+      );
+      for (const r of responses) await r.arrayBuffer();
+      expect(rig.backend.calls.length - before).toBe(4);
+      // The leader alone first, then the three waiters at once.
+      expect(rig.backend.maxInFlight).toBe(3);
+    } finally {
+      rig.backend.model = configured;
+      rig.backend.delayMs = 0;
+    }
+  });
+
   it("confirms a result it holds by the entry's header line and never serves one Redis no longer has", async () => {
     const body = bboxBody(8);
     const count = (command: string) => rig.stack.bridge.stats.byCommand.get(command) ?? 0;

@@ -160,6 +160,10 @@ export class AnalysisService {
             : outcome.value;
         case "failed":
           return sharedFailure(outcome.failure);
+        case "uncacheable": {
+          const computed = await this.#compute(request, ctx, false);
+          return computed.value.kind === "result" ? { ...computed.value, stored: false } : computed.value;
+        }
         case "timeout":
           return stillPending(
             "Analysis in progress",

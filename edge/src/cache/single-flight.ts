@@ -6,7 +6,10 @@
  *   - a leader failed moments ago     -> "failed" (share its problem; negative cache of a few s)
  *   - no lock                         -> take the lock (with expiry) -> "leader" (compute)
  *   - another request holds the lock  -> "wait" (poll with backoff until one of the above)
- * The leader stores the result (or its failure) and releases its lock in one more script call.
+ * The leader stores the result (or its failure) and releases its lock in one more script call. A
+ * result it cannot store leaves a short-lived mark in the failure's place instead: the waiters
+ * ("uncacheable") then compute at once, side by side, instead of taking the lock one after another
+ * (each would wait out the one before, and the last ones time out).
  * A leader that dies leaves a lock that expires after lockTtlMs; a waiter then becomes leader.
  * Waiting is bounded by waitMs, after which the caller answers 503 with Retry-After.
  */
@@ -31,10 +34,13 @@ if ARGV[2] ~= '' then redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3]) end
 if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
 return 1`;
 
+/** Left where a failure goes when the leader's result could not be stored (not a failure's JSON). */
+const UNCACHEABLE_MARK = "uncacheable";
+
 /** What the leader computed, and what to leave in Redis for the others. */
 export type LeaderResult<T> =
   /**
-   * Store `entry` as the result (null: not cacheable; waiters will compute themselves), for
+   * Store `entry` as the result (null: not cacheable; waiters will compute themselves, at once), for
    * `ttlMs` when given, else resultTtlMs.
    */
   | { readonly value: T; readonly entry: string | null; readonly ttlMs?: number }
@@ -46,6 +52,8 @@ export type FlightOutcome<T> =
   /** `saved`: whether the result (or failure) reached Redis. */
   | { readonly role: "leader"; readonly value: T; readonly saved: boolean }
   | { readonly role: "failed"; readonly failure: string }
+  /** The leader's result could not be stored: compute without the flight. */
+  | { readonly role: "uncacheable" }
   | { readonly role: "timeout" };
 
 export interface SingleFlightOptions {
@@ -91,6 +99,7 @@ export class SingleFlight {
       if (!Array.isArray(reply)) throw new RedisUnavailableError("the single-flight script answered no list");
       const [decision, payload] = reply as [string, string?];
       if (decision === "hit" && payload !== undefined) return { role: "hit", stored: payload };
+      if (decision === "failed" && payload === UNCACHEABLE_MARK) return { role: "uncacheable" };
       if (decision === "failed" && payload !== undefined) return { role: "failed", failure: payload };
       if (decision === "leader") return { role: "leader", ...(await this.#lead(id, token, compute)) };
       if (now() + delay > deadline) return { role: "timeout" };
@@ -122,13 +131,21 @@ export class SingleFlight {
             result.failure,
             this.#options.failureTtlMs ?? 5_000,
           )
-        : this.#release(
-            id,
-            token,
-            this.#keys.result(id),
-            result.entry ?? "",
-            result.ttlMs ?? this.#options.resultTtlMs,
-          );
+        : result.entry === null
+          ? this.#release(
+              id,
+              token,
+              this.#keys.failure(id),
+              UNCACHEABLE_MARK,
+              this.#options.failureTtlMs ?? 5_000,
+            )
+          : this.#release(
+              id,
+              token,
+              this.#keys.result(id),
+              result.entry,
+              result.ttlMs ?? this.#options.resultTtlMs,
+            );
     const saved = await release.then(
       () => !("entry" in result) || result.entry !== null,
       () => false,

@@ -154,6 +154,9 @@ export class PictureService {
       }
       case "failed":
         return sharedFailure(outcome.failure);
+      case "uncacheable":
+        // Too large to store: each waiter draws its own, at once.
+        return render();
       case "timeout":
         return stillPending(
           "Picture in progress",

@@ -65,6 +65,9 @@ export class FakeBackend {
   /** The signature on answers: "valid" (as the real backend), "missing", or one made for another request. */
   answerSignature: "valid" | "missing" | "other_request" = "valid";
   delayMs = 0;
+  /** Analyses being answered now (during delayMs), and the most at once since the last reset. */
+  inFlight = 0;
+  maxInFlight = 0;
   /** Providers that report `failed` (the next candidate is used). */
   readonly failing = new Set<ImageryProviderName>();
   model = { name: "test-model", version: "1" };
@@ -206,7 +209,13 @@ export class FakeBackend {
       return reply(400, JSON.stringify({ title: "Invalid request", status: 400 }));
     }
     this.calls.push(call);
-    if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
+    this.inFlight++;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    try {
+      if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
+    } finally {
+      this.inFlight--;
+    }
     if (res.destroyed) return;
 
     switch (this.mode) {
