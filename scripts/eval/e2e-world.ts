@@ -78,16 +78,25 @@ export async function serveWorldTiles(world: () => World): Promise<TileServer> {
   };
 }
 
-/** POST a signed analysis of `bbox` to the backend's internal route; the raw response. */
+/**
+ * POST a signed analysis of `bbox` (or of `opts.area`, a GeoJSON Polygon) to the backend's
+ * internal route; the raw response.
+ */
 export async function analyseSigned(
   backendUrl: string,
   secret: string,
   bbox: LonLatBbox,
-  opts: { resolutionM?: number; minConfidence?: number } = {},
+  opts: {
+    resolutionM?: number;
+    minConfidence?: number;
+    area?: { type: "Polygon"; coordinates: number[][][] };
+    classes?: string[];
+  } = {},
 ): Promise<Response> {
   const body = JSON.stringify({
     request: {
-      area: { type: "bbox", bbox },
+      area: opts.area ?? { type: "bbox", bbox },
+      ...(opts.classes ? { classes: opts.classes } : {}),
       resolution_m: opts.resolutionM ?? 0.25,
       ...(opts.minConfidence === undefined ? {} : { min_confidence: opts.minConfidence }),
     },
