@@ -37,6 +37,34 @@ describe("dash measurement", () => {
     expect(dash?.meanGapM).toBeCloseTo(9, 0);
   });
 
+  it("leaves a dash the area's edge may have cut out of the mean, at either end", () => {
+    // 3 m dashes (12 px) with 9 m gaps; the first (or last) is 2 m long where the line is cut.
+    // Within half to one and a half times the median, it would pass the typical-mean filter.
+    const line: Polyline = {
+      pts: [
+        [0, 10],
+        [152, 10],
+      ],
+      bridged: [false],
+    };
+    const cutFirst = painted([
+      [0, 8],
+      [44, 56],
+      [92, 104],
+      [140, 152],
+    ]);
+    expect(measureDashes(line, 2, cutFirst, { ...OPTS, truncatedStart: true })?.meanDashM).toBeCloseTo(3, 1);
+    // Not at a cut: a short first dash is a short dash, and counts.
+    expect(measureDashes(line, 2, cutFirst, OPTS)?.meanDashM).toBeCloseTo(2.75, 1);
+    const cutLast = painted([
+      [0, 12],
+      [48, 60],
+      [96, 108],
+      [144, 152],
+    ]);
+    expect(measureDashes(line, 2, cutLast, { ...OPTS, truncatedEnd: true })?.meanDashM).toBeCloseTo(3, 1);
+  });
+
   it("reports no gap mean when two gaps share no typical length, and the statistics are withdrawn", () => {
     // Three dashes, gaps of 2 m and 20 m: the median (11 m) has neither within half to one and a
     // half times it. The mean was NaN, which passed every plausibility check (each comparison with

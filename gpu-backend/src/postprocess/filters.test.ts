@@ -197,6 +197,37 @@ describe("filter thresholds scale with the ground resolution", () => {
     ).toBeNull();
   });
 
+  it("holds the gap, not only the dash, to the national range", () => {
+    // 3 m dashes with 20 m gaps (the widest national gap is 15 m) over eight gaps: no marking; a
+    // 3 m / 1 m pattern (gaps under 1.5 m) neither. Both lose their statistics when seen less.
+    const dash = {
+      count: 9,
+      meanDashM: 3,
+      meanGapM: 20,
+      medianDashM: 3,
+      medianGapM: 20,
+      gapCount: 8,
+      dashesPx: [],
+    };
+    const wide = { ...base, classId: 2, dashed: true, lengthM: 9 * 23, dash };
+    expect(dashPatternRule.check(wide, { gsdM: 0.25, params })).toMatch(/gap 20\.00 m outside/);
+    expect(
+      withPlausibleDashes({ ...wide, dash: { ...dash, count: 3, gapCount: 2 } }, params).dash,
+    ).toBeNull();
+    const tight = { ...wide, lengthM: 9 * 4, dash: { ...dash, meanGapM: 1, medianGapM: 1 } };
+    expect(dashPatternRule.check(tight, { gsdM: 0.25, params })).toMatch(/gap 1\.00 m outside/);
+  });
+
+  it("sees no turning in a straight line, whichever way it runs", () => {
+    // Due west the heading sits at ±180°: a wobble of a third of a pixel flips it between +π and
+    // −π, which only unwrapping tells from a U-turn.
+    const wobbly: [number, number][] = Array.from({ length: 200 }, (_, i) => [i, 50 + (i % 2 ? 0.3 : -0.3)]);
+    for (const pts of [wobbly, [...wobbly].reverse()]) {
+      const line = { ...base, line: { pts, bridged: pts.slice(1).map(() => false) } };
+      expect(curvatureRule.check(line, { gsdM: 0.25, params })).toBeNull();
+    }
+  });
+
   it("lets a line cut by the raster edge be as short as a dash", () => {
     const short = { ...base, lengthM: 2 };
     expect(minLengthRule.check(short, { gsdM: 0.1, params })).not.toBeNull();
