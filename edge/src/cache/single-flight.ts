@@ -28,10 +28,13 @@ if f then return {'failed', f} end
 if redis.call('SET', KEYS[3], ARGV[1], 'NX', 'PX', ARGV[2]) then return {'leader'} end
 return {'wait'}`;
 
-// Store value (unless empty) under KEYS[2] for ARGV[3] ms, then release the lock if still ours.
+// Store value (unless empty) under KEYS[2] for ARGV[3] ms, then release the lock if still ours. With
+// ARGV[4] = '1' the value is stored only while the lock is ours: a failure or an "uncacheable" mark
+// from a leader whose lock expired would turn away the waiters of the leader who holds it now.
 const FINISH = `
-if ARGV[2] ~= '' then redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3]) end
-if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+local ours = redis.call('GET', KEYS[1]) == ARGV[1]
+if ARGV[2] ~= '' and (ARGV[4] ~= '1' or ours) then redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3]) end
+if ours then redis.call('DEL', KEYS[1]) end
 return 1`;
 
 /** Left where a failure goes when the leader's result could not be stored (not a failure's JSON). */
@@ -157,10 +160,12 @@ export class SingleFlight {
     // KEYS[2] must still be a key of this id (a cluster needs every key named); the result key
     // does when nothing is stored.
     const target = key === "" ? this.#keys.result(id) : key;
+    // A result is worth storing whoever holds the lock now; anything else only from its holder.
+    const ownedOnly = target === this.#keys.result(id) ? "0" : "1";
     return redisCall(() =>
       this.#finish.exec(
         [this.#keys.lock(id), target],
-        [token, value, String(Math.max(1, Math.round(ttlMs)))],
+        [token, value, String(Math.max(1, Math.round(ttlMs))), ownedOnly],
       ),
     );
   }
