@@ -277,6 +277,24 @@ describe("cache", () => {
     }
   });
 
+  it("serves a result over CACHE_MAX_ENTRY_BYTES without storing it (one Upstash request could not carry it)", async () => {
+    const small = await startEdge(rig.env({ RATE_LIMIT_PER_HOUR: "1000", CACHE_MAX_ENTRY_BYTES: "1024" }));
+    rig.backend.extraFeatures = 200;
+    try {
+      for (let i = 0; i < 2; i++) {
+        const res = await postAnalysis(small, key, bboxBody(46));
+        expect(res.status).toBe(200);
+        expect(res.headers.get("x-cache")).toBe("MISS");
+        expect(res.headers.get("content-location")).toBeNull();
+        expect(await small.auditOf(res)).toMatchObject({ cache: "MISS", stored: false });
+        expect((await res.text()).length).toBeGreaterThan(20_000);
+      }
+    } finally {
+      rig.backend.extraFeatures = 0;
+      await small.dispose();
+    }
+  });
+
   it("answers a conditional GET from the entry's header line alone, not the whole result", async () => {
     // No results held in the isolate: every read goes to Redis.
     const cold = await startEdge(rig.env({ RATE_LIMIT_PER_HOUR: "1000", CACHE_HOT_MAX_BYTES: "0" }));
