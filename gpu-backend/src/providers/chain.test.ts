@@ -95,6 +95,30 @@ describe("fetchFromChain", () => {
     expect(serving.requests.slice(before).every((r) => r.startsWith("/18/"))).toBe(true);
   });
 
+  it("refuses imagery delivered coarser than the limit by a provider that does not hold to it", async () => {
+    // A real tile provider serving zoom-14 tiles (7 m/px here) that neither says its resolution
+    // before looking nor honours the request's limit (a provider's bug the chain must not pass on).
+    const inner = xyz("careless", serving, { maxZoom: 14 });
+    const careless: ImageryProvider = {
+      ...inner,
+      nativeGroundResolution: () => Number.NaN,
+      fetch: ({ maxGroundResolutionM: _limit, ...unbounded }) => inner.fetch(unbounded),
+    };
+    const { result, failures } = await fetchFromChain(
+      [careless, createEsriProvider({ urlTemplate: `${serving.url}/{z}/{y}/{x}` })],
+      request(),
+      { maxGroundResolutionM: 0.6 },
+    );
+    expect(result.provider).toBe("esri");
+    expect(failures).toEqual([
+      {
+        provider: "careless",
+        reason: "too_coarse",
+        message: expect.stringMatching(/^careless: delivered .* coarser than the limit 0\.6/),
+      },
+    ]);
+  });
+
   it("throws AllProvidersFailedError with every reason when nothing serves", async () => {
     const err = await fetchFromChain(
       [xyz("broken", failing), xyz("slow", hanging, { timeoutMs: 100 })],
