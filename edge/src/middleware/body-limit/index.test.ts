@@ -40,6 +40,22 @@ const post = (a: Hono, body: ReadableStream<Uint8Array>) =>
     duplex: "half",
   } as RequestInit);
 
+describe("bodyLimit at its boundary", () => {
+  it("takes a body of exactly the limit and refuses one byte more, declared or chunked", async () => {
+    const limit = 65_536;
+    for (const size of [limit, limit + 1]) {
+      const declared = await app(limit).request("/", {
+        method: "POST",
+        body: new Uint8Array(size),
+        headers: { "content-length": String(size) },
+      });
+      const chunked = await post(app(limit), countedBody(size).stream);
+      const want = size === limit ? 200 : 413;
+      expect([declared.status, chunked.status], `${size} bytes`).toEqual([want, want]);
+    }
+  });
+});
+
 describe("bodyLimit on a chunked body", () => {
   it("passes a body within the limit on whole", async () => {
     const { stream } = countedBody(50_000);
