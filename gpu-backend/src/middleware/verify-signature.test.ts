@@ -172,3 +172,21 @@ describe("the answer to an accepted request", () => {
     }
   });
 });
+
+describe("what the signature covers", () => {
+  const app = new Hono();
+  app.use(verifySignature(SECRET));
+  app.post("/x", (c) => c.text("ok"));
+  const send = async (signedPath: string, sentPath: string) =>
+    app.request(sentPath, {
+      method: "POST",
+      body: "{}",
+      headers: await signRequest(SECRET, { method: "POST", path: signedPath, body: "{}" }),
+    });
+
+  it("covers the query string: a request signed for one query is refused with another", async () => {
+    expect((await send("/x?a=1", "/x?a=1")).status).toBe(200);
+    expect((await send("/x?a=1", "/x?a=2")).status).toBe(401);
+    expect((await send("/x", "/x?a=1")).status).toBe(401);
+  });
+});
