@@ -119,18 +119,28 @@ describe("analysis cache key", () => {
     );
   });
 
-  it("is invariant to the polygon's start vertex, orientation and float noise", async () => {
+  it("is invariant to the polygon's start vertex, orientation, float noise and a repeated vertex", async () => {
     await fc.assert(
-      fc.asyncProperty(polygonRing, fc.nat(), fc.boolean(), noise, async (ring, shift, reverse, eps) => {
-        const open = ring.slice(0, -1);
-        const k = shift % open.length;
-        let moved = [...open.slice(k), ...open.slice(0, k)].map(([x, y]) => [x! + eps, y! - eps]);
-        if (reverse) moved = moved.reverse();
-        const a = { ...base, area: { type: "Polygon" as const, coordinates: [ring] } };
-        const b = { ...base, area: { type: "Polygon" as const, coordinates: [[...moved, moved[0]!]] } };
-        expect(await key(b)).toBe(await key(a));
-        expect(await areaHash(b.area)).toBe(await areaHash(a.area));
-      }),
+      fc.asyncProperty(
+        polygonRing,
+        fc.nat(),
+        fc.boolean(),
+        noise,
+        fc.nat(),
+        async (ring, shift, reverse, eps, dup) => {
+          const open = ring.slice(0, -1);
+          const k = shift % open.length;
+          let moved = [...open.slice(k), ...open.slice(0, k)].map(([x, y]) => [x! + eps, y! - eps]);
+          if (reverse) moved = moved.reverse();
+          // A vertex given twice in a row (GeoJSON allows it) encloses the same area.
+          const d = dup % moved.length;
+          moved.splice(d, 0, [...moved[d]!]);
+          const a = { ...base, area: { type: "Polygon" as const, coordinates: [ring] } };
+          const b = { ...base, area: { type: "Polygon" as const, coordinates: [[...moved, moved[0]!]] } };
+          expect(await key(b)).toBe(await key(a));
+          expect(await areaHash(b.area)).toBe(await areaHash(a.area));
+        },
+      ),
       { numRuns: 100 },
     );
   });
@@ -193,7 +203,9 @@ describe("analysis cache key", () => {
 
   it("rounds resolution to the millimetre and confidence to 1e-3", async () => {
     expect(await key({ ...base, resolution_m: 0.2500004 })).toBe(await key(base));
+    expect(await key({ ...base, resolution_m: 0.2496 })).toBe(await key(base));
     expect(await key({ ...base, min_confidence: 0.5000004 })).toBe(await key(base));
+    expect(await key({ ...base, min_confidence: 0.4996 })).toBe(await key(base));
   });
 
   it("gives a short area hash that ignores everything but the area", async () => {
