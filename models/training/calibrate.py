@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Dict, List, Tuple
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from cli_errors import OneLineArgumentParser, require_modules  # noqa: E402
+from cli_errors import OneLineArgumentParser, image_count, require_modules  # noqa: E402
 
 require_modules("calibrate.py", "numpy", "torch", "cv2")
 
@@ -61,7 +61,7 @@ def main() -> None:
     ap = OneLineArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--checkpoint", required=True, help="checkpoint to calibrate")
     ap.add_argument("--data", required=True, help="data set root; its val split is used")
-    ap.add_argument("--images", type=int, default=120, help="val images to score (default 120)")
+    ap.add_argument("--images", type=image_count, default=120, help="val images to score, 0 = all (default 120)")
     ap.add_argument("--biases", default="-1:4:0.5", help="offsets LO:HI:STEP to try (default -1:4:0.5)")
     ap.add_argument("--per-class", action="store_true",
                     help="then search one offset per marking class (coordinate ascent, see above)")

@@ -21,6 +21,18 @@ class OneLineArgumentParser(argparse.ArgumentParser):
         sys.stderr.write(f"{self.prog}: error: {message} (see --help)\n")
         sys.exit(2)
 
+def image_count(text: str) -> int:
+    """argparse type of a number of images: 0 means all of them (data.open_split's max_items), a
+    negative number is refused (it silently meant all too)."""
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 0 (0 = all), got {text!r}") from None
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 0 (0 = all), got {n}")
+    return n
+
+
 #: What to run the tools with when a module is missing: Debian's python3 has python3-torch,
 #: python3-opencv and python3-onnx (.ci/run installs them); another python3 on PATH may not.
 INTERPRETER_HINT = "run it with /usr/bin/python3 after `apt-get install -y python3-torch python3-opencv python3-onnx`"

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Dict, List, Tuple
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from cli_errors import OneLineArgumentParser, require_modules  # noqa: E402
+from cli_errors import OneLineArgumentParser, image_count, require_modules  # noqa: E402
 
 require_modules("from_onnx.py", "numpy", "torch", "cv2")
 
@@ -85,7 +85,8 @@ def main() -> None:
     ap.add_argument("--onnx", required=True, help="exported model (BN folded into convs)")
     ap.add_argument("--model-json", required=True, help="its JSON card (architecture)")
     ap.add_argument("--data", required=True, help="data set whose val split calibrates the BN statistics")
-    ap.add_argument("--images", type=int, default=32, help="val images used for the statistics (default 32)")
+    ap.add_argument("--images", type=image_count, default=32,
+                    help="val images used for the statistics, 0 = all (default 32)")
     ap.add_argument("--out", required=True, help="checkpoint to write (model + model_config)")
     args = ap.parse_args()
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from cli_errors import OneLineArgumentParser, require_modules  # noqa: E402
+from cli_errors import OneLineArgumentParser, image_count, require_modules  # noqa: E402
 
 require_modules("parity.py", "numpy", "torch", "cv2")
 
@@ -54,7 +54,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     ap.add_argument("--checkpoint", required=True, help="checkpoint the ONNX file was exported from")
     ap.add_argument("--data", required=True, help="data set root; images come from its val split")
     ap.add_argument("--out", required=True, help="output folder for the raw float32 files and parity.json")
-    ap.add_argument("--count", type=int, default=3, help="number of val images (default 3)")
+    ap.add_argument("--count", type=image_count, default=3, help="number of val images, 0 = all (default 3)")
     ap.add_argument("--size", type=int, default=512, help="centre-crop side in pixels (default 512)")
     ap.add_argument("--onnx", help="also compare with Python onnxruntime if it is installed")
     ap.add_argument("--max-diff", type=float, default=1e-3,

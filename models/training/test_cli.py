@@ -90,6 +90,21 @@ class OneLineFailures(unittest.TestCase):
             r = run("export.py", "--random-init", "--out-dir", tmp, "--name", "m")
             self.assertEqual(r.returncode, 0, r.stderr)
 
+    def test_negative_image_counts_are_refused(self) -> None:
+        # A negative count silently meant every val image (data.open_split); 0 = all is documented.
+        with tempfile.TemporaryDirectory() as tmp:
+            ckpt, out = str(Path(tmp) / "c.pt"), Path(tmp) / "out"
+            for script, args in (
+                ("parity.py", ["--checkpoint", ckpt, "--data", tmp, "--out", str(out), "--count=-1"]),
+                ("calibrate.py", ["--checkpoint", ckpt, "--data", tmp, "--images=-1"]),
+                ("from_onnx.py", ["--onnx", "m.onnx", "--model-json", "m.json", "--data", tmp,
+                                  "--out", str(out), "--images=-1"]),
+            ):
+                r = run(script, *args)
+                self.assert_one_line(r, script, code=2)
+                self.assertIn("must be an integer >= 0 (0 = all), got -1", r.stderr)
+                self.assertFalse(out.exists(), script)
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -6,11 +6,12 @@
 import { existsSync, statSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { isMainThread, workerData } from "node:worker_threads";
-import { outsideOf, usageLine } from "../cli/run.js";
+import { numberFlag, outputFolder, outsideOf, usageLine } from "../cli/run.js";
 import { runJob } from "../scenes/jobs.js";
 import { parseSplitRatios } from "../scenes/outputs/splits.js";
 import { defaultWorkers, serveJobs } from "../scenes/pool.js";
 import { importAel } from "./import.js";
+import { BLOCK_M_RANGE } from "./plan.js";
 
 const HELP = `Usage: npm run ael:import -- --src DIR --out DIR [options]
 
@@ -22,7 +23,7 @@ report (report.json) of what was converted.
   --out DIR             output folder
   --split A,B,C         train,val,test proportions (default 70,10,20)
   --split-by city|blocks  by city (first digit of the id, default) or by Mercator blocks
-  --block-m M           block size for --split-by blocks (default 2000)
+  --block-m M           block size in metres for --split-by blocks (default 2000, 10-100000)
   --limit N             convert at most N files (in id order)
   --cities 0,2,...      only these city digits
   --no-render           skip annotations without images instead of rendering them
@@ -63,7 +64,7 @@ async function main(argv: string[]): Promise<void> {
         seed: { type: "string" },
         format: { type: "string" },
         workers: { type: "string" },
-        help: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
       },
     }));
   } catch (e) {
@@ -92,8 +93,12 @@ async function main(argv: string[]): Promise<void> {
       ?.split(",")
       .map((c) => c.trim()) ?? null;
   if (cities?.some((c) => !/^\d$/.test(c))) fail(`--cities wants digits like 0,2,6`);
-  const blockM = Number(s("block-m") ?? 2000);
-  if (!(blockM >= 10)) fail("--block-m must be >= 10");
+  let blockM: number;
+  try {
+    blockM = numberFlag("block-m", s("block-m") ?? "2000", BLOCK_M_RANGE);
+  } catch (e) {
+    fail((e as Error).message);
+  }
   const limit = int("limit", s("limit"), null, 1);
   const seed = int("seed", s("seed"), 1, 0)!;
   const size = int("size", s("size"), null, 16);
@@ -104,6 +109,7 @@ async function main(argv: string[]): Promise<void> {
   // Its manifest, report and folders written into the AEL folder made it unreadable as a store.
   try {
     outsideOf("--out", out, { "--src": src });
+    await outputFolder("--out", out);
   } catch (e) {
     fail((e as Error).message);
   }

@@ -12,6 +12,12 @@ import { type Footprint, findSplitOverlaps } from "../scenes/outputs/split-check
 import { assignGroups, SPLITS, type SplitName, type SplitRatios } from "../scenes/outputs/splits.js";
 import { hash32, Rng } from "../scenes/random.js";
 
+/**
+ * Bounds of --block-m (ael:import, scenes --from-ael): a block under 10 m is smaller than an
+ * image; one over 100 km holds a whole metropolitan area, so every image lands in one block.
+ */
+export const BLOCK_M_RANGE = { min: 10, max: 100_000 } as const;
+
 export interface AelPlanOptions {
   src: string;
   out: string;

@@ -119,7 +119,7 @@ async function main(): Promise<void> {
       url: { type: "string" },
       secret: { type: "string" },
       env: { type: "string", multiple: true, default: [] },
-      help: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
     },
   });
   if (values.help) {

@@ -223,17 +223,24 @@ async function main(): Promise<void> {
       "direct-socket": { type: "boolean", default: false },
     },
   });
-  await outputFiles({ "--json": values.json, "--doc": values.doc });
-  // The block --doc replaces must be there before a run of minutes, not found missing after it.
-  if (values.doc) {
-    const text = await readFile(values.doc, "utf8").catch(() => "");
-    if (!text.includes("<!-- bench:start -->") || !text.includes("<!-- bench:end -->")) {
-      throw new UsageError(`--doc ${values.doc} has no <!-- bench:start --> … <!-- bench:end --> block`);
-    }
-  }
   if (values.help) {
     console.info(USAGE);
     return;
+  }
+  await outputFiles({ "--json": values.json, "--doc": values.doc });
+  // The block --doc replaces must be there before a run of minutes, not found missing after it.
+  if (values.doc) {
+    const doc = values.doc;
+    const text = await readFile(doc, "utf8").catch((e: NodeJS.ErrnoException) => {
+      throw new UsageError(
+        e.code === "ENOENT"
+          ? `--doc ${doc} does not exist`
+          : `--doc ${doc} cannot be read (${e.code ?? "error"})`,
+      );
+    });
+    if (!text.includes("<!-- bench:start -->") || !text.includes("<!-- bench:end -->")) {
+      throw new UsageError(`--doc ${doc} has no <!-- bench:start --> … <!-- bench:end --> block`);
+    }
   }
   const parts = new Set<Part>(
     (values.only !== undefined ? values.only.split(",") : [...PARTS]).map((s) => {

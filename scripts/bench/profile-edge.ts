@@ -139,13 +139,13 @@ async function main(): Promise<void> {
       "direct-socket": { type: "boolean", default: false },
     },
   });
-  await outputFiles({ "--out": values.out });
   if (values.help) {
     console.info(
       "usage: npm run profile:edge -- [--duration S (1-120)] [--connections N (1-200)] [--top N] [--out FILE] [--heap promoted|all] [--direct-socket]",
     );
     return;
   }
+  await outputFiles({ "--out": values.out });
   if (values.heap !== undefined && values.heap !== "promoted" && values.heap !== "all") {
     throw new UsageError("--heap must be promoted or all");
   }

@@ -2,13 +2,14 @@
  * The tools end bad input with one line and exit code 2, and other failures with one line and
  * exit code 1, never a stack trace (scripts/cli/run.ts). Each case fails before any real work.
  */
-import { execFile } from "node:child_process";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { execFile, spawnSync } from "node:child_process";
+import { mkdir, mkdtemp, readdir, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import sharp from "sharp";
 import { describe, expect, it } from "vitest";
+import { outputFiles, outputFolder, UsageError } from "./run.js";
 
 const TSX = fileURLToPath(new URL("../../node_modules/.bin/tsx", import.meta.url));
 const script = (path: string) => fileURLToPath(new URL(`../${path}`, import.meta.url));
@@ -113,6 +114,44 @@ describe("command-line failures", () => {
       ["--data", "/tmp/ds", "--json", "/sys/x.json"],
       "eval: --json /sys/x.json cannot be written",
     ],
+    // Under /proc or /sys: /proc/version opened for appending, and Node's recursive mkdir there
+    // never returned (scenes hung); esbuild reported a folder it could not make in a dozen lines.
+    [
+      "eval/vectors.ts",
+      ["--json", "/proc/version"],
+      "eval:vectors: --json /proc/version cannot be written (it is in /proc)",
+    ],
+    [
+      "scenes/cli.ts",
+      ["--out", "/proc/lsn-x", "--count", "1", "--size", "64"],
+      "scenes: --out /proc/lsn-x cannot be written (it is in /proc)",
+    ],
+    [
+      "eval/cli.ts",
+      ["--data", "/tmp", "--pred-out", "/proc/lsn-x"],
+      "eval: --pred-out /proc/lsn-x cannot be written (it is in /proc)",
+    ],
+    [
+      "ael/import-cli.ts",
+      ["--src", "/tmp", "--out", "/proc/lsn-x"],
+      "ael:import: --out /proc/lsn-x cannot be written (it is in /proc)",
+    ],
+    [
+      "guard/build-backend.ts",
+      ["--out", "/proc/lsn-x"],
+      "build:backend: --out /proc/lsn-x cannot be written (it is in /proc)",
+    ],
+    [
+      "bench/cli.ts",
+      ["--only", "inference", "--doc", "/nonexistent-doc.md"],
+      "bench: --doc /nonexistent-doc.md does not exist",
+    ],
+    [
+      "ael/import-cli.ts",
+      ["--src", "/tmp", "--out", "/x", "--block-m", "1e999"],
+      "ael:import: --block-m must be a number 10-100000, got 1e999",
+    ],
+    ["eval/cli.ts", ["--data", "/tmp", "--workers", "65"], "eval: --workers must be an integer 1-64, got 65"],
     // A value starting with a dash: the line keeps parseArgs' own fix, which came last.
     [
       "eval/vectors.ts",
@@ -142,15 +181,48 @@ describe("command-line failures", () => {
     },
   );
 
-  it.each(["index/build.ts", "bench/backend.ts", "guard/cli.ts", "guard/build-backend.ts"])(
-    "%s --help: usage on stdout, exit code 0",
-    async (path) => {
-      const r = await run(path, ["--help"]);
-      expect(r.code).toBe(0);
-      expect(r.stdout).toMatch(/^usage: npm run /);
-      expect(r.stderr).toBe("");
-    },
-  );
+  it.each(
+    ["index/build.ts", "bench/backend.ts", "guard/cli.ts", "guard/build-backend.ts"].flatMap((path) => [
+      [path, "--help"],
+      [path, "-h"],
+    ]),
+  )("%s %s: usage on stdout, exit code 0", async (path, flag) => {
+    const r = await run(path, [flag]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^usage: npm run /);
+    expect(r.stderr).toBe("");
+  });
+
+  it.each([
+    ["model/ort-latency.ts", ["--help"]],
+    ["model/ort-latency.ts", ["-h"]],
+    ["ael/import-cli.ts", ["-h"]],
+    ["scenes/cli.ts", ["-h"]],
+    // Help comes before the output files are tried (they were, and refused it).
+    ["load/soak.ts", ["--help", "--json", "/nonexistent-dir/x"]],
+    ["load/cli.ts", ["--help", "--json", "/nonexistent-dir/x"]],
+    ["bench/cli.ts", ["--help", "--json", "/nonexistent-dir/x"]],
+    ["eval/vectors.ts", ["--help", "--json", "/nonexistent-dir/x"]],
+    ["index/bench.ts", ["--help", "--json", "/nonexistent-dir/x"]],
+    ["bench/profile-edge.ts", ["--help", "--out", "/nonexistent-dir/x"]],
+  ])("%s %j: usage on stdout, exit code 0", async (path, args) => {
+    const r = await run(path, args);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^usage: /i);
+    expect(r.stderr).toBe("");
+  });
+
+  it("load --help documents every option, --edge-entry too", async () => {
+    const r = await run("load/cli.ts", ["--help"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("[--edge-entry FILE]");
+  });
+
+  it("eval:vectors names a model file that is not there, not its card", async () => {
+    const r = await run("eval/vectors.ts", ["--seeds", "31", "--model", "/nonexistent/m.onnx"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim()).toBe("eval:vectors: model file not found: /nonexistent/m.onnx");
+  });
 
   it("names a model file that is not there, not its card", async () => {
     const r = await run("eval/cli.ts", ["--data", "/tmp", "--model", "/nonexistent/m.onnx"]);
@@ -183,5 +255,58 @@ describe("command-line failures", () => {
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
     expect(r.stderr).toMatch(/^model:parity: ENOENT/);
     expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe("outputFiles and outputFolder: only what can really be written as a file or folder", () => {
+  it("refuses /proc, /sys, a FIFO and a link into /proc; passes a new or regular file and /dev/null", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "lsn-output-files-"));
+    try {
+      const fifo = join(dir, "fifo");
+      expect(spawnSync("mkfifo", [fifo]).status).toBe(0);
+      const link = join(dir, "link");
+      await symlink("/proc/version", link);
+      const refused = async (path: string, why: RegExp) => {
+        const error = await outputFiles({ "--json": path }).catch((e: unknown) => e);
+        expect(error, path).toBeInstanceOf(UsageError);
+        expect((error as Error).message).toMatch(why);
+      };
+      await refused("/proc/version", /^--json \/proc\/version cannot be written \(it is in \/proc\)$/);
+      await refused("/proc/self/x", /it is in \/proc/);
+      await refused("/sys/kernel/x", /it is in \/sys/);
+      await refused(link, /it is in \/proc/);
+      // Opening it for a trial would wait for a reader, for ever.
+      await refused(fifo, /cannot be written \(not a regular file\)/);
+      await writeFile(join(dir, "old.json"), "kept");
+      await outputFiles({
+        "--json": join(dir, "new.json"),
+        "--lines": join(dir, "old.json"),
+        "--x": "/dev/null",
+      });
+      expect(await readdir(dir)).toEqual(expect.arrayContaining(["old.json"]));
+      expect(await readdir(dir)).not.toContain("new.json");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("outputFolder: refuses /proc, /sys and a file on the way, without creating anything", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "lsn-output-folder-"));
+    try {
+      await writeFile(join(dir, "file"), "");
+      const refused = async (path: string, why: RegExp) => {
+        const error = await outputFolder("--out", path).catch((e: unknown) => e);
+        expect(error, path).toBeInstanceOf(UsageError);
+        expect((error as Error).message).toMatch(why);
+      };
+      await refused("/proc/lsn-x/y", /^--out \/proc\/lsn-x\/y cannot be written \(it is in \/proc\)$/);
+      await refused("/sys/lsn-x", /it is in \/sys/);
+      await refused(join(dir, "file", "sub"), /file is not a folder$/);
+      await refused(join(dir, "file"), /is not a folder$/);
+      await outputFolder("--out", join(dir, "a", "b"));
+      expect(await readdir(dir)).toEqual(["file"]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

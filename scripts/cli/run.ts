@@ -4,7 +4,8 @@
  * its first line on stderr and exit code 2; any other failure is its message and exit code 1.
  * LSN_DEBUG=1 adds the stack, for whoever is debugging the tool itself.
  */
-import { lstat, open, rm, stat } from "node:fs/promises";
+import { constants } from "node:fs";
+import { access, lstat, open, realpath, rm, stat } from "node:fs/promises";
 import { dirname, isAbsolute, relative, resolve } from "node:path";
 
 export class UsageError extends Error {}
@@ -65,8 +66,23 @@ export function numberFlag(
 }
 
 /**
+ * Kernel pseudo file systems: nothing a tool writes belongs there, and they fool the checks below
+ * (/proc/version opens for appending; Node's recursive mkdir under /proc never returns).
+ */
+const PSEUDO_FILE_SYSTEMS = ["/proc", "/sys"];
+
+/** The pseudo file system `path` lies in, by its name and by where its links lead, or undefined. */
+async function pseudoFileSystem(path: string): Promise<string | undefined> {
+  const full = resolve(path);
+  const real = await realpath(full).catch(() => full);
+  return PSEUDO_FILE_SYSTEMS.find((fs) => isWithin(fs, full) || isWithin(fs, real));
+}
+
+/**
  * Files a tool writes when it is done: each must be writable now, not after a run of minutes whose
  * figures would then be lost (`--json nodir/x` failed only at the end). A UsageError names the flag.
+ * Only a regular file (new or existing) or /dev/null passes: a FIFO would block the trial open, and
+ * a file under /proc or /sys is no file to keep results in.
  */
 export async function outputFiles(files: Readonly<Record<string, string | undefined>>): Promise<void> {
   for (const [flag, path] of Object.entries(files)) {
@@ -76,10 +92,17 @@ export async function outputFiles(files: Readonly<Record<string, string | undefi
     if (!(await stat(dir).catch(() => null))?.isDirectory()) {
       throw new UsageError(`${flag} ${path}: there is no folder ${dir}`);
     }
+    const pseudo = (await pseudoFileSystem(dir)) ?? (await pseudoFileSystem(path));
+    if (pseudo) throw new UsageError(`${flag} ${path} cannot be written (it is in ${pseudo})`);
     // lstat: a dangling link is there (opening it would create its target, and removing the
     // "new" file would remove the link).
     const existing = await lstat(path).catch(() => null);
     if (existing?.isDirectory()) throw new UsageError(`${flag} ${path} is a folder`);
+    const target = existing ? await stat(path).catch(() => null) : null;
+    if (target?.isDirectory()) throw new UsageError(`${flag} ${path} is a folder`);
+    if (target && !target.isFile() && (await realpath(path).catch(() => path)) !== "/dev/null") {
+      throw new UsageError(`${flag} ${path} cannot be written (not a regular file)`);
+    }
     // Opened for appending (nothing written) and closed: a folder or file the tool may not write
     // to fails here, not after the work.
     try {
@@ -91,6 +114,45 @@ export async function outputFiles(files: Readonly<Record<string, string | undefi
       );
     }
   }
+}
+
+/**
+ * A folder a tool creates (if need be) and writes into: the nearest part of it that exists must be
+ * a folder this process may write, outside /proc and /sys. Checked, nothing created: Node's
+ * recursive mkdir under /proc never returns, and esbuild reported a folder it could not create as
+ * a dozen lines. A UsageError names the flag.
+ */
+export async function outputFolder(flag: string, dir: string): Promise<void> {
+  if (dir === "") throw new UsageError(`${flag} needs a folder`);
+  const full = resolve(dir);
+  const pseudo = await pseudoFileSystem(full);
+  if (pseudo) throw new UsageError(`${flag} ${dir} cannot be written (it is in ${pseudo})`);
+  let probe = full;
+  let info = await stat(probe).catch(() => null);
+  while (!info && dirname(probe) !== probe) {
+    probe = dirname(probe);
+    info = await stat(probe).catch(() => null);
+  }
+  if (!info?.isDirectory()) {
+    throw new UsageError(`${flag} ${dir}${probe === full ? "" : `: ${probe}`} is not a folder`);
+  }
+  const inPseudo = await pseudoFileSystem(probe);
+  if (inPseudo) throw new UsageError(`${flag} ${dir} cannot be written (it is in ${inPseudo})`);
+  try {
+    await access(probe, constants.W_OK | constants.X_OK);
+  } catch (e) {
+    throw new UsageError(
+      `${flag} ${dir} cannot be written (${(e as NodeJS.ErrnoException).code ?? "error"})`,
+    );
+  }
+}
+
+/**
+ * A file the tool reads, named before anything found from it is looked for: a model given as
+ * /missing.onnx was reported as its missing card (/missing.json). Not there: an Error, exit code 1.
+ */
+export async function inputFile(what: string, path: string): Promise<void> {
+  if (!(await stat(path).catch(() => null))?.isFile()) throw new Error(`${what} not found: ${path}`);
 }
 
 /**

@@ -4,15 +4,26 @@
  *
  *   npm run eval -- --data ROOT --split test [--model FILE] [--pred-out DIR] [--json FILE]
  */
-import { mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { basename, extname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import sharp, { type OutputInfo } from "sharp";
 import { loadModelManifest } from "../../gpu-backend/src/runtime/model-manifest.js";
 import { InferencePool } from "../../gpu-backend/src/runtime/pool.js";
 import { segmentRaster } from "../../gpu-backend/src/runtime/segment.js";
-import { numberFlag, outputFiles, outsideOf, runCli, UsageError } from "../cli/run.js";
+import {
+  inputFile,
+  numberFlag,
+  outputFiles,
+  outputFolder,
+  outsideOf,
+  runCli,
+  UsageError,
+} from "../cli/run.js";
 import { SegmentationScore, type SplitMetrics } from "./metrics.js";
+
+/** Each worker holds a model session and its tile buffers: more than this only thrashes memory. */
+const MAX_WORKERS = 64;
 
 const USAGE = `usage: npm run eval -- --data ROOT --split SPLIT [options]
   --data ROOT         MMSegmentation layout: ROOT/img_dir/SPLIT, ROOT/ann_dir/SPLIT
@@ -22,7 +33,7 @@ const USAGE = `usage: npm run eval -- --data ROOT --split SPLIT [options]
   --json FILE         write the metrics as JSON
   --limit N           score only the first N images (sorted by id)
   --ep LIST           execution providers in order (default cpu), e.g. webgpu,cpu
-  --workers N         inference workers (default 1)
+  --workers N         inference workers (default 1, at most ${MAX_WORKERS})
   --tile N            largest tile side (default 1024)
   --overlap N         tile overlap in pixels (default 64)
   --record NAME       store the metrics in the model card's "metrics" under NAME`;
@@ -57,7 +68,7 @@ function parse(argv: string[]) {
     limit:
       values.limit === undefined ? undefined : numberFlag("limit", values.limit, { min: 1, integer: true }),
     eps: values.ep!.split(",").filter(Boolean),
-    workers: numberFlag("workers", values.workers, { min: 1, integer: true }),
+    workers: numberFlag("workers", values.workers, { min: 1, max: MAX_WORKERS, integer: true }),
     tile: numberFlag("tile", values.tile, { min: 64, integer: true }),
     overlap: numberFlag("overlap", values.overlap, { min: 0, integer: true }),
     record: values.record,
@@ -131,11 +142,11 @@ async function main(): Promise<void> {
       "the images": join(opts.data, "img_dir"),
       "the ground truth": join(opts.data, "ann_dir"),
     });
+    await outputFolder("--pred-out", opts.predOut);
   }
   const modelPath = resolve(opts.model);
   // Named before its card: the file given is what is missing, not the card beside it.
-  if (!(await stat(modelPath).catch(() => null))?.isFile())
-    throw new Error(`model file not found: ${modelPath}`);
+  await inputFile("model file", modelPath);
   const model = await loadModelManifest(modelPath, modelPath.replace(/\.onnx$/, ".json"));
   const pairs = await listPairs(opts.data, opts.split, opts.limit);
   const tile = Math.floor(opts.tile / model.sizeMultiple) * model.sizeMultiple;

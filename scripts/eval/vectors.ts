@@ -20,6 +20,7 @@
  * costs one inference per world, whatever the number of variants.
  */
 import { writeFile } from "node:fs/promises";
+import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import type { AnalysisResponse, MercatorGrid } from "@lanesegnet/shared";
 import { DEFAULT_MIN_CONFIDENCE } from "../../gpu-backend/src/analysis/internal-request.js";
@@ -34,7 +35,7 @@ import {
 import { createEsriProvider } from "../../gpu-backend/src/providers/esri.js";
 import type { RgbRaster, Segmentation } from "../../gpu-backend/src/runtime/segment.js";
 import { startBackend } from "../../gpu-backend/src/server.js";
-import { numberFlag, outputFiles, runCli, UsageError } from "../cli/run.js";
+import { inputFile, numberFlag, outputFiles, runCli, UsageError } from "../cli/run.js";
 import type { World } from "../scenes/world.js";
 import { type DashMatch, medianAbs } from "./dash-match.js";
 import {
@@ -71,13 +72,13 @@ async function main(): Promise<void> {
       help: { type: "boolean", short: "h" },
     },
   });
-  await outputFiles({ "--json": values.json, "--lines": values.lines });
   if (values.help) {
     console.info(
       "usage: npm run eval:vectors -- [--seeds 31,32,33,34,35] [--model FILE] [--resolution 0.25] [--min-confidence C] [--json FILE] [--lines FILE] [--params JSON ...]",
     );
     return;
   }
+  await outputFiles({ "--json": values.json, "--lines": values.lines });
   const variants = values.params.map(parseVariant);
   const parts = values.seeds.split(",");
   const seeds = parts.map(Number);
@@ -91,6 +92,9 @@ async function main(): Promise<void> {
     values["min-confidence"] === undefined
       ? undefined
       : numberFlag("min-confidence", values["min-confidence"], { min: 0, max: 1 });
+
+  // Named before its card: the file given is what is missing, not the card beside it.
+  if (values.model) await inputFile("model file", resolve(values.model));
 
   let world: World | undefined;
   const tiles = await serveWorldTiles(() => world as World);

@@ -13,7 +13,7 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { build } from "esbuild";
-import { runCli, UsageError } from "../cli/run.js";
+import { outputFolder, runCli, UsageError } from "../cli/run.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 export const BACKEND_DIST = `${ROOT}gpu-backend/dist`;
@@ -62,7 +62,7 @@ const USAGE = "usage: npm run build:backend [-- --out DIR]   (default gpu-backen
 if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1])) {
   runCli("build:backend", async () => {
     const { values } = parseArgs({
-      options: { out: { type: "string" }, help: { type: "boolean" } },
+      options: { out: { type: "string" }, help: { type: "boolean", short: "h" } },
       allowPositionals: false,
     });
     if (values.help) {
@@ -70,6 +70,8 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1
       return 0;
     }
     if (values.out === "") throw new UsageError(`--out needs a folder; ${USAGE}`);
+    // A folder esbuild cannot create was a dozen lines of its errors, not one naming the folder.
+    if (values.out !== undefined) await outputFolder("--out", values.out);
     await buildBackend(values.out ?? BACKEND_DIST);
     return 0;
   });

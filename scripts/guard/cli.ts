@@ -34,7 +34,7 @@ async function main(): Promise<number> {
       "worker-dir": { type: "string" },
       "page-dir": { type: "string" },
       "backend-dir": { type: "string" },
-      help: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
     },
   });
   if (values.help) {

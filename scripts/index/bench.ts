@@ -243,11 +243,11 @@ async function main(): Promise<void> {
   } catch (e) {
     die((e as Error).message);
   }
-  await outputFiles({ "--json": values.json });
   if (values.help) {
     console.info("usage: npm run bench:index -- [--json FILE] [--n 1000000] [--queries 20000] [--seed 1]");
     return;
   }
+  await outputFiles({ "--json": values.json });
   const int = (v: string | undefined, fallback: number, name: string, min: number) =>
     v === undefined ? fallback : numberFlag(name, v, { min, integer: true });
   const n = int(values.n, 1_000_000, "n", 1);

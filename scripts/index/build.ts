@@ -94,7 +94,7 @@ function parse() {
       "allow-missing-images": { type: "boolean" },
       "skip-bad": { type: "boolean" },
       concurrency: { type: "string" },
-      help: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
     },
     allowPositionals: false,
     strict: true,

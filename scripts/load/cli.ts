@@ -3,6 +3,7 @@
  *
  *   npm run load -- <cached|uncached|mixed|ratelimit|spike|all> [--json FILE] [--markdown FILE]
  *                   [--url URL] [--duration S] [--var NAME=VALUE ...] [--direct-socket]
+ *                   [--edge-entry FILE]
  *
  * --url (default EDGE_URL, else http://127.0.0.1:8787): when an edge answers there it is used, with
  * API keys made in the Redis its `.dev.vars` / environment name (like `npm run keys`); its hourly
@@ -13,6 +14,8 @@
  * plus --var overrides, and stopped at the end.
  * --direct-socket: a started edge answers on its own workerd socket, without Miniflare's entry
  * Worker in front (scripts/dev/stack.ts, LocalStackOptions.directSocket).
+ * --edge-entry FILE: a started stack runs that Worker entry instead of edge/src/index.ts (e.g. a
+ * copy of an older edge/src, to compare before and after); ignored when an edge answers at --url.
  * --duration: seconds per measured phase (default 15; mixed runs 4×, uncached and spike 2×).
  * Prints a markdown table; exit status 1 when a scenario's check fails.
  */
@@ -30,7 +33,7 @@ import { storeAreas } from "./areas.js";
 import { markdown } from "./report.js";
 import { SCENARIOS, type Scenario, type ScenarioResult } from "./scenarios.js";
 
-const USAGE = `usage: npm run load -- <${SCENARIOS.map((s) => s.name).join("|")}|all> [--json FILE] [--markdown FILE] [--url URL] [--duration S] [--var NAME=VALUE ...] [--direct-socket]`;
+const USAGE = `usage: npm run load -- <${SCENARIOS.map((s) => s.name).join("|")}|all> [--json FILE] [--markdown FILE] [--url URL] [--duration S] [--var NAME=VALUE ...] [--direct-socket] [--edge-entry FILE]`;
 
 function fail(message: string): never {
   console.error(`load: ${message}\n${USAGE}`);
@@ -67,11 +70,11 @@ async function main(): Promise<number> {
     },
     allowPositionals: true,
   });
-  await outputFiles({ "--json": values.json });
   if (values.help) {
     console.info(USAGE);
     return 0;
   }
+  await outputFiles({ "--json": values.json, "--markdown": values.markdown });
   const [which, ...rest] = positionals;
   if (!which || rest.length > 0) fail("name one scenario, or all");
   const scenarios = which === "all" ? [...SCENARIOS] : SCENARIOS.filter((s) => s.name === which);
@@ -112,6 +115,7 @@ async function main(): Promise<number> {
       const run = randomBytes(3).toString("hex");
       if (external) {
         if (values["direct-socket"]) log("--direct-socket applies only to a stack started here: ignored");
+        if (values["edge-entry"]) log("--edge-entry applies only to a stack started here: ignored");
         keys = externalKeyMaker(run);
         log(`${scenario.name}: using the edge at ${url}`);
         log("(if that is `wrangler dev`, expect ~200 req/s at most: its inspector proxy is the bottleneck)");

@@ -96,13 +96,13 @@ async function main(): Promise<void> {
       help: { type: "boolean", short: "h" },
     },
   });
-  await outputFiles({ "--json": values.json });
   if (values.help) {
     console.info(
       "usage: npm run soak -- [--requests N (20-100000)] [--concurrency N (1-16)] [--side M (10-500)] [--seed N] [--json FILE]",
     );
     return;
   }
+  await outputFiles({ "--json": values.json });
   const total = numberFlag("requests", values.requests, { min: 20, max: 100_000, integer: true });
   const concurrency = numberFlag("concurrency", values.concurrency, { min: 1, max: 16, integer: true });
   const sideM = numberFlag("side", values.side, { min: 10, max: 500 });

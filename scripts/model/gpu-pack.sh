@@ -8,7 +8,31 @@
 #
 #   usage (repo root): bash scripts/model/gpu-pack.sh DATA
 set -euo pipefail
-DATA="${1:?usage: gpu-pack.sh DATA (a generated scene set; its val split re-estimates BatchNorm)}"
+USAGE="usage: bash scripts/model/gpu-pack.sh DATA   (from the repo root; DATA: a generated scene set, its val split re-estimates BatchNorm; env PYTHON, default /usr/bin/python3)"
+case "${1:-}" in
+  -h | --help)
+    echo "$USAGE"
+    exit 0
+    ;;
+  "")
+    echo "gpu-pack.sh: DATA is required ($USAGE)" >&2
+    exit 2
+    ;;
+  -*)
+    echo "gpu-pack.sh: unknown option $1 ($USAGE)" >&2
+    exit 2
+    ;;
+esac
+if [ $# -gt 1 ]; then
+  echo "gpu-pack.sh: takes one argument, got $# ($USAGE)" >&2
+  exit 2
+fi
+DATA=$1
+# Found now, not after minutes of packing when from_onnx.py reads its val split.
+if [ ! -d "$DATA" ]; then
+  echo "gpu-pack.sh: DATA $DATA is not a folder" >&2
+  exit 2
+fi
 NODE_VERSION=$(node -p process.versions.node)
 G=.gpu
 PY=${PYTHON:-/usr/bin/python3}

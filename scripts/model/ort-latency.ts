@@ -13,7 +13,7 @@
  */
 import { parseArgs } from "node:util";
 import { InferenceSession, Tensor } from "onnxruntime-node";
-import { numberFlag, runCli } from "../cli/run.js";
+import { numberFlag, runCli, UsageError } from "../cli/run.js";
 
 export interface LatencyResult {
   model: string;
@@ -96,6 +96,9 @@ export async function measureLatency(
   }
 }
 
+const USAGE =
+  "usage: npx tsx scripts/model/ort-latency.ts MODEL.onnx [MORE.onnx ...] [--size 1024] [--batch 1] [--runs 10] [--warmup 2] [--threads 2] [--ep cpu|webgpu|cuda] [--json]";
+
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
@@ -107,15 +110,16 @@ async function main(): Promise<void> {
       threads: { type: "string", default: "2" },
       ep: { type: "string", default: "cpu" },
       json: { type: "boolean", default: false },
+      help: { type: "boolean", short: "h" },
     },
   });
-  if (positionals.length === 0) {
-    console.error("usage: ort-latency.ts MODEL.onnx [...] [--size 1024] [--runs 10] [--threads 2] [--json]");
-    process.exit(2);
+  if (values.help) {
+    console.info(USAGE);
+    return;
   }
+  if (positionals.length === 0) throw new UsageError(`name at least one model (${USAGE})`);
   if (!["cpu", "webgpu", "cuda"].includes(values.ep)) {
-    console.error(`ort-latency: --ep must be cpu, webgpu or cuda, got ${values.ep}`);
-    process.exit(2);
+    throw new UsageError(`--ep must be cpu, webgpu or cuda, got ${values.ep}`);
   }
   const opts = {
     size: numberFlag("size", values.size, { min: 32, max: 8192, integer: true }),

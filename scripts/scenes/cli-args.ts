@@ -1,5 +1,6 @@
 /** Command-line flags of the scenes CLI: parsing, validation (one-line errors) and help. */
 import { parseArgs } from "node:util";
+import { BLOCK_M_RANGE } from "../ael/plan.js";
 import { UsageError, usageLine } from "../cli/run.js";
 import { LAYOUT_KINDS, type LayoutKind } from "./geometry/layouts.js";
 import { STYLES, type StyleName } from "./markings/styles.js";
@@ -35,7 +36,7 @@ Options:
   --limit N             --from-ael: use at most N annotation files (in id order)
   --cities 0,2,...      --from-ael: only these city digits (first digit of the id)
   --split-by city|blocks  --from-ael: spatially disjoint split by city (default) or by blocks
-  --block-m M           --split-by blocks: block size in Mercator metres (default 2000)
+  --block-m M           --split-by blocks: block size in Mercator metres (default 2000, 10-100000)
   --at=LON,LAT          --store/--fixtures: where to place the imagery (default 144.9631,-37.8136;
                         write --at=... when LON is negative)
   --grid CxR            --store: tiles (default 3x3)
@@ -139,7 +140,7 @@ export function parseCli(argv: readonly string[]): CliConfig {
         quality: { type: "string" },
         "id-prefix": { type: "string" },
         force: { type: "boolean" },
-        help: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
       },
     }));
   } catch (e) {
@@ -226,7 +227,7 @@ export function parseCli(argv: readonly string[]): CliConfig {
     limit: s("limit") === undefined ? null : num("limit", s("limit"), 0, { int: true, min: 1 }),
     cities,
     splitBy,
-    blockM: num("block-m", s("block-m"), 2000, { min: 10 }),
+    blockM: num("block-m", s("block-m"), 2000, BLOCK_M_RANGE),
     at: { lon: at[0]!, lat: at[1]! },
     gridCols: Number(gm[1]),
     gridRows: Number(gm[2]),

@@ -3,11 +3,11 @@
  * module as a worker thread, which serves render jobs, so it works under tsx and as one bundle.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { isMainThread, workerData } from "node:worker_threads";
 import { LANE_CLASS_NAMES } from "@lanesegnet/shared";
 import { planAel } from "../ael/plan.js";
-import { isUsageError, outsideOf } from "../cli/run.js";
+import { isUsageError, outputFolder, outsideOf } from "../cli/run.js";
 import { type CliConfig, HELP, parseCli, UsageError } from "./cli-args.js";
 import { LAYOUT_KINDS } from "./geometry/layouts.js";
 import { type Job, type ProceduralJob, runJob } from "./jobs.js";
@@ -302,6 +302,9 @@ async function main(argv: readonly string[]): Promise<void> {
     return;
   }
   try {
+    // Checked before any work: under /proc, Node's recursive mkdir never returned.
+    if (cfg.mode === "figure") await outputFolder("--figure", dirname(resolve(cfg.figure!)));
+    else await outputFolder("--out", cfg.out);
     if (cfg.mode === "procedural") await procedural(cfg, argv);
     else if (cfg.mode === "ael") await fromAel(cfg, argv);
     else if (cfg.mode === "store") await store(cfg, argv);
