@@ -2,7 +2,7 @@
  * The tools end bad input with one line and exit code 2, and other failures with one line and
  * exit code 1, never a stack trace (scripts/cli/run.ts). Each case fails before any real work.
  */
-import { execFile, spawnSync } from "node:child_process";
+import { execFile, spawn, spawnSync } from "node:child_process";
 import { mkdir, mkdtemp, readdir, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -259,7 +259,7 @@ describe("command-line failures", () => {
 });
 
 describe("outputFiles and outputFolder: only what can really be written as a file or folder", () => {
-  it("refuses /proc, /sys, a FIFO and a link into /proc; passes a new or regular file and /dev/null", async () => {
+  it("refuses /proc, /sys, a FIFO without a reader and a link into /proc; passes a file, /dev/null, stdout and a read pipe", async () => {
     const dir = await mkdtemp(join(tmpdir(), "lsn-output-files-"));
     try {
       const fifo = join(dir, "fifo");
@@ -275,13 +275,30 @@ describe("outputFiles and outputFolder: only what can really be written as a fil
       await refused("/proc/self/x", /it is in \/proc/);
       await refused("/sys/kernel/x", /it is in \/sys/);
       await refused(link, /it is in \/proc/);
-      // Opening it for a trial would wait for a reader, for ever.
-      await refused(fifo, /cannot be written \(not a regular file\)/);
+      // A blocking trial open would wait for a reader, for ever.
+      await refused(fifo, /cannot be written \(ENXIO\)/);
+      // With a reader (as `--json >(jq .)` has) it is a place to write.
+      const reader = spawn("sh", ["-c", `cat "${fifo}" > /dev/null`], { stdio: "ignore" });
+      try {
+        let opened = false;
+        for (let i = 0; i < 100 && !opened; i++) {
+          opened = await outputFiles({ "--json": fifo }).then(
+            () => true,
+            () => false,
+          );
+          if (!opened) await new Promise((r) => setTimeout(r, 50));
+        }
+        expect(opened).toBe(true);
+      } finally {
+        reader.kill();
+      }
       await writeFile(join(dir, "old.json"), "kept");
       await outputFiles({
         "--json": join(dir, "new.json"),
         "--lines": join(dir, "old.json"),
         "--x": "/dev/null",
+        "--out": "/dev/stdout",
+        "--err": "/dev/fd/2",
       });
       expect(await readdir(dir)).toEqual(expect.arrayContaining(["old.json"]));
       expect(await readdir(dir)).not.toContain("new.json");

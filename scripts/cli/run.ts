@@ -78,11 +78,15 @@ async function pseudoFileSystem(path: string): Promise<string | undefined> {
   return PSEUDO_FILE_SYSTEMS.find((fs) => isWithin(fs, full) || isWithin(fs, real));
 }
 
+/** The process's own output streams, named as shells and tools name them (`>(jq .)` is /dev/fd/N). */
+const STANDARD_STREAM = /^\/dev\/(stdout|stderr|fd\/\d+)$|^\/proc\/self\/fd\/\d+$/;
+
 /**
  * Files a tool writes when it is done: each must be writable now, not after a run of minutes whose
  * figures would then be lost (`--json nodir/x` failed only at the end). A UsageError names the flag.
- * Only a regular file (new or existing) or /dev/null passes: a FIFO would block the trial open, and
- * a file under /proc or /sys is no file to keep results in.
+ * A regular file (new or existing), a terminal or a pipe passes (/dev/stdout, /dev/fd/N, a named
+ * pipe with a reader); a file under /proc or /sys other than those streams is no file to keep
+ * results in, and the trial open does not block (a named pipe without a reader is refused).
  */
 export async function outputFiles(files: Readonly<Record<string, string | undefined>>): Promise<void> {
   for (const [flag, path] of Object.entries(files)) {
@@ -92,6 +96,9 @@ export async function outputFiles(files: Readonly<Record<string, string | undefi
     if (!(await stat(dir).catch(() => null))?.isDirectory()) {
       throw new UsageError(`${flag} ${path}: there is no folder ${dir}`);
     }
+    // The process's own streams are wherever its caller sent them (a socket too, which no open()
+    // reaches): taken as they are.
+    if (STANDARD_STREAM.test(path)) continue;
     const pseudo = (await pseudoFileSystem(dir)) ?? (await pseudoFileSystem(path));
     if (pseudo) throw new UsageError(`${flag} ${path} cannot be written (it is in ${pseudo})`);
     // lstat: a dangling link is there (opening it would create its target, and removing the
@@ -100,13 +107,14 @@ export async function outputFiles(files: Readonly<Record<string, string | undefi
     if (existing?.isDirectory()) throw new UsageError(`${flag} ${path} is a folder`);
     const target = existing ? await stat(path).catch(() => null) : null;
     if (target?.isDirectory()) throw new UsageError(`${flag} ${path} is a folder`);
-    if (target && !target.isFile() && (await realpath(path).catch(() => path)) !== "/dev/null") {
-      throw new UsageError(`${flag} ${path} cannot be written (not a regular file)`);
+    if (target && !target.isFile() && !target.isCharacterDevice() && !target.isFIFO()) {
+      throw new UsageError(`${flag} ${path} cannot be written (not a file, terminal or pipe)`);
     }
     // Opened for appending (nothing written) and closed: a folder or file the tool may not write
-    // to fails here, not after the work.
+    // to fails here, not after the work. Non-blocking: a named pipe without a reader is ENXIO.
     try {
-      await (await open(path, "a")).close();
+      const flags = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NONBLOCK;
+      await (await open(path, flags)).close();
       if (!existing) await rm(path, { force: true });
     } catch (e) {
       throw new UsageError(
