@@ -36,7 +36,9 @@ function devSecrets(): DevSecrets {
 
 async function main(): Promise<void> {
   const started: { name: string; stop(): Promise<void> }[] = [];
+  let stopping = false;
   const stopAll = async () => {
+    stopping = true;
     for (const s of started.reverse()) await s.stop().catch(() => {});
   };
   const fail = async (what: string, e: unknown) => {
@@ -135,6 +137,17 @@ async function main(): Promise<void> {
     started.push(edge);
   } catch (e) {
     return fail("edge (wrangler dev)", e);
+  }
+
+  // A part that dies later takes the rest down, saying which: a stack without its backend (or edge)
+  // only answers 503s, and nothing said why.
+  for (const part of started) {
+    if (!("child" in part)) continue;
+    const { child, name } = part as Managed;
+    child.once("exit", (code, signal) => {
+      if (!stopping)
+        void fail(name, new Error(`exited (${signal ?? `code ${code}`}) while running; stopping everything`));
+    });
   }
 
   console.info(`edge (API)       http://127.0.0.1:${EDGE_PORT}   docs: http://127.0.0.1:${EDGE_PORT}/docs`);
