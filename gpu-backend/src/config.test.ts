@@ -80,6 +80,21 @@ describe("loadConfig", () => {
     );
   });
 
+  it("refuses a replay store URL without a host, and checks LOCAL_INDEX_FILE only where local reads it", () => {
+    for (const url of ["redis://", "redis:/x", "redis:h"])
+      expect(() => loadConfig({ ...SECRET, REPLAY_REDIS_URL: url }), url).toThrow(
+        /^invalid configuration: REPLAY_REDIS_URL: /,
+      );
+    const missing = { ...SECRET, LOCAL_INDEX_FILE: "/nonexistent/index.bin" };
+    expect(loadConfig({ ...missing, ENABLED_PROVIDERS: "esri" }).providers.local.indexFile).toBe(
+      "/nonexistent/index.bin",
+    );
+    // A folder is no index file.
+    expect(() => loadConfig({ ...SECRET, LOCAL_INDEX_FILE: "/tmp" })).toThrow(
+      /^invalid configuration: LOCAL_INDEX_FILE: /,
+    );
+  });
+
   it("takes a redis:// or rediss:// replay store", () => {
     for (const url of ["redis://127.0.0.1:6379", "rediss://user:pw@redis.example.com:6380/2"])
       expect(loadConfig({ ...SECRET, REPLAY_REDIS_URL: url }).replay.redisUrl).toBe(url);

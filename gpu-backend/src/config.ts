@@ -3,7 +3,7 @@
  * and meaning is listed in the README's configuration table; a bad value stops the process with a
  * one-line message naming the variable.
  */
-import { existsSync } from "node:fs";
+import { statSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { IMAGERY_PROVIDERS, isSecureServiceUrl, SECURE_URL_RULE } from "@lanesegnet/shared";
@@ -48,7 +48,11 @@ const EnvSchema = z.object({
    * Redis shared by every backend instance for replay protection (redis:// or rediss://). Unset:
    * each process remembers its own nonces, which only stops replays to the same instance.
    */
-  REPLAY_REDIS_URL: z.url({ protocol: /^rediss?$/, error: "must be a redis:// or rediss:// URL" }).optional(),
+  REPLAY_REDIS_URL: z
+    .url({ protocol: /^rediss?$/, error: "must be a redis:// or rediss:// URL" })
+    // redis:// alone parses; node-redis would then quietly use localhost.
+    .refine((v) => new URL(v).hostname !== "", { error: "must name a host" })
+    .optional(),
   REPLAY_KEY_PREFIX: z.string().default("lsn:nonce:"),
   /** Longest wait for that Redis per request before this process's own cache decides alone. */
   REPLAY_REDIS_TIMEOUT_MS: ms(250, 1),
@@ -63,16 +67,13 @@ const EnvSchema = z.object({
   TILE_SIZE: int(1024, 64, 4096),
   TILE_OVERLAP: int(64),
   TILE_BATCH: int(1, 1, 64),
-  /** One model run (a batch of tiles) longer than this is hung: its analysis fails, its worker is replaced. */
+  /** A model run longer than this per tile of its batch is hung: its analysis fails, its worker is replaced. */
   INFERENCE_RUN_TIMEOUT_MS: ms(DEFAULT_RUN_TIMEOUT_MS, 100),
   MAX_CONCURRENT_ANALYSES: int(2, 1, 1_024),
   MAX_QUEUED_ANALYSES: int(8, 0, 100_000),
   PROVIDER_TIMEOUT_MS: ms(8_000, 100),
   LOCAL_STORE_DIR: z.string().default(`${repoRoot}gpu-backend/demo-store`),
-  LOCAL_INDEX_FILE: z
-    .string()
-    .refine((f) => existsSync(f), { error: "no such file" })
-    .optional(),
+  LOCAL_INDEX_FILE: z.string().optional(),
   ESRI_TILE_URL: serviceUrl(
     "https://server.arcgisonline.com/ArcGIS/rest/services/World_Imagery/MapServer/tile/{z}/{y}/{x}",
   ),
@@ -108,6 +109,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     throw new Error(
       `invalid configuration: TILE_OVERLAP: must be less than TILE_SIZE (${e.TILE_SIZE}); tiles that share all their pixels make no progress`,
     );
+  }
+  // Only where the local provider reads it: a stale path with the provider off used to start.
+  if (
+    e.LOCAL_INDEX_FILE &&
+    e.ENABLED_PROVIDERS.includes("local") &&
+    !statSync(e.LOCAL_INDEX_FILE, { throwIfNoEntry: false })?.isFile()
+  ) {
+    throw new Error("invalid configuration: LOCAL_INDEX_FILE: no such file");
   }
   const layout = inferenceLayout(e.EXECUTION_PROVIDERS, availableParallelism(), {
     workers: e.INFERENCE_WORKERS,

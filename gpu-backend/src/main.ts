@@ -1,7 +1,7 @@
 /** Process entry of the backend: configuration from the environment, signals for shutdown. */
 import { loadConfig } from "./config.js";
 import { createLogger } from "./observability/logger.js";
-import { startBackend } from "./server.js";
+import { StartFailure, startBackend } from "./server.js";
 
 async function main(): Promise<void> {
   let config: ReturnType<typeof loadConfig>;
@@ -17,6 +17,8 @@ async function main(): Promise<void> {
     backend = await startBackend(config, { logger });
   } catch (e) {
     console.error(`lanesegnet-backend: cannot start: ${(e as Error).message}`);
+    // Said first: a run hung for good is cut off after a minute, which aborts the process.
+    if (e instanceof StartFailure) await e.settled;
     process.exit(1);
   }
   for (const signal of ["SIGINT", "SIGTERM"] as const) {

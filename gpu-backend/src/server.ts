@@ -19,6 +19,19 @@ import { Admission } from "./runtime/admission.js";
 import { loadModelManifest } from "./runtime/model-manifest.js";
 import { InferencePool } from "./runtime/pool.js";
 
+/**
+ * The backend could not start after its inference pool did: `settled` resolves once the pool has
+ * ended its runs, which the process must wait for before exiting (see main.ts).
+ */
+export class StartFailure extends Error {
+  constructor(
+    message: string,
+    readonly settled: Promise<void>,
+  ) {
+    super(message);
+  }
+}
+
 export interface RunningBackend {
   readonly url: string;
   readonly port: number;
@@ -59,8 +72,16 @@ export async function startBackend(config: BackendConfig, opts: StartOptions = {
     onRunHung: (why) => {
       metrics.errors.inc({ kind: "inference_run_hung" });
       logger.error(
-        { why, hung_workers: pool.hung },
-        "an inference run hung; its analysis failed and its worker is being replaced",
+        { why, hung_workers: pool.hung, live_workers: pool.live },
+        "an inference run hung; its analysis failed and its worker is retired",
+      );
+    },
+    onProviderChange: (provider) => {
+      // The GPU alert (execution_provider{provider="cpu"} == 1 on a GPU host) sees it.
+      metrics.executionProvider.set({ provider }, 1);
+      logger.warn(
+        { provider, started_on: pool.provider },
+        "a replacement inference worker runs on another execution provider",
       );
     },
     onInference: () => metrics.inferences.inc(),
@@ -141,11 +162,12 @@ export async function startBackend(config: BackendConfig, opts: StartOptions = {
       ),
     );
   } catch (e) {
-    // Exiting with a worker inside a run aborts the process: let the pool end its runs first.
-    await pool.close();
     const why = e instanceof Error ? e.message : String(e);
-    throw new Error(
+    // Exiting with a worker inside a run aborts the process: the caller says why first, then
+    // waits for the pool to end its runs (a run hung for good is cut off after a minute).
+    throw new StartFailure(
       `the warm-up inference (one ${side}² tile) failed: ${why} (INFERENCE_RUN_TIMEOUT_MS is ${config.inference.runTimeoutMs})`,
+      pool.close(),
     );
   }
   health.ready = true;

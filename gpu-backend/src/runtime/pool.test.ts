@@ -128,19 +128,21 @@ describe("InferencePool when a run hangs", () => {
 
   it("goes down rather than pile up workers when more runs hang than it has workers, and comes back when one exits", async () => {
     const pool = await start(undefined, 400);
+    // A runs for seconds; its replacement B, hung in a run three times as long, outlives it.
     const a = tile(2048);
     await expect(pool.run(a.input, a.dims)).rejects.toThrow(/took longer than 400 ms/);
-    // The replacement hangs too, while the first retired worker is still in its run.
-    const b = tile(2048);
+    const b = tile(3072);
     await expect(pool.run(b.input, b.dims)).rejects.toThrow(/took longer than 400 ms/);
     expect([pool.hung, pool.live]).toEqual([2, 0]);
     const refused = tile(64);
     await expect(pool.run(refused.input, refused.dims)).rejects.toThrow(/no inference worker is running/);
-    // Once a retired worker has ended its run and exited, its slot loads a worker again.
+    // The first retired worker to exit (A, not the slot's own B) brings the slot back.
     expect(await until(() => pool.live === 1)).toBe(true);
+    expect(pool.hung).toBe(1);
     const next = tile(64);
     expect((await pool.run(next.input, next.dims)).classes).toBe(7);
     expect(await until(() => pool.hung === 0)).toBe(true);
+    expect(pool.live).toBe(1);
   }, 120_000);
 });
 

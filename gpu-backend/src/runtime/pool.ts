@@ -30,11 +30,23 @@ export interface PoolOptions {
   readonly onWorkerLost?: (why: string) => void;
   /** Told after every completed model run (one per batch); for the metrics. */
   readonly onInference?: () => void;
-  /** A run (one batch) longer than this is hung: its job fails and its worker is replaced. */
+  /**
+   * A run longer than this per tile of its batch is hung: its job fails and its worker is replaced.
+   * A replacement that takes longer to load the model (and at least a minute) counts as down until
+   * it answers.
+   */
   readonly runTimeoutMs?: number;
   /** Told when a run outlived `runTimeoutMs` (instead of `onWorkerLost`); for the log and the metrics. */
   readonly onRunHung?: (why: string) => void;
+  /**
+   * Told when a replacement loaded the model on another execution provider than the pool's (a GPU
+   * still held by a retired worker: the replacement falls back to the CPU).
+   */
+  readonly onProviderChange?: (provider: string) => void;
 }
+
+/** A model load (a CUDA session's start included) gets at least this long before it counts as stalled. */
+const MIN_LOAD_TIMEOUT_MS = 60_000;
 
 /** Far beyond any healthy run (one 1024² tile: ~0.2 s on 2 CPU cores, ~0.02 s on a GPU). */
 export const DEFAULT_RUN_TIMEOUT_MS = 60_000;
@@ -71,8 +83,12 @@ interface Slot {
   id: number;
   /** "loading": a replacement is loading the model; "down": it could not. */
   state: "ready" | "loading" | "down";
-  /** The watchdog of the run in progress. */
+  /** The watchdog of the run in progress, or of a replacement's model load. */
   watchdog: ReturnType<typeof setTimeout> | undefined;
+  /** Down because too many retired workers still run (see `hang`): back when one of them exits. */
+  cappedDown: boolean;
+  /** A replacement still loading after the watchdog's time: counted as down until it answers. */
+  stalled: boolean;
 }
 
 /**
@@ -98,6 +114,7 @@ export class InferencePool {
   private readonly onWorkerLost: ((why: string) => void) | undefined;
   private readonly onInference: (() => void) | undefined;
   private readonly onRunHung: ((why: string) => void) | undefined;
+  private readonly onProviderChange: ((provider: string) => void) | undefined;
   private readonly runTimeoutMs: number;
   /** Workers retired in a hung run, until they exit. */
   private readonly retired = new Set<Worker>();
@@ -110,7 +127,10 @@ export class InferencePool {
     slots: Slot[],
     ready: WorkerReady,
     init: WorkerInit,
-    hooks: Pick<PoolOptions, "onWorkerLost" | "onInference" | "onRunHung" | "runTimeoutMs">,
+    hooks: Pick<
+      PoolOptions,
+      "onWorkerLost" | "onInference" | "onRunHung" | "onProviderChange" | "runTimeoutMs"
+    >,
   ) {
     this.slots = slots;
     this.init = init;
@@ -118,6 +138,7 @@ export class InferencePool {
     this.onInference = hooks.onInference;
     this.runTimeoutMs = hooks.runTimeoutMs ?? DEFAULT_RUN_TIMEOUT_MS;
     this.onRunHung = hooks.onRunHung;
+    this.onProviderChange = hooks.onProviderChange;
     this.size = slots.length;
     this.provider = ready.provider;
     this.fallbacks = ready.fallbacks;
@@ -137,7 +158,16 @@ export class InferencePool {
     const readies: Promise<WorkerReady>[] = [];
     for (let i = 0; i < workers; i++) {
       const worker = spawnWorker(init);
-      slots.push({ worker, job: undefined, running: false, id: 0, state: "ready", watchdog: undefined });
+      slots.push({
+        worker,
+        job: undefined,
+        running: false,
+        id: 0,
+        state: "ready",
+        watchdog: undefined,
+        cappedDown: false,
+        stalled: false,
+      });
       readies.push(
         new Promise((resolve, reject) => {
           const onMessage = (m: WorkerReady | WorkerFailed) => {
@@ -201,7 +231,7 @@ export class InferencePool {
     signal?: AbortSignal,
   ): Promise<InferenceResult> {
     if (this.closing) return Promise.reject(new InferenceUnavailableError("inference pool is shutting down"));
-    if (this.slots.every((s) => s.state === "down"))
+    if (this.slots.every(unusable))
       return Promise.reject(new InferenceUnavailableError("no inference worker is running"));
     if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise((resolve, reject) => {
@@ -268,7 +298,9 @@ export class InferencePool {
       slot.running = true;
       slot.id++;
       const { worker, id } = slot;
-      slot.watchdog = setTimeout(() => this.hang(slot, worker, id), this.runTimeoutMs);
+      // Per tile: a batch of eight may take eight times one tile's time.
+      const limitMs = this.runTimeoutMs * Math.max(1, job.dims[0]);
+      slot.watchdog = setTimeout(() => this.hang(slot, worker, id, limitMs), limitMs);
       slot.worker.postMessage({ type: "run", id: slot.id, input: job.input, dims: job.dims }, [
         job.input.buffer as ArrayBuffer,
       ]);
@@ -300,31 +332,38 @@ export class InferencePool {
    * A run outlived the watchdog: fail its job now, retire its worker (asked to exit after the run,
    * never terminated inside it) and load a replacement while few enough retired workers still run.
    */
-  private hang(slot: Slot, worker: Worker, id: number): void {
+  private hang(slot: Slot, worker: Worker, id: number, limitMs: number): void {
     if (slot.worker !== worker || slot.id !== id || !slot.running || this.closing) return;
-    const why = `an inference run took longer than ${this.runTimeoutMs} ms`;
+    const why = `an inference run took longer than ${limitMs} ms`;
     const job = slot.job;
     slot.job = undefined;
     slot.running = false;
     this.retired.add(worker);
     worker.postMessage({ type: "close" });
     job?.reject(new InferenceUnavailableError(`${why}; its worker was retired`));
-    this.replaced++;
     (this.onRunHung ?? this.onWorkerLost)?.(why);
     if (this.retired.size > this.size) {
-      // A new worker per hung one would pile up threads and memory: down until this one exits.
+      // A new worker per hung one would pile up threads and memory: down until a retired one exits.
       slot.state = "down";
+      slot.cappedDown = true;
       this.failWaitingIfNoneLeft();
       return;
     }
+    this.replaced++;
     this.replace(slot);
   }
 
   /** A worker ended: fail its job and load a replacement (not while closing: then it was asked to stop). */
   private lost(slot: Slot, worker: Worker, why: string): void {
     if (this.retired.delete(worker)) {
-      // A retired worker's hung run ended and it exited as asked; a slot it held down is usable again.
-      if (slot.worker === worker && !this.closing) this.replace(slot);
+      // A retired worker's hung run ended and it exited as asked: one slot the cap holds down (its
+      // own or another's) loads a worker again.
+      const capped = this.slots.find((s) => s.cappedDown);
+      if (capped && !this.closing && this.retired.size <= this.size) {
+        capped.cappedDown = false;
+        this.replaced++;
+        this.replace(capped);
+      }
       return;
     }
     if (slot.worker === worker) {
@@ -341,7 +380,7 @@ export class InferencePool {
   }
 
   private failWaitingIfNoneLeft(): void {
-    if (!this.slots.every((s) => s.state === "down")) return;
+    if (!this.slots.every(unusable)) return;
     const none = new InferenceUnavailableError("no inference worker is running");
     for (const job of this.queue.splice(0)) job.reject(none);
   }
@@ -350,19 +389,36 @@ export class InferencePool {
     const worker = spawnWorker(this.init);
     slot.worker = worker;
     slot.state = "loading";
+    slot.stalled = false;
+    // A load that hangs (a stuck driver) cannot be cut off either (terminating a thread inside it
+    // aborts the process): the slot counts as down meanwhile, so jobs fail instead of waiting.
+    clearTimeout(slot.watchdog);
+    slot.watchdog = setTimeout(
+      () => {
+        if (slot.worker !== worker || slot.state !== "loading") return;
+        slot.stalled = true;
+        this.failWaitingIfNoneLeft();
+      },
+      Math.max(this.runTimeoutMs, MIN_LOAD_TIMEOUT_MS),
+    );
     const down = () => {
       if (slot.worker !== worker || slot.state !== "loading") return;
+      clearTimeout(slot.watchdog);
       slot.state = "down";
+      slot.stalled = false;
       void worker.terminate();
       this.failWaitingIfNoneLeft();
     };
     worker.once("message", (m: WorkerReady | WorkerFailed) => {
       if (m.type !== "ready") return down();
       if (slot.worker !== worker) return;
+      clearTimeout(slot.watchdog);
+      slot.stalled = false;
       if (this.closing) {
         void worker.terminate();
         return;
       }
+      if (m.provider !== this.provider) this.onProviderChange?.(m.provider);
       slot.state = "ready";
       this.listen(slot, worker);
       this.dispatch();
@@ -371,6 +427,9 @@ export class InferencePool {
     worker.once("exit", down);
   }
 }
+
+/** A slot no job can go to now or soon: down, or a replacement whose load has stalled. */
+const unusable = (s: Slot) => s.state === "down" || (s.state === "loading" && s.stalled);
 
 /**
  * Ask a worker to exit and wait until it has. While `inRun()` it is inside onnxruntime's run, where
