@@ -35,7 +35,7 @@ afterAll(async () => {
 
 const redis = () => createRedisClient({ url: stack.url, token: stack.token, timeoutMs: 2_000 });
 const flight = (lockTtlMs: number, waitMs: number) =>
-  new SingleFlight(redis(), keys, { lockTtlMs, waitMs, resultTtlMs: 60_000, failureTtlMs: 400 });
+  new SingleFlight(redis(), keys, { lockTtlMs, waitMs, resultTtlMs: 60_000, failureTtlMs: 2_000 });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const stored = (value: string): LeaderResult<string> => ({ value, entry: value });
 
@@ -52,31 +52,36 @@ describe("SingleFlight", () => {
   });
 
   it("never releases a lock that another leader took after its own expired", async () => {
-    // A outlives its 300 ms lock; B takes a new one (of 30 s) and is still computing when A finishes.
+    // A outlives its 300 ms lock and finishes only once B holds a new one (of 30 s), while B computes.
     const f = flight(300, 5_000);
     const g = flight(30_000, 5_000);
+    let bTook = false;
+    let bDone = false;
     const a = f.run("slow", async () => {
-      await sleep(700);
+      for (let i = 0; i < 250 && !bTook; i++) await sleep(20);
       return { value: "a", entry: null };
     });
-    await sleep(450);
-    let bTook = false;
+    await sleep(50);
     const b = g.run("slow", async () => {
       bTook = true;
-      await sleep(1_000);
+      for (let i = 0; i < 250 && !bDone; i++) await sleep(20);
       return stored("b");
     });
     await a;
     expect(bTook).toBe(true);
     const direct = await connectRedis(stack.redisUrl);
     try {
-      expect(await direct.get(keys.lock("slow"))).not.toBeNull();
+      // B's token, not deleted by A, nor turned into A's "uncacheable" mark.
+      const lock = await direct.get(keys.lock("slow"));
+      expect(lock).toMatch(/^[0-9a-f]{32}$/);
     } finally {
       await direct.quit();
     }
     // B's lock still stands, so a third request waits for B and gets its result.
-    const c = await f.run("slow", async () => stored("c"));
-    expect(c).toEqual({ role: "hit", stored: "b" });
+    const c = f.run("slow", async () => stored("c"));
+    await sleep(100);
+    bDone = true;
+    expect(await c).toEqual({ role: "hit", stored: "b" });
     expect(await b).toMatchObject({ role: "leader", value: "b" });
   }, 20_000);
 
@@ -90,7 +95,15 @@ describe("SingleFlight", () => {
     const waiter = f.run("big", async () => stored("never"));
     expect(await leader).toMatchObject({ role: "leader", saved: false });
     expect(await waiter).toEqual({ role: "uncacheable" });
-    await sleep(500); // past failureTtlMs
+    // The mark is the lock itself: an isolate on the previous release sees a lock held and waits.
+    const direct = await connectRedis(stack.redisUrl);
+    try {
+      expect(await direct.get(keys.lock("big"))).toBe("uncacheable");
+      expect(await direct.get(keys.failure("big"))).toBeNull();
+    } finally {
+      await direct.quit();
+    }
+    await sleep(2_200); // past failureTtlMs
     expect(await f.run("big", async () => stored("later"))).toMatchObject({ role: "leader", value: "later" });
   });
 });

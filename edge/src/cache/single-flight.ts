@@ -7,9 +7,10 @@
  *   - no lock                         -> take the lock (with expiry) -> "leader" (compute)
  *   - another request holds the lock  -> "wait" (poll with backoff until one of the above)
  * The leader stores the result (or its failure) and releases its lock in one more script call. A
- * result it cannot store leaves a short-lived mark in the failure's place instead: the waiters
+ * result it cannot store turns its lock into a short-lived mark instead: the waiters
  * ("uncacheable") then compute at once, side by side, instead of taking the lock one after another
- * (each would wait out the one before, and the last ones time out).
+ * (each would wait out the one before, and the last ones time out). In the lock, not beside it, an
+ * isolate still running the previous release reads the mark as a lock held and waits as it did.
  * A leader that dies leaves a lock that expires after lockTtlMs; a waiter then becomes leader.
  * Waiting is bounded by waitMs, after which the caller answers 503 with Retry-After.
  */
@@ -26,19 +27,28 @@ if r then return {'hit', r} end
 local f = redis.call('GET', KEYS[2])
 if f then return {'failed', f} end
 if redis.call('SET', KEYS[3], ARGV[1], 'NX', 'PX', ARGV[2]) then return {'leader'} end
+if redis.call('GET', KEYS[3]) == ARGV[3] then return {'uncacheable'} end
 return {'wait'}`;
 
 // Store value (unless empty) under KEYS[2] for ARGV[3] ms, then release the lock if still ours. With
-// ARGV[4] = '1' the value is stored only while the lock is ours: a failure or an "uncacheable" mark
-// from a leader whose lock expired would turn away the waiters of the leader who holds it now.
+// ARGV[4] = 'owned' the value is stored only while the lock is ours: a failure from a leader whose
+// lock expired would turn away the waiters of the leader who holds it now. With ARGV[4] = 'mark'
+// the lock, if still ours, becomes the value (the uncacheable mark) for ARGV[3] ms.
 const FINISH = `
 local ours = redis.call('GET', KEYS[1]) == ARGV[1]
-if ARGV[2] ~= '' and (ARGV[4] ~= '1' or ours) then redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3]) end
+if ARGV[4] == 'mark' then
+  if ours then redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) end
+  return 1
+end
+if ARGV[2] ~= '' and (ARGV[4] ~= 'owned' or ours) then redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3]) end
 if ours then redis.call('DEL', KEYS[1]) end
 return 1`;
 
-/** Left where a failure goes when the leader's result could not be stored (not a failure's JSON). */
+/** What a lock holds once its leader's result could not be stored (a token is hex: never this). */
 const UNCACHEABLE_MARK = "uncacheable";
+
+/** How FINISH treats the value: a result (stored whoever holds the lock), a failure, the mark. */
+type FinishMode = "any" | "owned" | "mark";
 
 /** What the leader computed, and what to leave in Redis for the others. */
 export type LeaderResult<T> =
@@ -97,12 +107,14 @@ export class SingleFlight {
     const deadline = now() + waitMs;
     let delay = 20;
     for (;;) {
-      const reply: unknown = await redisCall(() => this.#decide.exec(keys, [token, String(lockTtlMs)]));
+      const reply: unknown = await redisCall(() =>
+        this.#decide.exec(keys, [token, String(lockTtlMs), UNCACHEABLE_MARK]),
+      );
       // The script answers a list; anything else is a store that does not work as it should.
       if (!Array.isArray(reply)) throw new RedisUnavailableError("the single-flight script answered no list");
       const [decision, payload] = reply as [string, string?];
       if (decision === "hit" && payload !== undefined) return { role: "hit", stored: payload };
-      if (decision === "failed" && payload === UNCACHEABLE_MARK) return { role: "uncacheable" };
+      if (decision === "uncacheable") return { role: "uncacheable" };
       if (decision === "failed" && payload !== undefined) return { role: "failed", failure: payload };
       if (decision === "leader") return { role: "leader", ...(await this.#lead(id, token, compute)) };
       if (now() + delay > deadline) return { role: "timeout" };
@@ -121,7 +133,7 @@ export class SingleFlight {
       result = await compute();
     } catch (error) {
       // A bug, not a backend failure: free the lock so others can try, then rethrow.
-      await this.#release(id, token, "", "", 0).catch(() => {});
+      await this.#release(id, token, this.#keys.result(id), "", 0, "any").catch(() => {});
       throw error;
     }
     // The leader answers with what it computed even if Redis fails now; the lock then expires.
@@ -133,14 +145,16 @@ export class SingleFlight {
             this.#keys.failure(id),
             result.failure,
             this.#options.failureTtlMs ?? 5_000,
+            "owned",
           )
         : result.entry === null
           ? this.#release(
               id,
               token,
-              this.#keys.failure(id),
+              this.#keys.result(id),
               UNCACHEABLE_MARK,
               this.#options.failureTtlMs ?? 5_000,
+              "mark",
             )
           : this.#release(
               id,
@@ -148,6 +162,7 @@ export class SingleFlight {
               this.#keys.result(id),
               result.entry,
               result.ttlMs ?? this.#options.resultTtlMs,
+              "any",
             );
     const saved = await release.then(
       () => !("entry" in result) || result.entry !== null,
@@ -156,16 +171,19 @@ export class SingleFlight {
     return { value: result.value, saved };
   }
 
-  #release(id: string, token: string, key: string, value: string, ttlMs: number): Promise<number> {
-    // KEYS[2] must still be a key of this id (a cluster needs every key named); the result key
-    // does when nothing is stored.
-    const target = key === "" ? this.#keys.result(id) : key;
-    // A result is worth storing whoever holds the lock now; anything else only from its holder.
-    const ownedOnly = target === this.#keys.result(id) ? "0" : "1";
+  /** `key` is always one of this id's (a cluster needs every key a script touches named). */
+  #release(
+    id: string,
+    token: string,
+    key: string,
+    value: string,
+    ttlMs: number,
+    mode: FinishMode,
+  ): Promise<number> {
     return redisCall(() =>
       this.#finish.exec(
-        [this.#keys.lock(id), target],
-        [token, value, String(Math.max(1, Math.round(ttlMs))), ownedOnly],
+        [this.#keys.lock(id), key],
+        [token, value, String(Math.max(1, Math.round(ttlMs))), mode],
       ),
     );
   }
