@@ -11,6 +11,8 @@ import type { AppEnv } from "../env.js";
 const MEMO_MS = 2_000;
 /** A check still "running" after this is taken to be lost with its request (workerd may drop it). */
 const CHECK_GIVE_UP_MS = 10_000;
+/** While a check runs, the last one answers if it is at most this old; an older one waits for it. */
+const STALE_MAX_MS = 30_000;
 
 export const HealthSchema = z
   .object({
@@ -36,7 +38,7 @@ export function registerHealthRoute(app: OpenAPIHono<AppEnv>, deps: EdgeDeps): v
   // The settled value, never a shared promise: in workerd a promise settled by another request's
   // I/O may hang or warn ("resolved from a different request context").
   let memo: { at: number; value: Health } | undefined;
-  let checkingSince: number | undefined;
+  let checking: { readonly since: number } | undefined;
 
   const check = async (): Promise<Health> => {
     const [redis, backend, coverage] = await Promise.all([
@@ -76,14 +78,16 @@ export function registerHealthRoute(app: OpenAPIHono<AppEnv>, deps: EdgeDeps): v
   app.openapi(route, async (c) => {
     const now = Date.now();
     let health = memo && now - memo.at <= MEMO_MS ? memo.value : undefined;
-    const checking = checkingSince !== undefined && now - checkingSince < CHECK_GIVE_UP_MS;
-    if (!health && checking && memo) health = memo.value;
+    const running = checking !== undefined && now - checking.since < CHECK_GIVE_UP_MS;
+    if (!health && running && memo && now - memo.at <= STALE_MAX_MS) health = memo.value;
     if (!health) {
-      checkingSince = now;
+      const mine = { since: now };
+      checking = mine;
       try {
         health = await check();
       } finally {
-        checkingSince = undefined;
+        // An older check that ends late must not clear a newer one's mark.
+        if (checking === mine) checking = undefined;
       }
       memo = { at: Date.now(), value: health };
     }
