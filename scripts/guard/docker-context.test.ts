@@ -77,6 +77,59 @@ function admitted(dockerfile: string, source: string): string[] {
   return filesUnder(source).filter((f) => !ig.ignores(f));
 }
 
+interface LockEntry {
+  readonly link?: boolean;
+  readonly dependencies?: Record<string, string>;
+  readonly devDependencies?: Record<string, string>;
+  readonly optionalDependencies?: Record<string, string>;
+  readonly peerDependencies?: Record<string, string>;
+}
+
+/**
+ * Top-level packages (node_modules/<name>) that `npm ci` installs for these workspaces ("" is the
+ * root), from package-lock.json: their dependencies of every kind, and those packages' own,
+ * resolved as Node resolves them (nested node_modules first). Workspace links are left out.
+ */
+function installedFor(workspaces: readonly string[]): Set<string> {
+  const lock = JSON.parse(readFileSync(join(ROOT, "package-lock.json"), "utf8")) as {
+    packages: Record<string, LockEntry>;
+  };
+  const names = new Set<string>();
+  const seen = new Set<string>();
+  const visit = (path: string) => {
+    if (seen.has(path)) return;
+    seen.add(path);
+    const entry = lock.packages[path];
+    if (!entry) return;
+    const deps = {
+      ...entry.dependencies,
+      ...(path === "" || workspaces.includes(path) ? entry.devDependencies : {}),
+      ...entry.optionalDependencies,
+      ...entry.peerDependencies,
+    };
+    for (const dep of Object.keys(deps)) {
+      // From the package's own node_modules outwards, as require() looks.
+      let at = path;
+      let found: string | undefined;
+      for (;;) {
+        const candidate = `${at === "" ? "" : `${at}/`}node_modules/${dep}`;
+        if (lock.packages[candidate]) {
+          found = candidate;
+          break;
+        }
+        if (at === "") break;
+        const up = at.lastIndexOf("/node_modules/");
+        at = up < 0 ? "" : at.slice(0, up);
+      }
+      if (!found || lock.packages[found]?.link) continue;
+      if (found === `node_modules/${dep}`) names.add(dep);
+      visit(found);
+    }
+  };
+  for (const w of workspaces) visit(w);
+  return names;
+}
+
 describe.each(DOCKERFILES)("%s", (dockerfile) => {
   it("finds every COPY source in the context its .dockerignore leaves", () => {
     const missing = copies(dockerfile).flatMap((c) =>
@@ -103,12 +156,14 @@ describe.each(DOCKERFILES)("%s", (dockerfile) => {
         }
       }
     }
-    // `npm ci` in the image: the repository's installed packages, with the workspaces linked to
-    // the copied folders (not to the repository's).
+    // `npm ci --include-workspace-root --workspace gpu-backend --workspace shared` in the image:
+    // the repository's installed packages of those alone (an edge-only package imported by the
+    // backend must fail here as it fails there), the workspaces linked to the copied folders.
     mkdirSync(join(dir, "node_modules/@lanesegnet"), { recursive: true });
-    for (const entry of readdirSync(join(ROOT, "node_modules"))) {
-      if (entry !== "@lanesegnet")
-        symlinkSync(join(ROOT, "node_modules", entry), join(dir, "node_modules", entry));
+    for (const name of installedFor(["", "gpu-backend", "shared"])) {
+      const target = join(dir, "node_modules", name);
+      mkdirSync(dirname(target), { recursive: true });
+      symlinkSync(join(ROOT, "node_modules", name), target);
     }
     for (const ws of ["shared", "gpu-backend"]) {
       if (existsSync(join(dir, ws))) symlinkSync(join(dir, ws), join(dir, "node_modules/@lanesegnet", ws));
