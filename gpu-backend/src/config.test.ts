@@ -81,7 +81,7 @@ describe("loadConfig", () => {
   });
 
   it("refuses a replay store URL without a host, and checks LOCAL_INDEX_FILE only where local reads it", () => {
-    for (const url of ["redis://", "redis:/x", "redis:h"])
+    for (const url of ["redis://", "redis:/x", "redis:h", "not a url", "redis://:pw@/0"])
       expect(() => loadConfig({ ...SECRET, REPLAY_REDIS_URL: url }), url).toThrow(
         /^invalid configuration: REPLAY_REDIS_URL: /,
       );
@@ -89,10 +89,11 @@ describe("loadConfig", () => {
     expect(loadConfig({ ...missing, ENABLED_PROVIDERS: "esri" }).providers.local.indexFile).toBe(
       "/nonexistent/index.bin",
     );
-    // A folder is no index file.
-    expect(() => loadConfig({ ...SECRET, LOCAL_INDEX_FILE: "/tmp" })).toThrow(
-      /^invalid configuration: LOCAL_INDEX_FILE: /,
-    );
+    // A folder is no index file, nor a path through a file.
+    for (const path of ["/tmp", "/etc/passwd/x"])
+      expect(() => loadConfig({ ...SECRET, LOCAL_INDEX_FILE: path }), path).toThrow(
+        /^invalid configuration: LOCAL_INDEX_FILE: /,
+      );
   });
 
   it("takes a redis:// or rediss:// replay store", () => {

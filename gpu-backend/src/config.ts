@@ -51,7 +51,8 @@ const EnvSchema = z.object({
   REPLAY_REDIS_URL: z
     .url({ protocol: /^rediss?$/, error: "must be a redis:// or rediss:// URL" })
     // redis:// alone parses; node-redis would then quietly use localhost.
-    .refine((v) => new URL(v).hostname !== "", { error: "must name a host" })
+    // (Run after a failed URL check too: a value that does not parse is refused here as well.)
+    .refine((v) => URL.canParse(v) && new URL(v).hostname !== "", { error: "must name a host" })
     .optional(),
   REPLAY_KEY_PREFIX: z.string().default("lsn:nonce:"),
   /** Longest wait for that Redis per request before this process's own cache decides alone. */
@@ -95,6 +96,15 @@ const EnvSchema = z.object({
 
 export type BackendConfig = ReturnType<typeof loadConfig>;
 
+/** A regular file at `path` (false for a folder, nothing there, or a path that cannot be read). */
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
   // Set but empty (`VAR=` in a compose file or a unit) means unset: "" is no port, host or grace
   // period, and coerced it would be 0 (any free port, every interface, no grace).
@@ -111,11 +121,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     );
   }
   // Only where the local provider reads it: a stale path with the provider off used to start.
-  if (
-    e.LOCAL_INDEX_FILE &&
-    e.ENABLED_PROVIDERS.includes("local") &&
-    !statSync(e.LOCAL_INDEX_FILE, { throwIfNoEntry: false })?.isFile()
-  ) {
+  if (e.LOCAL_INDEX_FILE && e.ENABLED_PROVIDERS.includes("local") && !isFile(e.LOCAL_INDEX_FILE)) {
     throw new Error("invalid configuration: LOCAL_INDEX_FILE: no such file");
   }
   const layout = inferenceLayout(e.EXECUTION_PROVIDERS, availableParallelism(), {

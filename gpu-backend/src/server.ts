@@ -76,13 +76,18 @@ export async function startBackend(config: BackendConfig, opts: StartOptions = {
         "an inference run hung; its analysis failed and its worker is retired",
       );
     },
-    onProviderChange: (provider) => {
-      // The GPU alert (execution_provider{provider="cpu"} == 1 on a GPU host) sees it.
-      metrics.executionProvider.set({ provider }, 1);
-      logger.warn(
-        { provider, started_on: pool.provider },
-        "a replacement inference worker runs on another execution provider",
-      );
+    onReplacementReady: (provider) => {
+      // 1 for each provider a live worker runs on, 0 for the others: the GPU alert
+      // (execution_provider{provider="cpu"} == 1 on a GPU host) sees a replacement's fallback,
+      // and its end once no worker runs on the CPU any more.
+      const inUse = pool.providersInUse;
+      for (const p of new Set([...config.inference.executionProviders, pool.provider]))
+        metrics.executionProvider.set({ provider: p }, inUse.has(p) ? 1 : 0);
+      if (provider !== pool.provider)
+        logger.warn(
+          { provider, started_on: pool.provider },
+          "a replacement inference worker runs on another execution provider",
+        );
     },
     onInference: () => metrics.inferences.inc(),
     runTimeoutMs: config.inference.runTimeoutMs,

@@ -39,11 +39,14 @@ export interface PoolOptions {
   /** Told when a run outlived `runTimeoutMs` (instead of `onWorkerLost`); for the log and the metrics. */
   readonly onRunHung?: (why: string) => void;
   /**
-   * Told when a replacement loaded the model on another execution provider than the pool's (a GPU
-   * still held by a retired worker: the replacement falls back to the CPU).
+   * Told when a replacement has loaded the model, with its execution provider: it may differ from
+   * the pool's (a GPU still held by a retired worker: the replacement falls back to the CPU).
    */
-  readonly onProviderChange?: (provider: string) => void;
+  readonly onReplacementReady?: (provider: string) => void;
 }
+
+/** Node's timers take at most this; a longer one fires at once. */
+const MAX_TIMER_MS = 2_147_483_647;
 
 /** A model load (a CUDA session's start included) gets at least this long before it counts as stalled. */
 const MIN_LOAD_TIMEOUT_MS = 60_000;
@@ -89,6 +92,8 @@ interface Slot {
   cappedDown: boolean;
   /** A replacement still loading after the watchdog's time: counted as down until it answers. */
   stalled: boolean;
+  /** The execution provider its worker loaded the model on. */
+  provider: string;
 }
 
 /**
@@ -114,10 +119,12 @@ export class InferencePool {
   private readonly onWorkerLost: ((why: string) => void) | undefined;
   private readonly onInference: (() => void) | undefined;
   private readonly onRunHung: ((why: string) => void) | undefined;
-  private readonly onProviderChange: ((provider: string) => void) | undefined;
+  private readonly onReplacementReady: ((provider: string) => void) | undefined;
   private readonly runTimeoutMs: number;
   /** Workers retired in a hung run, until they exit. */
   private readonly retired = new Set<Worker>();
+  /** Workers whose end was handled. */
+  private readonly ended = new WeakSet<Worker>();
   private readonly queue: Job[] = [];
   private closing = false;
   private inferences = 0;
@@ -129,7 +136,7 @@ export class InferencePool {
     init: WorkerInit,
     hooks: Pick<
       PoolOptions,
-      "onWorkerLost" | "onInference" | "onRunHung" | "onProviderChange" | "runTimeoutMs"
+      "onWorkerLost" | "onInference" | "onRunHung" | "onReplacementReady" | "runTimeoutMs"
     >,
   ) {
     this.slots = slots;
@@ -138,7 +145,7 @@ export class InferencePool {
     this.onInference = hooks.onInference;
     this.runTimeoutMs = hooks.runTimeoutMs ?? DEFAULT_RUN_TIMEOUT_MS;
     this.onRunHung = hooks.onRunHung;
-    this.onProviderChange = hooks.onProviderChange;
+    this.onReplacementReady = hooks.onReplacementReady;
     this.size = slots.length;
     this.provider = ready.provider;
     this.fallbacks = ready.fallbacks;
@@ -167,6 +174,7 @@ export class InferencePool {
         watchdog: undefined,
         cappedDown: false,
         stalled: false,
+        provider: "",
       });
       readies.push(
         new Promise((resolve, reject) => {
@@ -190,6 +198,9 @@ export class InferencePool {
       await Promise.all(slots.map((s) => s.worker.terminate()));
       throw failed.reason;
     }
+    settled.forEach((r, i) => {
+      slots[i]!.provider = (r as PromiseFulfilledResult<WorkerReady>).value.provider;
+    });
     return new InferencePool(slots, (settled[0] as PromiseFulfilledResult<WorkerReady>).value, init, opts);
   }
 
@@ -213,6 +224,11 @@ export class InferencePool {
   /** Workers retired in a hung run that have not exited yet. */
   get hung(): number {
     return this.retired.size;
+  }
+
+  /** The execution providers that live workers run on (the pool's, and a replacement's fallback). */
+  get providersInUse(): ReadonlySet<string> {
+    return new Set(this.slots.filter((s) => s.state === "ready").map((s) => s.provider));
   }
 
   /** Workers that run jobs now (the others are loading a replacement, or could not). */
@@ -299,7 +315,7 @@ export class InferencePool {
       slot.id++;
       const { worker, id } = slot;
       // Per tile: a batch of eight may take eight times one tile's time.
-      const limitMs = this.runTimeoutMs * Math.max(1, job.dims[0]);
+      const limitMs = Math.min(this.runTimeoutMs * Math.max(1, job.dims[0]), MAX_TIMER_MS);
       slot.watchdog = setTimeout(() => this.hang(slot, worker, id, limitMs), limitMs);
       slot.worker.postMessage({ type: "run", id: slot.id, input: job.input, dims: job.dims }, [
         job.input.buffer as ArrayBuffer,
@@ -355,6 +371,9 @@ export class InferencePool {
 
   /** A worker ended: fail its job and load a replacement (not while closing: then it was asked to stop). */
   private lost(slot: Slot, worker: Worker, why: string): void {
+    // "error" is followed by "exit": one end per worker (a second one replaced its slot again).
+    if (this.ended.has(worker)) return;
+    this.ended.add(worker);
     if (this.retired.delete(worker)) {
       // A retired worker's hung run ended and it exited as asked: one slot the cap holds down (its
       // own or another's) loads a worker again.
@@ -390,6 +409,7 @@ export class InferencePool {
     slot.worker = worker;
     slot.state = "loading";
     slot.stalled = false;
+    slot.cappedDown = false;
     // A load that hangs (a stuck driver) cannot be cut off either (terminating a thread inside it
     // aborts the process): the slot counts as down meanwhile, so jobs fail instead of waiting.
     clearTimeout(slot.watchdog);
@@ -418,8 +438,9 @@ export class InferencePool {
         void worker.terminate();
         return;
       }
-      if (m.provider !== this.provider) this.onProviderChange?.(m.provider);
+      slot.provider = m.provider;
       slot.state = "ready";
+      this.onReplacementReady?.(m.provider);
       this.listen(slot, worker);
       this.dispatch();
     });
