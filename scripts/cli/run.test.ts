@@ -3,7 +3,7 @@
  * exit code 1, never a stack trace (scripts/cli/run.ts). Each case fails before any real work.
  */
 import { execFile, spawn, spawnSync } from "node:child_process";
-import { mkdir, mkdtemp, readdir, rm, symlink, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -259,7 +259,7 @@ describe("command-line failures", () => {
 });
 
 describe("outputFiles and outputFolder: only what can really be written as a file or folder", () => {
-  it("refuses /proc, /sys, a FIFO without a reader and a link into /proc; passes a file, /dev/null, stdout and a read pipe", async () => {
+  it("refuses /proc, /sys, other devices, a closed stream and a link into /proc; passes a file, /dev/null, stdout and a named pipe, whose reader it leaves alone", async () => {
     const dir = await mkdtemp(join(tmpdir(), "lsn-output-files-"));
     try {
       const fifo = join(dir, "fifo");
@@ -275,23 +275,24 @@ describe("outputFiles and outputFolder: only what can really be written as a fil
       await refused("/proc/self/x", /it is in \/proc/);
       await refused("/sys/kernel/x", /it is in \/sys/);
       await refused(link, /it is in \/proc/);
-      // A blocking trial open would wait for a reader, for ever.
-      await refused(fifo, /cannot be written \(ENXIO\)/);
-      // With a reader (as `--json >(jq .)` has) it is a place to write.
-      const reader = spawn("sh", ["-c", `cat "${fifo}" > /dev/null`], { stdio: "ignore" });
+      // A named pipe passes on its permission alone: opening it, even without blocking, and closing
+      // it again would end its reader's input before the tool wrote anything.
+      const out = join(dir, "read.txt");
+      const reader = spawn("sh", ["-c", `cat "${fifo}" > "${out}"`], { stdio: "ignore" });
+      const readerDone = new Promise((r) => reader.once("exit", r));
       try {
-        let opened = false;
-        for (let i = 0; i < 100 && !opened; i++) {
-          opened = await outputFiles({ "--json": fifo }).then(
-            () => true,
-            () => false,
-          );
-          if (!opened) await new Promise((r) => setTimeout(r, 50));
-        }
-        expect(opened).toBe(true);
+        await outputFiles({ "--json": fifo });
+        await new Promise((r) => setTimeout(r, 300));
+        expect(reader.exitCode).toBeNull(); // still reading
+        await writeFile(fifo, "results\n");
+        await readerDone;
+        expect(await readFile(out, "utf8")).toBe("results\n");
       } finally {
         reader.kill();
       }
+      // Not a place for results: a device other than a terminal or /dev/null, a stream not open.
+      await refused("/dev/zero", /cannot be written \(not a file, terminal or pipe\)/);
+      await refused("/dev/fd/987", /cannot be written \(no such open stream\)/);
       await writeFile(join(dir, "old.json"), "kept");
       await outputFiles({
         "--json": join(dir, "new.json"),

@@ -4,7 +4,7 @@
  * its first line on stderr and exit code 2; any other failure is its message and exit code 1.
  * LSN_DEBUG=1 adds the stack, for whoever is debugging the tool itself.
  */
-import { constants } from "node:fs";
+import { constants, fstatSync } from "node:fs";
 import { access, lstat, open, realpath, rm, stat } from "node:fs/promises";
 import { dirname, isAbsolute, relative, resolve } from "node:path";
 
@@ -79,14 +79,17 @@ async function pseudoFileSystem(path: string): Promise<string | undefined> {
 }
 
 /** The process's own output streams, named as shells and tools name them (`>(jq .)` is /dev/fd/N). */
-const STANDARD_STREAM = /^\/dev\/(stdout|stderr|fd\/\d+)$|^\/proc\/self\/fd\/\d+$/;
+const STANDARD_STREAM = /^\/dev\/(stdout|stderr)$|^\/dev\/fd\/(\d+)$|^\/proc\/self\/fd\/(\d+)$/;
+/** The devices output may go to: the null device and terminals (not, say, /dev/watchdog). */
+const TERMINAL_OR_NULL = /^\/dev\/(null|tty\d*|pts\/\d+|console)$/;
 
 /**
  * Files a tool writes when it is done: each must be writable now, not after a run of minutes whose
  * figures would then be lost (`--json nodir/x` failed only at the end). A UsageError names the flag.
- * A regular file (new or existing), a terminal or a pipe passes (/dev/stdout, /dev/fd/N, a named
- * pipe with a reader); a file under /proc or /sys other than those streams is no file to keep
- * results in, and the trial open does not block (a named pipe without a reader is refused).
+ * A regular file (new or existing), a terminal, /dev/null, a named pipe or an open stream of the
+ * process (/dev/stdout, /dev/fd/N as a shell's `>(jq .)` gives) passes; a file under /proc or /sys
+ * other than those streams, or another device, is no file to keep results in. A named pipe is only
+ * checked for permission: opening and closing it would end its reader's input.
  */
 export async function outputFiles(files: Readonly<Record<string, string | undefined>>): Promise<void> {
   for (const [flag, path] of Object.entries(files)) {
@@ -97,8 +100,17 @@ export async function outputFiles(files: Readonly<Record<string, string | undefi
       throw new UsageError(`${flag} ${path}: there is no folder ${dir}`);
     }
     // The process's own streams are wherever its caller sent them (a socket too, which no open()
-    // reaches): taken as they are.
-    if (STANDARD_STREAM.test(path)) continue;
+    // reaches): taken as they are, if open.
+    const stream = STANDARD_STREAM.exec(path);
+    if (stream) {
+      const fd = stream[1] === "stdout" ? 1 : stream[1] === "stderr" ? 2 : Number(stream[2] ?? stream[3]);
+      try {
+        fstatSync(fd);
+      } catch {
+        throw new UsageError(`${flag} ${path} cannot be written (no such open stream)`);
+      }
+      continue;
+    }
     const pseudo = (await pseudoFileSystem(dir)) ?? (await pseudoFileSystem(path));
     if (pseudo) throw new UsageError(`${flag} ${path} cannot be written (it is in ${pseudo})`);
     // lstat: a dangling link is there (opening it would create its target, and removing the
@@ -107,14 +119,16 @@ export async function outputFiles(files: Readonly<Record<string, string | undefi
     if (existing?.isDirectory()) throw new UsageError(`${flag} ${path} is a folder`);
     const target = existing ? await stat(path).catch(() => null) : null;
     if (target?.isDirectory()) throw new UsageError(`${flag} ${path} is a folder`);
-    if (target && !target.isFile() && !target.isCharacterDevice() && !target.isFIFO()) {
+    const device =
+      target?.isCharacterDevice() && TERMINAL_OR_NULL.test(await realpath(path).catch(() => path));
+    if (target && !target.isFile() && !target.isFIFO() && !device) {
       throw new UsageError(`${flag} ${path} cannot be written (not a file, terminal or pipe)`);
     }
     // Opened for appending (nothing written) and closed: a folder or file the tool may not write
-    // to fails here, not after the work. Non-blocking: a named pipe without a reader is ENXIO.
+    // to fails here, not after the work.
     try {
-      const flags = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NONBLOCK;
-      await (await open(path, flags)).close();
+      if (target?.isFIFO()) await access(path, constants.W_OK);
+      else await (await open(path, "a")).close();
       if (!existing) await rm(path, { force: true });
     } catch (e) {
       throw new UsageError(
