@@ -359,6 +359,25 @@ describe("health and configuration", () => {
     }
   });
 
+  it("sends one check for a burst at a fresh isolate too: the others wait for its result", async () => {
+    const fresh = await startEdge(rig.env({ RATE_LIMIT_PER_HOUR: "1000" }));
+    rig.backend.readyzDelayMs = 500;
+    const before = rig.backend.readyzCalls;
+    try {
+      const answers = await Promise.all(
+        Array.from({ length: 12 }, async () => {
+          const res = await get(fresh, "/health");
+          return { status: res.status, body: (await res.json()) as { backend: string } };
+        }),
+      );
+      expect(answers.map((a) => [a.status, a.body.backend])).toEqual(Array(12).fill([200, "up"]));
+      expect(rig.backend.readyzCalls - before).toBe(1);
+    } finally {
+      rig.backend.readyzDelayMs = 0;
+      await fresh.dispose();
+    }
+  });
+
   it("answers 500 problem+json without details when misconfigured, and logs which variable", async () => {
     const broken = await startEdge(rig.env({ BACKEND_SIGNING_SECRET: "short" }));
     try {

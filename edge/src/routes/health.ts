@@ -1,8 +1,8 @@
 /**
  * GET /health — liveness (always 200 while the Worker runs) plus the state of Redis, the backend
  * and the coverage index. Checks are memoised for a few seconds per isolate, and while one check
- * runs the others answer from the last one, so a busy health checker (or a flood of them: the
- * route is public) cannot turn into load on Redis or the backend.
+ * runs the others answer from the last one (or wait for it), so a busy health checker (or a flood
+ * of them: the route is public) cannot turn into load on Redis or the backend.
  */
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { EdgeDeps } from "../deps.js";
@@ -11,8 +11,10 @@ import type { AppEnv } from "../env.js";
 const MEMO_MS = 2_000;
 /** A check still "running" after this is taken to be lost with its request (workerd may drop it). */
 const CHECK_GIVE_UP_MS = 10_000;
-/** While a check runs, the last one answers if it is at most this old; an older one waits for it. */
+/** While a check runs, the last one answers if it is at most this old; else the request waits for it. */
 const STALE_MAX_MS = 30_000;
+/** Waiting for a running check: at most 3 s in 50 ms polls (a check takes at most about 2 s). */
+const WAIT_POLLS = 60;
 
 export const HealthSchema = z
   .object({
@@ -80,6 +82,15 @@ export function registerHealthRoute(app: OpenAPIHono<AppEnv>, deps: EdgeDeps): v
     let health = memo && now - memo.at <= MEMO_MS ? memo.value : undefined;
     const running = checking !== undefined && now - checking.since < CHECK_GIVE_UP_MS;
     if (!health && running && memo && now - memo.at <= STALE_MAX_MS) health = memo.value;
+    if (!health && running) {
+      // No recent check to answer from (a fresh isolate, or a quiet minute): wait for the running
+      // one's result, polled (a promise of another request's I/O cannot be awaited in workerd).
+      const since = checking!.since;
+      for (let i = 0; i < WAIT_POLLS && !health; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        if (memo && memo.at >= since) health = memo.value;
+      }
+    }
     if (!health) {
       const mine = { since: now };
       checking = mine;
