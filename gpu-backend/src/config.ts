@@ -96,12 +96,13 @@ const EnvSchema = z.object({
 
 export type BackendConfig = ReturnType<typeof loadConfig>;
 
-/** A regular file at `path` (false for a folder, nothing there, or a path that cannot be read). */
-function isFile(path: string): boolean {
+/** Why `path` is no regular file to read (nothing there, a folder, no permission), or null. */
+function notAFile(path: string): string | null {
   try {
-    return statSync(path).isFile();
-  } catch {
-    return false;
+    return statSync(path).isFile() ? null : "not a file";
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return code === "ENOENT" || code === "ENOTDIR" ? "no such file" : `cannot be read (${code ?? "error"})`;
   }
 }
 
@@ -121,9 +122,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     );
   }
   // Only where the local provider reads it: a stale path with the provider off used to start.
-  if (e.LOCAL_INDEX_FILE && e.ENABLED_PROVIDERS.includes("local") && !isFile(e.LOCAL_INDEX_FILE)) {
-    throw new Error("invalid configuration: LOCAL_INDEX_FILE: no such file");
-  }
+  const indexProblem =
+    e.LOCAL_INDEX_FILE && e.ENABLED_PROVIDERS.includes("local") ? notAFile(e.LOCAL_INDEX_FILE) : null;
+  if (indexProblem) throw new Error(`invalid configuration: LOCAL_INDEX_FILE: ${indexProblem}`);
   const layout = inferenceLayout(e.EXECUTION_PROVIDERS, availableParallelism(), {
     workers: e.INFERENCE_WORKERS,
     threads: e.INFERENCE_THREADS,

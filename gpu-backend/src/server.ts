@@ -59,7 +59,11 @@ export async function startBackend(config: BackendConfig, opts: StartOptions = {
       `TILE_SIZE ${config.inference.tileSize} is not a multiple of ${model.sizeMultiple}, the size multiple of model ${model.manifest.name}`,
     );
   }
-  const metrics = createMetrics();
+  // Filled in once the pool runs (a scrape before that shows no provider).
+  let providersInUse: () => ReadonlySet<string> = () => new Set();
+  const metrics = createMetrics({
+    executionProviders: () => ({ inUse: providersInUse(), known: config.inference.executionProviders }),
+  });
   const pool = await InferencePool.start({
     modelPath: config.model.path,
     executionProviders: config.inference.executionProviders,
@@ -77,12 +81,7 @@ export async function startBackend(config: BackendConfig, opts: StartOptions = {
       );
     },
     onReplacementReady: (provider) => {
-      // 1 for each provider a live worker runs on, 0 for the others: the GPU alert
-      // (execution_provider{provider="cpu"} == 1 on a GPU host) sees a replacement's fallback,
-      // and its end once no worker runs on the CPU any more.
-      const inUse = pool.providersInUse;
-      for (const p of new Set([...config.inference.executionProviders, pool.provider]))
-        metrics.executionProvider.set({ provider: p }, inUse.has(p) ? 1 : 0);
+      // The execution_provider gauge shows it at the next scrape (the GPU alert reads it).
       if (provider !== pool.provider)
         logger.warn(
           { provider, started_on: pool.provider },
@@ -92,9 +91,9 @@ export async function startBackend(config: BackendConfig, opts: StartOptions = {
     onInference: () => metrics.inferences.inc(),
     runTimeoutMs: config.inference.runTimeoutMs,
   });
+  providersInUse = () => pool.providersInUse;
   for (const f of pool.fallbacks)
     logger.warn({ provider: f.provider, error: f.error }, "execution provider unavailable, fell back");
-  metrics.executionProvider.set({ provider: pool.provider }, 1);
   let providers = opts.providers;
   if (!providers) {
     const configured = await providersFromConfig(config.providers);

@@ -23,3 +23,26 @@ describe("lanesegnet_backend_errors_total", () => {
     expect([...counted].filter((k) => !(ERROR_KINDS as readonly string[]).includes(k))).toEqual([]);
   });
 });
+
+describe("lanesegnet_backend_execution_provider", () => {
+  it("shows, at each scrape, 1 for every provider a live worker runs on and 0 for the others", async () => {
+    let inUse = new Set(["cuda"]);
+    const metrics = createMetrics({ executionProviders: () => ({ inUse, known: ["cuda", "cpu"] }) });
+    const scrape = async () =>
+      (await metrics.registry.metrics())
+        .split("\n")
+        .filter((l) => l.startsWith("lanesegnet_backend_execution_provider{"));
+    expect(await scrape()).toEqual([
+      'lanesegnet_backend_execution_provider{provider="cuda"} 1',
+      'lanesegnet_backend_execution_provider{provider="cpu"} 0',
+    ]);
+    // A replacement fell back to the CPU beside a GPU worker; then the GPU worker is gone.
+    inUse = new Set(["cuda", "cpu"]);
+    expect(await scrape()).toContain('lanesegnet_backend_execution_provider{provider="cpu"} 1');
+    inUse = new Set(["cpu"]);
+    expect(await scrape()).toEqual([
+      'lanesegnet_backend_execution_provider{provider="cuda"} 0',
+      'lanesegnet_backend_execution_provider{provider="cpu"} 1',
+    ]);
+  });
+});

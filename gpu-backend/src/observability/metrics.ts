@@ -17,7 +17,18 @@ export const ERROR_KINDS = [
 ] as const;
 export type ErrorKind = (typeof ERROR_KINDS)[number];
 
-export function createMetrics() {
+export interface MetricsSources {
+  /**
+   * The execution providers live inference workers run on now, and every one configured: read at
+   * each scrape, so a worker lost, down or replaced on another provider shows at once.
+   */
+  readonly executionProviders?: () => {
+    readonly inUse: ReadonlySet<string>;
+    readonly known: readonly string[];
+  };
+}
+
+export function createMetrics(sources: MetricsSources = {}) {
   const registry = new Registry();
   const stageSeconds = new Histogram({
     name: "lanesegnet_backend_stage_seconds",
@@ -67,11 +78,21 @@ export function createMetrics() {
     help: "Signed requests whose nonce only this process checked: the shared Redis store did not answer",
     registers: [registry],
   });
+  const providers = sources.executionProviders;
   const executionProvider = new Gauge({
     name: "lanesegnet_backend_execution_provider",
-    help: "The onnxruntime execution provider in use (value 1)",
+    help: "1 for each onnxruntime execution provider a live inference worker runs on, 0 for the others",
     labelNames: ["provider"] as const,
     registers: [registry],
+    ...(providers
+      ? {
+          collect() {
+            const { inUse, known } = providers();
+            for (const provider of new Set([...known, ...inUse]))
+              this.set({ provider }, inUse.has(provider) ? 1 : 0);
+          },
+        }
+      : {}),
   });
   return {
     registry,

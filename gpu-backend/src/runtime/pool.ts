@@ -419,7 +419,7 @@ export class InferencePool {
         slot.stalled = true;
         this.failWaitingIfNoneLeft();
       },
-      Math.max(this.runTimeoutMs, MIN_LOAD_TIMEOUT_MS),
+      Math.min(Math.max(this.runTimeoutMs, MIN_LOAD_TIMEOUT_MS), MAX_TIMER_MS),
     );
     const down = () => {
       if (slot.worker !== worker || slot.state !== "loading") return;
