@@ -292,7 +292,10 @@ describe("outputFiles and outputFolder: only what can really be written as a fil
       }
       // Not a place for results: a device other than a terminal or /dev/null, a stream not open.
       await refused("/dev/zero", /cannot be written \(not a file, terminal or pipe\)/);
-      await refused("/dev/fd/987", /cannot be written \(no such open stream\)/);
+      await refused("/dev/fd/987", /cannot be written \(no output stream of this process\)/);
+      // Input, and the descriptors Node keeps for itself (open, yet no place for results).
+      await refused("/dev/fd/0", /no output stream of this process/);
+      await refused("/dev/fd/3", /no output stream of this process/);
       await writeFile(join(dir, "old.json"), "kept");
       await outputFiles({
         "--json": join(dir, "new.json"),

@@ -4,7 +4,7 @@
  * its first line on stderr and exit code 2; any other failure is its message and exit code 1.
  * LSN_DEBUG=1 adds the stack, for whoever is debugging the tool itself.
  */
-import { constants, fstatSync } from "node:fs";
+import { constants, fstatSync, type Stats } from "node:fs";
 import { access, lstat, open, realpath, rm, stat } from "node:fs/promises";
 import { dirname, isAbsolute, relative, resolve } from "node:path";
 
@@ -80,6 +80,14 @@ async function pseudoFileSystem(path: string): Promise<string | undefined> {
 
 /** The process's own output streams, named as shells and tools name them (`>(jq .)` is /dev/fd/N). */
 const STANDARD_STREAM = /^\/dev\/(stdout|stderr)$|^\/dev\/fd\/(\d+)$|^\/proc\/self\/fd\/(\d+)$/;
+function fstatOrNull(fd: number): Stats | null {
+  try {
+    return fstatSync(fd);
+  } catch {
+    return null;
+  }
+}
+
 /** The devices output may go to: the null device and terminals (not, say, /dev/watchdog). */
 const TERMINAL_OR_NULL = /^\/dev\/(null|tty\d*|pts\/\d+|console)$/;
 
@@ -104,10 +112,11 @@ export async function outputFiles(files: Readonly<Record<string, string | undefi
     const stream = STANDARD_STREAM.exec(path);
     if (stream) {
       const fd = stream[1] === "stdout" ? 1 : stream[1] === "stderr" ? 2 : Number(stream[2] ?? stream[3]);
-      try {
-        fstatSync(fd);
-      } catch {
-        throw new UsageError(`${flag} ${path} cannot be written (no such open stream)`);
+      // 0 is input, and 3-9 are where Node keeps its own (its event loop's poll and pipes): open
+      // there, but no place for results. A shell's `>(jq .)` is /dev/fd/63.
+      const info = fd === 1 || fd === 2 || fd >= 10 ? fstatOrNull(fd) : null;
+      if (!info || !(info.isFIFO() || info.isSocket() || info.isFile() || info.isCharacterDevice())) {
+        throw new UsageError(`${flag} ${path} cannot be written (no output stream of this process)`);
       }
       continue;
     }
