@@ -11,13 +11,17 @@ class FakeWorker extends EventEmitter {
   static readonly all: FakeWorker[] = [];
   /** The execution provider the next worker says it loaded the model on. */
   static provider = "cpu";
+  /** Whether the next worker's model load hangs until `ready()` is called. */
+  static hangsLoading = false;
   threadId = 1;
   readonly runs: { id: number }[] = [];
   constructor() {
     super();
     FakeWorker.all.push(this);
-    const provider = FakeWorker.provider;
-    setTimeout(() => this.emit("message", { type: "ready", provider, fallbacks: [] }), 5);
+    if (!FakeWorker.hangsLoading) setTimeout(() => this.ready(), 5);
+  }
+  ready(provider = FakeWorker.provider): void {
+    this.emit("message", { type: "ready", provider, fallbacks: [] });
   }
   postMessage(m: { type?: string; id?: number } | null): void {
     if (m?.type === "run") this.runs.push({ id: m.id! });
@@ -103,4 +107,63 @@ it("tells which execution provider a replacement loaded the model on, and which 
   await sleep(20);
   expect(replacements).toEqual(["cpu"]);
   expect([...pool.providersInUse]).toEqual(["cpu"]);
+});
+
+it("counts a replacement whose model load hangs for a minute as down: jobs fail at once, and it serves once loaded", async () => {
+  const pool = await InferencePool.start({
+    modelPath: "model.onnx",
+    executionProviders: ["cpu"],
+    workers: 1,
+    runTimeoutMs: 30,
+  });
+  vi.useFakeTimers();
+  try {
+    FakeWorker.hangsLoading = true;
+    const hung = run(pool);
+    await vi.advanceTimersByTimeAsync(31);
+    expect(await hung).toMatch(/^failed: an inference run took longer/);
+    FakeWorker.hangsLoading = false;
+    const replacement = FakeWorker.all.at(-1)!;
+    // Loading: a job waits for it...
+    let waited: string | undefined;
+    void run(pool).then((r) => {
+      waited = r;
+    });
+    await vi.advanceTimersByTimeAsync(59_000);
+    expect(waited).toBeUndefined();
+    // ...until the load has taken a minute: then the slot is down, and nothing waits on it.
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(waited).toBe("failed: no inference worker is running");
+    expect(await run(pool)).toBe("failed: no inference worker is running");
+    // The load ends after all: the worker takes jobs again.
+    replacement.ready();
+    const job = run(pool);
+    await vi.advanceTimersByTimeAsync(1);
+    replacement.reply();
+    expect(await job).toBe("ok 7");
+    expect(pool.live).toBe(1);
+  } finally {
+    vi.useRealTimers();
+  }
+});
+
+it("keeps its watchdogs within Node's timer range (a longer timeout would fire at once)", async () => {
+  const pool = await InferencePool.start({
+    modelPath: "model.onnx",
+    executionProviders: ["cpu"],
+    workers: 1,
+    runTimeoutMs: 2 ** 32,
+  });
+  // A run of 20 ms is not taken for a hung one.
+  const job = run(pool);
+  await sleep(20);
+  FakeWorker.all.at(-1)!.reply();
+  expect(await job).toBe("ok 7");
+  // A lost worker's replacement is waited for while it loads, not counted as stalled at once.
+  FakeWorker.all.at(-1)!.end(new Error("lost"));
+  const next = run(pool);
+  await sleep(20);
+  FakeWorker.all.at(-1)!.reply();
+  expect(await next).toBe("ok 7");
+  expect(pool.replacements).toBe(1);
 });
