@@ -153,6 +153,10 @@ describe("two backends sharing REPLAY_REDIS_URL", () => {
       res = await send(first.url, headers, body);
     }
     expect(res.status).toBe(400);
+    // Held for the whole window a signature is valid in (±60 s of skew), not a moment less.
+    const heldMs = await client.pTTL(p + headers[SIGNATURE_HEADERS.nonce]!);
+    expect(heldMs).toBeGreaterThan(115_000);
+    expect(heldMs).toBeLessThanOrEqual(120_000);
     const replay = await send(second.url, headers, body);
     expect(replay.status).toBe(401);
     expect(replay.headers.get("content-type")).toMatch(/^application\/problem\+json/);

@@ -7,7 +7,7 @@
 import { request as httpRequest, type IncomingHttpHeaders, type OutgoingHttpHeaders } from "node:http";
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
-import { type SignatureHeaders, signRequest, verifyResponse } from "@lanesegnet/shared";
+import { NonceCache, type SignatureHeaders, signRequest, verifyResponse } from "@lanesegnet/shared";
 import { Hono } from "hono";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLogger } from "../observability/logger.js";
@@ -188,5 +188,22 @@ describe("what the signature covers", () => {
     expect((await send("/x?a=1", "/x?a=1")).status).toBe(200);
     expect((await send("/x?a=1", "/x?a=2")).status).toBe(401);
     expect((await send("/x", "/x?a=1")).status).toBe(401);
+  });
+});
+
+describe("a replay store that is full", () => {
+  it("refuses a new request with 503 and Retry-After rather than serve it unrecorded (it could be replayed)", async () => {
+    const app = new Hono();
+    app.post("/x", verifySignature(SECRET, new NonceCache({ maxEntries: 1 })), (c) => c.text("ok"));
+    const send = (headers: Record<string, string>) =>
+      app.request("/x", { method: "POST", body: "{}", headers });
+    const sign = () =>
+      signRequest(SECRET, { method: "POST", path: "/x", body: "{}" }) as Promise<Record<string, string>>;
+    expect((await send(await sign())).status).toBe(200);
+    const second = await sign();
+    const refused = await send(second);
+    expect([refused.status, refused.headers.get("retry-after")]).toEqual([503, "1"]);
+    expect(refused.headers.get("content-type")).toMatch(/^application\/problem\+json/);
+    expect((await send(second)).status).not.toBe(200);
   });
 });
