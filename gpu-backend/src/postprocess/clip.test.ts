@@ -50,4 +50,61 @@ describe("clipping to the requested area", () => {
     expect(only!.line.pts).toEqual(pts);
     expect(only!.cutStart || only!.cutEnd).toBe(false);
   });
+
+  it("cuts where a line crosses the boundary at a vertex (a corner, the apex of a notch)", () => {
+    const box: ClipRegion = { rings: [square(0, 0, 10, 10)] };
+    const diagonal = clipPolyline(
+      {
+        pts: [
+          [-5, -5],
+          [5, 5],
+        ],
+        bridged: [false],
+      },
+      box,
+    );
+    expect(diagonal.map((p) => [p.line.pts, p.cutStart, p.cutEnd])).toEqual([
+      [
+        [
+          [0, 0],
+          [5, 5],
+        ],
+        true,
+        false,
+      ],
+    ]);
+    // A square with a V cut into it from below, its apex at (5, 5): x = 5 is inside from there up.
+    const notched: ClipRegion = {
+      rings: [
+        [
+          [0, 0],
+          [5, 5],
+          [10, 0],
+          [10, 10],
+          [0, 10],
+          [0, 0],
+        ],
+      ],
+    };
+    const across = clipPolyline(
+      {
+        pts: [
+          [5, -5],
+          [5, 15],
+        ],
+        bridged: [false],
+      },
+      notched,
+    );
+    expect(across.map((p) => [p.line.pts, p.cutStart, p.cutEnd])).toEqual([
+      [
+        [
+          [5, 5],
+          [5, 10],
+        ],
+        true,
+        true,
+      ],
+    ]);
+  });
 });

@@ -5,13 +5,14 @@ import {
   minLengthRule,
   type PhysicsRule,
   paintWidthRule,
+  sinuosity,
   withPlausibleDashes,
   zigzagRule,
 } from "./filters.js";
 import { resolveParams, type VectoriseParams } from "./params.js";
 import { IMPLAUSIBLE_LANES, lanesAt, ROAD_LANES, SCENE_SIZE_M } from "./scenes.js";
 import { coverageOf, makeScene, metresToPx } from "./synthetic.js";
-import type { MeasuredLine } from "./types.js";
+import type { MeasuredLine, Pt } from "./types.js";
 import { vectorise } from "./vectorise.js";
 
 const RULES: Record<string, PhysicsRule> = {
@@ -78,6 +79,34 @@ describe.each([0.1, 0.2, 0.3])("physics filters at %s m/px", (gsd) => {
     // shape rule may fire first, and the zigzag rule must catch it on its own (next test).
     expect(t.rule.split("|")).toContain(rejection?.rule);
     expect(RULES[rejection!.rule]!.check(line!, badCtx)).not.toBeNull();
+  });
+
+  it("takes a stretch that comes back to where it began (no chord at all) for the least straight there is", () => {
+    // A 2 px square walked round once: 8 px of path over a window of 8 px, and no chord.
+    const loop: Pt[] = [
+      [10, 10],
+      [12, 10],
+      [12, 12],
+      [10, 12],
+      [10, 10],
+    ];
+    expect(sinuosity(loop, 8)).toBe(10);
+    const line: MeasuredLine = {
+      classId: 1,
+      line: { pts: loop, bridged: [false, false, false, false] },
+      startKind: "free",
+      endKind: "free",
+      lengthPx: 8,
+      lengthM: 8,
+      widthPx: 3,
+      widthM: 3,
+      widthResolved: false,
+      confidence: 0.9,
+      dashed: false,
+      dash: null,
+    };
+    const ctx = { gsdM: 1, params: resolveParams({ curvatureWindowM: 8 }) };
+    expect(zigzagRule.check(line, ctx)).toMatch(/^sinuosity 10\.00 >/);
   });
 
   it("rule zigzag on its own removes the zig-zag", () => {
@@ -166,6 +195,11 @@ describe("filter thresholds scale with the ground resolution", () => {
       dash: { ...dash, count: 3, gapCount: 2, medianDashM: 3, meanDashM: 3, medianGapM: 9, meanGapM: 9 },
     };
     expect(withPlausibleDashes(fine, params)).toBe(fine);
+    // A mean that could not be measured (dashes.ts typicalMean gives NaN) is withdrawn: NaN passes
+    // every range check, and would reach the response as null where a number belongs.
+    for (const unmeasured of [{ meanGapM: Number.NaN }, { meanDashM: Number.NaN }]) {
+      expect(withPlausibleDashes({ ...fine, dash: { ...fine.dash, ...unmeasured } }, params).dash).toBeNull();
+    }
     // One gap between two pieces of a short line says too little to report.
     expect(
       withPlausibleDashes({ ...fine, dash: { ...fine.dash, count: 2, gapCount: 1 } }, params).dash,

@@ -27,4 +27,12 @@ describe("smoothAlong", () => {
     for (const [x, y] of smoothAlong(arc, 4)) expect(Math.abs(Math.hypot(x, y) - 60)).toBeLessThan(0.2);
     expect(smoothAlong(arc, 0)).toEqual(arc);
   });
+
+  it("does not pull the points near an end inwards: evenly spaced points on a line stay where they are", () => {
+    const even: Pt[] = Array.from({ length: 30 }, (_, i) => [2 * i, 7]);
+    smoothAlong(even, 4).forEach(([x, y], i) => {
+      expect(x).toBeCloseTo(2 * i, 9);
+      expect(y).toBeCloseTo(7, 9);
+    });
+  });
 });

@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import {
@@ -353,6 +353,35 @@ describe("local store provider", () => {
       );
     } finally {
       await rm(bad, { recursive: true, force: true });
+    }
+  });
+
+  it("never reads a file outside the store, whatever the index says (a tampered or hand-made one)", async () => {
+    const parent = await mkdtemp(path.join(tmpdir(), "local-provider-outside-"));
+    try {
+      const store = path.join(parent, "store");
+      const sibling = path.join(parent, "store-evil");
+      await Promise.all([mkdir(store), mkdir(sibling)]);
+      // The same image inside the store, beside it, and in a folder whose name starts like it.
+      await Promise.all([writeImage(store, A), writeImage(parent, A), writeImage(sibling, A)]);
+      const real = coverageIndexLookup(CoverageIndex.from((await buildIndexFromStore(store)).buffer));
+      const area = bbox(10, 10, 60, 60);
+      const fetchWith = (file: (f: string) => string) =>
+        createLocalProvider({
+          dir: store,
+          lookup: async (b) => (await real(b)).map((ref) => ({ ...ref, file: file(ref.file ?? "") })),
+        }).fetch({ grid: targetGrid(area, 0.5), bboxLonLat: area });
+      await expect(fetchWith((f) => f)).resolves.toBeDefined();
+      for (const outside of [
+        (f: string) => `../${f}`,
+        (f: string) => `../store-evil/${f}`,
+        (f: string) => path.join(parent, f),
+      ]) {
+        await expect(fetchWith(outside)).rejects.toThrow(ProviderBadDataError);
+        await expect(fetchWith(outside)).rejects.toThrow(/file outside the store/);
+      }
+    } finally {
+      await rm(parent, { recursive: true, force: true });
     }
   });
 });

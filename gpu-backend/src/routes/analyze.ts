@@ -1,11 +1,5 @@
 /** POST /internal/v1/analyze: the edge's cache misses, signed, admitted or shed, answered as GeoJSON. */
-import {
-  fieldErrorsFromZod,
-  PROBLEM_TYPES,
-  type ProviderAttempt,
-  problem,
-  problemResponse,
-} from "@lanesegnet/shared";
+import { fieldErrorsFromZod, PROBLEM_TYPES, problem, problemResponse } from "@lanesegnet/shared";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { InternalAnalyzeSchema } from "../analysis/internal-request.js";
@@ -25,6 +19,7 @@ import type { Metrics } from "../observability/metrics.js";
 import type { NonceStore } from "../replay/redis-nonce-store.js";
 import { type Admission, OverloadedError } from "../runtime/admission.js";
 import { InferenceUnavailableError } from "../runtime/pool.js";
+import { noImageryProblem } from "./no-imagery.js";
 
 export interface AnalyzeRouteDeps {
   readonly analysis: AnalysisDeps;
@@ -39,23 +34,6 @@ export interface AnalyzeRouteDeps {
 const MAX_BODY_BYTES = 256 * 1024;
 /** A lost or hung worker's replacement loads the model in about a second or two. */
 const INFERENCE_RETRY_AFTER_S = 5;
-
-function noImageryProblem(attempts: ProviderAttempt[]): Response {
-  // Nothing there to analyse (no coverage, or not configured) is the caller's area; anything
-  // else (errors, timeouts) is an upstream failure worth retrying later.
-  const upstream = attempts.some((a) => a.outcome === "failed" || a.outcome === "timeout");
-  return problemResponse(
-    problem(upstream ? 502 : 422, {
-      type: PROBLEM_TYPES.noImagery,
-      title: "No imagery",
-      detail: upstream
-        ? "no imagery provider could deliver imagery for this area right now"
-        : "no configured imagery provider covers this area at a usable resolution",
-      providers_tried: attempts,
-    }),
-    upstream ? { "Retry-After": "30" } : undefined,
-  );
-}
 
 export function analyzeRoute(deps: AnalyzeRouteDeps) {
   const app = new Hono<SignedBodyEnv>();
