@@ -277,6 +277,14 @@ describe("polygon", () => {
     const r = validateArea(poly(sliver));
     expect(!r.ok && r.issues.map((i) => i.code)).toEqual(["too_small"]);
     expect(!r.ok && r.issues[0]!.message).toMatch(/^the polygon encloses \d+(\.\d+)? m²; at least 100 m²/);
+    // Just under and just over the 100 m² that a 10 m x 10 m bbox encloses: the same bbox, the
+    // third vertex moved a few decimetres off the diagonal.
+    const triangle = (lat: number) => poly([sliver[0]!, sliver[1]!, [-121.4945, lat], sliver[0]!]);
+    const under = validateArea(triangle(38.5812035));
+    expect(!under.ok && under.issues.map((i) => [i.code, i.message])).toEqual([
+      ["too_small", "the polygon encloses 50.35 m²; at least 100 m² (10 m x 10 m) is needed"],
+    ]);
+    expect(codes(triangle(38.581207))).toEqual([]);
     // A thin but real corridor (12 m wide, 300 m long) is fine.
     const corridor = square(-121.496, 38.58, 0.0035).map(([x, y]) => [x!, 38.58 + (y! - 38.58) / 30]);
     expect(codes(poly(corridor))).toEqual([]);
@@ -313,6 +321,16 @@ describe("polygon", () => {
       [10, 10],
     ];
     expect(codes(poly(figureEight))).toEqual(["self_intersection"]);
+    // A vertex that touches an edge further along the ring (the closing edge runs through (3, 2)).
+    const touching = [
+      [0, 2],
+      [2, 4],
+      [3, 2],
+      [4, 4],
+      [4, 2],
+      [0, 2],
+    ].map(([x, y]) => [10 + 1e-4 * x!, 10 + 1e-4 * y!]);
+    expect(codes(poly(touching))).toEqual(["self_intersection"]);
   });
 
   it("finds intersections exactly as a brute-force point test of simple shapes expects", () => {
