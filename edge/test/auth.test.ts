@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectRedis } from "../../test/harness/index.js";
 import { hashApiKey } from "../src/auth/api-keys.js";
+import { DEPENDENCY_RETRY_AFTER_S } from "../src/problems.js";
 import { createKey, hsToken, JwksServer, keyStore } from "./support/credentials.js";
 import { type EdgeWorker, type Rig, startEdge, startRig } from "./support/edge.js";
 import { bboxBody, get, postAnalysis } from "./support/requests.js";
@@ -118,6 +119,28 @@ describe("API keys", () => {
     expect(remaining(third)).toBe(remaining(second) - 1);
   });
 
+  it("refuses a revoked key on every route, though this isolate has seen it valid", async () => {
+    // Only POST /v1/analyses may check a key it has seen in the rate limiter's round trip; every
+    // other route must look it up before anything else.
+    const key = await createKey(rig, "carol");
+    const ok = await postAnalysis(edge, key, bboxBody(4));
+    expect(ok.status).toBe(200);
+    const { id } = ((await ok.json()) as { analysis: { id: string } }).analysis;
+    expect((await get(edge, "/v1/providers", key)).status).toBe(200);
+    expect((await get(edge, `/v1/analyses/${id}`, key)).status).toBe(200);
+    expect(await keyStore(rig).revoke(key)).toBe(true);
+    await expect401(await get(edge, "/v1/providers", key), true, "/v1/providers");
+    await expect401(await get(edge, `/v1/analyses/${id}`, key), true, `/v1/analyses/${id}`);
+  });
+
+  it("takes the Bearer scheme in any case (RFC 7235: schemes are case-insensitive)", async () => {
+    const key = await createKey(rig, "dave");
+    for (const scheme of ["bearer", "BEARER", "Bearer"]) {
+      const res = await get(edge, "/v1/providers", undefined, { authorization: `${scheme} ${key}` });
+      expect(res.status, scheme).toBe(200);
+    }
+  });
+
   it("refuses unknown and malformed keys", async () => {
     const unknown = `lsn_${"A".repeat(43)}`;
     await expect401(await postAnalysis(edge, unknown, bboxBody(0)), true);
@@ -213,6 +236,31 @@ describe("JWT (JWKS, issuer and audience)", () => {
 
   it("refuses an HS256 token when only a JWKS is configured", async () => {
     await expect401(await postAnalysis(jwksEdge, await hsToken(claims), bboxBody(2)), true);
+  });
+
+  it("answers 503 auth-unavailable with Retry-After, not 401, while the JWKS cannot be fetched", async () => {
+    // A 401 with error="invalid_token" tells a client to drop a token that may be fine.
+    const down = await JwksServer.start("down-key");
+    down.down = true;
+    const fresh = await startEdge(
+      rig.env({
+        RATE_LIMIT_PER_HOUR: "1000",
+        JWT_SECRET: "",
+        JWT_JWKS_URL: down.url,
+        JWT_ISSUER: claims.iss,
+        JWT_AUDIENCE: claims.aud,
+      }),
+    );
+    try {
+      const res = await postAnalysis(fresh, await down.token(claims), bboxBody(2));
+      expect([res.status, res.headers.get("retry-after")]).toEqual([503, String(DEPENDENCY_RETRY_AFTER_S)]);
+      expect(res.headers.get("www-authenticate")).toBeNull();
+      expect(await res.json()).toMatchObject({ status: 503, type: "/problems/auth-unavailable" });
+      expect(down.requests).toBeGreaterThan(0);
+    } finally {
+      await fresh.dispose();
+      await down.close();
+    }
   });
 });
 
