@@ -46,6 +46,28 @@ describe("JwtVerifier", () => {
     }
   });
 
+  it("takes a key rotated in once the set is refetched, and drops a key the issuer withdrew", async () => {
+    const rotated = await JwksServer.start("k2");
+    let serving = jwks;
+    let now = Date.now();
+    const v = new JwtVerifier(
+      settings(),
+      (_url, init) => fetch(serving.url, init),
+      () => now,
+    );
+    try {
+      expect(await v.verify(await jwks.token(claims))).toEqual({ ok: true, sub: "u1" });
+      // The issuer now publishes k2 alone: a k2 token makes the (30 s old) set be fetched again.
+      serving = rotated;
+      now += 31_000;
+      expect(await v.verify(await rotated.token(claims))).toEqual({ ok: true, sub: "u1" });
+      // k1 is no longer in the set, so a fresh k1 token is refused.
+      expect(await v.verify(await jwks.token(claims))).toEqual({ ok: false, reason: "invalid" });
+    } finally {
+      await rotated.close();
+    }
+  });
+
   it("reports the JWKS as unavailable when it cannot be fetched and nothing is cached", async () => {
     jwks.down = true;
     try {
@@ -64,6 +86,14 @@ describe("JwtVerifier", () => {
     expect(v.enabled).toBe(true);
     expect(await v.verify(await hsToken({ sub: "a" }, secret))).toEqual({ ok: true, sub: "a" });
     expect(await v.verify(await hsToken({ sub: "a b" }, secret))).toEqual({ ok: false, reason: "invalid" });
+    // A user id of 1 to 128 characters: an empty sub would make every such token one user.
+    for (const [sub, ok] of [
+      ["", false],
+      ["x".repeat(128), true],
+      ["x".repeat(129), false],
+    ] as const) {
+      expect((await v.verify(await hsToken({ sub }, secret))).ok, `sub of ${sub.length}`).toBe(ok);
+    }
     expect(await v.verify(await hsToken({ sub: "a", exp: undefined }, secret))).toEqual({
       ok: false,
       reason: "invalid",
