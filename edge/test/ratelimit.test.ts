@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WINDOW_MS } from "../src/ratelimit/headers.js";
 import { createRedisClient } from "../src/redis/client.js";
-import { createKey, hsToken } from "./support/credentials.js";
+import { createKey, hsToken, keyStore } from "./support/credentials.js";
 import { type EdgeWorker, type Rig, startEdge, startRig } from "./support/edge.js";
 import { bboxBody, postAnalysis } from "./support/requests.js";
 
@@ -119,6 +119,23 @@ describe("rate limit", () => {
     }
   }, 60_000);
 
+  it("gives back only a count that was taken: a revoked key refused over the quota leaves it spent", async () => {
+    const limited = await startEdge(rig.env({ RATE_LIMIT_PER_HOUR: "2" }));
+    try {
+      const [revoked, other] = [await createKey(rig, "refund-user"), await createKey(rig, "refund-user")];
+      for (let i = 0; i < 2; i++)
+        expect((await postAnalysis(limited, revoked, bboxBody(80))).status).toBe(200);
+      expect(await keyStore(rig).revoke(revoked)).toBe(true);
+      // The isolate knows the key, so its check rides the rate limiter's round trip, which refuses
+      // (the quota is spent): nothing was counted, so nothing may be given back.
+      expect((await postAnalysis(limited, revoked, bboxBody(80))).status).toBe(401);
+      await sleep(1_000); // a refund goes out after the answer (waitUntil)
+      expect((await postAnalysis(limited, other, bboxBody(80))).status).toBe(429);
+    } finally {
+      await limited.dispose();
+    }
+  });
+
   it("shares one quota between two isolates", async () => {
     const other = await startEdge(rig.env({ RATE_LIMIT_PER_HOUR: "5" }));
     const first = await startEdge(rig.env({ RATE_LIMIT_PER_HOUR: "5" }));
@@ -191,4 +208,29 @@ describe("a refused request", () => {
       await direct.quit();
     }
   }, 60_000);
+
+  it("nor for as long as the refusal lasts (Retry-After is in seconds), when another isolate spent the quota", async () => {
+    const stats = rig.stack.bridge.stats; // this file's own bridge, and its tests run one at a time
+    const reads = () => (stats.byCommand.get("GET") ?? 0) + (stats.byCommand.get("GETRANGE") ?? 0);
+    const env = rig.env({ RATE_LIMIT_PER_HOUR: "1" });
+    const [spender, limited] = await Promise.all([startEdge(env), startEdge(env)]);
+    try {
+      const key = await createKey(rig, "refused-elsewhere");
+      const body = bboxBody(71);
+      expect((await postAnalysis(spender, key, body)).status).toBe(200);
+      const readsOfRefused = async () => {
+        const before = reads();
+        expect((await postAnalysis(limited, key, body)).status).toBe(429);
+        return reads() - before;
+      };
+      // This isolate learns of the refusal from Redis (the key's record and the entry are read);
+      // from then on it remembers it and reads only the key's record.
+      const first = await readsOfRefused();
+      expect(await readsOfRefused()).toBe(first - 1);
+      await sleep(4_000);
+      expect(await readsOfRefused()).toBe(first - 1);
+    } finally {
+      await Promise.all([spender.dispose(), limited.dispose()]);
+    }
+  });
 });

@@ -25,6 +25,13 @@ describe("MemorySlidingWindow", () => {
     expect([1, 2, 3, 4].map(() => l.check("a", t).success)).toEqual([true, true, true, false]);
   });
 
+  it("forgets a full quota once a whole window has passed without requests", () => {
+    const l = new MemorySlidingWindow(10, HOUR);
+    for (let i = 0; i < 10; i++) l.check("a", 5 * HOUR + 10);
+    // Two windows later the one in between was empty: nothing weighs on this one.
+    expect(l.check("a", 7 * HOUR + 1)).toMatchObject({ success: true, remaining: 9 });
+  });
+
   it("forgets the oldest user when full", () => {
     const l = new MemorySlidingWindow(1, HOUR, 2);
     l.check("a", 0);
