@@ -164,6 +164,19 @@ const cases: Case[] = [
 ];
 
 describe("validation", () => {
+  it("takes a JSON body whatever parameters its Content-Type carries, and +json types", async () => {
+    for (const contentType of [
+      "application/json; charset=utf-8",
+      "application/json;charset=UTF-8",
+      "Application/JSON",
+      "application/geo+json",
+    ]) {
+      const res = await postAnalysis(edge, key, bboxBody(0), { "content-type": contentType });
+      expect(res.status, contentType).toBe(200);
+      await res.arrayBuffer();
+    }
+  });
+
   it.each(cases)("$name -> $status problem+json", async ({ body, status, path, contentType }) => {
     const calls = rig.backend.calls.length;
     const res = await postAnalysis(edge, key, body, contentType ? { "content-type": contentType } : {});
