@@ -185,6 +185,12 @@ describe("the old request", () => {
     expect(OldQuerySchema.parse({ resolution: "0.2" }).resolution).toBe(0.2);
   });
 
+  it("reads visualize as the old service did: true or 1 for the picture, false, 0 or absent for JSON", () => {
+    const visualize = (v?: string) => OldQuerySchema.parse(v === undefined ? {} : { visualize: v }).visualize;
+    expect(["true", "1", "false", "0", undefined].map(visualize)).toEqual([true, true, false, false, false]);
+    expect(OldQuerySchema.safeParse({ visualize: "yes" }).success).toBe(false);
+  });
+
   it("names the range when the resolution is a number outside it", () => {
     const message = (resolution: string) =>
       OldQuerySchema.safeParse({ resolution }).error?.issues.map((i) => i.message);
