@@ -49,9 +49,48 @@ class TestSplitForbidden(RuntimeError):
 # Files
 
 
-def list_split(root: str | Path, split: str) -> List[Tuple[str, Path, Optional[Path]]]:
-    """(id, image path, label path or None) for every image of a split, sorted by id."""
+def names_test_split(split: str) -> bool:
+    """Whether a split name is the test split, however spelt: "test/", "./test", "x/../test", "Test"."""
+    return Path(os.path.normpath(split)).name.lower() == "test"
+
+
+def _refuse_test(what: str) -> "TestSplitForbidden":
+    return TestSplitForbidden(
+        f"{what} is the test split, which is for final evaluation only: training, validation and "
+        "sweeps must never read it (pass evaluation_only=True from an evaluation tool)")
+
+
+def check_not_test(root: str | Path, split: str, items: Sequence[Tuple[str, Path, Optional[Path]]] = ()) -> None:
+    """Refuse a split that is the test split by its name or by where it really is: a split folder,
+    or any file listed in it, that resolves (symlinks followed) into a folder named test (any case)
+    or into this root's resolved img_dir/test or ann_dir/test."""
+    if names_test_split(split):
+        raise _refuse_test(f"split {split!r}")
     root = Path(root)
+    test_dirs = {os.path.realpath(root / sub / "test") for sub in ("img_dir", "ann_dir")}
+
+    def in_test(folder: str) -> bool:
+        return os.path.basename(folder).lower() == "test" or folder in test_dirs
+
+    for sub in ("img_dir", "ann_dir"):
+        real = os.path.realpath(root / sub / split)
+        if in_test(real):
+            raise _refuse_test(f"{root / sub / split} (really {real})")
+    for _, img, ann in items:
+        for f in (img, ann):
+            if f is not None and in_test(os.path.dirname(os.path.realpath(f))):
+                raise _refuse_test(f"{f} (really {os.path.realpath(f)})")
+
+
+def list_split(root: str | Path, split: str, *,
+               evaluation_only: bool = False) -> List[Tuple[str, Path, Optional[Path]]]:
+    """(id, image path, label path or None) for every image of a split, sorted by id.
+
+    Refuses the test split (check_not_test: by name, or a folder or file that resolves into it)
+    unless evaluation_only, so nothing listed here for training ever comes from test."""
+    root = Path(root)
+    if not evaluation_only:
+        check_not_test(root, split)
     img_dir = root / "img_dir" / split
     ann_dir = root / "ann_dir" / split
     if not img_dir.is_dir():
@@ -62,6 +101,8 @@ def list_split(root: str | Path, split: str) -> List[Tuple[str, Path, Optional[P
             continue
         ann = ann_dir / f"{p.stem}.png"
         items.append((p.stem, p, ann if ann.is_file() else None))
+    if not evaluation_only:
+        check_not_test(root, split, items)
     return items
 
 
@@ -112,6 +153,9 @@ def read_label(path: Path) -> np.ndarray:
         lab = lab[:, :, 0]
     if lab.dtype != np.uint8:
         raise ValueError(f"label {path} is {lab.dtype}, expected 8-bit class ids")
+    bad = lab[(lab >= NUM_CLASSES) & (lab != IGNORE)]
+    if bad.size:  # else CE or the confusion matrix fails later without saying which file
+        raise ValueError(f"label {path} holds class id {int(bad[0])}, expected 0-{NUM_CLASSES - 1} or {IGNORE} (ignore)")
     return lab
 
 
@@ -268,12 +312,10 @@ class SegDataset(Dataset):
     def __init__(self, root: str | Path, split: str, *, augment: bool = False,
                  aug: Optional[AugmentConfig] = None, seed: int = 0, evaluation_only: bool = False,
                  max_items: Optional[int] = None, require_labels: bool = True):
-        # The folder the split names, not its spelling: "test/", "./test" and "x/../test" are "test".
-        if Path(os.path.normpath(split)).name == "test" and not evaluation_only:
-            raise TestSplitForbidden(
-                "the test split is for final evaluation only: training, validation and sweeps "
-                "must never read it (pass evaluation_only=True from an evaluation tool)"
-            )
+        # The folder the split names, not its spelling: "test/", "./test" and "x/../test" are "test";
+        # list_split also follows symlinks (a val folder or file that is really test is refused).
+        if names_test_split(split) and not evaluation_only:
+            raise _refuse_test(f"split {split!r}")
         if evaluation_only and augment:
             raise ValueError("evaluation_only data sets are never augmented")
         self.root = Path(root)
@@ -281,7 +323,8 @@ class SegDataset(Dataset):
         self.augment = augment
         self.aug = aug or AugmentConfig()
         self.seed = seed
-        items = list_split(self.root, split)
+        items = list_split(self.root, split, evaluation_only=True) if evaluation_only else \
+            list_split(self.root, split)
         if require_labels:
             missing = [sid for sid, _, ann in items if ann is None]
             if missing:

@@ -17,7 +17,7 @@ every op runs in onnxruntime's optimised CPU kernels.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any, Dict, List, Sequence
+from typing import Any, Dict, List, Optional, Sequence
 
 import torch
 import torch.nn as nn
@@ -184,6 +184,30 @@ def add_logit_biases(model: LaneSegNetLite, biases: Sequence[float]) -> None:
             raise ValueError(f"{len(biases)} class biases for a head of {target.numel() // per_class} classes")
         for c, b in enumerate(biases):
             target[c * per_class:(c + 1) * per_class] += float(b)
+
+
+HEADS = ("shuffle", "bilinear")
+
+
+def check_config(cfg: ModelConfig) -> None:
+    """Raise ValueError (one line, naming the field) unless cfg builds a working network with the
+    class registry's NUM_CLASSES outputs (train.py checks --model-opt with it before a run starts)."""
+    def ints(name: str, n: Optional[int], lo: int) -> None:
+        v = getattr(cfg, name)
+        if not isinstance(v, (list, tuple)) or not all(isinstance(x, int) and x >= lo for x in v) \
+                or (n is not None and len(v) != n) or not v:
+            count = f"{n} integers" if n is not None else "one or more integers"
+            raise ValueError(f"{name} must be {count} >= {lo}, got {v}")
+
+    ints("widths", 4, 1)
+    ints("blocks", 2, 1)
+    ints("context_dilations", None, 1)
+    if not isinstance(cfg.detail, int) or cfg.detail < 0:
+        raise ValueError(f"detail must be an integer >= 0 (0 = no detail branch), got {cfg.detail}")
+    if cfg.head not in HEADS:
+        raise ValueError(f"head must be one of {', '.join(HEADS)}, got {cfg.head!r}")
+    if cfg.num_classes != NUM_CLASSES:
+        raise ValueError(f"num_classes must be {NUM_CLASSES} (the class registry), got {cfg.num_classes}")
 
 
 def build_model(cfg: ModelConfig | Dict[str, Any] | None = None) -> LaneSegNetLite:

@@ -4,8 +4,11 @@
         -- --time-budget-min 1 --epochs 100 --steps-per-epoch 100
 
 Everything after `--` is passed to every train.py run (same seed, same budget: a fair comparison
-is equal time or equal epochs, pick one with --time-budget-min or --epochs). Each run writes its
-own run dir OUT/lr<lr>_b<batch>/; the sweep writes OUT/results.json and OUT/results.md.
+is equal time or equal epochs, pick one with --time-budget-min or --epochs); it is read with
+train.py's own parser, so a flag the sweep sets (--data, --run-dir, --lr, --batch, --resume) is
+refused in any spelling (--batch=4, --ba 4). Each run writes its own run dir
+OUT/lr<lr>_b<batch>/; the sweep writes OUT/results.json and OUT/results.md, whose lr and batch are
+the ones each run recorded in its log.
 Runs are sequential (one GPU). Selection uses the val split only; the test split is never read.
 """
 
@@ -24,9 +27,12 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from cli_errors import OneLineArgumentParser  # noqa: E402
 
+# train.py flags (argparse dests) the sweep sets itself for every run.
+SWEEP_SETS = ("data", "run_dir", "lr", "batch", "resume")
+
 
 def read_log(run_dir: Path) -> Dict[str, Any]:
-    epochs, end = [], None
+    epochs, end, config = [], None, None
     log = run_dir / "log.jsonl"
     if log.is_file():
         for line in log.read_text().splitlines():
@@ -35,8 +41,15 @@ def read_log(run_dir: Path) -> Dict[str, Any]:
                 epochs.append(rec)
             elif rec.get("type") == "end":
                 end = rec
+            elif rec.get("type") == "config" and config is None:
+                config = rec
     best = max(epochs, key=lambda r: r["val"]["lane_miou"] or -1.0) if epochs else None
+    # lr and batch as the run recorded them (not as the grid meant them): an existing run dir
+    # read back, or a run started otherwise, is labelled with what it really trained with.
+    run_args = (config or {}).get("args") or {}
+    recorded = {k: run_args[k] for k in ("lr", "batch") if run_args.get(k) is not None}
     return {
+        **recorded,
         "epochs": len(epochs),
         "steps": epochs[-1]["global_step"] if epochs else 0,
         "final_train_loss": epochs[-1]["train_loss"] if epochs else None,
@@ -88,9 +101,14 @@ def main(argv: Optional[List[str]] = None) -> int:
     ap.add_argument("--batches", default="8,16", help="comma-separated batch sizes")
     ap.add_argument("--python", default=sys.executable, help="interpreter for train.py (default: this one)")
     args = ap.parse_args(argv)
-    for flag in ("--data", "--run-dir", "--lr", "--batch", "--resume"):
-        if flag in train_args:
-            ap.error(f"{flag} is set by the sweep; do not pass it after --")
+    # train.py's own parser (abbreviations, --flag=value), so what train.py would read as one of the
+    # sweep's flags is refused, however it is spelt; it also refuses a bad value before any run.
+    import train  # noqa: E402  (needs torch; train.py does anyway)
+
+    given = train.explicit_flags(train_args)
+    for dest in SWEEP_SETS:
+        if dest in given:
+            ap.error(f"--{dest.replace('_', '-')} is set by the sweep; do not pass it after --")
 
     try:
         lrs = [float(v) for v in args.lrs.split(",") if v.strip()]
@@ -117,6 +135,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                 t0 = time.time()
                 rc = subprocess.call(cmd)
                 print(f"[sweep] finished in {time.time() - t0:.0f}s (exit {rc})", flush=True)
+            # read_log's lr and batch (the run's config record) take precedence over the grid's.
             row = {"lr": lr, "batch": batch, "run_dir": str(run_dir), "exit_code": rc, **read_log(run_dir)}
             rows.append(row)
             ranked = sorted(rows, key=lambda r: -(r["best_lane_miou"] if r["best_lane_miou"] is not None else -1))

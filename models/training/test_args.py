@@ -67,6 +67,45 @@ class TestTrainArgs(unittest.TestCase):
             self.assertIn("is not a file", self.refused(["--resume", str(Path(tmp) / "none.pt")]))
             self.assertFalse(run_dir.exists())
 
+    def test_subset_schedule_must_reach_all_in_increasing_stages(self) -> None:
+        with tempfile.TemporaryDirectory() as tmp:
+            run_dir = Path(tmp) / "run"
+            base = ["--data", tmp, "--run-dir", str(run_dir)]
+            for schedule in ("3,all", "all,3:2", "all:2,all", "0:2,all", "3:0,all", "-1:2,all",
+                             "3:-1,all", "5:2,3:2,all", "3:2,3:2,all", "3:2,5:2,all:-1"):
+                with self.subTest(schedule=schedule):
+                    self.assertIn("--subset-schedule must be", self.refused(base + [f"--subset-schedule={schedule}"]))
+            self.assertFalse(run_dir.exists())
+        self.assertEqual(train.parse_subset_schedule("3:2,5:1,all"), [(3, 2), (5, 1), (None, None)])
+        self.assertEqual(train.parse_subset_schedule("all"), [(None, None)])
+        self.assertEqual(train.parse_subset_schedule("3:2,10"), [(3, 2), (10, None)])
+
+    def test_values_that_make_no_run_are_refused_before_the_run_folder(self) -> None:
+        with tempfile.TemporaryDirectory() as tmp:
+            run_dir = Path(tmp) / "run"
+            base = ["--data", tmp, "--run-dir", str(run_dir)]
+            cases = [
+                (["--max-val-images", "-1"], "--max-val-images must be a number >= 0"),
+                (["--patience", "-1"], "--patience must be a number >= 0"),
+                (["--workers", "-5"], "--workers must be a number >= -1"),
+                (["--model-opt", "detail=-1"], "detail must be an integer >= 0"),
+                (["--model-opt", "blocks=0,0"], "blocks must be 2 integers >= 1"),
+                (["--model-opt", "context_dilations="], "context_dilations must be one or more integers"),
+                (["--model-opt", "num_classes=9"], "num_classes must be 7"),
+                (["--model-opt", "widths=1,2"], "widths must be 4 integers"),
+                (["--model-opt", "head=foo"], "head must be one of shuffle, bilinear"),
+                (["--steps-per-epoch", "100000000000"], "--steps-per-epoch x --batch must be at most"),
+                (["--steps-per-epoch", "2500000", "--batch", "8"], "crops per epoch"),
+            ]
+            import torch
+
+            if not torch.cuda.is_available():
+                cases.append((["--device", "cuda"], "--device cuda but CUDA is not available"))
+            for extra, message in cases:
+                with self.subTest(extra=extra):
+                    self.assertIn(message, self.refused(base + extra))
+            self.assertFalse(run_dir.exists())
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -7,7 +7,8 @@ Runs unchanged on PyTorch 1.13 CPU (Debian, /usr/bin/python3) and PyTorch 2.x + 
       --crop 128 --batch 4 --epochs 3 --steps-per-epoch 10
   # GPU, six minutes, bf16
   python3 models/training/train.py --data DATA --run-dir runs/r1 --time-budget-min 6 --epochs 100
-  # continue the same run (optimizer, schedule, epoch, RNG, log appended)
+  # continue the same run (optimizer, schedule, epoch, RNG, log appended); a different --epochs
+  # or --time-budget-min re-spans the cosine LR schedule over the new length
   python3 models/training/train.py --resume runs/r1/last.pt [--time-budget-min 12]
 
 Outputs in --run-dir: log.jsonl (first line config + data identity, then one line per epoch),
@@ -48,8 +49,8 @@ from data import (AugmentConfig, EpochSampler, available_ram_bytes,  # noqa: E40
                   normalise, open_split, read_manifest, subset_order, worker_init)
 from losses import SegLoss, class_weights_from_frequencies  # noqa: E402
 from metrics import SegMetrics  # noqa: E402
-from model import (PRESETS, ModelConfig, build_model, count_parameters,  # noqa: E402
-                   load_checkpoint, parse_model_overrides, preset)
+from model import (PRESETS, ModelConfig, build_model, check_config,  # noqa: E402
+                   count_parameters, load_checkpoint, parse_model_overrides, preset)
 
 DEFAULT_RUNS = Path(__file__).resolve().parent / "runs"
 # Flags that may change when a run is resumed (machine, budget, stopping); everything else is
@@ -57,6 +58,11 @@ DEFAULT_RUNS = Path(__file__).resolve().parent / "runs"
 RESUME_OVERRIDABLE = ("data", "device", "workers", "cache_images", "epochs", "time_budget_min",
                       "patience", "max_val_images", "log_every", "compile", "keep_epoch_checkpoints",
                       "loader_timeout")
+# EpochSampler draws an epoch's sample keys as one list in memory: cap steps x batch.
+MAX_CROPS_PER_EPOCH = 10**7
+# What --resume needs from a checkpoint: a run's own training state (epoch_XXX.pt, last.pt, best.pt).
+TRAINING_STATE_KEYS = ("args", "model", "optimizer", "epoch", "global_step", "elapsed_s", "best_metric",
+                       "best_epoch", "bad_epochs", "rng", "run_id", "class_weights", "class_freq")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -74,13 +80,19 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--seed", type=int, default=0, help="seed for init, sampling and augmentation (default 0)")
     g.add_argument("--subset-schedule", default="all",
                    help="progressive training subsets: 'SIZE:EPOCHS,...,all', e.g. '5000:3,15000:3,all' = "
-                        "first 5000 images of a fixed permutation for 3 epochs, 15000 for 3, then all (default all)")
+                        "first 5000 images of a fixed permutation for 3 epochs, 15000 for 3, then all; every stage "
+                        "but the last needs SIZE:EPOCHS (both >= 1), sizes strictly increase, 'all' only last "
+                        "(default all)")
     g = ap.add_argument_group("model")
     g.add_argument("--model", default="lite", choices=sorted(PRESETS), help="architecture preset (default lite)")
     g.add_argument("--model-opt", action="append", default=[], metavar="KEY=VALUE",
                    help="override a preset field, e.g. widths=24,64,128,256 detail=0 (repeatable)")
     g = ap.add_argument_group("optimisation")
-    g.add_argument("--epochs", type=int, default=50, help="maximum epochs (default 50)")
+    g.add_argument("--epochs", type=int, default=50,
+                   help="maximum epochs (default 50); the cosine LR schedule spans them. On --resume, leave "
+                        "it out to continue an interrupted run exactly; a different --epochs re-spans the "
+                        "cosine over the new count from the current step (the LR jumps to the new "
+                        "schedule's value, e.g. up again when extending a finished run)")
     g.add_argument("--steps-per-epoch", type=int, default=300,
                    help="optimizer steps per epoch: an epoch is a fixed number of steps so a huge data set "
                         "still validates regularly (default 300)")
@@ -166,7 +178,8 @@ def check_args(ap: argparse.ArgumentParser, args: argparse.Namespace) -> None:
         "lovasz_weight": (0, None, True), "max_class_weight": (1, None, True), "focus": (0, 1, True),
         "min_delta": (0, None, True), "loader_timeout": (0, None, True), "warmup_steps": (0, None, True),
         "log_every": (0, None, True), "keep_epoch_checkpoints": (0, None, True), "batch": (1, 4096, True),
-        "seed": (0, 2**32 - 1, True),
+        "seed": (0, 2**32 - 1, True), "max_val_images": (0, None, True), "patience": (0, None, True),
+        "workers": (-1, None, True),
     }
     for name, (lo_v, hi_v, inclusive) in ranges.items():
         v = getattr(args, name)
@@ -174,6 +187,11 @@ def check_args(ap: argparse.ArgumentParser, args: argparse.Namespace) -> None:
         if not ok:
             bound = f"{'>=' if inclusive else '>'} {lo_v}" + ("" if hi_v is None else f" and <= {hi_v}")
             ap.error(f"--{name.replace('_', '-')} must be a number {bound}, got {v}")
+    if args.steps_per_epoch * args.batch > MAX_CROPS_PER_EPOCH:
+        ap.error(f"--steps-per-epoch x --batch must be at most {MAX_CROPS_PER_EPOCH} crops per epoch "
+                 f"(validation comes every epoch), got {args.steps_per_epoch} x {args.batch}")
+    if args.device == "cuda" and not torch.cuda.is_available():
+        ap.error("--device cuda but CUDA is not available here (use --device cpu or auto)")
     if args.run_dir and Path(args.run_dir).exists() and not Path(args.run_dir).is_dir():
         ap.error(f"--run-dir {args.run_dir} is not a folder")
     try:
@@ -184,8 +202,8 @@ def check_args(ap: argparse.ArgumentParser, args: argparse.Namespace) -> None:
         ap.error(f"--scale-range needs 0 < min <= max, finite, got {args.scale_range}")
     try:
         parse_subset_schedule(args.subset_schedule)
-    except ValueError:
-        ap.error(f"--subset-schedule must be 'SIZE:EPOCHS,...,all', got {args.subset_schedule}")
+    except ValueError as e:
+        ap.error(f"--subset-schedule must be 'SIZE:EPOCHS,...,all' ({e}), got {args.subset_schedule}")
     for pair in args.model_opt:
         key, eq, value = pair.partition("=")
         if not eq or key not in ModelConfig.__dataclass_fields__ or key == "arch":
@@ -195,6 +213,12 @@ def check_args(ap: argparse.ArgumentParser, args: argparse.Namespace) -> None:
             parse_model_overrides([pair])
         except ValueError:
             ap.error(f"--model-opt {pair}: {key} takes integers")
+    # The whole model config, as main() builds it, so a value that makes no working network (or
+    # not the registry's classes) is refused here, before the run folder exists.
+    try:
+        check_config(ModelConfig.from_dict({**preset(args.model).to_dict(), **parse_model_overrides(args.model_opt)}))
+    except ValueError as e:
+        ap.error(f"--model-opt: {e}")
 
 
 def log(msg: str) -> None:
@@ -202,11 +226,27 @@ def log(msg: str) -> None:
 
 
 def parse_subset_schedule(text: str) -> List[Tuple[Optional[int], Optional[int]]]:
+    """'SIZE:EPOCHS,...,all' -> [(size or None for all, epochs or None)]; ValueError (saying why)
+    unless every stage but the last is SIZE:EPOCHS with both >= 1, 'all' comes only last, and the
+    sizes strictly increase (a later stage never trains on fewer images)."""
+    parts = [p.strip() for p in text.split(",") if p.strip()]
     stages: List[Tuple[Optional[int], Optional[int]]] = []
-    for part in [p.strip() for p in text.split(",") if p.strip()]:
-        size_s, _, ep_s = part.partition(":")
-        size = None if size_s.lower() == "all" else int(size_s)
-        stages.append((size, int(ep_s) if ep_s else None))
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        size_s, colon, ep_s = part.partition(":")
+        size = None if size_s.strip().lower() == "all" else int(size_s)
+        epochs = int(ep_s) if colon else None
+        if size is None and not last:
+            raise ValueError("'all' may only be the last stage")
+        if size is not None and size < 1:
+            raise ValueError(f"stage {part!r}: SIZE must be at least 1")
+        if epochs is None and not last:
+            raise ValueError(f"stage {part!r} needs SIZE:EPOCHS (only the last stage runs to the end)")
+        if epochs is not None and epochs < 1:
+            raise ValueError(f"stage {part!r}: EPOCHS must be at least 1")
+        if stages and size is not None and size <= (stages[-1][0] or 0):
+            raise ValueError(f"stage {part!r}: sizes must strictly increase")
+        stages.append((size, epochs))
     if not stages:
         stages = [(None, None)]
     return stages
@@ -240,7 +280,7 @@ def resolve_device(name: str) -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if name == "cuda" and not torch.cuda.is_available():
-        raise SystemExit("--device cuda but CUDA is not available")
+        raise SystemExit("train.py: --device cuda but CUDA is not available here (use --device cpu or auto)")
     return torch.device(name)
 
 
@@ -338,39 +378,96 @@ def save_checkpoint(path: Path, state: Dict[str, Any]) -> None:
     os.replace(tmp, path)  # atomic: a crash never leaves a half-written last.pt
 
 
+def prune_epoch_checkpoints(run_dir: Path, keep: int) -> None:
+    """Delete all but the newest `keep` epoch_N.pt, newest by epoch number (as text, epoch_1000
+    would sort before epoch_999 and the newest checkpoint would go)."""
+    numbered = [p for p in run_dir.glob("epoch_*.pt") if p.stem[len("epoch_"):].isdigit()]
+    for p in sorted(numbered, key=lambda p: int(p.stem[len("epoch_"):]))[:-keep]:
+        p.unlink()
+
+
 def append_log(run_dir: Path, record: Dict[str, Any]) -> None:
     with open(run_dir / "log.jsonl", "a") as f:
         f.write(json.dumps(record, default=str) + "\n")
 
 
 def main(argv: Optional[List[str]] = None) -> int:
+    made: List[Path] = []
+    try:
+        return run(argv, made)
+    except BaseException:
+        # A run that fails before it writes anything leaves no empty run folder behind (rmdir
+        # removes only an empty folder; a run with a log or checkpoints stays).
+        for d in made:
+            with contextlib.suppress(OSError):
+                d.rmdir()
+        raise
+
+
+def run(argv: Optional[List[str]], made: List[Path]) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     args = parser.parse_args(argv)
     check_args(parser, args)
+    if args.data:
+        # Absolute, so the run (and its resume) does not depend on the working directory.
+        args.data = str(Path(args.data).resolve())
     t_session = time.time()
 
     ckpt: Optional[Dict[str, Any]] = None
     if args.resume:
         ckpt = load_checkpoint(args.resume)
+        if isinstance(ckpt, dict) and "calibration" in ckpt:
+            # calibrate.py's output: its logit offsets are folded into the weights (for export);
+            # training on from there would learn on top of shifted logits.
+            parser.error(f"--resume {args.resume} is a calibrated checkpoint, not a run's training "
+                         "checkpoint: start a new run from it with --init-weights")
+        missing = [k for k in TRAINING_STATE_KEYS if not isinstance(ckpt, dict) or k not in ckpt]
+        if missing:
+            parser.error(f"--resume {args.resume} is not a run's training checkpoint (no {', '.join(missing)}; "
+                         "e.g. from_onnx.py's output): start a new run from it with --init-weights")
         given = explicit_flags(argv)
         # Flags added since that run was saved take their defaults (their default is the old behaviour).
         saved = {**vars(build_parser().parse_args([])), **dict(ckpt["args"])}
         overrides = {k: getattr(args, k) for k in RESUME_OVERRIDABLE if k in given and getattr(args, k) != saved.get(k)}
         ignored = sorted(k for k in given - set(RESUME_OVERRIDABLE) - {"resume"} if getattr(args, k) != saved.get(k))
-        if ignored:
-            log(f"resume: ignoring changed flags {ignored}: a resumed run keeps its configuration")
+        old_epochs = saved.get("epochs")
         saved.update(overrides)
         saved["resume"] = args.resume
         args = argparse.Namespace(**saved)
         run_dir = Path(args.resume).resolve().parent
+        if not args.data or not Path(args.data).is_dir():
+            parser.error(f"the run's data {args.data} is not a folder (moved? give --data)")
+        args.data = str(Path(args.data).resolve())  # a run saved before paths were stored absolute
+        if args.device == "cuda" and not torch.cuda.is_available():
+            parser.error("the run used --device cuda and CUDA is not available here: give --device cpu or auto")
+        # The same data, wherever it lies: the file list (names and sizes) is the identity; the
+        # manifest also records the generator's --out path, so it decides only where a checkpoint
+        # has no file-list hash. Other data is another run, never a silent continuation.
+        old_files, old_manifest = ckpt.get("data_files_sha256"), ckpt.get("data_manifest_sha256")
+        if old_files is not None:
+            differs = old_files != file_list_sha256(args.data)
+        else:
+            differs = old_manifest is not None and old_manifest != manifest_sha256(args.data)
+        if differs:
+            parser.error(f"the data in {args.data} differs from the run's (its train/val files or manifest "
+                         "hash): start a new run on it with --init-weights instead")
+        if old_files is not None and old_manifest not in (None, manifest_sha256(args.data)):
+            log("resume: same train/val files, another manifest (the data generated or copied elsewhere?)")
+        if ignored:
+            log(f"resume: ignoring changed flags {ignored}: a resumed run keeps its configuration")
+        if "epochs" in overrides and args.schedule == "cosine":
+            log(f"resume: --epochs {old_epochs} -> {args.epochs}: the cosine LR schedule now spans "
+                f"{args.epochs} epochs (the LR jumps to its value at this step)")
     else:
         if not args.data:
             build_parser().error("--data is required (or --resume)")
         overrides = {}
         run_dir = Path(args.run_dir) if args.run_dir else DEFAULT_RUNS / dt.datetime.now().strftime("%Y%m%d-%H%M%S")
         if (run_dir / "log.jsonl").exists():
-            raise SystemExit(f"{run_dir} already holds a run: use --resume {run_dir}/last.pt or another --run-dir")
+            raise SystemExit(f"train.py: {run_dir} already holds a run: use --resume {run_dir}/last.pt or another --run-dir")
+    if not run_dir.exists():
+        made.append(run_dir)
     try:
         run_dir.mkdir(parents=True, exist_ok=True)
     except OSError as e:
@@ -505,16 +602,23 @@ def main(argv: Optional[List[str]] = None) -> int:
     budget_s = args.time_budget_min * 60.0
     last_val_s = 0.0
     stop_reason = "epochs"
+    end_epoch = args.epochs
     if budget_s > 0 and elapsed_before >= budget_s:
         log("time budget already spent: nothing to do (give a larger --time-budget-min to continue)")
         stop_reason = "time_budget"
-        start_epoch = args.epochs
+        end_epoch = start_epoch  # no epoch to run; the end record keeps the real epoch
+    elif args.patience > 0 and bad_epochs >= args.patience:
+        # The run ended by early stopping (a --patience raised on resume above bad_epochs continues).
+        log(f"early stopping already reached ({bad_epochs} epochs without improvement): nothing to do "
+            "(give a larger --patience to continue)")
+        stop_reason = "early_stopping"
+        end_epoch = start_epoch
 
     def elapsed() -> float:
         return elapsed_before + (time.time() - t_session)
 
     epochs_done = start_epoch
-    for epoch in range(start_epoch, args.epochs):
+    for epoch in range(start_epoch, end_epoch):
         t_epoch = time.time()
         n_subset = subset_size_for_epoch(stages, epoch, len(train_ds))
         sampler.set_epoch(epoch, order[:n_subset])
@@ -561,7 +665,14 @@ def main(argv: Optional[List[str]] = None) -> int:
         val = validate(model, val_loader, device, use_amp, mcfg.size_multiple, crit, channels_last)
         last_val_s = time.time() - t_val
         metric = val["lane_miou"] if val["lane_miou"] is not None else -1.0
-        improved = metric > best_metric + args.min_delta
+        if val["lane_miou"] is None and best_epoch == 0:
+            log("warning: the val images hold no marking pixels, so lane mIoU is undefined: best.pt is "
+                "this first epoch (model selection needs val images with markings)")
+        # best_epoch 0 = no best yet (a new run, or a new val set): the first epoch is the best so far
+        # even when lane mIoU is undefined (no marking in val, scored -1), so best.pt always exists.
+        # Written rather than refused: with few val images (--max-val-images) a val set without
+        # markings is a data problem to report, not a reason to lose the run's checkpoints.
+        improved = best_epoch == 0 or metric > best_metric + args.min_delta
         if improved:
             best_metric, best_epoch, bad_epochs = metric, epoch + 1, 0
         else:
@@ -591,9 +702,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             shutil.copyfile(ep_path, run_dir / "best.pt.tmp")
             os.replace(run_dir / "best.pt.tmp", run_dir / "best.pt")
         if args.keep_epoch_checkpoints > 0:
-            old = sorted(run_dir.glob("epoch_*.pt"))[: -args.keep_epoch_checkpoints]
-            for p in old:
-                p.unlink()
+            prune_epoch_checkpoints(run_dir, args.keep_epoch_checkpoints)
         rec["wall_s"] = round(elapsed(), 2)
         append_log(run_dir, rec)
         epochs_done = epoch + 1
