@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { inferenceLayout, loadConfig } from "./config.js";
+import { ESRI_WORLD_IMAGERY_URL } from "./providers/esri.js";
+import { MAPBOX_SATELLITE_URL } from "./providers/mapbox.js";
 
 const SECRET = { BACKEND_SIGNING_SECRET: "config-test-secret-0123456789abcdef0123" };
 
@@ -111,5 +113,15 @@ describe("loadConfig", () => {
         new RegExp(`${name}: must be an https URL`),
       );
     }
+  });
+});
+
+describe("provider URL defaults", () => {
+  it("fetch Esri tiles as z/y/x and Mapbox as 512-px @2x tiles (what the providers decode)", () => {
+    const c = loadConfig({ BACKEND_SIGNING_SECRET: "config-test-secret-0123456789abcdef0123" });
+    expect(c.providers.esri.urlTemplate).toBe(ESRI_WORLD_IMAGERY_URL);
+    expect(c.providers.mapbox.urlTemplate).toBe(MAPBOX_SATELLITE_URL);
+    expect(ESRI_WORLD_IMAGERY_URL).toMatch(/\/tile\/\{z\}\/\{y\}\/\{x\}$/);
+    expect(MAPBOX_SATELLITE_URL).toMatch(/\/\{z\}\/\{x\}\/\{y\}@2x\./);
   });
 });

@@ -8,7 +8,9 @@ import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { IMAGERY_PROVIDERS, isSecureServiceUrl, SECURE_URL_RULE } from "@lanesegnet/shared";
 import { z } from "zod";
+import { ESRI_WORLD_IMAGERY_URL } from "./providers/esri.js";
 import { EARTH_ENGINE_API } from "./providers/gee.js";
+import { MAPBOX_SATELLITE_URL } from "./providers/mapbox.js";
 import { DEFAULT_RUN_TIMEOUT_MS } from "./runtime/pool.js";
 
 const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
@@ -75,12 +77,8 @@ const EnvSchema = z.object({
   PROVIDER_TIMEOUT_MS: ms(8_000, 100),
   LOCAL_STORE_DIR: z.string().default(`${repoRoot}gpu-backend/demo-store`),
   LOCAL_INDEX_FILE: z.string().optional(),
-  ESRI_TILE_URL: serviceUrl(
-    "https://server.arcgisonline.com/ArcGIS/rest/services/World_Imagery/MapServer/tile/{z}/{y}/{x}",
-  ),
-  MAPBOX_TILE_URL: serviceUrl(
-    "https://api.mapbox.com/v4/mapbox.satellite/{z}/{x}/{y}@2x.jpg90?access_token={key}",
-  ),
+  ESRI_TILE_URL: serviceUrl(ESRI_WORLD_IMAGERY_URL),
+  MAPBOX_TILE_URL: serviceUrl(MAPBOX_SATELLITE_URL),
   MAPBOX_ACCESS_TOKEN: z.string().optional(),
   // The REST API's versioned root: requests go to {GEE_API_URL}/projects/{project}/image:computePixels.
   GEE_API_URL: serviceUrl(EARTH_ENGINE_API),

@@ -147,3 +147,32 @@ describe.skipIf(ael === null)("real AEL annotations (../shared/data/ael)", () =>
     }
   });
 });
+
+describe("store: what the build reads", () => {
+  const X0 = -41_909.78;
+  const Y0 = 4_782_162.06;
+  const SIZE = 373.33;
+  const sidecar = () =>
+    JSON.stringify({
+      coordinates_type: "EPSG:3857",
+      region: [X0, Y0, X0 + SIZE, Y0 + SIZE],
+      resolution: [1280, 1280],
+      meters_per_pixel: SIZE / 1280,
+      lanes: [],
+    });
+
+  it("fails on a single bad sidecar, and ignores hidden files (macOS ._ files)", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "audit-store-"));
+    try {
+      await writeFile(path.join(dir, "a.json"), sidecar());
+      await writeFile(path.join(dir, "a.jpg"), "");
+      await writeFile(path.join(dir, "._a.json"), "\u0000\u0005\u0016\u0007 AppleDouble");
+      await expect(buildIndexFromStore(dir)).resolves.toMatchObject({ count: 1 });
+      await writeFile(path.join(dir, "b.json"), "{not json");
+      await writeFile(path.join(dir, "b.jpg"), "");
+      await expect(buildIndexFromStore(dir)).rejects.toBeInstanceOf(StoreIndexError);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

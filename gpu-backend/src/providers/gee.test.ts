@@ -6,7 +6,7 @@ import { loadConfig } from "../config.js";
 import { targetGrid } from "../raster/target-grid.js";
 import { NoCoverageError, ProviderBadDataError, ProviderHttpError, ProviderTimeoutError } from "./errors.js";
 import { providersFromConfig } from "./from-config.js";
-import { createGeeProvider, type GeeProviderOptions } from "./gee.js";
+import { computePixelsBody, createGeeProvider, type GeeProviderOptions, NAIP_ASSET } from "./gee.js";
 import { EARTH_ENGINE_SCOPE, ServiceAccountTokenSource } from "./google-auth.js";
 import { withDeadline } from "./http.js";
 import { type Handler, type Loopback, patternAt, startLoopback } from "./test-support.js";
@@ -361,5 +361,14 @@ describe("the shared token exchange", () => {
     } finally {
       await hung.close();
     }
+  });
+});
+
+describe("Earth Engine mosaic order", () => {
+  it("sorts by capture time ascending, so the newest imagery is drawn on top", () => {
+    const body = computePixelsBody(targetGrid([-121.5, 38.58, -121.499, 38.581], 0.6), NAIP_ASSET);
+    const text = JSON.stringify(body.expression);
+    expect(text).toContain('"key":{"constantValue":"system:time_start"}');
+    expect(text).toContain('"ascending":{"constantValue":true}');
   });
 });

@@ -233,3 +233,33 @@ describe("resample", () => {
     expect(out.coverage).toBe(60 / 64);
   });
 });
+
+describe("resample: a validity mask under box reduction", () => {
+  it("judges validity in the source's own pixels when the source is box-reduced", () => {
+    // Source: 16 x 4 px of 1 m; right half (x >= 8) is no data. Target: 4 x 1 px of 4 m.
+    const w = 16;
+    const h = 4;
+    const valid = new Uint8Array(w * h);
+    for (let y = 0; y < h; y++) for (let x = 0; x < 8; x++) valid[y * w + x] = 1;
+    const source = {
+      grid: { originX: 0, originY: 4, resolution: 1, width: w, height: h },
+      rgb: new Uint8Array(w * h * 3).fill(100),
+      valid,
+    };
+    const out = resample({ originX: 0, originY: 4, resolution: 4, width: 4, height: 1 }, [source]);
+    expect(Array.from(out.owner)).toEqual([1, 1, 0, 0]);
+  });
+});
+
+describe("resample: coverage is half-open", () => {
+  it("a target pixel centred exactly on a source's far edge is not covered by it", () => {
+    const source = {
+      grid: { originX: 0, originY: 4, resolution: 1, width: 4, height: 4 },
+      rgb: new Uint8Array(48).fill(9),
+    };
+    const out = resample({ originX: 0.5, originY: 3.5, resolution: 1, width: 4, height: 1 }, [source], {
+      antialias: false,
+    });
+    expect(Array.from(out.owner)).toEqual([1, 1, 1, 0]);
+  });
+});

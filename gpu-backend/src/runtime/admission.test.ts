@@ -83,3 +83,15 @@ describe("Admission", () => {
     expect([admission.inFlight, admission.queued]).toEqual([0, 0]);
   });
 });
+
+describe("Retry-After", () => {
+  it("spreads the work ahead over the concurrent slots", async () => {
+    const a = new Admission(4, 0);
+    const release: (() => void)[] = [];
+    const runs = Array.from({ length: 4 }, () => a.run(() => new Promise<void>((r) => release.push(r))));
+    // 4 running, 1 s each (the initial estimate), 4 slots: about 1 s, not 16.
+    expect(a.retryAfterS()).toBe(1);
+    for (const r of release) r();
+    await Promise.all(runs);
+  });
+});
