@@ -3,6 +3,7 @@
  * loopback "Esri" tile server, a signed analysis request, the real model, vectorisation; the lines
  * that come back are scored against the world's true lane lines (scripts/eval/vector-match).
  */
+import { readFileSync } from "node:fs";
 import type { AnalysisResponse, LonLatBbox, MercatorGrid } from "@lanesegnet/shared";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../gpu-backend/src/config.js";
@@ -127,6 +128,35 @@ describe("backend end to end on a loopback Esri tile server", () => {
     expect(strict.features.every((f) => f.properties.confidence >= threshold)).toBe(true);
     expect(strict.features.map(key).sort()).toEqual(expected.sort());
     expect(strict.features.map((f) => f.id)).toEqual(strict.features.map((_, i) => `lane-${i + 1}`));
+  }, 120_000);
+
+  it("totals each class's features: their count and summed length", () => {
+    const totals = result.analysis.totals as Record<string, { count: number; length_m: number }>;
+    expect(Object.keys(totals).length).toBeGreaterThan(1);
+    for (const [name, t] of Object.entries(totals)) {
+      const mine = result.features.filter((f) => f.properties.class === name);
+      expect(t.count, name).toBe(mine.length);
+      expect(t.length_m, name).toBeCloseTo(
+        mine.reduce((sum, f) => sum + f.properties.length_m, 0),
+        1,
+      );
+    }
+  });
+
+  it("analyses a request finer than the model's trained range at the model's finest resolution", async () => {
+    const [w, s] = e2eArea(world);
+    const res = await analyseSigned(backend.url, SECRET, [w, s, w + 0.0003, s + 0.0003], {
+      resolutionM: 0.05,
+    });
+    expect(res.status).toBe(200);
+    const card = JSON.parse(
+      readFileSync(new URL("../../models/lanesegnet-lite.json", import.meta.url), "utf8"),
+    );
+    const finest = (card as { trained_gsd_m: { min: number } }).trained_gsd_m.min;
+    const { request } = ((await res.json()) as AnalysisResponse).analysis as {
+      request: { resolution_m: number };
+    };
+    expect(request.resolution_m).toBe(finest);
   }, 120_000);
 
   it("returns only the classes asked for, with totals for those alone", async () => {
