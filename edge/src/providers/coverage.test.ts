@@ -36,3 +36,30 @@ describe("CoverageSource", () => {
     expect(downloads - before).toBe(1);
   });
 });
+
+describe("CoverageSource after a failed load", () => {
+  it("does not fetch the index again for 30 s after a failure", async () => {
+    let calls = 0;
+    const failing = createServer((_req, res) => {
+      calls++;
+      res.writeHead(500).end("nope");
+    });
+    await new Promise<void>((resolve) => failing.listen(0, "127.0.0.1", () => resolve()));
+    try {
+      let now = 1_000_000;
+      const source = new CoverageSource(
+        `http://127.0.0.1:${(failing.address() as AddressInfo).port}/index.bin`,
+        undefined,
+        () => now,
+      );
+      expect((await source.get()).state).toBe("unavailable");
+      expect((await source.get()).state).toBe("unavailable");
+      expect(calls).toBe(1);
+      now += 30_001;
+      await source.get();
+      expect(calls).toBe(2);
+    } finally {
+      await new Promise<void>((resolve) => failing.close(() => resolve()));
+    }
+  });
+});
