@@ -73,6 +73,16 @@ describe("an analysis request's timeout and cancel", () => {
     expect(REQUEST_TIMEOUT_MS).toBeGreaterThan(30_000);
   });
 
+  it("is never sent when its signal was aborted before it started", async () => {
+    pageAt(serverOrigin());
+    handler = (_req, res) => res.writeHead(500).end(); // answers at once: a request sent would not hang
+    const before = seen.length;
+    const error = await failureOf(analyse("k", DEMO_BBOX, 0.25, { signal: AbortSignal.abort() }));
+    expect(error.aborted).toBe("cancelled");
+    await new Promise((r) => setTimeout(r, 50));
+    expect(seen.length).toBe(before);
+  });
+
   it("is cancelled through its signal, closes the connection, and says so", async () => {
     pageAt(serverOrigin());
     handler = hang;

@@ -24,6 +24,9 @@ describe("area inputs", () => {
       field: 2,
     });
     expect(parseBbox(["1", "2", "", "3"])).toEqual({ ok: false, message: "East is not a number.", field: 2 });
+    // A box of no width or no height: the API refuses it, and a refused analysis still costs quota.
+    expect(parseBbox(["1", "2", "1", "3"])).toMatchObject({ ok: false, field: 2 });
+    expect(parseBbox(["1", "2", "2", "2"])).toMatchObject({ ok: false, field: 3 });
     expect(parseBbox(["1", "-91", "2", "3"])).toMatchObject({ ok: false, field: 1 });
     // The API's own latitude limit (Web Mercator's), not a rounded one: 85.051 is a valid north.
     expect(parseBbox(["1", "85.05", "2", "85.051"]).ok).toBe(true);
