@@ -28,6 +28,16 @@ describe("loadConfig", () => {
       maxLifetimeS: 86_400,
     });
     expect(c.coverageIndexUrl).toBeUndefined();
+    // The rest of edge/README.md's table.
+    expect(c.authCacheTtlS).toBe(0);
+    expect(c.cache).toMatchObject({
+      degradedTtlS: 3_600,
+      compressMinBytes: 262_144,
+      hotMaxBytes: 16_777_216,
+    });
+    expect(c.providerHealth).toEqual({ failureThreshold: 1, cooldownS: 60 });
+    expect(c.failureShareS).toBe(5);
+    expect(c.defaultMinConfidence).toBe(0.5);
   });
 
   it("reads every variable", () => {
