@@ -41,9 +41,13 @@ let tiles256: Map<string, Buffer>;
 let tiles512: Map<string, Buffer>;
 let server: Loopback;
 
+/** How the tile server says a tile does not exist: 404, or 204 No Content as some servers do. */
+let missingStatus: 404 | 204 = 404;
+
 function sendTile(res: ServerResponse, tile: Buffer | undefined): void {
   if (!tile) {
-    res.writeHead(404, { "content-type": "text/plain" }).end("no tile");
+    if (missingStatus === 204) res.writeHead(204).end();
+    else res.writeHead(404, { "content-type": "text/plain" }).end("no tile");
     return;
   }
   res.writeHead(200, { "content-type": "image/jpeg", "content-length": tile.length }).end(tile);
@@ -233,6 +237,19 @@ describe("XYZ providers against a loopback tile server", () => {
     const coverage = (err as NoCoverageError).coverage;
     expect(coverage).toBeGreaterThan((611.5 - 500) / 200 - 0.02);
     expect(coverage).toBeLessThan((611.5 - 500) / 200 + 0.02);
+  });
+
+  it("takes a 204 No Content for a missing tile as well", async () => {
+    missingStatus = 204;
+    try {
+      const err = await esri()
+        .fetch(request(worldBbox(world, 500, 100, 700, 200)))
+        .catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(NoCoverageError);
+      expect((err as NoCoverageError).coverage).toBeCloseTo((611.5 - 500) / 200, 1);
+    } finally {
+      missingStatus = 404;
+    }
   });
 
   it("refuses before fetching when the deepest zoom is coarser than the limit", async () => {
