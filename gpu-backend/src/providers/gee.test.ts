@@ -281,6 +281,19 @@ describe("Earth Engine provider against loopback token and computePixels endpoin
     }
   });
 
+  it("drops a token the service refused (401: revoked, rotated) and exchanges a new one next time", async () => {
+    const provider = gee();
+    const fetchArea = () => provider.fetch({ grid: targetGrid(AREA, 1), bboxLonLat: AREA });
+    await fetchArea();
+    expect(seen.tokenRequests).toBe(1);
+    seen.computeStatus = 401;
+    const err = await fetchArea().catch((e: unknown) => e);
+    expect((err as ProviderHttpError).status).toBe(401);
+    seen.computeStatus = 200;
+    await fetchArea();
+    expect(seen.tokenRequests).toBe(2);
+  });
+
   it("refuses to build without a project or key, without quoting the key", () => {
     expect(() => createGeeProvider({ project: PROJECT, serviceAccountKey: "{oops" })).toThrow(
       /not valid JSON/,
