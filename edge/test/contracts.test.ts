@@ -6,34 +6,15 @@
  */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { buildCoverageIndex, CACHE_KEY_PREFIX, lonLatToMercator } from "@lanesegnet/shared";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connectRedis } from "../../test/harness/index.js";
 import { createKey } from "./support/credentials.js";
 import { type EdgeWorker, type Rig, startEdge, startRig } from "./support/edge.js";
+import { storedTtlS, twoImageIndex } from "./support/local-store.js";
 import { bboxBody, get, postAnalysis } from "./support/requests.js";
 
 let rig: Rig;
 let edge: EdgeWorker;
 let key: string;
-
-function testIndex(): ArrayBuffer {
-  const image = (id: string, w: number, e: number) => {
-    const [x0, y0] = lonLatToMercator(w, -27.475);
-    const [x1, y1] = lonLatToMercator(e, -27.465);
-    return { id, file: `${id}.jpg`, footprint: [x0, y0, x1, y1] as const, width: 2000, height: 2000 };
-  };
-  return buildCoverageIndex([image("west", 153.02, 153.025), image("east", 153.025, 153.03)]);
-}
-
-async function storedTtlS(id: string): Promise<number> {
-  const direct = await connectRedis(rig.stack.redisUrl);
-  try {
-    return await direct.ttl(`${rig.prefix}${CACHE_KEY_PREFIX}${id}`);
-  } finally {
-    await direct.quit();
-  }
-}
 
 /** A loopback "backend" answering every request with `status` (and Retry-After when given). */
 async function fixedServer(status: number, retryAfter?: string): Promise<{ url: string; server: Server }> {
@@ -53,7 +34,7 @@ async function fixedServer(status: number, retryAfter?: string): Promise<{ url: 
 
 beforeAll(async () => {
   rig = await startRig("contracts");
-  rig.backend.coverageIndex = testIndex();
+  rig.backend.coverageIndex = twoImageIndex();
   edge = await startEdge(
     rig.env({ RATE_LIMIT_PER_HOUR: "1000", COVERAGE_INDEX_URL: `${rig.backend.url}/coverage-index.bin` }),
   );
@@ -84,7 +65,7 @@ describe("edge HTTP contracts", () => {
     const res = await postAnalysis(edge, key, bboxBody(2));
     const body = (await res.json()) as { analysis: { id: string; providers_tried: { outcome: string }[] } };
     expect(body.analysis.providers_tried.map((a) => a.outcome)).toContain("unhealthy");
-    expect(await storedTtlS(body.analysis.id)).toBeLessThanOrEqual(3_600);
+    expect(await storedTtlS(rig, body.analysis.id)).toBeLessThanOrEqual(3_600);
   });
 
   it("never caches a result of a model with the configured version but another name", async () => {

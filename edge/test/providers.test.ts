@@ -1,28 +1,13 @@
-/**
- * Provider choice at the edge: local coverage from the coordinate index, provider health shared
- * through Redis, the user's preference and the configured chain; GET /v1/coverage and
- * GET /v1/providers.
- */
-import { buildCoverageIndex, CACHE_KEY_PREFIX, lonLatToMercator } from "@lanesegnet/shared";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectRedis } from "../../test/harness/index.js";
 import { createKey } from "./support/credentials.js";
 import { type EdgeWorker, type Rig, startEdge, startRig } from "./support/edge.js";
+import { storedTtlS, twoImageIndex } from "./support/local-store.js";
 import { bboxBody, get, postAnalysis } from "./support/requests.js";
 
 let rig: Rig;
 let edge: EdgeWorker;
 let key: string;
-
-/** Two side-by-side local images covering lon 153.02..153.03, lat -27.475..-27.465. */
-function testIndex(): ArrayBuffer {
-  const image = (id: string, w: number, e: number) => {
-    const [x0, y0] = lonLatToMercator(w, -27.475);
-    const [x1, y1] = lonLatToMercator(e, -27.465);
-    return { id, file: `${id}.jpg`, footprint: [x0, y0, x1, y1] as const, width: 2000, height: 2000 };
-  };
-  return buildCoverageIndex([image("west", 153.02, 153.025), image("east", 153.025, 153.03)]);
-}
 
 interface Body {
   analysis: {
@@ -32,19 +17,9 @@ interface Body {
   };
 }
 
-/** Seconds the stored result of an analysis has left (Redis TTL). */
-async function storedTtlS(id: string): Promise<number> {
-  const direct = await connectRedis(rig.stack.redisUrl);
-  try {
-    return await direct.ttl(`${rig.prefix}${CACHE_KEY_PREFIX}${id}`);
-  } finally {
-    await direct.quit();
-  }
-}
-
 beforeAll(async () => {
   rig = await startRig("providers");
-  rig.backend.coverageIndex = testIndex();
+  rig.backend.coverageIndex = twoImageIndex();
   edge = await startEdge(
     rig.env({ RATE_LIMIT_PER_HOUR: "1000", COVERAGE_INDEX_URL: `${rig.backend.url}/coverage-index.bin` }),
   );
@@ -63,14 +38,14 @@ describe("provider choice", () => {
     expect(rig.backend.calls.at(-1)?.providers).toEqual(["local", "esri", "mapbox", "gee"]);
     const coveredBody = (await covered.json()) as Body;
     expect(coveredBody.analysis.imagery.provider).toBe("local");
-    expect(await storedTtlS(coveredBody.analysis.id)).toBeGreaterThan(29 * 86_400);
+    expect(await storedTtlS(rig, coveredBody.analysis.id)).toBeGreaterThan(29 * 86_400);
 
     const outside = await postAnalysis(edge, key, bboxBody(10));
     expect(rig.backend.calls.at(-1)?.providers).toEqual(["esri", "mapbox", "gee"]);
     const body = (await outside.json()) as Body;
     expect(body.analysis.imagery.provider).toBe("esri");
     // Local has no imagery there, a lasting fact: the result is kept as long as any.
-    expect(await storedTtlS(body.analysis.id)).toBeGreaterThan(29 * 86_400);
+    expect(await storedTtlS(rig, body.analysis.id)).toBeGreaterThan(29 * 86_400);
     expect(body.analysis.providers_tried).toEqual([
       { provider: "local", outcome: "no_coverage", reason: "no local imagery intersects the area" },
       { provider: "esri", outcome: "used" },
@@ -93,7 +68,7 @@ describe("provider choice", () => {
       ]);
       // Made after a transient failure: kept for DEGRADED_CACHE_TTL_S (1 h), not the 30 days of
       // CACHE_TTL_S, so the preferred imagery serves this area again once its provider is back.
-      const degradedTtl = await storedTtlS(firstBody.analysis.id);
+      const degradedTtl = await storedTtlS(rig, firstBody.analysis.id);
       expect(degradedTtl).toBeGreaterThan(3_500);
       expect(degradedTtl).toBeLessThanOrEqual(3_600);
       // Health is recorded after the response (waitUntil); give it a moment.
