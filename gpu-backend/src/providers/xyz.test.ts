@@ -41,6 +41,8 @@ let tiles256: Map<string, Buffer>;
 let tiles512: Map<string, Buffer>;
 let server: Loopback;
 
+/** The Mapbox token the tile server accepts. */
+let acceptedToken = TOKEN;
 /** How the tile server says a tile does not exist: 404, or 204 No Content as some servers do. */
 let missingStatus: 404 | 204 = 404;
 
@@ -60,7 +62,7 @@ const serveTiles: Handler = (req, res) => {
   if (esri) return sendTile(res, tiles256.get(`${esri[1]}/${esri[3]}/${esri[2]}`));
   const mapbox = /^\/mapbox\/(\d+)\/(\d+)\/(\d+)@2x\.jpg90$/.exec(url.pathname);
   if (mapbox) {
-    if (url.searchParams.get("access_token") !== TOKEN) {
+    if (url.searchParams.get("access_token") !== acceptedToken) {
       res
         .writeHead(401, { "content-type": "application/json" })
         .end('{"message":"Not Authorized - Invalid Token"}');
@@ -147,6 +149,16 @@ describe("XYZ providers against a loopback tile server", () => {
     expect(Math.abs(cy - ey)).toBeLessThan(0.1);
     const { raster: _, ...meta } = result;
     expect(JSON.stringify(meta)).not.toContain(TOKEN);
+  });
+
+  it("mapbox: sends a key with URL-special characters as the key, not as more parameters", async () => {
+    acceptedToken = "pk.odd&token=x+y/z#w";
+    try {
+      const result = await mapbox({ accessToken: acceptedToken }).fetch(request(area()));
+      expect(result.coverage).toBe(1);
+    } finally {
+      acceptedToken = TOKEN;
+    }
   });
 
   it("retries 503 and 429 (idempotent GETs), then succeeds", async () => {
