@@ -63,6 +63,24 @@ describe("dash measurement", () => {
       [144, 152],
     ]);
     expect(measureDashes(line, 2, cutLast, { ...OPTS, truncatedEnd: true })?.meanDashM).toBeCloseTo(3, 1);
+    // Cut where a gap lies: the first dash begins inside the area, whole, so it counts even short.
+    const afterGap = painted([
+      [8, 16],
+      [52, 64],
+      [96, 108],
+      [140, 152],
+    ]);
+    const longer: Polyline = {
+      pts: [
+        [0, 10],
+        [156, 10],
+      ],
+      bridged: [false],
+    };
+    expect(measureDashes(longer, 2, afterGap, { ...OPTS, truncatedStart: true })?.meanDashM).toBeCloseTo(
+      2.75,
+      1,
+    );
   });
 
   it("reports no gap mean when two gaps share no typical length, and the statistics are withdrawn", () => {
