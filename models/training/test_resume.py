@@ -1,7 +1,7 @@
 """Resuming from a checkpoint continues the same run (issue 4's "must show"), and a resume on
 another validation set does not compare best scores across the two sets. A resume refuses what is
-not the same run (other data, a calibrated or from_onnx checkpoint) and does nothing for a run that
-is over (early stopping, time budget).
+not the same run (other data, a calibrated or from_onnx checkpoint, another value of a flag the run
+fixes, such as --lr) and does nothing for a run that is over (early stopping, time budget).
 
     /usr/bin/python3 -m unittest models/training/test_resume.py      (from the repo root)
 """
@@ -132,6 +132,23 @@ class ResumeTest(unittest.TestCase):
         (copy / "manifest.json").write_text((copy / "manifest.json").read_text().replace("{", '{"out": "x", ', 1))
         self.run_train(["--resume", str(run / "last.pt"), "--epochs", "2", "--data", str(copy)])
         self.assertEqual(load_checkpoint(str(run / "last.pt"))["epoch"], 2)
+
+    def test_resume_refuses_flags_the_run_fixes_when_they_change(self) -> None:
+        # `--resume last.pt --lr 1e-4` must not look like a run at 1e-4 that silently kept 3e-3.
+        run = Path(self.tmp.name) / "fixed-flags"
+        self.run_train(["--data", str(self.data), "--run-dir", str(run), "--epochs", "1", *COMMON])
+        before = (run / "log.jsonl").read_text()
+        line = self.refused(["--resume", str(run / "last.pt"), "--epochs", "2", "--lr", "1e-4", "--batch", "4"])
+        self.assertIn("--batch 4 (the run has 2)", line)
+        self.assertIn("--lr 0.0001 (the run has 0.003)", line)
+        self.assertIn("--init-weights", line)
+        self.assertEqual((run / "log.jsonl").read_text(), before)
+        self.assertEqual(load_checkpoint(str(run / "last.pt"))["epoch"], 1)
+        # The run's own value, however spelt, and the flags a resume may change are accepted.
+        self.run_train(["--resume", str(run / "last.pt"), "--lr", "3e-3", "--epochs", "2", "--time-budget-min", "5"])
+        self.assertEqual(load_checkpoint(str(run / "last.pt"))["epoch"], 2)
+        resume_help = next(a.help for a in train.build_parser()._actions if a.dest == "resume")
+        self.assertIn("is refused", resume_help)
 
     def test_resume_refuses_checkpoints_that_are_not_training_state(self) -> None:
         root = Path(self.tmp.name)

@@ -73,7 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--run-dir", help=f"output folder for log and checkpoints (default: {DEFAULT_RUNS}/<time>)")
     g.add_argument("--resume", metavar="CKPT",
                    help="continue the run that wrote CKPT (its run dir, config, optimizer, epoch, RNG); "
-                        f"only {', '.join('--' + k.replace('_', '-') for k in RESUME_OVERRIDABLE)} may change")
+                        f"only {', '.join('--' + k.replace('_', '-') for k in RESUME_OVERRIDABLE)} may change; another "
+                        "flag given with a value other than the run's is refused (exit 2): start a new run "
+                        "with --init-weights CKPT instead")
     g.add_argument("--init-weights", metavar="CKPT",
                    help="start a new run from the weights in CKPT (any checkpoint of ours, or from_onnx.py's "
                         "output): fresh optimizer, schedule and epoch count; the architecture comes from CKPT")
@@ -430,7 +432,13 @@ def run(argv: Optional[List[str]], made: List[Path]) -> int:
         # Flags added since that run was saved take their defaults (their default is the old behaviour).
         saved = {**vars(build_parser().parse_args([])), **dict(ckpt["args"])}
         overrides = {k: getattr(args, k) for k in RESUME_OVERRIDABLE if k in given and getattr(args, k) != saved.get(k)}
-        ignored = sorted(k for k in given - set(RESUME_OVERRIDABLE) - {"resume"} if getattr(args, k) != saved.get(k))
+        refused = sorted(k for k in given - set(RESUME_OVERRIDABLE) - {"resume"} if getattr(args, k) != saved.get(k))
+        if refused:
+            # Refused, not ignored: `--resume last.pt --lr 1e-4` looks like it trains at 1e-4.
+            changed = ", ".join(f"--{k.replace('_', '-')} {getattr(args, k)} (the run has {saved.get(k)})"
+                                for k in refused)
+            parser.error(f"--resume keeps the run's configuration, so {changed} cannot change: "
+                         f"start a new run from its weights with --init-weights {args.resume}")
         old_epochs = saved.get("epochs")
         saved.update(overrides)
         saved["resume"] = args.resume
@@ -454,8 +462,6 @@ def run(argv: Optional[List[str]], made: List[Path]) -> int:
                          "hash): start a new run on it with --init-weights instead")
         if old_files is not None and old_manifest not in (None, manifest_sha256(args.data)):
             log("resume: same train/val files, another manifest (the data generated or copied elsewhere?)")
-        if ignored:
-            log(f"resume: ignoring changed flags {ignored}: a resumed run keeps its configuration")
         if "epochs" in overrides and args.schedule == "cosine":
             log(f"resume: --epochs {old_epochs} -> {args.epochs}: the cosine LR schedule now spans "
                 f"{args.epochs} epochs (the LR jumps to its value at this step)")
