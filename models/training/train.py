@@ -28,6 +28,7 @@ import os
 import platform
 import random
 import shutil
+import subprocess
 import sys
 import time
 import uuid
@@ -388,6 +389,27 @@ def prune_epoch_checkpoints(run_dir: Path, keep: int) -> None:
         p.unlink()
 
 
+def git_state(where: Path = Path(__file__).resolve().parent) -> Optional[Dict[str, Any]]:
+    """The commit of the checkout this code runs from, and whether its tracked files differ from it
+    (untracked files are others' scratch in a shared tree); None outside a git checkout (the GPU
+    machine's copy) or without git: a run never fails for want of it."""
+    def git(*cmd: str) -> Optional[str]:
+        try:
+            # --no-optional-locks: status would otherwise refresh the index under index.lock and
+            # could fail a commit made in the same tree at that moment.
+            r = subprocess.run(["git", "--no-optional-locks", *cmd], cwd=where, capture_output=True,
+                               text=True, timeout=20)
+        except (OSError, subprocess.SubprocessError):
+            return None
+        return r.stdout if r.returncode == 0 else None
+
+    commit = git("rev-parse", "HEAD")
+    if commit is None:
+        return None
+    status = git("status", "--porcelain", "--untracked-files=no")
+    return {"commit": commit.strip(), "dirty": None if status is None else bool(status.strip())}
+
+
 def append_log(run_dir: Path, record: Dict[str, Any]) -> None:
     with open(run_dir / "log.jsonl", "a") as f:
         f.write(json.dumps(record, default=str) + "\n")
@@ -583,7 +605,7 @@ def run(argv: Optional[List[str]], made: List[Path]) -> int:
            "device": str(device), "device_name": torch.cuda.get_device_name(0) if device.type == "cuda" else
            platform.processor() or platform.machine(), "cpus": cpu_count(), "workers": workers,
            "amp": "bf16" if use_amp else "off", "channels_last": channels_last, "cache_images": cache,
-           "host": platform.node()}
+           "host": platform.node(), "git": git_state()}
     if ckpt is not None and ckpt.get("val_ids_sha256") not in (None, data_id["val_ids_sha256"]):
         # Another validation set (a changed --data or --max-val-images): the saved best score was
         # measured on other images, so it cannot be compared with the next ones. Selection and
