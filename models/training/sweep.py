@@ -7,7 +7,8 @@ Everything after `--` is passed to every train.py run (same seed, same budget: a
 is equal time or equal epochs, pick one with --time-budget-min or --epochs); it is read with
 train.py's own parser, so a flag the sweep sets (--data, --run-dir, --lr, --batch, --resume) is
 refused in any spelling (--batch=4, --ba 4). Each run writes its own run dir
-OUT/lr<lr>_b<batch>/; the sweep writes OUT/results.json and OUT/results.md, whose lr and batch are
+OUT/lr<lr>_b<batch>/, named from the parsed number (a value given twice however spelt, 1e-3 and
+0.001, is refused); the sweep writes OUT/results.json and OUT/results.md, whose lr and batch are
 the ones each run recorded in its log.
 Runs are sequential (one GPU). Selection uses the val split only; the test split is never read.
 """
@@ -119,6 +120,16 @@ def main(argv: Optional[List[str]] = None) -> int:
         ap.error(f"--lrs needs one or more learning rates > 0, got {args.lrs!r}")
     if not batches or not all(b >= 1 for b in batches):
         ap.error(f"--batches needs one or more batch sizes >= 1, got {args.batches!r}")
+    # Names come from the parsed numbers, so 1e-3 and 0.001 are one grid point: run twice, the
+    # second would only read the first's log back as another row of the table.
+    for flag, text, names in (("--lrs", args.lrs, [f"lr{lr:g}" for lr in lrs]),
+                              ("--batches", args.batches, [f"b{b}" for b in batches])):
+        tokens = [v.strip() for v in text.split(",") if v.strip()]
+        for i, name in enumerate(names):
+            if name in names[:i]:
+                first = tokens[names.index(name)]
+                ap.error(f"{flag} {text}: {first} and {tokens[i]} are the same value (run folder {name}_...): "
+                         "give each value once")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     rows: List[Dict[str, Any]] = []

@@ -1,5 +1,6 @@
 """sweep.py refuses, in any spelling train.py would accept, the train.py flags it sets itself, and
-labels each run in its table with the lr and batch the run recorded.
+a grid value given twice however spelt (1e-3 and 0.001: one run folder); it labels each run in its
+table with the lr and batch the run recorded.
 
     /usr/bin/python3 -m unittest models/training/test_sweep.py      (from the repo root)
 """
@@ -47,6 +48,18 @@ class SweepArgs(unittest.TestCase):
             for extra, message in cases:
                 with self.subTest(extra=extra):
                     self.assertIn(message, self.refused(base + extra))
+            self.assertFalse(out.exists())
+
+    def test_equal_values_spelt_differently_are_refused(self) -> None:
+        # 1e-3 and 0.001 name the same run folder: the second "run" was the first read back.
+        with tempfile.TemporaryDirectory() as tmp:
+            out = Path(tmp) / "sweep"
+            for lrs, batches, message in (("1e-3,0.001", "2", "--lrs 1e-3,0.001: 1e-3 and 0.001 are the same value"),
+                                          ("3e-3,1e-3,0.0010", "2", "1e-3 and 0.0010 are the same value"),
+                                          ("1e-3", "2,4,02", "--batches 2,4,02: 2 and 02 are the same value")):
+                with self.subTest(lrs=lrs, batches=batches):
+                    self.assertIn(message, self.refused(["--data", tmp, "--out", str(out), "--lrs", lrs,
+                                                         "--batches", batches]))
             self.assertFalse(out.exists())
 
     def test_table_shows_the_lr_and_batch_each_run_recorded(self) -> None:
