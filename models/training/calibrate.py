@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Dict, List, Tuple
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from cli_errors import OneLineArgumentParser, image_count, require_modules  # noqa: E402
+from cli_errors import OneLineArgumentParser, image_count, output_file_problem, require_modules  # noqa: E402
 
 require_modules("calibrate.py", "numpy", "torch", "cv2")
 
@@ -79,6 +79,10 @@ def main() -> None:
         ap.error(str(e))
     if args.rounds < 1:
         ap.error("--rounds must be at least 1")
+    for flag, path in (("--json", args.json), ("--write", args.write)):
+        problem = output_file_problem(path) if path else None
+        if problem:
+            ap.error(f"{flag} {path}: {problem}")
     if not Path(args.checkpoint).is_file():
         ap.error(f"no checkpoint at {args.checkpoint}")
     torch.set_grad_enabled(False)

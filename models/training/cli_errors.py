@@ -7,10 +7,12 @@ whoever debugs the tool itself.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.util
 import os
 import sys
 import traceback
+from pathlib import Path
 from typing import Callable, NoReturn, Optional
 
 
@@ -31,6 +33,26 @@ def image_count(text: str) -> int:
     if n < 0:
         raise argparse.ArgumentTypeError(f"must be an integer >= 0 (0 = all), got {n}")
     return n
+
+
+def output_file_problem(path: str) -> Optional[str]:
+    """Why `path` cannot be written now, or None: checked before a long computation, whose result
+    was otherwise lost at its end. Opened for appending (nothing written) and removed again if new."""
+    p = Path(path)
+    if p.is_dir():
+        return "it is a folder"
+    if not p.parent.is_dir():
+        return f"there is no folder {p.parent}"
+    existed = p.exists()
+    try:
+        with open(p, "a"):
+            pass
+    except OSError as e:
+        return f"it cannot be written ({e.strerror})"
+    if not existed:
+        with contextlib.suppress(OSError):
+            p.unlink()
+    return None
 
 
 #: What to run the tools with when a module is missing: Debian's python3 has python3-torch,

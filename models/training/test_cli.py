@@ -90,6 +90,37 @@ class OneLineFailures(unittest.TestCase):
             r = run("export.py", "--random-init", "--out-dir", tmp, "--name", "m")
             self.assertEqual(r.returncode, 0, r.stderr)
 
+    def test_calibrate_refuses_an_unwritable_output_before_scoring(self) -> None:
+        # --write (and --json) failed only after the scoring, which takes minutes on real data.
+        import torch
+
+        sys.path.insert(0, str(HERE))
+        from model import build_model, preset
+        from toy_data import write_toy_dataset
+
+        with tempfile.TemporaryDirectory() as tmp:
+            data = write_toy_dataset(Path(tmp) / "toy", count=6, size=64, seed=3, split="50,30,20")
+            cfg = preset("lite-s")
+            ckpt = Path(tmp) / "c.pt"
+            torch.save({"model": build_model(cfg).state_dict(), "model_config": cfg.to_dict()}, ckpt)
+            base = ["--checkpoint", str(ckpt), "--data", str(data), "--images", "1", "--biases", "0:0:1"]
+            for flag, path, message in (
+                ("--write", Path(tmp) / "nodir" / "cal.pt", "there is no folder"),
+                ("--write", Path(tmp), "it is a folder"),
+                ("--json", Path(tmp) / "nodir" / "cal.json", "there is no folder"),
+            ):
+                with self.subTest(flag=flag, path=path):
+                    r = run("calibrate.py", *base, flag, str(path))
+                    self.assert_one_line(r, "calibrate.py", code=2)
+                    self.assertIn(f"{flag} {path}: {message}", r.stderr)
+                    self.assertNotIn("best background bias", r.stdout)  # refused before scoring
+            self.assertFalse((Path(tmp) / "nodir").exists())
+            # A writable target is checked without being left behind when the run then fails.
+            r = run("calibrate.py", "--checkpoint", str(Path(tmp) / "none.pt"), "--data", str(data),
+                    "--write", str(Path(tmp) / "cal.pt"))
+            self.assertEqual(r.returncode, 2, r.stderr)
+            self.assertFalse((Path(tmp) / "cal.pt").exists())
+
     def test_negative_image_counts_are_refused(self) -> None:
         # A negative count silently meant every val image (data.open_split); 0 = all is documented.
         with tempfile.TemporaryDirectory() as tmp:
