@@ -26,6 +26,10 @@ async function createSession(): Promise<{ session: ort.InferenceSession; ready: 
         interOpNumThreads: 1,
         graphOptimizationLevel: "all",
         executionMode: "sequential",
+        // The arena keeps each worker's activation buffers between runs (~260 MB per worker after
+        // the 1024² warm-up). Without it the RSS under load was ~185 MB lower with two workers, but
+        // every run took fresh pages from the kernel: median inference of a 1024² tile 254-262 →
+        // 390-406 ms (docs/PERFORMANCE.md, eighteenth session).
         enableCpuMemArena: true,
         // The memory pattern is traced per input shape ("if the input shapes are the same", in
         // onnxruntime's own words); tile shapes here change with every area's size, and each new
