@@ -207,7 +207,8 @@ def trained_card(path: Path) -> bool:
 def main(argv: Optional[List[str]] = None) -> int:
     ap = OneLineArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--checkpoint", help="training checkpoint (.pt), e.g. RUN/best.pt")
-    ap.add_argument("--preset", help="model preset for --random-init exports (lite, lite-wide, ...)")
+    ap.add_argument("--preset", help="model preset for --random-init exports (lite, lite-wide, ...); "
+                    "not with --checkpoint")
     ap.add_argument("--random-init", action="store_true",
                     help="export an untrained network (latency experiments only; never ship it)")
     ap.add_argument("--name", default="lanesegnet-lite", help="model name: file stem of .onnx/.json")
@@ -226,6 +227,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     except ValueError as e:
         ap.error(str(e))
 
+    # The checkpoint decides the architecture and the weights: either flag beside it was ignored.
+    if args.checkpoint and (args.random_init or args.preset):
+        given = " and ".join(f for f, v in (("--random-init", args.random_init), ("--preset", args.preset)) if v)
+        ap.error(f"--checkpoint exports its own trained network: {given} cannot go with it")
     ckpt = None
     if args.checkpoint:
         ckpt = load_checkpoint(args.checkpoint)

@@ -76,6 +76,26 @@ class OneLineFailures(unittest.TestCase):
             # Usage errors are one line, as the Node tools' are (argparse printed its usage first).
             self.assert_one_line(r, "export.py", code=2)
 
+    def test_export_refuses_random_init_or_preset_beside_a_checkpoint(self) -> None:
+        # Both were silently ignored: the checkpoint's trained network was exported (and with
+        # --random-init its card said untrained).
+        import torch
+
+        sys.path.insert(0, str(HERE))
+        from model import build_model, preset
+
+        with tempfile.TemporaryDirectory() as tmp:
+            ckpt = Path(tmp) / "c.pt"
+            cfg = preset("lite-s")
+            torch.save({"model": build_model(cfg).state_dict(), "model_config": cfg.to_dict()}, ckpt)
+            for extra, named in ((["--random-init"], "--random-init"), (["--preset", "lite-wide"], "--preset"),
+                                 (["--random-init", "--preset", "lite"], "--random-init and --preset")):
+                with self.subTest(extra=extra):
+                    r = run("export.py", "--checkpoint", str(ckpt), *extra, "--out-dir", tmp, "--name", "m")
+                    self.assert_one_line(r, "export.py", code=2)
+                    self.assertIn(f"{named} cannot go with it", r.stderr)
+            self.assertEqual(sorted(os.listdir(tmp)), ["c.pt"])
+
     def test_random_init_never_replaces_a_trained_model(self) -> None:
         with tempfile.TemporaryDirectory() as tmp:
             card = Path(tmp) / "m.json"
