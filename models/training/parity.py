@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from pathlib import Path
 from typing import Any, Dict, List, Optional
@@ -60,6 +61,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     ap.add_argument("--max-diff", type=float, default=1e-3,
                     help="fail if max |logit diff| > this x max(1, max |logit|) (default 1e-3)")
     args = ap.parse_args(argv)
+    # float() takes nan and inf, and a tolerance of nan or below 0 fails every comparison, inf none.
+    if not (math.isfinite(args.max_diff) and args.max_diff >= 0):
+        ap.error(f"--max-diff must be a finite number >= 0, got {args.max_diff}")
 
     ckpt = load_checkpoint(args.checkpoint)
     model, cfg = model_from_checkpoint(ckpt)

@@ -141,6 +141,18 @@ class OneLineFailures(unittest.TestCase):
             self.assertEqual(r.returncode, 2, r.stderr)
             self.assertFalse((Path(tmp) / "cal.pt").exists())
 
+    def test_parity_refuses_a_tolerance_that_is_not_a_finite_number_at_least_0(self) -> None:
+        # float() takes them: nan or a negative tolerance failed every sample, inf passed any logits.
+        with tempfile.TemporaryDirectory() as tmp:
+            out = Path(tmp) / "out"
+            for value in ("nan", "inf", "-inf", "-1e-3"):
+                with self.subTest(value=value):
+                    r = run("parity.py", "--checkpoint", str(Path(tmp) / "c.pt"), "--data", tmp, "--out", str(out),
+                            f"--max-diff={value}")
+                    self.assert_one_line(r, "parity.py", code=2)
+                    self.assertIn(f"--max-diff must be a finite number >= 0, got {float(value)}", r.stderr)
+            self.assertFalse(out.exists())
+
     def test_negative_image_counts_are_refused(self) -> None:
         # A negative count silently meant every val image (data.open_split); 0 = all is documented.
         with tempfile.TemporaryDirectory() as tmp:
