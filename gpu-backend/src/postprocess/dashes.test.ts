@@ -1,3 +1,4 @@
+import { seededRandom } from "@lanesegnet/shared";
 import { describe, expect, it } from "vitest";
 import { measureDashes } from "./dashes.js";
 import { withPlausibleDashes } from "./filters.js";
@@ -81,6 +82,27 @@ describe("dash measurement", () => {
       2.75,
       1,
     );
+  });
+
+  it.each([0.05, 0.08, 0.1])("reads no dashes into texture along a line at a fine %s m/px", (gsd) => {
+    // Per-sample texture of the paint or the road, 2.5 times the minimum contrast, over 30 m: the
+    // running median spans half a metre whatever the resolution (at fine ones, many samples), so
+    // no pattern survives it. A window of a fixed five samples read dashes into all 20.
+    const opts = { ...OPTS, gsdM: gsd, minRunPx: 0.25 / gsd, minGapPx: 1 / gsd };
+    const lengthPx = Math.round(30 / gsd);
+    const line: Polyline = {
+      pts: [
+        [0, 10],
+        [lengthPx, 10],
+      ],
+      bridged: [false],
+    };
+    for (let seed = 1; seed <= 20; seed++) {
+      const rand = seededRandom(seed);
+      const texture = Array.from({ length: 2 * lengthPx + 4 }, () => 0.5 * rand());
+      const sampler: ProfileSampler = { across: (_classId, x) => texture[Math.floor(2 * x)] ?? 0 };
+      expect(measureDashes(line, 2, sampler, opts), `seed ${seed}`).toBeNull();
+    }
   });
 
   it("reports no gap mean when two gaps share no typical length, and the statistics are withdrawn", () => {

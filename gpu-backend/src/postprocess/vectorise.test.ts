@@ -136,6 +136,36 @@ describe("vectorise: inputs and options", () => {
     expect(line?.dash).toBeNull();
   });
 
+  it("withdraws a dash pattern outside the national ranges and keeps the line (two dashes run together)", () => {
+    // 10 m dashes, 3 m gaps: three dashes over 36 m, two gaps seen. Too few gaps to condemn the
+    // line (dashPatternMinGaps), enough to measure (dashStatsMinGaps): the line stays, dashed, and
+    // its 10 m "dash" is not reported. A 3 m / 9 m line beside it keeps its pattern as measured.
+    const run = (dash: { dashM: number; gapM: number }) => {
+      const pts = metresToPx(
+        [
+          [2, 10],
+          [38, 10],
+        ],
+        gsd,
+      );
+      const scene = makeScene([{ classId: 2, points: pts, dash: { ...dash, gaps: "uncertain" } }], {
+        width: Math.ceil(40 / gsd),
+        height: Math.ceil(20 / gsd),
+        gsdM: gsd,
+      });
+      return vectorise(scene, { groundResolutionM: gsd }).lines;
+    };
+    const merged = run({ dashM: 10, gapM: 3 });
+    expect(merged).toHaveLength(1);
+    expect(merged[0]!.dashed).toBe(true);
+    expect(merged[0]!.lengthM).toBeGreaterThan(30);
+    expect(merged[0]!.dash).toBeNull();
+    const plausible = run({ dashM: 3, gapM: 9 });
+    expect(plausible).toHaveLength(1);
+    expect(plausible[0]!.dash?.meanDashM).toBeCloseTo(3, 0);
+    expect(plausible[0]!.dash?.meanGapM).toBeCloseTo(9, 0);
+  });
+
   it("keeps only the requested classes", () => {
     const r = vectorise(sceneAt(gsd), { groundResolutionM: gsd, classes: [2, 4] });
     expect(r.lines.map((l) => l.classId).sort()).toEqual([2, 4]);
