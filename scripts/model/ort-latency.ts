@@ -5,12 +5,14 @@
  *        [--runs 10] [--warmup 2] [--threads 2] [--ep cpu|webgpu|cuda] [--json]
  *
  * Times session.run() on a random float32 [batch,3,size,size] input named `image` after warm-up
- * runs and prints the median (plus min/max) per model. Several models are timed round-robin and
+ * runs and prints the median (plus min/max) per model. --size must be a multiple of each model's
+ * size multiple where its card (MODEL.json beside MODEL.onnx) states one. Several models are timed round-robin and
  * compared with the first (e.g. a baseline): the CPU is shared with other work, so run it more than
  * once and trust medians and ratios rather than one figure. `--ep` names one execution provider
  * (no fallback: a figure labelled webgpu must come from webgpu); the GPU figures in
  * `models/MODEL_CARD.md` come from `--ep webgpu` on the lent GPU machine.
  */
+import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { InferenceSession, Tensor } from "onnxruntime-node";
 import { numberFlag, runCli, UsageError } from "../cli/run.js";
@@ -96,6 +98,25 @@ export async function measureLatency(
   }
 }
 
+/**
+ * `input.size_multiple` of the model card export.py writes beside MODEL.onnx (MODEL.json), if the
+ * card is there and states one; a model without a card (a baseline) keeps only --size's bounds.
+ */
+async function cardSizeMultiple(model: string): Promise<{ card: string; multiple: number } | undefined> {
+  if (!model.endsWith(".onnx")) return undefined;
+  const card = model.replace(/\.onnx$/, ".json");
+  let json: unknown;
+  try {
+    json = JSON.parse(await readFile(card, "utf8"));
+  } catch {
+    return undefined;
+  }
+  const multiple = (json as { input?: { size_multiple?: unknown } } | null)?.input?.size_multiple;
+  return typeof multiple === "number" && Number.isInteger(multiple) && multiple > 0
+    ? { card, multiple }
+    : undefined;
+}
+
 const USAGE =
   "usage: npx tsx scripts/model/ort-latency.ts MODEL.onnx [MORE.onnx ...] [--size 1024] [--batch 1] [--runs 10] [--warmup 2] [--threads 2] [--ep cpu|webgpu|cuda] [--json]";
 
@@ -129,6 +150,15 @@ async function main(): Promise<void> {
     threads: numberFlag("threads", values.threads, { min: 1, max: 256, integer: true }),
     ep: values.ep,
   };
+  // Checked here: onnxruntime reports a size the network cannot take as a multi-line shape error.
+  for (const model of positionals) {
+    const found = await cardSizeMultiple(model);
+    if (found && opts.size % found.multiple !== 0) {
+      throw new UsageError(
+        `--size ${opts.size} is not a multiple of ${found.multiple}, the size multiple of ${model} (${found.card})`,
+      );
+    }
+  }
   const results = await measureLatency(positionals, opts);
   const base = results[0]!;
   for (const r of results) {
