@@ -61,7 +61,7 @@ export interface EdgeConfig {
   readonly corsOrigins: readonly string[];
   readonly providerChain: readonly ImageryProviderName[];
   readonly providerHealth: {
-    /** A provider with this many recent failures is skipped… */
+    /** A provider with this many recent failures goes to the end of the list (tried last)… */
     readonly failureThreshold: number;
     /** …until this many seconds after its last failure. */
     readonly cooldownS: number;

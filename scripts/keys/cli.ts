@@ -4,7 +4,7 @@
  *   npm run keys -- create --user NAME    prints the new key once, as the last line of stdout
  *   npm run keys -- revoke KEY|HASH|-     revokes a key, or a key by the hash `list` shows (exit 1: no such key);
  *                                         `-` reads the key from stdin, so it stays out of shell history and `ps`
- *   npm run keys -- list --user NAME      the user's keys: hash prefix and creation time
+ *   npm run keys -- list --user NAME      the user's keys: hash (what `revoke HASH` takes) and creation time
  *
  * Connection: UPSTASH_REDIS_REST_URL, UPSTASH_REDIS_REST_TOKEN and REDIS_KEY_PREFIX (default
  * "lsn:") from the environment, else from the .dev.vars file beside wrangler.toml (what
