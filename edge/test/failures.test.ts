@@ -303,11 +303,13 @@ describe("Redis unreachable", () => {
       expect(res.headers.get("ratelimit-policy")).toBe('"hourly";q=50;w=3600');
       expect(spareBackend.calls.length).toBe(calls);
 
-      await expectProblem(
-        await postAnalysis(closed, key, bboxBody(40)),
-        503,
-        "/problems/storage-unavailable",
-      );
+      // An API key cannot be checked without Redis: that 503 comes before any count, so it carries
+      // Retry-After and no rate-limit policy (README, "The API").
+      const keyed = await postAnalysis(closed, key, bboxBody(40));
+      await expectProblem(keyed, 503, "/problems/storage-unavailable");
+      expect(keyed.headers.get("retry-after")).toBe("30");
+      expect(keyed.headers.get("ratelimit-policy")).toBeNull();
+      expect(keyed.headers.get("ratelimit")).toBeNull();
       await expectProblem(
         await get(closed, `/v1/analyses/${"a".repeat(64)}`, jwt),
         503,
