@@ -197,7 +197,10 @@ describe("validation", () => {
     if (status === 400) expect(p.type).toBe("/problems/invalid-request");
     if (path !== undefined) expect(p.errors?.map((e) => e.path)).toContain(path);
     // The rate limit ran before validation: its headers are on the error too.
-    if (status !== 413) expect(res.headers.get("ratelimit-policy")).toBe('"hourly";q=1000;w=3600');
+    if (status !== 413) {
+      expect(res.headers.get("ratelimit-policy")).toBe('"hourly";q=1000;w=3600');
+      expect(res.headers.get("ratelimit")).toMatch(/^"hourly";r=\d+;t=\d+$/);
+    }
     expect(rig.backend.calls.length).toBe(calls);
   });
 
@@ -218,6 +221,7 @@ describe("validation", () => {
     expect(p.detail).toMatch(/uncompressed: Content-Encoding gzip/);
     expect(p.instance).toBe("/v1/analyses");
     expect(res.headers.get("ratelimit-policy")).toBe('"hourly";q=1000;w=3600');
+    expect(res.headers.get("ratelimit")).toMatch(/^"hourly";r=\d+;t=\d+$/);
     expect(rig.backend.calls.length).toBe(calls);
     // identity is no coding: the same body uncompressed is served.
     const plain = await postAnalysis(edge, key, bboxBody(0), { "content-encoding": "identity" });

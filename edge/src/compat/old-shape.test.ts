@@ -200,6 +200,14 @@ describe("the old request", () => {
     }
   });
 
+  it("calls an empty or blank resolution what it is, not a number below the range", () => {
+    for (const empty of ["", " "]) {
+      expect(OldQuerySchema.safeParse({ resolution: empty }).error?.issues.map((i) => i.message)).toEqual([
+        "resolution must be one number, in metres per pixel",
+      ]);
+    }
+  });
+
   it("maps bounds to a /v1 bbox [west, south, east, north]", () => {
     expect(toAnalysisRequest(bounds, 0.1)).toEqual({ area: { type: "bbox", bbox }, resolution_m: 0.1 });
   });

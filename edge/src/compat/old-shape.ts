@@ -4,7 +4,8 @@
  * invented:
  * - `length_meters` is the feature's geodesic `length_m` (the old service used 2 x vertices);
  * - `points` are pixel coordinates [x, y] of the vertices in the raster `image_metadata` describes:
- *   the Web Mercator grid of the area at the analysed ground resolution, origin top-left,
+ *   the Web Mercator grid of the area at `analysis.imagery.resolution_m` (the analysed grid's,
+ *   or the imagery's own where that is coarser), origin top-left,
  *   continuous (pixel centres at i + 0.5), i.e. the pixels of GET /v1/analyses/{id}/imagery.png
  *   when that picture is not scaled down;
  * - `length_pixels` is the polyline's length in those pixels, `area_sqm` = length x measured
@@ -87,7 +88,7 @@ export interface OldShapeContext {
 
 const r2 = (v: number) => Math.round(v * 100) / 100;
 
-/** The raster `points` refer to: the area's grid at the analysed ground resolution. */
+/** The raster `points` refer to: the area's grid at the imagery's real resolution (imagery.png's). */
 export function analysedGrid(result: AnalysisResponse, bounds: OldBounds): MercatorGrid {
   const bbox = result.bbox ?? [bounds.west, bounds.south, bounds.east, bounds.north];
   return gridForBbox(bbox, result.analysis.imagery.resolution_m);

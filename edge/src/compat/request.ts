@@ -36,11 +36,16 @@ const flag = z
   .transform((v) => v === "true" || v === "1");
 
 export const OldQuerySchema = z.object({
-  resolution: z.coerce
-    .number({ error: "resolution must be one number, in metres per pixel" })
-    // Their own words: the number's error above would otherwise speak for these checks too.
-    .min(LIMITS.minResolutionM, { error: `resolution must be at least ${LIMITS.minResolutionM} m/px` })
-    .max(LIMITS.maxResolutionM, { error: `resolution must be at most ${LIMITS.maxResolutionM} m/px` })
+  resolution: z
+    .preprocess(
+      // Coercion reads an empty or blank value as 0, which "must be at least 0.05" would answer.
+      (v) => (typeof v === "string" && v.trim() === "" ? Number.NaN : v),
+      z.coerce
+        .number({ error: "resolution must be one number, in metres per pixel" })
+        // Their own words: the number's error above would otherwise speak for these checks too.
+        .min(LIMITS.minResolutionM, { error: `resolution must be at least ${LIMITS.minResolutionM} m/px` })
+        .max(LIMITS.maxResolutionM, { error: `resolution must be at most ${LIMITS.maxResolutionM} m/px` }),
+    )
     .default(OLD_DEFAULT_RESOLUTION_M)
     .openapi({
       param: { name: "resolution", in: "query" },

@@ -25,13 +25,11 @@ export const RETRY_AFTER_HEADER = z.object({
 
 /**
  * What an answer after the rate limit carries (every one but the 401s and 413s, which come before
- * it, and a 503 for Redis, which carries only the policy): the quota, and Retry-After where one is
- * given.
+ * it, and a 503 for Redis, which carries only the policy): the quota, always, and Retry-After
+ * where one is given.
  */
-export const COUNTED_ERROR_HEADERS = RATE_LIMIT_HEADERS.partial();
-export const COUNTED_RETRYABLE_HEADERS = RATE_LIMIT_HEADERS.partial().extend(
-  RETRY_AFTER_HEADER.partial().shape,
-);
+export const COUNTED_ERROR_HEADERS = RATE_LIMIT_HEADERS;
+export const COUNTED_RETRYABLE_HEADERS = RATE_LIMIT_HEADERS.extend(RETRY_AFTER_HEADER.partial().shape);
 
 /** The 503 of the routes that analyse (both behind the rate limit). */
 export const UNAVAILABLE_ANALYSIS = problemSpec(

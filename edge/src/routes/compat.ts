@@ -58,14 +58,16 @@ const OldElementSchema = z.object({
   width_meters: z
     .number()
     .describe(
-      "The measured marking width, or where the paint is narrower than the imagery resolves (the /v1 feature's width_resolved: false, whose width_m is only an upper bound) the class's standard width (width_source).",
+      "The measured marking width, or where the paint is narrower than the imagery resolves (the /v1 feature's width_resolved: false, whose width_m is only an upper bound) the class's standard width, or that upper bound where it is smaller (width_source: standard).",
     ),
   condition: z.null(),
   material: z.null(),
   id: z.string(),
   width_source: z
     .enum(["measured", "standard"])
-    .describe("Addition: whether width_meters was measured or is the class's standard marking width."),
+    .describe(
+      "Addition: whether width_meters was measured, or is the class's standard marking width (never more than the /v1 upper bound, so it can be less than the standard).",
+    ),
   dashed: z.boolean(),
   dash: DashStatsSchema.optional().describe(
     "Addition: the dash statistics of a dashed line where its pattern was measured (the /v1 feature's dash).",
@@ -86,8 +88,14 @@ const OldResponseSchema = z
     image_metadata: z.object({
       width: z.int(),
       height: z.int(),
-      resolution_mpp: z.number(),
-      bounds: OldBoundsSchema,
+      resolution_mpp: z
+        .number()
+        .describe(
+          "The raster's ground resolution: the /v1 analysis.imagery.resolution_m (the analysed grid's, or the imagery's own where that is coarser).",
+        ),
+      bounds: OldBoundsSchema.describe(
+        "The requested box. The raster starts at its north-west corner; its last column and row can end up to a pixel short of or past east and south (GET /v1/analyses/{id}/imagery.png's X-Image-Bounds gives the raster's exact extent).",
+      ),
       acquisition_date: z.string().nullable(),
       source: z.string(),
       attribution: z.string(),
@@ -210,7 +218,7 @@ export function registerCompatRoute(
     deprecated: true,
     summary: "The old service's analysis (deprecated: use POST /v1/analyses)",
     description:
-      "Kept for the old road-engineering frontend. Body `{north, south, east, west}`, query `resolution` (m/px, default 0.1) and `analysis_type`. Runs the same analysis as POST /v1/analyses for `bbox: [west, south, east, north]` at that resolution (same cache, same result, same lengths) and counts against the same hourly quota. The answer keeps the old shape, with real values: geodesic `length_meters`, `points` in the analysed raster's pixels, and null where nothing measures a field. Sunset: 2027-06-01.",
+      "Kept for the old road-engineering frontend. Body `{north, south, east, west}`, query `resolution` (m/px, default 0.1) and `analysis_type`. Runs the same analysis as POST /v1/analyses for `bbox: [west, south, east, north]` at that resolution (same cache, same result, same lengths) and counts against the same hourly quota. The answer keeps the old shape, with real values: geodesic `length_meters`, `points` in the pixels of the raster `image_metadata` describes (that of GET /v1/analyses/{id}/imagery.png: the area's grid at `resolution_mpp`, the imagery's real resolution, which can be coarser than `resolution`), and null where nothing measures a field. Sunset: 2027-06-01.",
     security: SECURITY,
     middleware: [
       deprecation,

@@ -120,7 +120,7 @@ export function registerOverlayRoutes(app: OpenAPIHono<AppEnv>, pictures: Pictur
     [
       "imagery",
       "The imagery an analysis used",
-      "The analysed imagery, fetched again from the same provider onto the analysis grid (at most 2048 px on its longer side). Does not count against the hourly quota.",
+      "The analysed imagery, fetched again from the same provider onto the area's grid at analysis.imagery.resolution_m (the analysed grid's resolution, or the imagery's own where that is coarser; at most 2048 px on its longer side); X-Image-Bounds gives its extent. Does not count against the hourly quota.",
     ],
     [
       "overlay",

@@ -126,7 +126,12 @@ export const AnalysisInfoSchema = z
     imagery: z.object({
       provider: ImageryProviderSchema,
       attribution: z.string().min(1),
-      resolution_m: z.number().positive().describe("Real ground resolution of the analysed raster, m/px."),
+      resolution_m: z
+        .number()
+        .positive()
+        .describe(
+          "Real ground resolution of the analysed raster, m/px: the analysed grid's (request.resolution_m), or the imagery's own where that is coarser; rounded up to 0.1 mm, so it never reads finer than it is.",
+        ),
       captured: z
         .string()
         .optional()
