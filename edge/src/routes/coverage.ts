@@ -36,7 +36,15 @@ export const CoverageQuerySchema = z.object({
           message: `bbox must lie within longitude [-180, 180] and latitude [-${MAX_LATITUDE}, ${MAX_LATITUDE}]`,
         });
       } else if (!(w < e && s < n)) {
-        ctx.addIssue({ code: "custom", message: "bbox must have west < east and south < north" });
+        ctx.addIssue({
+          code: "custom",
+          message:
+            "bbox must have west < east and south < north" +
+            // As for analyses (shared geo/validate.ts): only a box near ±180° can mean a crossing.
+            (w > 90 && e < -90
+              ? "; areas crossing the antimeridian (180°) are not supported: ask for each side of 180°"
+              : ""),
+        });
       } else if (e - w > COVERAGE_MAX_SPAN_DEG || n - s > COVERAGE_MAX_SPAN_DEG) {
         ctx.addIssue({
           code: "custom",

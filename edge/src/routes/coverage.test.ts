@@ -1,0 +1,16 @@
+import { describe, expect, it } from "vitest";
+import { CoverageQuerySchema } from "./coverage.js";
+
+const messages = (bbox: string) =>
+  CoverageQuerySchema.safeParse({ bbox }).error?.issues.map((i) => i.message);
+
+describe("GET /v1/coverage query", () => {
+  it("says why a box across the antimeridian is refused, and only there", () => {
+    expect(messages("179.9,0,-179.9,0.1")).toEqual([
+      "bbox must have west < east and south < north; areas crossing the antimeridian (180°) are not supported: ask for each side of 180°",
+    ]);
+    // West and east swapped far from 180°: a plain ordering mistake.
+    expect(messages("153.03,-27.47,153.02,-27.46")).toEqual(["bbox must have west < east and south < north"]);
+    expect(CoverageQuerySchema.safeParse({ bbox: "179.9,0,180,0.1" }).success).toBe(true);
+  });
+});
