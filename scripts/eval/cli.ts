@@ -95,10 +95,15 @@ async function listPairs(root: string, split: string, limit?: number) {
 }
 
 /**
- * A mask's class ids. Grey (or grey stored as colour) only: a palette PNG decodes to its colours,
- * and one channel of those would be read as wrong class ids without a word.
+ * A mask's class ids. 8-bit grey (or grey stored as colour) only: a palette PNG decodes to its
+ * colours, and one channel of those would be read as wrong class ids without a word; a 16-bit one
+ * decodes scaled to 8 bits (id / 257), which turns every class id into background.
  */
 async function readClassIds(file: string, id: string): Promise<{ data: Buffer; info: OutputInfo }> {
+  const { depth } = await sharp(file).metadata();
+  if (depth !== "uchar") {
+    throw new UsageError(`mask ${id} has ${depth} samples, not 8-bit: expected 8-bit greyscale class ids`);
+  }
   const { data, info } = await sharp(file).removeAlpha().raw().toBuffer({ resolveWithObject: true });
   const c = info.channels;
   if (c === 1) return { data, info };

@@ -32,6 +32,8 @@ describe("SegmentationScore", () => {
     expect(r.laneMIoU).toBeCloseTo(0.5);
     // Binary: both images find the marking pixels.
     expect(r.binaryIoU).toBe(1);
+    expect(r.images).toBe(2);
+    expect(r.pixels).toBe(5000);
   });
 
   it("relaxed F1 accepts a 3 px offset but not a 4 px one, and ignores label 255", () => {
@@ -75,6 +77,18 @@ describe("SegmentationScore", () => {
     ).toThrow(/holds 7 .* expected a class id 0-6 or 255/);
   });
 
+  it("refuses a prediction that is not a class id, instead of counting it in another class's row", () => {
+    const s = new SegmentationScore();
+    expect(() =>
+      s.add(
+        mask(10, 10, (x) => (x === 3 ? 7 : 0)),
+        mask(10, 10, () => 1),
+        10,
+        10,
+      ),
+    ).toThrow(/prediction holds 7 at pixel 3: expected a class id 0-6/);
+  });
+
   it("says n/a (null), not 0, where a split has nothing to measure", () => {
     const empty = mask(20, 20, () => 0);
     const s = new SegmentationScore();
@@ -101,5 +115,66 @@ describe("SegmentationScore", () => {
       relaxedRecall3px: 0,
       relaxedF1_3px: 0,
     });
+  });
+
+  it("binary IoU counts a marking found under the wrong class as found, and false and missed markings", () => {
+    // Class 1 at x = 10 predicted as class 2 (found), class 2 at x = 30 missed, class 3 at x = 40
+    // on background (false): 50 found, 50 missed, 50 false -> 1/3.
+    const gt = mask(50, 50, (x) => (x === 10 ? 1 : x === 30 ? 2 : 0));
+    const pred = mask(50, 50, (x) => (x === 10 ? 2 : x === 40 ? 3 : 0));
+    const s = new SegmentationScore();
+    s.add(pred, gt, 50, 50);
+    expect(s.result().binaryIoU).toBeCloseTo(1 / 3, 12);
+  });
+
+  it("measures relaxed precision and recall apart, and F1 as their harmonic mean", () => {
+    // The true line at x = 10 is found 1 px off (x = 11); the line at x = 30 is false.
+    const gt = mask(40, 40, (x) => (x === 10 ? 1 : 0));
+    const pred = mask(40, 40, (x) => (x === 11 || x === 30 ? 1 : 0));
+    const s = new SegmentationScore();
+    s.add(pred, gt, 40, 40);
+    const r = s.result();
+    expect(r.relaxedPrecision3px).toBe(0.5);
+    expect(r.relaxedRecall3px).toBe(1);
+    expect(r.relaxedF1_3px).toBeCloseTo(2 / 3, 12);
+  });
+
+  it("relaxed tolerance is a Euclidean disk of 3 px: (2, 2) off is near, (3, 3) off (4.2 px) is not", () => {
+    const gt = mask(30, 30, (x, y) => (x === 10 && y === 10 ? 1 : 0));
+    const score = (px: number, py: number) => {
+      const s = new SegmentationScore();
+      s.add(
+        mask(30, 30, (x, y) => (x === px && y === py ? 1 : 0)),
+        gt,
+        30,
+        30,
+      );
+      return s.result().relaxedPrecision3px;
+    };
+    expect(score(12, 12)).toBe(1);
+    expect(score(13, 10)).toBe(1);
+    expect(score(13, 13)).toBe(0);
+    expect(score(13, 12)).toBe(0); // 3.6 px
+  });
+
+  it("does not wrap the 3 px tolerance around the image's left and right edges", () => {
+    // A true line in the last column and a predicted one in the second: 38 px apart, not near.
+    const right = new SegmentationScore();
+    right.add(
+      mask(40, 40, (x) => (x === 1 ? 1 : 0)),
+      mask(40, 40, (x) => (x === 39 ? 1 : 0)),
+      40,
+      40,
+    );
+    expect(right.result()).toMatchObject({ relaxedPrecision3px: 0, relaxedRecall3px: 0 });
+    // The same mirrored: the true line in the first column, the predicted one in the next to last.
+    const left = new SegmentationScore();
+    left.add(
+      mask(40, 40, (x) => (x === 38 ? 1 : 0)),
+      mask(40, 40, (x) => (x === 0 ? 1 : 0)),
+      40,
+      40,
+    );
+    expect(left.result()).toMatchObject({ relaxedPrecision3px: 0, relaxedRecall3px: 0 });
   });
 });

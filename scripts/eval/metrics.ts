@@ -79,6 +79,8 @@ export class SegmentationScore {
           `ground truth holds ${g} at pixel ${i}: expected a class id 0-${C - 1} or ${IGNORE_LABEL} (ignore)`,
         );
       const p = pred[i]!;
+      // Else it would count in the next ground-truth class's row of the matrix.
+      if (p >= C) throw new RangeError(`prediction holds ${p} at pixel ${i}: expected a class id 0-${C - 1}`);
       this.confusion[g * C + p]!++;
       predBin[i] = p > 0 ? 1 : 0;
       gtBin[i] = g > 0 ? 1 : 0;

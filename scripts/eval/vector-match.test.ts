@@ -54,6 +54,59 @@ describe("matchLines", () => {
   });
 });
 
+describe("matchLines on a partial detection", () => {
+  it("takes precision over the detected length, and offset, class and dashes over the found length", () => {
+    // The first 50 m of a 100 m dashed line, found 0.3 m off with the right class and dashes.
+    const truth = [{ classId: 2, dashed: true, coordinates: line(0) }];
+    const det = [{ classId: 2, dashed: true, coordinates: line(0.3, LAT, LAT + 0.00045), lengthM: 50 }];
+    const m = matchLines(truth, det);
+    expect(m.recall).toBeCloseTo(0.5, 2);
+    expect(m.precision).toBeCloseTo(1, 3);
+    expect(m.falseShare).toBeCloseTo(0, 3);
+    expect(m.meanOffsetM).toBeCloseTo(0.3, 2);
+    expect(m.classAgreement).toBe(1);
+    expect(m.dashedAgreement).toBe(1);
+  });
+
+  it("agrees on the class only where the class ids agree, whatever the dashed flags", () => {
+    // Both solid, but white (1) found as yellow (3): a class error.
+    const truth = [{ classId: 1, dashed: false, coordinates: line(0) }];
+    const det = [{ classId: 3, dashed: false, coordinates: line(0.1), lengthM: 100 }];
+    const m = matchLines(truth, det);
+    expect(m.recall).toBeCloseTo(1, 3);
+    expect(m.classAgreement).toBe(0);
+  });
+
+  it("compares the reported length_m, not the drawn length, with the truth", () => {
+    const truth = [{ classId: 1, dashed: false, coordinates: line(0, LAT, LAT + 0.00045) }];
+    const det = [{ classId: 1, dashed: false, coordinates: line(0, LAT, LAT + 0.00045), lengthM: 55 }];
+    expect(matchLines(truth, det).lengthRatio).toBeCloseTo(55 / 50, 2);
+  });
+
+  it("counts only the share of a reported line near the truth in the found length ratio", () => {
+    // 100 m reported over a 50 m true line: only its first half (+ the tolerance) is near the truth.
+    const truth = [{ classId: 1, dashed: false, coordinates: line(0, LAT, LAT + 0.00045) }];
+    const det = [{ classId: 1, dashed: false, coordinates: line(0), lengthM: 100 }];
+    const m = matchLines(truth, det);
+    expect(m.recall).toBeCloseTo(1, 3);
+    expect(m.falseShare).toBeCloseTo(0.495, 2);
+    expect(m.foundLengthRatio).toBeCloseTo(1.01, 2);
+  });
+
+  it("with a box, takes the true length inside it from the samples, whatever the vertex spacing", () => {
+    // A 100 m true line with a vertex every 0.25 m; the box holds its southern half.
+    const dLat = 0.0009 / 400;
+    const coordinates = Array.from({ length: 401 }, (_, i) => [10, LAT + i * dLat] as [number, number]);
+    const truth = [{ classId: 1, dashed: false, coordinates }];
+    const det = [{ classId: 1, dashed: false, coordinates: line(0), lengthM: 100 }];
+    const bbox = [10 - 0.0001, LAT - 0.0001, 10 + 0.0001, LAT + 0.00045] as const;
+    const m = matchLines(truth, det, { bbox });
+    expect(m.truthLengthM).toBeCloseTo(50, 0);
+    expect(m.recall).toBeCloseTo(1, 3);
+    expect(m.precision).toBeCloseTo(1, 3);
+  });
+});
+
 describe("matchPerLine", () => {
   it("gives each reported line its false share and each true line its found share", () => {
     const truth = [

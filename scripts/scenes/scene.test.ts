@@ -1,7 +1,7 @@
 import { labelWidthPx } from "@lanesegnet/shared";
 import { describe, expect, it } from "vitest";
 import { cumulativeLength, distanceToPolyline, pointAtLength } from "./geometry/polyline.js";
-import { renderScene, type Scene, type SceneLane } from "./scene.js";
+import { maskFromLanes, renderScene, type Scene, type SceneLane } from "./scene.js";
 
 /** Every pixel the centreline passes through carries the lane's class (unless a later lane covers it). */
 function centrelineMismatches(scene: Scene): { checked: number; bad: number } {
@@ -57,6 +57,34 @@ describe("renderScene", () => {
       }
     });
     expect(classes.size).toBeGreaterThanOrEqual(3);
+  });
+
+  it("labels a double line across both strokes and the gap between them (DATA.md)", () => {
+    const scene = renderScene({ seed: 102, width: 256, height: 256, gsdM: 0.18, layout: "cross" });
+    const doubles = scene.lanes.filter((l) => l.classId === 5 || l.classId === 6);
+    expect(doubles.length).toBeGreaterThan(0);
+    for (const l of scene.lanes) {
+      const whole = l.doubleGapM === null ? l.strokeWidthM : 2 * l.strokeWidthM + l.doubleGapM;
+      expect(l.doubleGapM === null).toBe(l.classId < 5);
+      expect(l.paintWidthM).toBeCloseTo(whole, 9);
+    }
+    // The mask takes that whole width: 2 x 0.12 m + 0.2 m = 0.44 m at 0.1 m/px is 5 px, where one
+    // stroke alone would be 3 px.
+    const lane: SceneLane = {
+      ...doubles[0]!,
+      points: [
+        [0, 20.5],
+        [40, 20.5],
+      ],
+      strokeWidthM: 0.12,
+      doubleGapM: 0.2,
+      paintWidthM: 0.44,
+    };
+    const mask = maskFromLanes([lane], 40, 40, 0.1);
+    const rows = [
+      ...new Set([...mask.keys()].filter((i) => mask[i] === lane.classId).map((i) => Math.floor(i / 40))),
+    ];
+    expect(rows).toEqual([18, 19, 20, 21, 22]);
   });
 
   it("is reproducible: the same spec gives byte-identical image and mask", () => {

@@ -14,13 +14,20 @@ function rowsSet(mask: Mask, value: number): number[] {
 describe("label width rule: max(3 px, ceil(paint width / gsd))", () => {
   it("gives the documented widths", () => {
     expect(labelWidthPx(0.15, 0.1)).toBe(3); // ceil(1.5) = 2 -> minimum 3
-    expect(labelWidthPx(0.4, 0.1)).toBe(4); // 0.4 / 0.1 is 4.000000000000001 in floating point
+    expect(labelWidthPx(0.4, 0.1)).toBe(4); // 0.4 / 0.1 is exactly 4 in floating point
     expect(labelWidthPx(0.3, 0.1)).toBe(3); // 2.9999999999999996 -> 3
     expect(labelWidthPx(0.45, 0.1)).toBe(5);
     expect(labelWidthPx(0.15, 0.03)).toBe(5);
     expect(labelWidthPx(0.15, 0.33)).toBe(3);
     expect(labelWidthPx(laneClassById(5).labelWidthM, 0.1)).toBe(4);
     expect(() => labelWidthPx(0.15, 0)).toThrow(RangeError);
+  });
+
+  it("does not round floating-point noise above a whole width up to the next pixel", () => {
+    // 0.4 / 0.1 is exactly 4 in floating point; 0.28 / 0.04 is 7.000000000000001.
+    expect(0.28 / 0.04).toBeGreaterThan(7);
+    expect(labelWidthPx(0.28, 0.04)).toBe(7);
+    expect(labelWidthPx(0.54, 0.18)).toBe(3); // 3.0000000000000004
   });
 });
 
@@ -53,6 +60,22 @@ describe("rasterisation", () => {
       2,
     );
     expect(rowsSet(m4, 2)).toEqual([8, 9, 10, 11]);
+  });
+
+  it("labels a pixel whose centre lies exactly half the width from the centreline", () => {
+    // Width 3 on the boundary between rows 9 and 10 (y = 10): rows 8 and 11 have their centres at
+    // exactly 1.5 px, "within half the line width", so they are labelled.
+    const m = createMask(20, 21);
+    drawPolyline(
+      m,
+      [
+        [0, 10],
+        [20, 10],
+      ],
+      3,
+      1,
+    );
+    expect(rowsSet(m, 1)).toEqual([8, 9, 10, 11]);
   });
 
   it("applies the class width at the image's ground resolution", () => {
