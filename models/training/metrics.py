@@ -96,8 +96,10 @@ class SegMetrics:
         n_pred, pred_hit, n_gt, gt_hit = (int(v) for v in self.relaxed.cpu())
         prec = pred_hit / n_pred if n_pred else None
         rec = gt_hit / n_gt if n_gt else None
-        f1 = (2 * prec * rec / (prec + rec) if (prec or 0) + (rec or 0) > 0 else 0.0) \
-            if prec is not None and rec is not None else None
+        # As scripts/eval/metrics.ts: None only when neither side can be measured; one unmeasured
+        # side (nothing predicted, or nothing true) counts 0.
+        f1 = None if prec is None and rec is None else (
+            2 * (prec or 0) * (rec or 0) / ((prec or 0) + (rec or 0)) if (prec or 0) + (rec or 0) > 0 else 0.0)
         total = float(conf.sum())
         names = CLASS_NAMES[: self.num_classes]
         return {
