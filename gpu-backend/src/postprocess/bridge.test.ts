@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { type BridgeOptions, bridgePieces, type Piece } from "./bridge.js";
+import { resolveParams } from "./params.js";
+import { bridgeOptions } from "./pieces.js";
 import { plain } from "./polyline.js";
 import type { Pt } from "./types.js";
 
@@ -59,5 +61,36 @@ describe("bridging", () => {
   it("does not bridge from ends made by a class change or the raster edge", () => {
     const a = { ...piece(1, [0, 0], [100, 0]), endKind: "split" as const };
     expect(bridgePieces([a, piece(1, [130, 0], [230, 0])], opts)).toHaveLength(2);
+  });
+
+  it("does not join two parallel lines offset sideways (an S-bend, not a road curve)", () => {
+    // 12 m gap, 1.9 m sideways: within the sideways room of a 40 m radius curve, but a curve turns
+    // the same way at both ends, and this offset turns one way and back.
+    const out = bridgePieces([piece(2, [0, 0], [100, 0]), piece(2, [220, 19], [320, 19])], opts);
+    expect(out).toHaveLength(2);
+  });
+
+  it("takes the best joins first: a line, a short piece and a line in a row make one line", () => {
+    // Both gaps beside the short piece are 3 m; the 10 m jump over it is allowed too, but worse.
+    const out = bridgePieces(
+      [piece(1, [0, 0], [100, 0]), piece(1, [130, 0], [170, 0]), piece(1, [200, 0], [300, 0])],
+      opts,
+    );
+    expect(out).toHaveLength(1);
+    expect(out[0]!.line.pts.map((p) => p[0]).sort((a, b) => a - b)).toEqual([0, 100, 130, 170, 200, 300]);
+  });
+
+  it("does not join an end further to the side than a road of the tightest radius allows", () => {
+    // A long line going east, and 9.5 m on a short piece leaving 12° to the left, turned a further
+    // 12°: both ends turn alike, but 2 m to the side over 9.5 m is a radius of ~23 m, under 40 m.
+    const deg = Math.PI / 180;
+    const start: Pt = [1000 + 95 * Math.cos(12 * deg), 95 * Math.sin(12 * deg)];
+    const end: Pt = [start[0] + 20 * Math.cos(24 * deg), start[1] + 20 * Math.sin(24 * deg)];
+    expect(bridgePieces([piece(1, [0, 0], [1000, 0]), piece(1, start, end)], opts)).toHaveLength(2);
+  });
+
+  it("allows at least a pixel sideways, however coarse the raster", () => {
+    expect(bridgeOptions(0.5, resolveParams()).lateralPx).toBe(1);
+    expect(bridgeOptions(0.1, resolveParams()).lateralPx).toBeCloseTo(3, 9);
   });
 });

@@ -149,6 +149,16 @@ describe("dash statistics measured on the imagery", () => {
     expect(measureDashes(line, 2, model, { ...opts, minContrast: 0.2 })).toBeNull();
   });
 
+  it("reads paint up to 0.15 m beside the trace where that is several pixels (0.05 m/px)", () => {
+    // A 0.15 m (3 px) white line on rows 29-31 of grey road; the trace runs 3 px (0.15 m) below it.
+    const W2 = 40;
+    const H2 = 60;
+    const rgb = new Uint8Array(W2 * H2 * 3).fill(100);
+    for (let y = 29; y < 32; y++) rgb.fill(240, y * W2 * 3, (y + 1) * W2 * 3);
+    const s = new BrightnessSampler({ width: W2, height: H2, rgb }, 0.05);
+    expect(s.across(1, 20.5, 30.5 + 3, 0, 1)).toBeCloseTo((240 - 100) / 255, 6);
+  });
+
   it("refuses an image that does not match its size, or the segmentation's", () => {
     expect(() => new BrightnessSampler({ width: 4, height: 4, rgb: new Uint8Array(10) }, GSD)).toThrow(
       RangeError,

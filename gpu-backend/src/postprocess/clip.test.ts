@@ -107,4 +107,61 @@ describe("clipping to the requested area", () => {
       ],
     ]);
   });
+
+  it("keeps nothing outside where a line leaves through the left edge (a point on it counts as inside)", () => {
+    const box: ClipRegion = { rings: [square(0, 0, 100, 100)] };
+    const out = clipPolyline(
+      {
+        pts: [
+          [50, 50],
+          [-50, 50],
+        ],
+        bridged: [false],
+      },
+      box,
+    );
+    expect(out.map((p) => [p.line.pts, p.cutStart, p.cutEnd])).toEqual([
+      [
+        [
+          [50, 50],
+          [0, 50],
+        ],
+        false,
+        true,
+      ],
+    ]);
+  });
+
+  it("cuts at the closing edge of a ring given without its last point repeated", () => {
+    const open: ClipRegion = {
+      rings: [
+        [
+          [0, 0],
+          [10, 0],
+          [10, 10],
+          [0, 10],
+        ],
+      ],
+    };
+    const out = clipPolyline(
+      {
+        pts: [
+          [-5, 5],
+          [5, 5],
+        ],
+        bridged: [false],
+      },
+      open,
+    );
+    expect(out.map((p) => [p.line.pts, p.cutStart, p.cutEnd])).toEqual([
+      [
+        [
+          [0, 5],
+          [5, 5],
+        ],
+        true,
+        false,
+      ],
+    ]);
+  });
 });

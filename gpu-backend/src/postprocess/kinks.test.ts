@@ -50,6 +50,19 @@ describe("cutting long lines at a sharp turn", () => {
     expect(parts[0]!.line.pts[0]).toEqual(kinked[0]);
   });
 
+  it("leaves the whole turning stretch out, on both sides of a sharp kink", () => {
+    // A 120° turn: half of it left on either part would still be a radius under 3 m there.
+    const a = (120 * Math.PI) / 180;
+    const kinked = path([
+      [0, 0],
+      [35, 0],
+      [35 + 35 * Math.cos(a), 35 * Math.sin(a)],
+    ]);
+    const parts = cutAtSharpTurns(piece(kinked), GSD, params);
+    expect(parts).toHaveLength(2);
+    for (const p of parts) expect(radiusM(p.line.pts)).toBeGreaterThanOrEqual(params.minRadiusM);
+  });
+
   it("judges a short line whole: on a 21 m hairpin the turn is the shape, not a detail", () => {
     const hairpin = path([
       [0, 0],

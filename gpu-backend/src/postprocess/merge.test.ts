@@ -234,6 +234,52 @@ function traced(
 
 const named = (name: string, pts: Pt[], classId = 1): Named => ({ classId, line: plain(pts), name });
 
+describe("mergeDuplicates: the measures of a union", () => {
+  const measured = (
+    pts: Pt[],
+    m: Pick<MeasuredLine, "startKind" | "endKind" | "widthPx" | "widthResolved" | "confidence">,
+  ): MeasuredLine => {
+    const lengthPx = lengthOf(pts);
+    return {
+      classId: 1,
+      line: plain(pts),
+      lengthPx,
+      lengthM: lengthPx * 0.1,
+      widthM: m.widthPx * 0.1,
+      dashed: false,
+      dash: null,
+      ...m,
+    };
+  };
+
+  it("takes the ends, width and confidence of a line joined end to end from both, by length", () => {
+    // A 100 px line and a 50 px one overlapping its start by 20 px, cut by the raster's edge there.
+    const a = measured(line(0, 100, 50), {
+      startKind: "free",
+      endKind: "junction",
+      widthPx: 3,
+      widthResolved: false,
+      confidence: 0.9,
+    });
+    const b = measured(line(20, -30, 50.5), {
+      startKind: "free",
+      endKind: "border",
+      widthPx: 6,
+      widthResolved: true,
+      confidence: 0.6,
+    });
+    const merged = mergeDuplicates([a, b], { gsdM: 0.1, params: resolveParams() });
+    expect(merged).toHaveLength(1);
+    const u = merged[0]!;
+    expect(u.line.pts[0]![0]).toBeCloseTo(-30, 6);
+    expect(u.line.pts.at(-1)![0]).toBe(100);
+    expect([u.startKind, u.endKind]).toEqual(["border", "junction"]);
+    expect(u.widthPx).toBeCloseTo(4, 9);
+    expect(u.confidence).toBeCloseTo(0.8, 9);
+    expect(u.widthResolved).toBe(true);
+  });
+});
+
 describe("mergeAll merge order", () => {
   it("merges the first pair in list order: a short line between two that stay apart joins the first", () => {
     const items = [named("X", line(0, 100, 0)), named("Y", line(0, 100, 5)), named("Z", line(20, 80, 2.5))];

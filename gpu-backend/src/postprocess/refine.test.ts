@@ -54,4 +54,59 @@ describe("refinement against the mask", () => {
     expect(cut[cut.length - 1]![1]).toBe(0);
     expect(trimEndHooks(hooked, ["free", "junction"], 5, 10)).toHaveLength(hooked.length);
   });
+
+  it("leaves points where the cross-section runs into another marking (a T junction) where they are", () => {
+    // A 3 px bar along y = 50.5 and a 3 px stem leaving it downwards at x = 50.5.
+    const mask = createMask(100, 100);
+    drawPolyline(
+      mask,
+      [
+        [10, 50.5],
+        [90, 50.5],
+      ],
+      3,
+      1,
+    );
+    drawPolyline(
+      mask,
+      [
+        [50.5, 50.5],
+        [50.5, 95],
+      ],
+      3,
+      1,
+    );
+    const r = buildMarkingRaster(mask.data, 100, 100, 7);
+    const bar = Array.from({ length: 61 }, (_, i) => [20.5 + i, 50.5] as Pt);
+    for (const p of centreOnMask(bar, r, 10)) expect(Math.abs(p[1] - 50.5)).toBeLessThan(0.01);
+  });
+
+  it("makes an end that reaches the raster's edge a border end", () => {
+    // A 3 px line from beyond the left edge to x = 60: its mask starts at pixel column 0.
+    const r = rasterWith(
+      [
+        [-5, 50.5],
+        [60, 50.5],
+      ],
+      3,
+    );
+    const skeleton = Array.from({ length: 53 }, (_, i) => [3.5 + i, 50.5] as Pt);
+    const { pts, kinds } = extendFreeEnds(skeleton, ["free", "free"], r, 20, 10);
+    expect(kinds).toEqual(["border", "free"]);
+    expect(pts[0]![0]).toBeCloseTo(0, 1);
+  });
+
+  it("does not let a speck just beyond a free end drag the end more than 1.5 px past the mask's end", () => {
+    // A 3 px line ending at x = 60, and a one-pixel speck in the empty column after it, at x = 61.
+    const ids = new Uint8Array(100 * 100);
+    for (let y = 49; y < 52; y++) for (let x = 10; x < 60; x++) ids[y * 100 + x] = 1;
+    ids[50 * 100 + 61] = 1;
+    const r = buildMarkingRaster(ids, 100, 100, 7);
+    const skeleton = Array.from({ length: 46 }, (_, i) => [12.5 + i, 50.5] as Pt);
+    const { pts } = extendFreeEnds(skeleton, ["junction", "free"], r, 20, 10);
+    const last = pts.at(-1)!;
+    expect(last[1]).toBeCloseTo(50.5, 9);
+    expect(last[0]).toBeGreaterThan(60);
+    expect(last[0]).toBeLessThanOrEqual(61.5 + 1e-9);
+  });
 });

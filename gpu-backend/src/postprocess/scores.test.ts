@@ -16,6 +16,18 @@ describe("class scores", () => {
     expect(p.probAt(2, 5, 0.5)).toBe(0);
   });
 
+  it("reads nothing beyond the raster's right edge (not the next row's first pixel)", () => {
+    // 2 x 2 pixels, one class: 0.1, 0.2 on the first row, 0.3, 0.4 on the second.
+    const p = new ProbabilitySampler(
+      { data: new Float32Array([0.1, 0.2, 0.3, 0.4]), channels: 1, kind: "probabilities" },
+      2,
+      2,
+    );
+    expect(p.probAt(0, 1.99, 0.5)).toBeCloseTo(0.2, 6);
+    expect(p.probAt(0, 2, 0.5)).toBe(0);
+    expect(p.probAt(0, 0.5, 2)).toBe(0);
+  });
+
   it("takes the same argmax from logits and probabilities", () => {
     expect(Array.from(argmaxClasses({ data: probs, channels: 3, kind: "probabilities" }, 2, 1))).toEqual([
       2, 0,

@@ -1,5 +1,6 @@
 import {
   gridForBbox,
+  type LaneFeature,
   LaneFeatureSchema,
   type LonLatBbox,
   lonLatToPixel,
@@ -158,6 +159,74 @@ describe("mergeDuplicateFeatures", () => {
   });
 });
 
+describe("mergeDuplicateFeatures: the measures of a union", () => {
+  // Metres to degrees at 52.5° N.
+  const north = (m: number) => m / 111_250;
+  const east = (m: number) => m / (111_320 * Math.cos((lat0 * Math.PI) / 180));
+  const feature = (
+    id: string,
+    coordinates: [number, number][],
+    p: { length_m: number; width_m: number; confidence: number },
+  ): LaneFeature => ({
+    type: "Feature",
+    id,
+    geometry: { type: "LineString", coordinates },
+    properties: { id, class: "single_white_solid", class_id: 1, width_resolved: false, dashed: false, ...p },
+  });
+
+  it("measures the tolerance in ground metres east-west too (a degree of longitude is shorter)", () => {
+    // Two 20 m north-south lines 0.25 m apart east-west: one marking seen twice (tolerance 0.3 m).
+    const a = feature(
+      "a",
+      [
+        [lon0, lat0],
+        [lon0, lat0 + north(20)],
+      ],
+      { length_m: 20, width_m: 0.15, confidence: 0.9 },
+    );
+    const b = feature(
+      "b",
+      [
+        [lon0 + east(0.25), lat0 + north(2)],
+        [lon0 + east(0.25), lat0 + north(18)],
+      ],
+      { length_m: 16, width_m: 0.15, confidence: 0.9 },
+    );
+    expect(mergeDuplicateFeatures([a, b])).toHaveLength(1);
+    const c = {
+      ...b,
+      geometry: {
+        type: "LineString" as const,
+        coordinates: b.geometry.coordinates.map(([x, y]) => [x! + east(0.1), y!] as [number, number]),
+      },
+    };
+    expect(mergeDuplicateFeatures([a, c])).toHaveLength(2);
+  });
+
+  it("gives the union the length-weighted width and confidence of the two", () => {
+    const a = feature(
+      "a",
+      [
+        [lon0, lat0],
+        [lon0 + east(20), lat0],
+      ],
+      { length_m: 20, width_m: 0.15, confidence: 0.9 },
+    );
+    const b = feature(
+      "b",
+      [
+        [lon0 + east(5), lat0 + north(0.1)],
+        [lon0 + east(15), lat0 + north(0.1)],
+      ],
+      { length_m: 10, width_m: 0.3, confidence: 0.6 },
+    );
+    const merged = mergeDuplicateFeatures([a, b]);
+    expect(merged).toHaveLength(1);
+    expect(merged[0]!.properties.width_m).toBeCloseTo(0.2, 3);
+    expect(merged[0]!.properties.confidence).toBeCloseTo(0.8, 3);
+  });
+});
+
 /** Whether a pixel point lies within 0.5 m of a truth polyline given in metres. */
 function near(p: readonly number[], truthM: readonly Pt[], gsd: number): boolean {
   const x = p[0]! * gsd;
@@ -226,6 +295,63 @@ describe("positions as the client reads them", () => {
       grid,
     );
     expect(features.map((f) => f.id)).toEqual(["lane-1", "lane-2"]);
+  });
+
+  it("rounds positions to 8 decimals and length_m to 2", () => {
+    const pts: Pt[] = [
+      [10.3, 10.7],
+      [25.9, 11.2],
+      [40.1, 12.9],
+    ];
+    const { features } = toFeatureCollection([line(pts)], grid, { lengthFn: () => 12.345678 });
+    const f = features[0]!;
+    expect(f.geometry.coordinates).toEqual(
+      pts.map(([x, y]) => pixelToLonLat(grid, x, y).map((v) => Math.round(v * 1e8) / 1e8)),
+    );
+    expect(f.properties.length_m).toBe(12.35);
+  });
+
+  it("never reports a width of 0: width_m is at least 1 mm, as the schema wants it positive", () => {
+    const { features } = toFeatureCollection(
+      [
+        {
+          ...line([
+            [10, 10],
+            [40, 12],
+          ]),
+          widthPx: 0,
+          widthM: 0,
+        },
+      ],
+      grid,
+    );
+    expect(features[0]!.properties.width_m).toBe(0.001);
+    expect(() => LaneFeatureSchema.parse(features[0])).not.toThrow();
+  });
+
+  it("reports dash statistics only where a gap was seen", () => {
+    const dashed = (gapCount: number): MeasuredLine => ({
+      ...line([
+        [10, 10],
+        [40, 12],
+      ]),
+      classId: 2,
+      dashed: true,
+      dash: {
+        count: gapCount + 1,
+        meanDashM: 3,
+        meanGapM: 9,
+        medianDashM: 3,
+        medianGapM: 9,
+        gapCount,
+        dashesPx: [],
+      },
+    });
+    const { features } = toFeatureCollection([dashed(0), dashed(2)], grid);
+    expect(features.map((f) => f.properties.dash)).toEqual([
+      undefined,
+      { count: 3, mean_dash_m: 3, mean_gap_m: 9 },
+    ]);
   });
 
   it("judges minConfidence on the reported (rounded) confidence", () => {

@@ -2,7 +2,7 @@ import { laneClassById } from "@lanesegnet/shared";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_PARAMS } from "./params.js";
 import { lanesAt, ROAD_LANES, SCENE_SIZE_M } from "./scenes.js";
-import { coverageOf, makeScene, meanOffsetPx, metresToPx } from "./synthetic.js";
+import { coverageOf, makeScene, meanOffsetPx, metresToPx, type SynthLane } from "./synthetic.js";
 import type { MeasuredLine } from "./types.js";
 import { vectorise } from "./vectorise.js";
 
@@ -287,5 +287,188 @@ describe("smoothing of the lines kept", () => {
     // Measured again after smoothing: the wobble's extra length is gone too (93.9 m -> 89.7 m).
     expect(smooth.lengthM).toBeLessThan(raw.lengthM);
     expect(smooth.lengthM).toBeCloseTo(90, 0);
+  });
+});
+
+describe("vectorise: what each stage leaves in the output", () => {
+  /** One scene of the given lanes (metres in), `w` x `h` metres. */
+  const scene = (gsd: number, w: number, h: number, lanes: SynthLane[]) =>
+    makeScene(
+      lanes.map((l) => ({ ...l, points: metresToPx(l.points, gsd) })),
+      { width: Math.ceil(w / gsd), height: Math.ceil(h / gsd), gsdM: gsd },
+    );
+  const rect = (x0: number, x1: number, h: number) => ({
+    rings: [
+      [
+        [x0, 0],
+        [x1, 0],
+        [x1, h],
+        [x0, h],
+        [x0, 0],
+      ] as [number, number][],
+    ],
+  });
+
+  it("cuts a 70 m line at its one sharp kink and keeps both parts, where judged whole it would go", () => {
+    const gsd = 0.25;
+    const a = (70 * Math.PI) / 180;
+    const s = scene(gsd, 55, 40, [
+      {
+        classId: 1,
+        points: [
+          [3.013, 3.021],
+          [38, 3.021],
+          [38 + 35 * Math.cos(a), 3.021 + 35 * Math.sin(a)],
+        ],
+      },
+    ]);
+    const r = vectorise(s, { groundResolutionM: gsd });
+    expect(r.rejected).toEqual([]);
+    expect(r.lines).toHaveLength(2);
+    for (const l of r.lines) expect(l.lengthM).toBeGreaterThan(30);
+  });
+
+  it("does not cut a line where a metre of it reads as another class", () => {
+    const gsd = 0.2;
+    const s = scene(gsd, 36, 10, [
+      {
+        classId: 1,
+        points: [
+          [3.013, 5.021],
+          [33.013, 5.021],
+        ],
+      },
+      {
+        classId: 3,
+        points: [
+          [17.013, 5.021],
+          [18.013, 5.021],
+        ],
+      },
+    ]);
+    const { lines } = vectorise(s, { groundResolutionM: gsd });
+    expect(lines.map((l) => l.classId)).toEqual([1]);
+    expect(lines[0]!.lengthM).toBeCloseTo(30, 0);
+  });
+
+  it("gives a line that changes class two lines meeting where it changes, untrimmed there", () => {
+    // 15 m of white solid, then 15 m of yellow solid, end to end.
+    const gsd = 0.2;
+    const s = scene(gsd, 36, 10, [
+      {
+        classId: 1,
+        points: [
+          [3.013, 5.021],
+          [18.013, 5.021],
+        ],
+      },
+      {
+        classId: 3,
+        points: [
+          [18.013, 5.021],
+          [33.013, 5.021],
+        ],
+      },
+    ]);
+    const { lines } = vectorise(s, { groundResolutionM: gsd });
+    expect(lines.map((l) => [l.classId, l.startKind, l.endKind])).toEqual([
+      [1, "free", "split"],
+      [3, "split", "free"],
+    ]);
+    const [e, b] = [lines[0]!.line.pts.at(-1)!, lines[1]!.line.pts[0]!];
+    expect(Math.hypot(e[0] - b[0], e[1] - b[1])).toBeLessThan(0.25);
+    expect(lines[0]!.lengthM + lines[1]!.lengthM).toBeCloseTo(30, 0);
+  });
+
+  it("drops a clipped piece shorter than minClippedLengthM (a sliver at the area's edge)", () => {
+    const gsd = 0.2;
+    const s = scene(gsd, 32, 10, [
+      {
+        classId: 1,
+        points: [
+          [3.013, 5.021],
+          [30.013, 5.021],
+        ],
+      },
+    ]);
+    const [whole] = vectorise(s, { groundResolutionM: gsd }).lines;
+    const x0 = Math.min(...whole!.line.pts.map((p) => p[0]));
+    // The area ends 0.1 m past the line's start.
+    const r = vectorise(s, { groundResolutionM: gsd, clip: rect(0, x0 + 0.5, 50) });
+    expect(r.lines).toEqual([]);
+  });
+
+  it("merges the two branches a double line traces into where the model sees its strokes apart", () => {
+    // A 30 m double white line at 0.05 m/px (8 px) with a 2 px gap along its middle for 10 m.
+    const gsd = 0.05;
+    const s = scene(gsd, 35, 5, [
+      {
+        classId: 5,
+        points: [
+          [3.013, 2.521],
+          [33.013, 2.521],
+        ],
+      },
+    ]);
+    const W = s.width;
+    const plane = W * s.height;
+    const yc = Math.floor(2.521 / gsd);
+    for (let x = Math.round(13 / gsd); x < Math.round(23 / gsd); x++) {
+      for (const y of [yc - 1, yc]) {
+        const i = y * W + x;
+        s.classIds![i] = 0;
+        for (let c = 0; c < 7; c++) s.scores.data[c * plane + i] = c === 0 ? 0.9 : 0.1 / 6;
+      }
+    }
+    const { lines } = vectorise(s, { groundResolutionM: gsd });
+    expect(lines).toHaveLength(1);
+    expect(lines[0]!.lengthM).toBeCloseTo(30, 0);
+    expect([lines[0]!.startKind, lines[0]!.endKind]).toEqual(["free", "free"]);
+  });
+
+  it("reads a double line peppered with pinholes as one line as wide as its label", () => {
+    const gsd = 0.05;
+    const s = scene(gsd, 35, 5, [
+      {
+        classId: 5,
+        points: [
+          [3.013, 2.521],
+          [33.013, 2.521],
+        ],
+      },
+    ]);
+    const W = s.width;
+    const plane = W * s.height;
+    const yc = Math.floor(2.521 / gsd);
+    // A one-pixel hole every 2 px along the line, wandering across its middle 6 rows.
+    for (let x = 80; x < 640; x += 2) {
+      const i = (yc - 3 + ((x * 7) % 6)) * W + x;
+      s.classIds![i] = 0;
+      for (let c = 0; c < 7; c++) s.scores.data[c * plane + i] = c === 0 ? 0.9 : 0.1 / 6;
+    }
+    const { lines } = vectorise(s, { groundResolutionM: gsd });
+    expect(lines).toHaveLength(1);
+    expect(lines[0]!.lengthM).toBeCloseTo(30, 0);
+    expect(lines[0]!.widthM).toBeCloseTo(0.4, 2);
+  });
+
+  it("leaves a dash cut by the area's edge out of the mean dash", () => {
+    // 3 m dashes, 9 m gaps; the area ends 2 m into the third dash.
+    const gsd = 0.2;
+    const s = scene(gsd, 52, 10, [
+      {
+        classId: 2,
+        points: [
+          [2.013, 5.021],
+          [50.013, 5.021],
+        ],
+        dash: { dashM: 3, gapM: 9, gaps: "uncertain" },
+      },
+    ]);
+    const [whole] = vectorise(s, { groundResolutionM: gsd }).lines;
+    const [clipped] = vectorise(s, { groundResolutionM: gsd, clip: rect(0, (2.013 + 26) / gsd, 50) }).lines;
+    expect(clipped!.endKind).toBe("clip");
+    expect(clipped!.dash?.gapCount).toBe(2);
+    expect(Math.abs(clipped!.dash!.meanDashM - whole!.dash!.meanDashM)).toBeLessThan(0.1);
   });
 });
