@@ -61,11 +61,11 @@ describe("analysis cache key", () => {
     // A change here makes every stored result unreachable (or makes two requests share one): make
     // it on purpose, with RESULT_VERSION or the key_schema, and write the new values here.
     const canonical =
-      '{"area":{"bbox":[1530245000,-274709000,1530265000,-274693000],"type":"bbox"},"classes":["single_white_solid","single_white_dashed"],"key_schema":2,"min_confidence_milli":500,"model":{"name":"lanesegnet-unet","version":"1.0.0"},"providers":["local","esri"],"resolution_mm":250,"result":6}';
-    expect(RESULT_VERSION).toBe(6);
+      '{"area":{"bbox":[1530245000,-274709000,1530265000,-274693000],"type":"bbox"},"classes":["single_white_solid","single_white_dashed"],"key_schema":2,"min_confidence_milli":500,"model":{"name":"lanesegnet-unet","version":"1.0.0"},"providers":["local","esri"],"resolution_mm":250,"result":7}';
+    expect(RESULT_VERSION).toBe(7);
     expect(canonicalJson(canonicalAnalysisRequest(base, MODEL))).toBe(canonical);
     const hmac = createHmac("sha256", ID_SECRET).update(canonical).digest("hex");
-    expect(hmac).toBe("338c8158e8481c764b5b17decd8f0e1ce2efec92db4e4d30f492cf618ce4e45a");
+    expect(hmac).toBe("1c249a3aedaa4670ba4f4c38cc16230f093af1c0ed0e48ea9d1def92a31e47ea");
     const k = await key(base);
     expect(k).toBe(`${CACHE_KEY_PREFIX}${hmac}`);
     expect(k).toMatch(/^analysis:v2:[0-9a-f]{64}$/);

@@ -67,8 +67,8 @@ export function buildMarkingRaster(
 /**
  * Fill pinholes: a background pixel with at least 5 of its 8 neighbours in the mask becomes a
  * marking of its neighbours' majority class. Decisions of one pass are applied together, so the
- * fill never creeps along a boundary; two passes close holes up to 2 x 2 pixels, which would
- * otherwise turn into small loops in the skeleton. Straight edges (3 neighbours) never grow.
+ * fill never creeps along a boundary; one pass closes a 2 x 2 hole, two close 2 x 3 (a 3 x 3 one
+ * keeps its centre pixel), holes that would otherwise turn into small loops in the skeleton. Straight edges (3 neighbours) never grow.
  */
 export function fillPinholes(r: MarkingRaster, passes = 2): void {
   const { labels, stride } = r;

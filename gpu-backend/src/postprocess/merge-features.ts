@@ -83,6 +83,8 @@ function combineItems(
     length_m: Math.round(lengthFn(coordinates) * 100) / 100,
     width_m: Math.round(((pa.width_m * wa + pb.width_m * wb) / w) * 1000) / 1000,
     confidence: Math.round(((pa.confidence * wa + pb.confidence * wb) / w) * 1000) / 1000,
+    // As merge.ts: either copy measuring the paint makes the union's width a measurement.
+    width_resolved: pa.width_resolved || pb.width_resolved,
   };
   const dash = combineDash(toMeasure(pa.dash), toMeasure(pb.dash), m, m.overlap);
   if (dash) {

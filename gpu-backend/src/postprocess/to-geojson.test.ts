@@ -224,6 +224,10 @@ describe("mergeDuplicateFeatures: the measures of a union", () => {
     expect(merged).toHaveLength(1);
     expect(merged[0]!.properties.width_m).toBeCloseTo(0.2, 3);
     expect(merged[0]!.properties.confidence).toBeCloseTo(0.8, 3);
+    // Either copy measuring the paint makes the union's width a measurement (as merge.ts does).
+    expect(merged[0]!.properties.width_resolved).toBe(false);
+    const measuredB = { ...b, properties: { ...b.properties, width_resolved: true } };
+    expect(mergeDuplicateFeatures([a, measuredB])[0]!.properties.width_resolved).toBe(true);
   });
 });
 

@@ -46,8 +46,10 @@ export interface MeasuredLine {
   widthPx: number;
   widthM: number;
   /**
-   * False when the mask is no wider than the label rule's 3-pixel minimum: the paint is then
-   * narrower than the raster can resolve and widthM is only an upper bound.
+   * False when the mask is no wider than the label rule's 3-pixel minimum plus the model's blur
+   * (`floorSlackPx`), in the imagery's pixels where they are coarser than the grid's
+   * (measure.ts): the paint is then narrower than the raster can resolve and widthM is only an
+   * upper bound.
    */
   widthResolved: boolean;
   /** Mean probability of the class along the mask-backed (not bridged) part of the centreline. */

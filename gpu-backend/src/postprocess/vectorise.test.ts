@@ -452,6 +452,34 @@ describe("vectorise: what each stage leaves in the output", () => {
     expect(lines[0]!.widthM).toBeCloseTo(0.4, 2);
   });
 
+  it("gives a piece of a dashed line that lies wholly in a gap inside the area its line's width and confidence", () => {
+    // 3 m dashes and 9 m gaps the model calls background (bridged); the area holds only 5.5-8.5 m
+    // of the line, inside its first gap: nothing of the piece is paint the model saw.
+    const gsd = 0.2;
+    const s = scene(gsd, 44, 10, [
+      {
+        classId: 2,
+        points: [
+          [2.013, 5.021],
+          [41.013, 5.021],
+        ],
+        dash: { dashM: 3, gapM: 9, gaps: "background" },
+      },
+    ]);
+    const [whole] = vectorise(s, { groundResolutionM: gsd }).lines;
+    expect(whole!.confidence).toBeGreaterThan(0.5);
+    const [piece, ...more] = vectorise(s, {
+      groundResolutionM: gsd,
+      clip: rect((2.013 + 5.5) / gsd, (2.013 + 8.5) / gsd, 50),
+    }).lines;
+    expect(more).toEqual([]);
+    expect(piece!.line.bridged.every((b) => b)).toBe(true);
+    expect(piece!.lengthM).toBeCloseTo(3, 0);
+    expect(piece!.widthPx).toBe(whole!.widthPx);
+    expect(piece!.widthResolved).toBe(whole!.widthResolved);
+    expect(piece!.confidence).toBe(whole!.confidence);
+  });
+
   it("leaves a dash cut by the area's edge out of the mean dash", () => {
     // 3 m dashes, 9 m gaps; the area ends 2 m into the third dash.
     const gsd = 0.2;

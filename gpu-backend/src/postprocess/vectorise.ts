@@ -149,7 +149,16 @@ export function vectorise(out: SegmentationOutput, opts: VectoriseOptions): Vect
         const sk: EndKind = piece.cutStart ? "clip" : l.startKind;
         const ek: EndKind = piece.cutEnd ? "clip" : l.endKind;
         const whole = !piece.cutStart && !piece.cutEnd;
-        clipped.push(whole ? l : measureLine(l.classId, piece.line, sk, ek, ctx));
+        if (whole) {
+          clipped.push(l);
+          continue;
+        }
+        // A piece that lies wholly in a bridged gap (part of a dashed line's gap inside the area)
+        // has no pixel of its own to measure: it keeps the width and the confidence of the line it
+        // was cut from, which the model did see, instead of a width of 0 and a confidence of 0.
+        const unseen = piece.line.bridged.every((b) => b);
+        const m = measureLine(l.classId, piece.line, sk, ek, ctx, unseen ? l.widthPx : undefined);
+        clipped.push(unseen ? { ...m, confidence: l.confidence } : m);
       }
     }
     lines = clipped;
