@@ -31,9 +31,9 @@ export const CACHE_KEY_PREFIX = `analysis:v${CACHE_KEY_SCHEMA_VERSION}:`;
  * polygon's bbox member and altitudes, which the key never held; 5: `width_resolved` counts the
  * imagery's own pixels where the imagery is coarser than the analysed grid; 6: dash statistics
  * whose mean could not be measured are withdrawn instead of reported as `null`, and a polygon is
- * echoed as the key holds it, counter-clockwise; 7: a clipped piece lying wholly in a bridged gap
- * keeps its line's width and confidence instead of 0.001 m and 0, and two copies of one marking
- * merged across tiles are `width_resolved` when either is.)
+ * echoed as the key holds it, counter-clockwise; 7: a clipped piece lying in a bridged gap
+ * (or holding under a pixel of paint) keeps its line's width and confidence instead of 0.001 m
+ * and 0.)
  */
 export const RESULT_VERSION = 7;
 

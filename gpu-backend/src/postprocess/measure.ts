@@ -52,7 +52,12 @@ export function measureWidthPx(line: Polyline, ctx: MeasureContext): number {
   return sum / (hi - lo);
 }
 
-export function measureConfidence(line: Polyline, classId: number, sampler: ProbabilitySampler): number {
+/** Mean probability of the class at the mask-backed samples; null when the line has none. */
+export function measureConfidence(
+  line: Polyline,
+  classId: number,
+  sampler: ProbabilitySampler,
+): number | null {
   let sum = 0;
   let n = 0;
   for (const s of sampleAlong(line, 0.5)) {
@@ -61,7 +66,7 @@ export function measureConfidence(line: Polyline, classId: number, sampler: Prob
     sum += sampler.probAt(classId, s.x, s.y);
     n++;
   }
-  return n > 0 ? sum / n : 0;
+  return n > 0 ? sum / n : null;
 }
 
 /** The narrowest width that measures the paint: label floor plus blur, in the coarser pixels. */
@@ -77,9 +82,16 @@ export function measureLine(
   endKind: EndKind,
   ctx: MeasureContext,
   knownWidthPx?: number,
+  /**
+   * What a piece cut from a measured line reports where it has no sample of its own (it lies in a
+   * bridged gap, or holds under a pixel of paint): its line's width and confidence, not 0.
+   */
+  fallback?: { widthPx: number; confidence: number },
 ): MeasuredLine {
   const lengthPx = lengthOf(line.pts);
-  const widthPx = knownWidthPx ?? measureWidthPx(line, ctx);
+  const ownWidthPx = knownWidthPx ?? measureWidthPx(line, ctx);
+  // A chord across paint is never 0 wide: 0 means that no cross-section found the mask.
+  const widthPx = ownWidthPx > 0 || !fallback ? ownWidthPx : fallback.widthPx;
   const dashed = laneClassById(classId).dashed;
   const truncated = (k: EndKind): boolean => k === "border" || k === "clip";
   const dash = dashed
@@ -107,7 +119,7 @@ export function measureLine(
     // they are coarser than the grid's: 0.15 m imagery analysed at 0.08 m/px called a 0.47 m mask
     // (6 grid px, 3 imagery px) resolved.
     widthResolved: widthPx * ctx.gsdM > resolvableWidthM(ctx),
-    confidence: measureConfidence(line, classId, ctx.sampler),
+    confidence: measureConfidence(line, classId, ctx.sampler) ?? fallback?.confidence ?? 0,
     dashed,
     dash,
   };

@@ -478,6 +478,18 @@ describe("vectorise: what each stage leaves in the output", () => {
     expect(piece!.widthPx).toBe(whole!.widthPx);
     expect(piece!.widthResolved).toBe(whole!.widthResolved);
     expect(piece!.confidence).toBe(whole!.confidence);
+    // The area ending a fraction of a pixel into the next dash (which starts at 12 m): too little
+    // paint for a cross-section, so the piece still reports a width a marking can have.
+    for (const sliverPx of [0.3, 0.6]) {
+      const [cut, ...others] = vectorise(s, {
+        groundResolutionM: gsd,
+        clip: rect((2.013 + 8.5) / gsd, (2.013 + 12) / gsd + sliverPx, 50),
+      }).lines;
+      expect(others).toEqual([]);
+      expect(cut!.widthM, `${sliverPx} px`).toBeGreaterThanOrEqual(0.05);
+      expect(cut!.widthM, `${sliverPx} px`).toBeLessThanOrEqual(0.8);
+      expect(cut!.confidence, `${sliverPx} px`).toBeGreaterThan(0.5);
+    }
   });
 
   it("leaves a dash cut by the area's edge out of the mean dash", () => {

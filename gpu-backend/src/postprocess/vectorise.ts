@@ -153,12 +153,10 @@ export function vectorise(out: SegmentationOutput, opts: VectoriseOptions): Vect
           clipped.push(l);
           continue;
         }
-        // A piece that lies wholly in a bridged gap (part of a dashed line's gap inside the area)
-        // has no pixel of its own to measure: it keeps the width and the confidence of the line it
-        // was cut from, which the model did see, instead of a width of 0 and a confidence of 0.
-        const unseen = piece.line.bridged.every((b) => b);
-        const m = measureLine(l.classId, piece.line, sk, ek, ctx, unseen ? l.widthPx : undefined);
-        clipped.push(unseen ? { ...m, confidence: l.confidence } : m);
+        // A piece with nothing of its own to measure (part of a dashed line's gap inside the area,
+        // with at most a sliver of the next dash) keeps the width and the confidence of the line
+        // it was cut from, which the model did see, instead of a width of 0 and a confidence of 0.
+        clipped.push(measureLine(l.classId, piece.line, sk, ek, ctx, undefined, l));
       }
     }
     lines = clipped;
