@@ -108,7 +108,24 @@ describe("npm run eval", () => {
       .toFile(join(data, "ann_dir/test/fixture_00.png"));
     const r = await run(["--data", data, "--split", "test"], 60_000);
     expect(r.code).toBe(2);
-    expect(r.stderr.trim()).toMatch(/mask fixture_00 has ushort samples, not 8-bit/);
+    expect(r.stderr.trim()).toMatch(/mask fixture_00 has 16-bit samples: expected 8-bit/);
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
+  }, 70_000);
+
+  it("refuses a 1-bit ground-truth mask (a 1-bit grey one decodes class 1 as 255, ignored)", async () => {
+    const data = join(dir, "shallow");
+    await mkdir(join(data, "img_dir/test"), { recursive: true });
+    await mkdir(join(data, "ann_dir/test"), { recursive: true });
+    await copyFile(join(FIXTURES, "fixture_00.jpg"), join(data, "img_dir/test/fixture_00.jpg"));
+    const m = await decodeMask(join(FIXTURES, "fixture_00.png"));
+    await sharp(Buffer.from(m.data.map((v) => (v > 0 ? 1 : 0))), {
+      raw: { width: m.width, height: m.height, channels: 1 },
+    })
+      // Two colours: sharp writes a 1-bit PNG.
+      .png({ palette: true, colours: 2 })
+      .toFile(join(data, "ann_dir/test/fixture_00.png"));
+    const r = await run(["--data", data, "--split", "test"], 60_000);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toMatch(/mask fixture_00 has 1-bit samples: expected 8-bit/);
   }, 70_000);
 });

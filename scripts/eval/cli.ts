@@ -97,12 +97,16 @@ async function listPairs(root: string, split: string, limit?: number) {
 /**
  * A mask's class ids. 8-bit grey (or grey stored as colour) only: a palette PNG decodes to its
  * colours, and one channel of those would be read as wrong class ids without a word; a 16-bit one
- * decodes scaled to 8 bits (id / 257), which turns every class id into background.
+ * decodes scaled to 8 bits (id / 257), which turns every class id into background, and a 1-, 2- or
+ * 4-bit one scaled up to 8 bits.
  */
 async function readClassIds(file: string, id: string): Promise<{ data: Buffer; info: OutputInfo }> {
-  const { depth } = await sharp(file).metadata();
-  if (depth !== "uchar") {
-    throw new UsageError(`mask ${id} has ${depth} samples, not 8-bit: expected 8-bit greyscale class ids`);
+  // libvips widens fewer bits to 8 by scaling too (1-bit 0/1 reads as 0/255: the ignore label).
+  const { depth, bitsPerSample } = await sharp(file).metadata();
+  if (depth !== "uchar" || (bitsPerSample !== undefined && bitsPerSample !== 8)) {
+    throw new UsageError(
+      `mask ${id} has ${bitsPerSample ?? depth}-bit samples: expected 8-bit greyscale class ids`,
+    );
   }
   const { data, info } = await sharp(file).removeAlpha().raw().toBuffer({ resolveWithObject: true });
   const c = info.channels;

@@ -87,6 +87,8 @@ describe("SegmentationScore", () => {
         10,
       ),
     ).toThrow(/prediction holds 7 at pixel 3: expected a class id 0-6/);
+    // Nothing of the refused image was counted.
+    expect(s.result().pixels).toBe(0);
   });
 
   it("says n/a (null), not 0, where a split has nothing to measure", () => {

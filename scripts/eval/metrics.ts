@@ -69,8 +69,7 @@ export class SegmentationScore {
     if (pred.length !== gt.length || pred.length !== width * height)
       throw new RangeError("mask sizes differ");
     const C = NUM_CLASSES;
-    const predBin = new Uint8Array(pred.length);
-    const gtBin = new Uint8Array(gt.length);
+    // Checked before anything is counted, so a refused image leaves the score as it was.
     for (let i = 0; i < gt.length; i++) {
       const g = gt[i]!;
       if (g === IGNORE_LABEL) continue;
@@ -78,9 +77,16 @@ export class SegmentationScore {
         throw new RangeError(
           `ground truth holds ${g} at pixel ${i}: expected a class id 0-${C - 1} or ${IGNORE_LABEL} (ignore)`,
         );
-      const p = pred[i]!;
       // Else it would count in the next ground-truth class's row of the matrix.
+      const p = pred[i]!;
       if (p >= C) throw new RangeError(`prediction holds ${p} at pixel ${i}: expected a class id 0-${C - 1}`);
+    }
+    const predBin = new Uint8Array(pred.length);
+    const gtBin = new Uint8Array(gt.length);
+    for (let i = 0; i < gt.length; i++) {
+      const g = gt[i]!;
+      if (g === IGNORE_LABEL) continue;
+      const p = pred[i]!;
       this.confusion[g * C + p]!++;
       predBin[i] = p > 0 ? 1 : 0;
       gtBin[i] = g > 0 ? 1 : 0;
