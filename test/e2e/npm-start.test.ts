@@ -2,13 +2,15 @@
  * `npm start` as the README runs it (scripts/dev/start.ts): the whole system comes up with its
  * embedded defaults (the shipped model, the demo imagery store, the edge in `wrangler dev`), a key
  * made with `npm run keys` analyses the demo area through it, the web page is served, and when a
- * part dies the command says which, stops everything it started and exits 1.
+ * part dies the command says which, stops everything it started and exits 1. Ctrl-C (SIGINT to the
+ * whole process group, as a terminal sends it) stops everything and exits 0.
  *
- * It runs on its own ports and its own redis-server (support/npm-start.ts), so it touches no
- * developer's data or running stack. Ctrl-C has its own file (npm-start-ctrl-c.test.ts).
+ * Each run has its own ports and its own redis-server (support/npm-start.ts), so it touches no
+ * developer's data or running stack. The two runs are in one file, one after the other: each
+ * completes the checkout's `.dev.vars` as `npm start` does, which two at once could race on.
  */
 import { execFileSync } from "node:child_process";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readDevVars } from "../../scripts/dev/dev-vars.js";
 import {
   alive,
@@ -22,73 +24,103 @@ import {
 
 const DEMO_BODY = JSON.stringify({ area: { type: "bbox", bbox: [-121.496, 38.58, -121.493, 38.5824] } });
 
-let npm: NpmStart;
+describe("npm start", () => {
+  let npm: NpmStart;
 
-beforeAll(async () => {
-  npm = await startNpmStart();
-}, START_TIMEOUT_MS + 10_000);
+  beforeAll(async () => {
+    npm = await startNpmStart();
+  }, START_TIMEOUT_MS + 10_000);
 
-afterAll(async () => {
-  await npm?.dispose();
-});
+  afterAll(async () => {
+    await npm?.dispose();
+  });
 
-it("runs the whole system: a key from `npm run keys` analyses the demo area, then the cache answers", async () => {
-  expect(npm.output()).toContain(`edge (API)       http://127.0.0.1:${npm.ports.edge}`);
-  const { UPSTASH_REDIS_REST_TOKEN } = readDevVars();
-  const created = execFileSync(
-    process.execPath,
-    ["--import", "tsx", `${root}scripts/keys/cli.ts`, "create", "--user", "npm-start-test"],
-    {
-      cwd: root,
-      encoding: "utf8",
-      stdio: ["ignore", "pipe", "pipe"],
-      env: {
-        ...process.env,
-        UPSTASH_REDIS_REST_URL: `http://127.0.0.1:${npm.ports.bridge}`,
-        UPSTASH_REDIS_REST_TOKEN,
+  it("runs the whole system: a key from `npm run keys` analyses the demo area, then the cache answers", async () => {
+    expect(npm.output()).toContain(`edge (API)       http://127.0.0.1:${npm.ports.edge}`);
+    const { UPSTASH_REDIS_REST_TOKEN } = readDevVars();
+    const created = execFileSync(
+      process.execPath,
+      ["--import", "tsx", `${root}scripts/keys/cli.ts`, "create", "--user", "npm-start-test"],
+      {
+        cwd: root,
+        encoding: "utf8",
+        stdio: ["ignore", "pipe", "pipe"],
+        env: {
+          ...process.env,
+          UPSTASH_REDIS_REST_URL: `http://127.0.0.1:${npm.ports.bridge}`,
+          UPSTASH_REDIS_REST_TOKEN,
+        },
       },
-    },
-  );
-  const key = created.trim().split("\n").at(-1)!;
-  expect(key).toMatch(/^lsn_/);
-  const analyse = () =>
-    fetch(`http://127.0.0.1:${npm.ports.edge}/v1/analyses`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
-      body: DEMO_BODY,
-    });
-  const first = await analyse();
-  expect([first.status, first.headers.get("x-cache")]).toEqual([200, "MISS"]);
-  const result = (await first.json()) as {
-    type: string;
-    analysis: { imagery: { provider: string } };
-    features: { properties: { length_m: number } }[];
-  };
-  expect([result.type, result.analysis.imagery.provider]).toEqual(["FeatureCollection", "local"]);
-  expect(result.features.length).toBeGreaterThan(10);
-  const again = await analyse();
-  expect([again.status, again.headers.get("x-cache")]).toEqual([200, "HIT"]);
-  await again.arrayBuffer();
+    );
+    const key = created.trim().split("\n").at(-1)!;
+    expect(key).toMatch(/^lsn_/);
+    const analyse = () =>
+      fetch(`http://127.0.0.1:${npm.ports.edge}/v1/analyses`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+        body: DEMO_BODY,
+      });
+    const first = await analyse();
+    expect([first.status, first.headers.get("x-cache")]).toEqual([200, "MISS"]);
+    const result = (await first.json()) as {
+      type: string;
+      analysis: { imagery: { provider: string } };
+      features: { properties: { length_m: number } }[];
+    };
+    expect([result.type, result.analysis.imagery.provider]).toEqual(["FeatureCollection", "local"]);
+    expect(result.features.length).toBeGreaterThan(10);
+    const again = await analyse();
+    expect([again.status, again.headers.get("x-cache")]).toEqual([200, "HIT"]);
+    await again.arrayBuffer();
 
-  const page = await fetch(`http://127.0.0.1:${npm.ports.edge}/`);
-  expect(page.headers.get("content-type")).toMatch(/^text\/html/);
-  expect(await page.text()).toContain("<html");
+    const page = await fetch(`http://127.0.0.1:${npm.ports.edge}/`);
+    expect(page.headers.get("content-type")).toMatch(/^text\/html/);
+    expect(await page.text()).toContain("<html");
+  });
+
+  it("stops everything with one line and exit 1 when a part dies", async () => {
+    const parts = descendants(npm.child.pid!);
+    const backend = parts.find((p) => p.args.includes("gpu-backend/src/main.ts"));
+    expect(backend).toBeDefined();
+    expect(parts.some((p) => p.args.includes("workerd"))).toBe(true);
+    process.kill(backend!.pid, "SIGKILL");
+    const within20s = new Promise((r) => setTimeout(() => r("still running 20 s later"), 20_000).unref());
+    expect(await Promise.race([npm.exited, within20s])).toEqual({ code: 1, signal: null });
+    expect(npm.output()).toContain("npm start: backend: exited (SIGKILL) while running; stopping everything");
+    // wrangler and its workerd, the bridge: nothing it started is left running.
+    await waitFor("every part to be gone", () => parts.every((p) => !alive(p.pid)), 20_000, npm.output());
+    const edge = await fetch(`http://127.0.0.1:${npm.ports.edge}/health`).then(
+      () => "answered",
+      () => "refused",
+    );
+    expect(edge).toBe("refused");
+  }, 60_000);
 });
 
-it("stops everything with one line and exit 1 when a part dies", async () => {
-  const parts = descendants(npm.child.pid!);
-  const backend = parts.find((p) => p.args.includes("gpu-backend/src/main.ts"));
-  expect(backend).toBeDefined();
-  expect(parts.some((p) => p.args.includes("workerd"))).toBe(true);
-  process.kill(backend!.pid, "SIGKILL");
-  const within20s = new Promise((r) => setTimeout(() => r("still running 20 s later"), 20_000).unref());
-  expect(await Promise.race([npm.exited, within20s])).toEqual({ code: 1, signal: null });
-  expect(npm.output()).toContain("npm start: backend: exited (SIGKILL) while running; stopping everything");
-  // wrangler and its workerd, the bridge: nothing it started is left running.
-  await waitFor("every part to be gone", () => parts.every((p) => !alive(p.pid)), 20_000, npm.output());
-  const edge = await fetch(`http://127.0.0.1:${npm.ports.edge}/health`).then(
-    () => "answered",
-    () => "refused",
-  );
-  expect(edge).toBe("refused");
-}, 60_000);
+describe("npm start, then Ctrl-C", () => {
+  let npm: NpmStart;
+
+  beforeAll(async () => {
+    npm = await startNpmStart();
+  }, START_TIMEOUT_MS + 10_000);
+
+  afterAll(async () => {
+    await npm?.dispose();
+  });
+
+  it("stops everything and exits 0, not taking the parts' own exits on that signal for deaths", async () => {
+    const parts = descendants(npm.child.pid!);
+    expect(parts.some((p) => p.args.includes("gpu-backend/src/main.ts"))).toBe(true);
+    expect(parts.some((p) => p.args.includes("workerd"))).toBe(true);
+    process.kill(-npm.child.pid!, "SIGINT");
+    const within20s = new Promise((r) => setTimeout(() => r("still running 20 s later"), 20_000).unref());
+    expect(await Promise.race([npm.exited, within20s])).toEqual({ code: 0, signal: null });
+    expect(npm.output()).not.toMatch(/while running|stopping everything/);
+    await waitFor("every part to be gone", () => parts.every((p) => !alive(p.pid)), 20_000, npm.output());
+    const edge = await fetch(`http://127.0.0.1:${npm.ports.edge}/health`).then(
+      () => "answered",
+      () => "refused",
+    );
+    expect(edge).toBe("refused");
+  }, 60_000);
+});

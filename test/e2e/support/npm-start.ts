@@ -90,15 +90,15 @@ export async function startNpmStart(): Promise<NpmStart> {
   child.stderr!.on("data", (d: Buffer) => {
     output += d.toString();
   });
+  // "close", not "exit": by then its output has been read to the end.
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once("exit", (code, signal) => resolve({ code, signal })),
+    child.once("close", (code, signal) => resolve({ code, signal })),
   );
   const dispose = async () => {
-    if (child.pid && child.exitCode === null) {
-      try {
-        process.kill(-child.pid, "SIGKILL");
-      } catch {}
-    }
+    // The group outlives its leader: whatever part is left is stopped, even after the command ended.
+    try {
+      if (child.pid) process.kill(-child.pid, "SIGKILL");
+    } catch {}
     await redis.stop();
   };
   try {
