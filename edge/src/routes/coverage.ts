@@ -30,7 +30,10 @@ export const CoverageQuerySchema = z.object({
       return parts.map(Number) as [number, number, number, number];
     })
     .superRefine(([w, s, e, n], ctx) => {
-      if (w < -180 || e > 180 || s < -MAX_LATITUDE || n > MAX_LATITUDE) {
+      const lon = (v: number) => v >= -180 && v <= 180;
+      const lat = (v: number) => v >= -MAX_LATITUDE && v <= MAX_LATITUDE;
+      // Each bound on both sides: 200,0,-200,1 is out of range, not a box across the antimeridian.
+      if (!lon(w) || !lon(e) || !lat(s) || !lat(n)) {
         ctx.addIssue({
           code: "custom",
           message: `bbox must lie within longitude [-180, 180] and latitude [-${MAX_LATITUDE}, ${MAX_LATITUDE}]`,
