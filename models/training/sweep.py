@@ -128,8 +128,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         for i, name in enumerate(names):
             if name in names[:i]:
                 first = tokens[names.index(name)]
-                ap.error(f"{flag} {text}: {first} and {tokens[i]} are the same value (run folder {name}_...): "
-                         "give each value once")
+                ap.error(f"{flag} {text}: {first} and {tokens[i]} share a run folder ({name}_..., 6 significant "
+                         "digits): give each value once")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     rows: List[Dict[str, Any]] = []

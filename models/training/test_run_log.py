@@ -7,12 +7,14 @@ whether its tracked files differ from it, or null outside a git checkout (never 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
 import tempfile
 import unittest
 from pathlib import Path
+from unittest import mock
 
 import torch
 
@@ -33,7 +35,9 @@ def git(cwd: Path, *args: str) -> str:
 class GitState(unittest.TestCase):
     @unittest.skipUnless(HAS_GIT, "no git")
     def test_commit_and_dirty_tree_of_a_checkout_and_null_outside_one(self) -> None:
-        with tempfile.TemporaryDirectory() as tmp:
+        with tempfile.TemporaryDirectory() as tmp, mock.patch.dict(os.environ, {"GIT_CEILING_DIRECTORIES": tmp}):
+            # The ceiling keeps git from finding a checkout above the temporary folder (a TMPDIR
+            # inside one would make "not a checkout" one).
             repo = Path(tmp) / "repo"
             repo.mkdir()
             self.assertIsNone(train.git_state(repo))  # not a checkout (yet)

@@ -54,9 +54,9 @@ class SweepArgs(unittest.TestCase):
         # 1e-3 and 0.001 name the same run folder: the second "run" was the first read back.
         with tempfile.TemporaryDirectory() as tmp:
             out = Path(tmp) / "sweep"
-            for lrs, batches, message in (("1e-3,0.001", "2", "--lrs 1e-3,0.001: 1e-3 and 0.001 are the same value"),
-                                          ("3e-3,1e-3,0.0010", "2", "1e-3 and 0.0010 are the same value"),
-                                          ("1e-3", "2,4,02", "--batches 2,4,02: 2 and 02 are the same value")):
+            for lrs, batches, message in (("1e-3,0.001", "2", "--lrs 1e-3,0.001: 1e-3 and 0.001 share a run folder"),
+                                          ("3e-3,1e-3,0.0010", "2", "1e-3 and 0.0010 share a run folder"),
+                                          ("1e-3", "2,4,02", "--batches 2,4,02: 2 and 02 share a run folder")):
                 with self.subTest(lrs=lrs, batches=batches):
                     self.assertIn(message, self.refused(["--data", tmp, "--out", str(out), "--lrs", lrs,
                                                          "--batches", batches]))

@@ -19,7 +19,7 @@ function run(args: string[]) {
     execFile(
       TSX,
       [CLI, ...args],
-      { cwd: REPO, env: { PATH: process.env.PATH }, timeout: 60_000 },
+      { cwd: REPO, env: { PATH: process.env.PATH }, timeout: 25_000 },
       (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
     );
   });
