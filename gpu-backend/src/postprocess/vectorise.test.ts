@@ -398,8 +398,11 @@ describe("vectorise: what each stage leaves in the output", () => {
     expect(r.lines).toEqual([]);
   });
 
-  it("merges the two branches a double line traces into where the model sees its strokes apart", () => {
-    // A 30 m double white line at 0.05 m/px (8 px) with a 2 px gap along its middle for 10 m.
+  /**
+   * A 30 m double white line along y = 2.521 m at 0.05 m/px (8 px wide), and `hole(x, y)`, which
+   * makes a pixel background as the model would see it.
+   */
+  const doubleLine = () => {
     const gsd = 0.05;
     const s = scene(gsd, 35, 5, [
       {
@@ -410,15 +413,20 @@ describe("vectorise: what each stage leaves in the output", () => {
         ],
       },
     ]);
-    const W = s.width;
-    const plane = W * s.height;
-    const yc = Math.floor(2.521 / gsd);
+    const plane = s.width * s.height;
+    const hole = (x: number, y: number) => {
+      const i = y * s.width + x;
+      s.classIds![i] = 0;
+      for (let c = 0; c < 7; c++) s.scores.data[c * plane + i] = c === 0 ? 0.9 : 0.1 / 6;
+    };
+    return { gsd, s, yc: Math.floor(2.521 / gsd), hole };
+  };
+
+  it("merges the two branches a double line traces into where the model sees its strokes apart", () => {
+    // A 2 px gap along the double line's middle for 10 m.
+    const { gsd, s, yc, hole } = doubleLine();
     for (let x = Math.round(13 / gsd); x < Math.round(23 / gsd); x++) {
-      for (const y of [yc - 1, yc]) {
-        const i = y * W + x;
-        s.classIds![i] = 0;
-        for (let c = 0; c < 7; c++) s.scores.data[c * plane + i] = c === 0 ? 0.9 : 0.1 / 6;
-      }
+      for (const y of [yc - 1, yc]) hole(x, y);
     }
     const { lines } = vectorise(s, { groundResolutionM: gsd });
     expect(lines).toHaveLength(1);
@@ -427,25 +435,9 @@ describe("vectorise: what each stage leaves in the output", () => {
   });
 
   it("reads a double line peppered with pinholes as one line as wide as its label", () => {
-    const gsd = 0.05;
-    const s = scene(gsd, 35, 5, [
-      {
-        classId: 5,
-        points: [
-          [3.013, 2.521],
-          [33.013, 2.521],
-        ],
-      },
-    ]);
-    const W = s.width;
-    const plane = W * s.height;
-    const yc = Math.floor(2.521 / gsd);
+    const { gsd, s, yc, hole } = doubleLine();
     // A one-pixel hole every 2 px along the line, wandering across its middle 6 rows.
-    for (let x = 80; x < 640; x += 2) {
-      const i = (yc - 3 + ((x * 7) % 6)) * W + x;
-      s.classIds![i] = 0;
-      for (let c = 0; c < 7; c++) s.scores.data[c * plane + i] = c === 0 ? 0.9 : 0.1 / 6;
-    }
+    for (let x = 80; x < 640; x += 2) hole(x, yc - 3 + ((x * 7) % 6));
     const { lines } = vectorise(s, { groundResolutionM: gsd });
     expect(lines).toHaveLength(1);
     expect(lines[0]!.lengthM).toBeCloseTo(30, 0);
