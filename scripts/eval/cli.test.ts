@@ -4,18 +4,17 @@
  * truth) — prediction and truth the right way round, and ground truth stored as grey-as-RGB read
  * as class ids.
  */
-import { execFile } from "node:child_process";
 import { copyFile, mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runCli } from "../cli/test-support.js";
 import { decodeMask } from "../scenes/render/encode.js";
 import { SegmentationScore, type SplitMetrics } from "./metrics.js";
 
 const CLI = fileURLToPath(new URL("./cli.ts", import.meta.url));
-const TSX = fileURLToPath(new URL("../../node_modules/.bin/tsx", import.meta.url));
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const FIXTURES = join(ROOT, "test/fixtures/scenes");
 const IDS = ["fixture_00", "fixture_01", "fixture_02"];
@@ -45,16 +44,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function run(args: string[], timeoutMs: number) {
-  return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    execFile(
-      TSX,
-      [CLI, ...args],
-      { cwd: ROOT, env: { PATH: process.env.PATH }, timeout: timeoutMs },
-      (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
+const run = (args: string[], timeoutMs: number) => runCli(CLI, args, { cwd: ROOT, timeoutMs });
 
 describe("npm run eval", () => {
   it("scores its predicted masks against the ground truth, the right way round", async () => {

@@ -4,15 +4,14 @@
  * a `--params` sweep comparable with the defaults (same segmentation, clip and confidence floor);
  * figures over several worlds are pooled by length, not averaged per world.
  */
-import { execFile } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runCli } from "../cli/test-support.js";
 
 const CLI = fileURLToPath(new URL("./vectors.ts", import.meta.url));
-const TSX = fileURLToPath(new URL("../../node_modules/.bin/tsx", import.meta.url));
 
 let dir: string;
 
@@ -24,16 +23,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function run(args: string[], timeoutMs: number) {
-  return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    execFile(
-      TSX,
-      [CLI, ...args],
-      { env: { PATH: process.env.PATH }, timeout: timeoutMs },
-      (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
+const run = (args: string[], timeoutMs: number) => runCli(CLI, args, { timeoutMs });
 
 /**
  * One run over two worlds with two variants serves both tests below (each world is a real analysis

@@ -2,28 +2,18 @@
  * ort-latency refuses a --size the model cannot take, by the size multiple in its card, in one line
  * with exit code 2 before loading anything (onnxruntime's own error was a multi-line shape dump).
  */
-import { execFile } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { runCli } from "../cli/test-support.js";
 
-// tsx itself, as scripts/cli/run.test.ts runs the tools: `npx tsx` adds npm's own warnings to stderr.
-const TSX = fileURLToPath(new URL("../../node_modules/.bin/tsx", import.meta.url));
 const CLI = fileURLToPath(new URL("./ort-latency.ts", import.meta.url));
 const REPO = fileURLToPath(new URL("../..", import.meta.url));
 
-function run(args: string[]) {
-  return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    execFile(
-      TSX,
-      [CLI, ...args],
-      { cwd: REPO, env: { PATH: process.env.PATH }, timeout: 25_000 },
-      (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
+// tsx itself, not `npx tsx`, which adds npm's own warnings to stderr.
+const run = (args: string[]) => runCli(CLI, args, { cwd: REPO, timeoutMs: 25_000 });
 
 describe("ort-latency --size", () => {
   it("must be a multiple of the shipped model's size multiple (16)", async () => {
