@@ -6,9 +6,9 @@
  *
  * Times session.run() on a random float32 [batch,3,size,size] input named `image` after warm-up
  * runs and prints the median (plus min/max) per model. --size must be a multiple of each model's
- * size multiple where its card (MODEL.json beside MODEL.onnx) states one. Several models are timed round-robin and
- * compared with the first (e.g. a baseline): the CPU is shared with other work, so run it more than
- * once and trust medians and ratios rather than one figure. `--ep` names one execution provider
+ * size multiple where its card (MODEL.json beside MODEL.onnx) states one. Several models are timed
+ * round-robin and compared with the first (e.g. a baseline): the CPU is shared with other work, so
+ * run it more than once and trust medians and ratios rather than one figure. `--ep` names one execution provider
  * (no fallback: a figure labelled webgpu must come from webgpu); the GPU figures in
  * `models/MODEL_CARD.md` come from `--ep webgpu` on the lent GPU machine.
  */
