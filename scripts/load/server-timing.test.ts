@@ -21,6 +21,14 @@ describe("parseServerTiming", () => {
     expect(parseServerTiming(undefined).size).toBe(0);
     expect(parseServerTiming("").size).toBe(0);
   });
+
+  it("does not end a quoted description at an escaped quote", () => {
+    const parsed = parseServerTiming('app;desc="say \\"hi, there\\"";dur=5,total;dur=6');
+    expect([...parsed]).toEqual([
+      ["app", 5],
+      ["total", 6],
+    ]);
+  });
 });
 
 describe("ServerTimingCollector", () => {
