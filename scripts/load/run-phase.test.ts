@@ -11,6 +11,12 @@ beforeAll(async () => {
   // Echoes X-Request-Id like the edge; /slow answers "MISS" after 50 ms, anything else "HIT" at once.
   server = createServer((req, res) => {
     served++;
+    const wait = /^\/wait\/(\d+)$/.exec(req.url ?? "");
+    if (req.url === "/hang") return; // never answers
+    if (wait) {
+      setTimeout(() => res.writeHead(200).end("ok"), Number(wait[1]));
+      return;
+    }
     const slow = req.url === "/slow";
     const headers = {
       "x-request-id": String(req.headers["x-request-id"] ?? ""),
@@ -75,6 +81,52 @@ describe("runPhase", () => {
     });
     expect(Date.now() - t0).toBeLessThan(5_000);
     expect(bounded.requests).toBeLessThan(100);
+
+    // A phase that ends on `amount` well before durationS: req/s over the time it actually took.
+    const quick = await runPhase({
+      name: "q",
+      url,
+      connections: 1,
+      durationS: 5,
+      amount: 50,
+      requests: [{ path: "/" }],
+    });
+    expect(quick.requests).toBe(50);
+    // 50 instant answers take milliseconds, not the second autocannon idles until its next tick.
+    expect(quick.durationS).toBeLessThan(0.8);
+    expect(quick.throughputPerS).toBeGreaterThan(60);
+    // (durationS is rounded to 2 decimals; the rate is over the unrounded time.)
+    expect(quick.throughputPerS * quick.durationS).toBeCloseTo(50, -1);
+  });
+
+  it("reports autocannon's p90 and p99 as such", async () => {
+    // 94.5 % at once, 5 % after 30 ms, 0.5 % after 120 ms: p90 fast, p97.5 and p99 30 ms, p99.9 120 ms.
+    const r = await runPhase({
+      name: "tiers",
+      url,
+      connections: 2,
+      durationS: 3,
+      next: (n) => ({ path: n % 200 === 0 ? "/wait/120" : n % 20 === 0 ? "/wait/30" : "/wait/0" }),
+    });
+    expect(r.requests).toBeGreaterThan(400);
+    expect(r.latencyMs.p90).toBeLessThan(20);
+    expect(r.latencyMs.p99).toBeGreaterThanOrEqual(25);
+    expect(r.latencyMs.p99).toBeLessThan(100);
+    expect(r.latencyMs.max).toBeGreaterThanOrEqual(115);
+  });
+
+  it("counts a timeout once among the errors", async () => {
+    const r = await runPhase({
+      name: "h",
+      url,
+      connections: 1,
+      durationS: 3,
+      timeoutS: 1,
+      requests: [{ path: "/hang" }],
+    });
+    expect(r.requests).toBe(0);
+    expect(r.timeouts).toBeGreaterThan(0);
+    expect(r.errors).toBe(r.timeouts);
   });
 
   it("refuses targets that are not loopback", async () => {
