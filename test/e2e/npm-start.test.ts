@@ -22,20 +22,25 @@ import {
   waitFor,
 } from "./support/npm-start.js";
 
-const DEMO_BODY = JSON.stringify({ area: { type: "bbox", bbox: [-121.496, 38.58, -121.493, 38.5824] } });
-
-describe("npm start", () => {
-  let npm: NpmStart;
-
+/** `npm start` for the tests of one describe block: started before them, stopped after them. */
+function npmStartForThisSuite(): () => NpmStart {
+  let npm: NpmStart | undefined;
   beforeAll(async () => {
     npm = await startNpmStart();
   }, START_TIMEOUT_MS + 10_000);
-
   afterAll(async () => {
     await npm?.dispose();
   });
+  return () => npm!;
+}
+
+const DEMO_BODY = JSON.stringify({ area: { type: "bbox", bbox: [-121.496, 38.58, -121.493, 38.5824] } });
+
+describe("npm start", () => {
+  const started = npmStartForThisSuite();
 
   it("runs the whole system: a key from `npm run keys` analyses the demo area, then the cache answers", async () => {
+    const npm = started();
     expect(npm.output()).toContain(`edge (API)       http://127.0.0.1:${npm.ports.edge}`);
     const { UPSTASH_REDIS_REST_TOKEN } = readDevVars();
     const created = execFileSync(
@@ -79,6 +84,7 @@ describe("npm start", () => {
   });
 
   it("stops everything with one line and exit 1 when a part dies", async () => {
+    const npm = started();
     const parts = descendants(npm.child.pid!);
     const backend = parts.find((p) => p.args.includes("gpu-backend/src/main.ts"));
     expect(backend).toBeDefined();
@@ -98,17 +104,10 @@ describe("npm start", () => {
 });
 
 describe("npm start, then Ctrl-C", () => {
-  let npm: NpmStart;
-
-  beforeAll(async () => {
-    npm = await startNpmStart();
-  }, START_TIMEOUT_MS + 10_000);
-
-  afterAll(async () => {
-    await npm?.dispose();
-  });
+  const started = npmStartForThisSuite();
 
   it("stops everything and exits 0, not taking the parts' own exits on that signal for deaths", async () => {
+    const npm = started();
     const parts = descendants(npm.child.pid!);
     expect(parts.some((p) => p.args.includes("gpu-backend/src/main.ts"))).toBe(true);
     expect(parts.some((p) => p.args.includes("workerd"))).toBe(true);
