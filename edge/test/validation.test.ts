@@ -161,6 +161,12 @@ const cases: Case[] = [
     status: 415,
     contentType: "text/plain",
   },
+  {
+    name: "JSON declared in a charset other than UTF-8",
+    body: JSON.stringify(bboxBody(0)),
+    status: 415,
+    contentType: "application/json; charset=latin1",
+  },
 ];
 
 describe("validation", () => {

@@ -39,7 +39,7 @@ export const UNAVAILABLE_ANALYSIS = problemSpec(
 
 /** The 415 of the routes that take a JSON body (middleware/require-json). */
 export const UNSUPPORTED_BODY = problemSpec(
-  "The body is not sent as JSON (Content-Type), or it is compressed (a Content-Encoding other than identity).",
+  "The body is not sent as JSON (Content-Type), declares a charset other than UTF-8, or is compressed (a Content-Encoding other than identity).",
   COUNTED_ERROR_HEADERS.extend({
     "Accept-Encoding": z
       .literal("identity")

@@ -120,8 +120,8 @@ export const PROBLEM_TYPE_DOCS: Record<ProblemTypeName, ProblemTypeDoc> = {
   unsupportedMediaType: {
     title: "Unsupported media type",
     statuses: [415],
-    means: "The body is not sent as JSON, or it is compressed.",
-    todo: "Send it uncompressed with `Content-Type: application/json`.",
+    means: "The body is not sent as JSON, is declared in a charset other than UTF-8, or is compressed.",
+    todo: "Send it as UTF-8, uncompressed, with `Content-Type: application/json`.",
   },
   bodyTooLarge: {
     title: "Body too large",

@@ -352,14 +352,20 @@ describe("toGeoJSON", () => {
     const fc1 = toGeoJSON(index.search({ mercator: [X0 + 1, Y0 + 1, X0 + 2, Y0 + 2] }));
     expect(fc1.type).toBe("FeatureCollection");
     const f = fc1.features[0]!;
+    const hit = index.search({ mercator: [X0 + 1, Y0 + 1, X0 + 2, Y0 + 2] })[0]!;
+    expect(hit.mercatorResolution).toBe(Math.fround(0.3)); // stored as float32, shown rounded
     expect(f.properties).toEqual({
       id: "a",
       width_px: 1280,
       height_px: 1280,
-      mercator_resolution_m: Math.fround(0.3), // stored as float32
-      ground_resolution_m: index.search({ mercator: [X0 + 1, Y0 + 1, X0 + 2, Y0 + 2] })[0]!.groundResolutionM,
+      mercator_resolution_m: 0.3,
+      ground_resolution_m: Math.round(hit.groundResolutionM * 1e6) / 1e6,
       coverage: 1,
     });
+    expect(f.properties.ground_resolution_m).not.toBe(hit.groundResolutionM);
+    // Degrees to 1e-8, as an analysis's lines: no float noise beyond it.
+    for (const v of [...f.bbox, ...f.geometry.coordinates[0]!.flat()])
+      expect(Math.round(v * 1e8) / 1e8).toBe(v);
     const ring = f.geometry.coordinates[0]!;
     expect(ring).toHaveLength(5);
     expect(ring[4]).toEqual(ring[0]);
@@ -374,7 +380,7 @@ describe("toGeoJSON", () => {
       [x1, box[2]],
       [y1, box[3]],
     ] as const)
-      expect(got).toBeCloseTo(want, 6);
+      expect(got).toBeCloseTo(want, 2); // 1e-8° is about a millimetre
     expect(f.bbox).toEqual([ring[0]![0], ring[0]![1], ring[2]![0], ring[2]![1]]);
     expect(toGeoJSON([index.image(0)]).features[0]!.properties).not.toHaveProperty("coverage");
   });

@@ -33,6 +33,20 @@ export interface FootprintCollection {
 }
 
 /**
+ * Decimals of what a footprint shows, as an analysis's lines show theirs: degrees to 1e-8 (about
+ * 1 mm), resolutions to the micrometre (the index stores them as float32, whose 0.3 reads
+ * 0.30000001192092896 unrounded) and the covered fraction to 1e-4.
+ */
+const DEGREE_DECIMALS = 8;
+const RESOLUTION_DECIMALS = 6;
+const COVERAGE_DECIMALS = 4;
+
+function round(v: number, decimals: number): number {
+  const f = 10 ** decimals;
+  return Math.round(v * f) / f;
+}
+
+/**
  * Footprints as a GeoJSON FeatureCollection of lon/lat Polygons (RFC 7946: WGS84, exterior ring
  * counter-clockwise, closed). An axis-aligned Mercator rectangle is an axis-aligned lon/lat
  * rectangle, so its four corners describe it exactly. Order of the input is kept.
@@ -42,14 +56,19 @@ export function toGeoJSON(images: readonly (CoverageHit | CoverageImage)[]): Foo
     type: "FeatureCollection",
     features: images.map((img) => {
       const [x0, y0, x1, y1] = img.footprint;
-      const [w, s] = mercatorToLonLat(x0, y0);
-      const [e, n] = mercatorToLonLat(x1, y1);
+      const [w, s] = mercatorToLonLat(x0, y0).map((d) => round(d, DEGREE_DECIMALS)) as [number, number];
+      const [e, n] = mercatorToLonLat(x1, y1).map((d) => round(d, DEGREE_DECIMALS)) as [number, number];
       const properties: FootprintProperties = {
         id: img.id,
         width_px: img.width,
         height_px: img.height,
-        mercator_resolution_m: img.mercatorResolution,
-        ...("coverage" in img ? { ground_resolution_m: img.groundResolutionM, coverage: img.coverage } : {}),
+        mercator_resolution_m: round(img.mercatorResolution, RESOLUTION_DECIMALS),
+        ...("coverage" in img
+          ? {
+              ground_resolution_m: round(img.groundResolutionM, RESOLUTION_DECIMALS),
+              coverage: round(img.coverage, COVERAGE_DECIMALS),
+            }
+          : {}),
       };
       return {
         type: "Feature",

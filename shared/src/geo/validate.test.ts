@@ -183,6 +183,23 @@ describe("polygon", () => {
     );
   });
 
+  it("requires the ring's ends to be identical, altitude included (RFC 7946 §3.1.6)", () => {
+    const withAlt = (alts: (number | undefined)[]) =>
+      square(10, 10, 0.001).map(([x, y], i) => (alts[i] === undefined ? [x!, y!] : [x!, y!, alts[i]!]));
+    // Only the ends must agree; other vertices may have any altitude or none.
+    expect(codes(poly(withAlt([5, undefined, 7, 8, 5])))).toEqual([]);
+    const differ = validateArea(poly(withAlt([5, 5, 5, 5, 6])), { basePath: ["area"] });
+    expect(!differ.ok && differ.issues.map((i) => [i.code, i.path, i.message])).toEqual([
+      [
+        "not_closed",
+        "/area/coordinates/0/4",
+        "the ring is not closed: its last position must equal its first, altitude included (RFC 7946)",
+      ],
+    ]);
+    expect(codes(poly(withAlt([undefined, 0, 0, 0, 0])))).toEqual(["not_closed"]);
+    expect(codes(poly(withAlt([0, 0, 0, 0, undefined])))).toEqual(["not_closed"]);
+  });
+
   it("rejects holes, bad positions and out-of-range coordinates", () => {
     expect(codes(poly(square(10, 10, 0.01), square(10.002, 10.002, 0.001)))).toEqual(["holes_unsupported"]);
     expect(codes({ type: "Polygon", coordinates: [] })).toEqual(["invalid_structure"]);

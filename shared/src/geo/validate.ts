@@ -201,6 +201,20 @@ function validatePolygon(
     );
     return { ok: false, issues: issues.list };
   }
+  // RFC 7946 §3.1.6: the ends "MUST contain identical values", altitude included. Altitude is
+  // otherwise ignored, but ends that differ in it are most likely two different points.
+  const [firstAlt, lastAlt] = [
+    (ring[0] as readonly number[])[2],
+    (ring[ring.length - 1] as readonly number[])[2],
+  ];
+  if (firstAlt !== lastAlt) {
+    issues.add(
+      "not_closed",
+      ["coordinates", 0, pts.length - 1],
+      "the ring is not closed: its last position must equal its first, altitude included (RFC 7946)",
+    );
+    return { ok: false, issues: issues.list };
+  }
   for (let i = 1; i < pts.length; i++) {
     if (Math.abs(pts[i]![0] - pts[i - 1]![0]) > 180) {
       issues.add(

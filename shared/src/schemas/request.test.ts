@@ -210,6 +210,28 @@ describe("AnalysisRequestSchema", () => {
       issues({ area: { type: "Polygon", coordinates: [ring], bbox: [10, 10, 10.001, 10.001] } }),
     ).toEqual([]);
   });
+
+  it("takes a polygon's bbox member of 4 or 6 numbers and refuses any other", () => {
+    const ring = [
+      [10, 10],
+      [10.001, 10],
+      [10.001, 10.001],
+      [10, 10.001],
+      [10, 10],
+    ];
+    const withBbox = (b: unknown) => issues({ area: { type: "Polygon", coordinates: [ring], bbox: b } });
+    expect(withBbox([10, 10, 0, 10.001, 10.001, 0])).toEqual([]);
+    for (const n of [0, 2, 3, 5, 7]) {
+      expect(withBbox(Array.from({ length: n }, () => 10))).toEqual([
+        {
+          path: "/area/bbox",
+          code: "custom",
+          message: `a Polygon's bbox member must be 4 numbers [west, south, east, north] or 6 with altitudes (RFC 7946 §5), got ${n} items; it may be left out`,
+        },
+      ]);
+    }
+    expect(withBbox([10, 10, "x", 10])[0]).toMatchObject({ path: "/area/bbox/2", code: "invalid_type" });
+  });
 });
 
 describe("resolveAnalysisRequest", () => {

@@ -113,8 +113,18 @@ export const PolygonAreaSchema = z
       })
       .meta({ minItems: 1, maxItems: 1 })
       .describe("One closed linear ring (RFC 7946); holes are not supported."),
-    // RFC 7946 §5 allows a bbox member on any GeoJSON object; it is accepted and ignored.
-    bbox: z.array(z.number()).max(6).optional(),
+    // RFC 7946 §5 allows a bbox member on any GeoJSON object, of length 2n for n dimensions. One
+    // of that shape is accepted and ignored (the ring defines the area); any other is refused, as
+    // a client that sends it has most likely made a mistake worth hearing about.
+    bbox: z
+      .array(z.number())
+      .refine((b) => b.length === 4 || b.length === 6, {
+        error: (issue) =>
+          `a Polygon's bbox member must be 4 numbers [west, south, east, north] or 6 with altitudes (RFC 7946 §5)${Array.isArray(issue.input) ? `, got ${issue.input.length} items` : ""}; it may be left out`,
+      })
+      .meta({ minItems: 4, maxItems: 6 })
+      .describe("Optional (RFC 7946 §5): 4 or 6 numbers; accepted and ignored, the ring defines the area.")
+      .optional(),
   })
   .meta({
     id: "PolygonArea",

@@ -9,17 +9,55 @@ import { EDGE_PROBLEM_TYPES, instanceOf, problemJson } from "../../problems.js";
 
 const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json$/i;
 
-/** Whether a Content-Type header names JSON (application/json or a +json type), parameters aside. */
+/**
+ * The charset a Content-Type header declares, lower-cased and unquoted, or undefined. Only this
+ * one parameter matters here, so it is read by hand: a full media-type parser (jshttp's
+ * content-type) would also refuse loosely written headers such as a trailing ";" that clients send
+ * and that carry nothing wrong.
+ */
+function declaredCharset(contentType: string): string | undefined {
+  for (const param of contentType.split(";").slice(1)) {
+    const eq = param.indexOf("=");
+    if (eq < 0 || param.slice(0, eq).trim().toLowerCase() !== "charset") continue;
+    return param
+      .slice(eq + 1)
+      .trim()
+      .replace(/^"(.*)"$/, "$1")
+      .toLowerCase();
+  }
+  return undefined;
+}
+
+/**
+ * Why a Content-Type header does not name a JSON body this API reads, or null when it does:
+ * application/json or a +json type, any parameters, and a charset, if one is given, of UTF-8
+ * (RFC 8259 §8.1: JSON exchanged between systems is UTF-8; the body is decoded as UTF-8 whatever
+ * the header says, so a body declared as another charset would be misread, not converted).
+ */
+export function jsonContentTypeProblem(contentType: string | undefined): string | null {
+  const header = contentType ?? "";
+  if (!JSON_MEDIA_TYPE.test(header.split(";")[0]?.trim() ?? "")) {
+    return "Send the request body as JSON with Content-Type: application/json.";
+  }
+  const charset = declaredCharset(header);
+  if (charset !== undefined && charset !== "utf-8" && charset !== "utf8") {
+    return `Send the request body as UTF-8 JSON (RFC 8259): charset=${charset.slice(0, 40)} is not accepted; give charset=utf-8 or no charset.`;
+  }
+  return null;
+}
+
+/** Whether a Content-Type header names a JSON body this API reads (see jsonContentTypeProblem). */
 export function isJsonMediaType(contentType: string | undefined): boolean {
-  return JSON_MEDIA_TYPE.test((contentType ?? "").split(";")[0]?.trim() ?? "");
+  return jsonContentTypeProblem(contentType) === null;
 }
 
 export function requireJson(): MiddlewareHandler {
   return async (c, next) => {
-    if (!isJsonMediaType(c.req.header("content-type"))) {
+    const problem = jsonContentTypeProblem(c.req.header("content-type"));
+    if (problem !== null) {
       return problemJson(415, {
         type: EDGE_PROBLEM_TYPES.unsupportedMediaType,
-        detail: "Send the request body as JSON with Content-Type: application/json.",
+        detail: problem,
         instance: instanceOf(c),
       });
     }
