@@ -59,6 +59,27 @@ describe("API keys", () => {
     );
   });
 
+  it("refuses a made-up key in the right shape without a Redis command once the isolate knows the tag secret", async () => {
+    const key = await createKey(rig, "tagged");
+    const seen = await startEdge(rig.env({ RATE_LIMIT_PER_HOUR: "1000" }));
+    try {
+      expect((await get(seen, "/v1/providers", key)).status).toBe(200);
+      const stats = rig.stack.bridge.stats; // this file's own bridge; its tests run one at a time
+      const before = stats.commands;
+      for (let i = 0; i < 5; i++) {
+        const madeUp = `lsn_${Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64url")}`;
+        await expect401(await get(seen, "/v1/providers", madeUp), true, "/v1/providers");
+        await expect401(await postAnalysis(seen, madeUp, bboxBody(90)), true);
+      }
+      expect(stats.commands - before).toBe(0);
+      // The counter does see this isolate: the genuine key's request reaches Redis.
+      expect((await get(seen, "/v1/providers", key)).status).toBe(200);
+      expect(stats.commands - before).toBeGreaterThan(0);
+    } finally {
+      await seen.dispose();
+    }
+  });
+
   it("stores only the hash, accepts the key, and refuses it once revoked", async () => {
     const key = await createKey(rig, "alice");
     const direct = await connectRedis(rig.stack.redisUrl);

@@ -1,11 +1,22 @@
 /**
- * API keys: `lsn_` + 32 random bytes in base64url. Only the SHA-256 of a key is stored (a fast
- * hash is right here: the key has 256 bits of entropy, so it cannot be guessed from its hash), as
+ * API keys: `lsn_` + base64url of 24 random bytes and an 8-byte tag, the truncated HMAC-SHA256 of
+ * those bytes under a secret kept in Redis. Only the SHA-256 of a key is stored (a fast hash is
+ * right here: the key has 192 random bits, so it cannot be guessed from its hash), as
  * `{prefix}apikey:{sha256 hex}` -> {"user", "created_at"}, plus a per-user set of hashes for
  * listing. Shared by the Worker (lookup) and `npm run keys` (create, revoke, list).
+ *
+ * Why the tag: without it, every made-up key in the right shape cost a Redis GET to refuse, so a
+ * flood of random keys was a flood of Upstash commands, billed and competing with real traffic.
+ * With it, an isolate that has read the tag secret refuses a key it did not make without asking
+ * Redis (2^-64 chance per guess). The secret lives in Redis, beside the keys it guards, so there is
+ * nothing to configure: `create` makes it once (SET NX), the Worker reads it in the same round
+ * trip as its first key lookup and keeps it. It guards Redis's bill, not access: the stored hash
+ * still decides whether a key is valid. Deleting it invalidates every key (make new ones, and let
+ * isolates that hold the old secret recycle); keys made before tags existed (32 random bytes) are
+ * refused and must be made again.
  */
 import { sha256Hex } from "@lanesegnet/shared";
-import { bytesToBase64url } from "../cache/base64.js";
+import { base64ToBytes, bytesToBase64url } from "../cache/base64.js";
 import type { Redis } from "../redis/client.js";
 import type { KeySpace } from "../redis/keys.js";
 
@@ -14,14 +25,51 @@ export const API_KEY_PATTERN = /^lsn_[A-Za-z0-9_-]{43}$/;
 /** User ids: what rate limits and audit lines are keyed by. */
 export const USER_ID_PATTERN = /^[A-Za-z0-9._@:+-]{1,128}$/;
 
+const RANDOM_BYTES = 24;
+const TAG_BYTES = 8;
+const TAG_SECRET_BYTES = 32;
+
 export interface ApiKeyRecord {
   readonly user: string;
   readonly created_at: string;
 }
 
-/** A new random key (not stored). */
-export function generateApiKey(): string {
-  return API_KEY_PREFIX + bytesToBase64url(crypto.getRandomValues(new Uint8Array(32)));
+function importTagKey(secret: string): Promise<CryptoKey> {
+  return crypto.subtle.importKey(
+    "raw",
+    new TextEncoder().encode(secret),
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    ["sign"],
+  );
+}
+
+async function keyOf(random: Uint8Array<ArrayBuffer>, tagKey: CryptoKey): Promise<string> {
+  const mac = new Uint8Array(await crypto.subtle.sign("HMAC", tagKey, random));
+  const bytes = new Uint8Array(RANDOM_BYTES + TAG_BYTES);
+  bytes.set(random);
+  bytes.set(mac.subarray(0, TAG_BYTES), RANDOM_BYTES);
+  return API_KEY_PREFIX + bytesToBase64url(bytes);
+}
+
+/** A new random key with its tag (not stored). */
+export function generateApiKey(tagKey: CryptoKey): Promise<string> {
+  return keyOf(crypto.getRandomValues(new Uint8Array(RANDOM_BYTES)), tagKey);
+}
+
+/**
+ * Whether a key in the right shape carries the tag of its random bytes. The key is rebuilt and
+ * compared whole, so only the canonical spelling of those bytes passes (base64url's last
+ * character has spare bits), in time that does not depend on where the first difference lies.
+ */
+export async function hasValidTag(key: string, tagKey: CryptoKey): Promise<boolean> {
+  if (!API_KEY_PATTERN.test(key)) return false;
+  const b64 = key.slice(API_KEY_PREFIX.length).replace(/-/g, "+").replace(/_/g, "/");
+  const random = base64ToBytes(`${b64}=`).slice(0, RANDOM_BYTES);
+  const expected = await keyOf(random, tagKey);
+  let diff = 0;
+  for (let i = 0; i < key.length; i++) diff |= key.charCodeAt(i) ^ expected.charCodeAt(i);
+  return diff === 0;
 }
 
 export function hashApiKey(key: string): Promise<string> {
@@ -41,6 +89,9 @@ function parseRecord(raw: string | null): ApiKeyRecord | null {
 }
 
 export class ApiKeyStore {
+  /** The tag secret's key, once read: it never changes while it exists. */
+  #tagKey: Promise<CryptoKey> | undefined;
+
   constructor(
     private readonly redis: Redis,
     private readonly keys: KeySpace,
@@ -48,13 +99,50 @@ export class ApiKeyStore {
 
   /**
    * The record of a presented key (with `keyId`, the first 12 hex of its hash, for logs, and the
-   * hash itself), or null when it is malformed, unknown or revoked.
+   * hash itself), or null when it is malformed, carries no valid tag, is unknown or revoked. Once
+   * the tag secret is known, a key without a valid tag is refused without a Redis command; before,
+   * the secret is read in the same round trip as the record.
    */
   async lookup(key: string): Promise<(ApiKeyRecord & { keyId: string; hash: string }) | null> {
     if (!API_KEY_PATTERN.test(key)) return null;
     const hash = await hashApiKey(key);
-    const record = parseRecord(await this.redis.get<string>(this.keys.apiKey(hash)));
+    const recordKey = this.keys.apiKey(hash);
+    let raw: string | null;
+    if (this.#tagKey) {
+      if (!(await hasValidTag(key, await this.#tagKey))) return null;
+      raw = await this.redis.get<string>(recordKey);
+    } else {
+      const [secret, record] = await this.redis.mget<[string | null, string | null]>(
+        this.keys.apiKeyTagSecret(),
+        recordKey,
+      );
+      // No secret: no key was ever made under this prefix. Not kept, so the first `create` counts.
+      if (secret === null) return null;
+      this.#tagKey ??= importTagKey(secret);
+      if (!(await hasValidTag(key, await this.#tagKey))) return null;
+      raw = record;
+    }
+    const record = parseRecord(raw);
     return record && { ...record, keyId: hash.slice(0, 12), hash };
+  }
+
+  /** The tag secret's key, made (once, race-free: SET NX, then read the winner) when missing. */
+  async #ensureTagKey(): Promise<CryptoKey> {
+    if (!this.#tagKey) {
+      const p = this.redis.pipeline();
+      p.set(
+        this.keys.apiKeyTagSecret(),
+        bytesToBase64url(crypto.getRandomValues(new Uint8Array(TAG_SECRET_BYTES))),
+        {
+          nx: true,
+        },
+      );
+      p.get(this.keys.apiKeyTagSecret());
+      const [, secret] = await p.exec<[string | null, string | null]>();
+      if (typeof secret !== "string") throw new Error("the API key tag secret could not be stored");
+      this.#tagKey = importTagKey(secret);
+    }
+    return this.#tagKey;
   }
 
   /** Redis key of the record of the key with this hash (to read it together with other commands). */
@@ -72,7 +160,7 @@ export class ApiKeyStore {
     if (!USER_ID_PATTERN.test(user)) {
       throw new RangeError("user must be 1-128 characters of letters, digits and . _ @ : + -");
     }
-    const key = generateApiKey();
+    const key = await generateApiKey(await this.#ensureTagKey());
     const hash = await hashApiKey(key);
     const record: ApiKeyRecord = { user, created_at: now.toISOString() };
     const p = this.redis.pipeline();

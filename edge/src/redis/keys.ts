@@ -24,6 +24,10 @@ export class KeySpace {
   apiKey(hash: string): string {
     return `${this.prefix}apikey:${hash}`;
   }
+  /** The secret API keys' tags are made with (auth/api-keys.ts); made once, never changed. */
+  apiKeyTagSecret(): string {
+    return `${this.prefix}apikey-tag-secret`;
+  }
   /** The set of a user's API key hashes. */
   userKeys(user: string): string {
     return `${this.prefix}user-keys:${user}`;
