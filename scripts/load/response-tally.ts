@@ -24,7 +24,9 @@ export class ResponseTally {
   readonly #timingByClass = new Map<string, ServerTimingCollector>();
 
   add(r: TalliedResponse): void {
-    const cls = r.cache ? `${r.status} ${r.cache}` : String(r.status);
+    // "-" without X-Cache, as the soak's labels: a class of digits alone ("503") would be an
+    // integer-like key, which JavaScript objects list before every other, whatever the sort.
+    const cls = `${r.status} ${r.cache || "-"}`;
     this.#classes.set(cls, (this.#classes.get(cls) ?? 0) + 1);
     this.#timing.add(r.serverTiming);
     let c = this.#timingByClass.get(cls);

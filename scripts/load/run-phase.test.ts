@@ -140,4 +140,19 @@ describe("runPhase", () => {
       }),
     ).rejects.toThrow(/loopback/);
   });
+
+  it("refuses a per-request timeout under a second in its own words, before any request", async () => {
+    for (const timeoutS of [0.5, 0, -1, Number.NaN]) {
+      await expect(
+        runPhase({
+          name: "x",
+          url: "http://127.0.0.1:9",
+          connections: 1,
+          durationS: 1,
+          timeoutS,
+          requests: [{ path: "/" }],
+        }),
+      ).rejects.toThrow(`runPhase: timeoutS must be at least 1 (seconds), got ${timeoutS}`);
+    }
+  });
 });

@@ -105,6 +105,10 @@ export async function runPhase(spec: PhaseSpec): Promise<PhaseResult> {
   const base = new URL(spec.url);
   assertLoopback(base);
   if (!spec.next === !spec.requests) throw new Error("runPhase: give either next() or requests");
+  // autocannon refuses a timeout under 1 s with a message about its own option names.
+  if (spec.timeoutS !== undefined && !(spec.timeoutS >= 1)) {
+    throw new Error(`runPhase: timeoutS must be at least 1 (seconds), got ${spec.timeoutS}`);
+  }
   let counter = 0;
   const sent = new Map<string, { at: number; tag: string | undefined }>();
   const tally = new ResponseTally();
