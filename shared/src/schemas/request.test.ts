@@ -11,6 +11,14 @@ import {
 } from "./request.js";
 
 const bbox = { type: "bbox", bbox: [153.0245, -27.4709, 153.0265, -27.4693] };
+/** A closed square ring of about 110 m × 110 m. */
+const ring = [
+  [10, 10],
+  [10.001, 10],
+  [10.001, 10.001],
+  [10, 10.001],
+  [10, 10],
+];
 
 function issues(body: unknown): { path: string; message: string; code: string }[] {
   const r = AnalysisRequestSchema.safeParse(body);
@@ -176,13 +184,6 @@ describe("AnalysisRequestSchema", () => {
   });
 
   it("rejects polygons with holes, too many vertices or self-intersections", () => {
-    const ring = [
-      [10, 10],
-      [10.001, 10],
-      [10.001, 10.001],
-      [10, 10.001],
-      [10, 10],
-    ];
     expect(issues({ area: { type: "Polygon", coordinates: [ring, ring] } })[0]?.message).toMatch(/holes/);
     expect(issues({ area: { type: "Polygon", coordinates: [] } })[0]?.message).toBe(
       "coordinates must hold one linear ring: [[[lon, lat], …]]",
@@ -212,13 +213,6 @@ describe("AnalysisRequestSchema", () => {
   });
 
   it("takes a polygon's bbox member of 4 or 6 numbers and refuses any other", () => {
-    const ring = [
-      [10, 10],
-      [10.001, 10],
-      [10.001, 10.001],
-      [10, 10.001],
-      [10, 10],
-    ];
     const withBbox = (b: unknown) => issues({ area: { type: "Polygon", coordinates: [ring], bbox: b } });
     expect(withBbox([10, 10, 0, 10.001, 10.001, 0])).toEqual([]);
     for (const n of [0, 2, 3, 5, 7]) {
