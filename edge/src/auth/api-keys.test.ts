@@ -9,7 +9,7 @@ import {
 import { bytesToBase64url } from "../cache/base64.js";
 import { createRedisClient } from "../redis/client.js";
 import { KeySpace } from "../redis/keys.js";
-import { API_KEY_PATTERN, ApiKeyStore, hashApiKey } from "./api-keys.js";
+import { API_KEY_PATTERN, ApiKeyStore, hashApiKey, TAG_SECRET_RECHECK_MS } from "./api-keys.js";
 
 let stack: TestStack;
 const prefixes: string[] = [];
@@ -27,10 +27,11 @@ afterAll(async () => {
 });
 
 /** A store of its own (as one isolate or one CLI run has), under a prefix of the test's own. */
-function store(prefix: string): ApiKeyStore {
+function store(prefix: string, now?: () => number): ApiKeyStore {
   return new ApiKeyStore(
     createRedisClient({ url: stack.url, token: stack.token, timeoutMs: 2_000 }),
     new KeySpace(prefix),
+    now,
   );
 }
 
@@ -105,6 +106,62 @@ describe("ApiKeyStore", () => {
     // The secret is not remembered as missing: the first key made afterwards works at once.
     const { key } = await store(prefix).create("first-user");
     expect((await worker.lookup(key))?.user).toBe("first-user");
+  });
+
+  it("notices a replaced tag secret within a minute, reading it at most once a minute meanwhile", async () => {
+    const prefix = newPrefix("apikey-replaced");
+    const { key: old } = await store(prefix).create("old-user");
+    let t = 1_000_000;
+    const worker = store(prefix, () => t);
+    expect((await worker.lookup(old))?.user).toBe("old-user");
+
+    const direct = await connectRedis(stack.redisUrl);
+    try {
+      await direct.del(new KeySpace(prefix).apiKeyTagSecret());
+    } finally {
+      await direct.quit();
+    }
+    const { key: fresh } = await store(prefix).create("new-user");
+    // Within the minute: the new key fails the secret the isolate holds, and costs nothing.
+    t += TAG_SECRET_RECHECK_MS - 1;
+    for (let i = 0; i < 3; i++) {
+      expect(await commandsDuring(async () => expect(await worker.lookup(fresh)).toBeNull())).toBe(0);
+    }
+    // Then one lookup reads the secret again (one MGET) and takes the new key at once.
+    t += 1;
+    expect(
+      await commandsDuring(async () => expect((await worker.lookup(fresh))?.user).toBe("new-user")),
+    ).toBe(1);
+    // The old key's tag is no longer valid, and the check was just made: no command.
+    expect(await commandsDuring(async () => expect(await worker.lookup(old)).toBeNull())).toBe(0);
+    expect(
+      await commandsDuring(async () => expect((await worker.lookup(fresh))?.user).toBe("new-user")),
+    ).toBe(1);
+  });
+
+  it("treats an empty tag secret as none: lookups refuse, create says what is wrong", async () => {
+    const prefix = newPrefix("apikey-empty-secret");
+    const { key } = await store(prefix).create("before-user");
+    const direct = await connectRedis(stack.redisUrl);
+    try {
+      await direct.set(new KeySpace(prefix).apiKeyTagSecret(), "");
+    } finally {
+      await direct.quit();
+    }
+    const worker = store(prefix);
+    expect(await worker.lookup(key)).toBeNull();
+    await expect(store(prefix).create("after-user")).rejects.toThrow(
+      `the API key tag secret (${prefix}apikey-tag-secret) is empty or could not be stored`,
+    );
+    // Once the operator deletes it, the next create makes a new one and the same store takes its keys.
+    const again = await connectRedis(stack.redisUrl);
+    try {
+      await again.del(new KeySpace(prefix).apiKeyTagSecret());
+    } finally {
+      await again.quit();
+    }
+    const { key: next } = await store(prefix).create("after-user");
+    expect((await worker.lookup(next))?.user).toBe("after-user");
   });
 
   it("makes one tag secret per prefix, whoever creates keys first and however many at once", async () => {

@@ -10,10 +10,10 @@
  * With it, an isolate that has read the tag secret refuses a key it did not make without asking
  * Redis (2^-64 chance per guess). The secret lives in Redis, beside the keys it guards, so there is
  * nothing to configure: `create` makes it once (SET NX), the Worker reads it in the same round
- * trip as its first key lookup and keeps it. It guards Redis's bill, not access: the stored hash
- * still decides whether a key is valid. Deleting it invalidates every key (make new ones, and let
- * isolates that hold the old secret recycle); keys made before tags existed (32 random bytes) are
- * refused and must be made again.
+ * trip as its first key lookup and keeps it (reading it again at most once a minute when a key
+ * fails its tag, so a replaced secret is noticed). It guards Redis's bill, not access: the stored
+ * hash still decides whether a key is valid. Deleting it invalidates every key; keys made before
+ * tags existed (32 random bytes) are refused and must be made again (docs/DEPLOY.md).
  */
 import { sha256Hex } from "@lanesegnet/shared";
 import { base64ToBytes, bytesToBase64url } from "../cache/base64.js";
@@ -28,6 +28,8 @@ export const USER_ID_PATTERN = /^[A-Za-z0-9._@:+-]{1,128}$/;
 const RANDOM_BYTES = 24;
 const TAG_BYTES = 8;
 const TAG_SECRET_BYTES = 32;
+/** How often, at most, an isolate reads the tag secret again to see whether it was replaced. */
+export const TAG_SECRET_RECHECK_MS = 60_000;
 
 export interface ApiKeyRecord {
   readonly user: string;
@@ -89,60 +91,72 @@ function parseRecord(raw: string | null): ApiKeyRecord | null {
 }
 
 export class ApiKeyStore {
-  /** The tag secret's key, once read: it never changes while it exists. */
-  #tagKey: Promise<CryptoKey> | undefined;
+  /** The tag secret as last read and its key (settled, never a pending promise). */
+  #tag: { readonly secret: string; readonly key: CryptoKey; readAt: number } | undefined;
 
   constructor(
     private readonly redis: Redis,
     private readonly keys: KeySpace,
+    private readonly now: () => number = Date.now,
   ) {}
 
   /**
    * The record of a presented key (with `keyId`, the first 12 hex of its hash, for logs, and the
-   * hash itself), or null when it is malformed, carries no valid tag, is unknown or revoked. Once
-   * the tag secret is known, a key without a valid tag is refused without a Redis command; before,
-   * the secret is read in the same round trip as the record.
+   * hash itself), or null when it is malformed, carries no valid tag, is unknown or revoked.
+   *
+   * A key whose tag the secret as last read accepts costs one GET (its record). Any other is
+   * refused without a Redis command, except at most once per TAG_SECRET_RECHECK_MS: then the secret
+   * is read again with the record (one MGET), in case it was replaced (deleted and made anew), so
+   * an isolate takes keys of a new secret within that time. Before any secret is known, every
+   * lookup reads it with the record: until the first `create` there is none to keep.
    */
   async lookup(key: string): Promise<(ApiKeyRecord & { keyId: string; hash: string }) | null> {
     if (!API_KEY_PATTERN.test(key)) return null;
     const hash = await hashApiKey(key);
     const recordKey = this.keys.apiKey(hash);
     let raw: string | null;
-    if (this.#tagKey) {
-      if (!(await hasValidTag(key, await this.#tagKey))) return null;
+    const tag = this.#tag;
+    if (tag && (await hasValidTag(key, tag.key))) {
       raw = await this.redis.get<string>(recordKey);
+    } else if (tag && this.now() - tag.readAt < TAG_SECRET_RECHECK_MS) {
+      return null;
     } else {
       const [secret, record] = await this.redis.mget<[string | null, string | null]>(
         this.keys.apiKeyTagSecret(),
         recordKey,
       );
-      // No secret: no key was ever made under this prefix. Not kept, so the first `create` counts.
-      if (secret === null) return null;
-      this.#tagKey ??= importTagKey(secret);
-      if (!(await hasValidTag(key, await this.#tagKey))) return null;
+      const current = await this.#remember(secret);
+      if (!current || !(await hasValidTag(key, current))) return null;
       raw = record;
     }
     const record = parseRecord(raw);
     return record && { ...record, keyId: hash.slice(0, 12), hash };
   }
 
+  /** Keep the secret as just read (null or empty: there is none); its key, or undefined. */
+  async #remember(secret: string | null): Promise<CryptoKey | undefined> {
+    if (!secret) {
+      this.#tag = undefined;
+      return undefined;
+    }
+    const readAt = this.now();
+    if (this.#tag?.secret === secret) this.#tag.readAt = readAt;
+    else this.#tag = { secret, key: await importTagKey(secret), readAt };
+    return this.#tag.key;
+  }
+
   /** The tag secret's key, made (once, race-free: SET NX, then read the winner) when missing. */
   async #ensureTagKey(): Promise<CryptoKey> {
-    if (!this.#tagKey) {
-      const p = this.redis.pipeline();
-      p.set(
-        this.keys.apiKeyTagSecret(),
-        bytesToBase64url(crypto.getRandomValues(new Uint8Array(TAG_SECRET_BYTES))),
-        {
-          nx: true,
-        },
-      );
-      p.get(this.keys.apiKeyTagSecret());
-      const [, secret] = await p.exec<[string | null, string | null]>();
-      if (typeof secret !== "string") throw new Error("the API key tag secret could not be stored");
-      this.#tagKey = importTagKey(secret);
-    }
-    return this.#tagKey;
+    const secretKey = this.keys.apiKeyTagSecret();
+    const p = this.redis.pipeline();
+    p.set(secretKey, bytesToBase64url(crypto.getRandomValues(new Uint8Array(TAG_SECRET_BYTES))), {
+      nx: true,
+    });
+    p.get(secretKey);
+    const [, secret] = await p.exec<[string | null, string | null]>();
+    const key = typeof secret === "string" ? await this.#remember(secret) : undefined;
+    if (!key) throw new Error(`the API key tag secret (${secretKey}) is empty or could not be stored`);
+    return key;
   }
 
   /** Redis key of the record of the key with this hash (to read it together with other commands). */
@@ -167,7 +181,7 @@ export class ApiKeyStore {
     p.set(this.keys.apiKey(hash), JSON.stringify(record), { nx: true });
     p.sadd(this.keys.userKeys(user), hash);
     const [set] = await p.exec<[string | null, number]>();
-    // 256 random bits never collide; a failed NX means something is badly wrong, so say so.
+    // 192 random bits never collide; a failed NX means something is badly wrong, so say so.
     if (set !== "OK") throw new Error("key hash already present: refusing to overwrite");
     return { key, hash };
   }
