@@ -383,5 +383,10 @@ describe("toGeoJSON", () => {
       expect(got).toBeCloseTo(want, 2); // 1e-8° is about a millimetre
     expect(f.bbox).toEqual([ring[0]![0], ring[0]![1], ring[2]![0], ring[2]![1]]);
     expect(toGeoJSON([index.image(0)]).features[0]!.properties).not.toHaveProperty("coverage");
+    // A sliver of the query area is still some of it: shown as 1e-4, not 0.
+    const sliver = index.search({ mercator: [X0 + 383.99, Y0 + 1, X0 + 2_000, Y0 + 2] });
+    expect(sliver[0]!.coverage).toBeGreaterThan(0);
+    expect(sliver[0]!.coverage).toBeLessThan(5e-5);
+    expect(toGeoJSON(sliver).features[0]!.properties.coverage).toBe(1e-4);
   });
 });

@@ -40,6 +40,8 @@ export interface FootprintCollection {
 const DEGREE_DECIMALS = 8;
 const RESOLUTION_DECIMALS = 6;
 const COVERAGE_DECIMALS = 4;
+/** What a listed image that covers only a sliver of the area shows instead of 0. */
+const MIN_SHOWN_COVERAGE = 1e-4;
 
 function round(v: number, decimals: number): number {
   const f = 10 ** decimals;
@@ -66,7 +68,11 @@ export function toGeoJSON(images: readonly (CoverageHit | CoverageImage)[]): Foo
         ...("coverage" in img
           ? {
               ground_resolution_m: round(img.groundResolutionM, RESOLUTION_DECIMALS),
-              coverage: round(img.coverage, COVERAGE_DECIMALS),
+              // An image listed covers some of the area: never shown as 0.
+              coverage: Math.max(
+                round(img.coverage, COVERAGE_DECIMALS),
+                img.coverage > 0 ? MIN_SHOWN_COVERAGE : 0,
+              ),
             }
           : {}),
       };

@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { z } from "zod";
 import { analysisCacheKey, analysisIdKey } from "../cache-key.js";
 import { LANE_CLASS_NAMES } from "../classes.js";
 import { LIMITS } from "../limits.js";
@@ -7,6 +8,7 @@ import {
   AnalysisRequestSchema,
   analysisRequestSchema,
   MARKING_CLASS_NAMES,
+  PolygonAreaSchema,
   resolveAnalysisRequest,
 } from "./request.js";
 
@@ -225,6 +227,10 @@ describe("AnalysisRequestSchema", () => {
       ]);
     }
     expect(withBbox([10, 10, "x", 10])[0]).toMatchObject({ path: "/area/bbox/2", code: "invalid_type" });
+    // The published schema says the same: 4 or 6 items, not anything from 4 to 6.
+    expect(JSON.stringify(z.toJSONSchema(PolygonAreaSchema))).toContain(
+      '"bbox":{"type":"array","items":{"type":"number"},"anyOf":[{"minItems":4,"maxItems":4},{"minItems":6,"maxItems":6}]',
+    );
   });
 });
 

@@ -73,7 +73,9 @@ const PositionSchema = z
   .min(2)
   .max(3)
   .meta({ prefixItems: [{ type: "number", ...LON_DOC }, { type: "number", ...LAT_DOC }, { type: "number" }] })
-  .describe("[lon, lat] or [lon, lat, altitude] in WGS84 degrees (altitude ignored).");
+  .describe(
+    "[lon, lat] or [lon, lat, altitude] in WGS84 degrees (altitude ignored, except that a ring's first and last positions must agree in it too).",
+  );
 
 /**
  * Why `coordinates` does not hold exactly one ring. A ring sent without its outer brackets
@@ -122,7 +124,12 @@ export const PolygonAreaSchema = z
         error: (issue) =>
           `a Polygon's bbox member must be 4 numbers [west, south, east, north] or 6 with altitudes (RFC 7946 §5)${Array.isArray(issue.input) ? `, got ${issue.input.length} items` : ""}; it may be left out`,
       })
-      .meta({ minItems: 4, maxItems: 6 })
+      .meta({
+        anyOf: [
+          { minItems: 4, maxItems: 4 },
+          { minItems: 6, maxItems: 6 },
+        ],
+      })
       .describe("Optional (RFC 7946 §5): 4 or 6 numbers; accepted and ignored, the ring defines the area.")
       .optional(),
   })

@@ -11,6 +11,7 @@ describe("jsonContentTypeProblem", () => {
       "application/json; charset=utf-8",
       'application/json; charset="UTF-8"',
       "application/json;charset=utf8",
+      "application/json; charset=US-ASCII",
       "application/json; profile=x; Charset = UTF-8 ",
     ]) {
       expect(jsonContentTypeProblem(ct), ct).toBeNull();

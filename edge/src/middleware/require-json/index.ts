@@ -30,8 +30,8 @@ function declaredCharset(contentType: string): string | undefined {
 
 /**
  * Why a Content-Type header does not name a JSON body this API reads, or null when it does:
- * application/json or a +json type, any parameters, and a charset, if one is given, of UTF-8
- * (RFC 8259 §8.1: JSON exchanged between systems is UTF-8; the body is decoded as UTF-8 whatever
+ * application/json or a +json type, any parameters, and a charset, if one is given, of UTF-8 or
+ * its subset US-ASCII (RFC 8259 §8.1: JSON exchanged between systems is UTF-8; the body is decoded as UTF-8 whatever
  * the header says, so a body declared as another charset would be misread, not converted).
  */
 export function jsonContentTypeProblem(contentType: string | undefined): string | null {
@@ -40,7 +40,8 @@ export function jsonContentTypeProblem(contentType: string | undefined): string 
     return "Send the request body as JSON with Content-Type: application/json.";
   }
   const charset = declaredCharset(header);
-  if (charset !== undefined && charset !== "utf-8" && charset !== "utf8") {
+  // US-ASCII is a subset of UTF-8: its bytes read the same (older clients still label JSON so).
+  if (charset !== undefined && !["utf-8", "utf8", "us-ascii"].includes(charset)) {
     return `Send the request body as UTF-8 JSON (RFC 8259): charset=${charset.slice(0, 40)} is not accepted; give charset=utf-8 or no charset.`;
   }
   return null;
