@@ -151,7 +151,7 @@ describe("ApiKeyStore", () => {
     const worker = store(prefix);
     expect(await worker.lookup(key)).toBeNull();
     await expect(store(prefix).create("after-user")).rejects.toThrow(
-      `the API key tag secret (${prefix}apikey-tag-secret) is empty or could not be stored`,
+      `the API key tag secret (${prefix}apikey-tag-secret) is empty: delete it to have a new one made`,
     );
     // Once the operator deletes it, the next create makes a new one and the same store takes its keys.
     const again = await connectRedis(stack.redisUrl);

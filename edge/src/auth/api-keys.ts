@@ -9,7 +9,7 @@
  * flood of random keys was a flood of Upstash commands, billed and competing with real traffic.
  * With it, an isolate that has read the tag secret refuses a key it did not make without asking
  * Redis (2^-64 chance per guess). The secret lives in Redis, beside the keys it guards, so there is
- * nothing to configure: `create` makes it once (SET NX), the Worker reads it in the same round
+ * nothing to configure: `create` makes it once (SET NX GET), the Worker reads it in the same round
  * trip as its first key lookup and keeps it (reading it again at most once a minute when a key
  * fails its tag, so a replaced secret is noticed). It guards Redis's bill, not access: the stored
  * hash still decides whether a key is valid. Deleting it invalidates every key; keys made before
@@ -145,17 +145,18 @@ export class ApiKeyStore {
     return this.#tag.key;
   }
 
-  /** The tag secret's key, made (once, race-free: SET NX, then read the winner) when missing. */
+  /**
+   * The tag secret's key, the secret made when missing: one SET NX GET (Redis 7), which answers the
+   * value that was there (another creator won) or nil (ours was stored). One command, so no read
+   * can land on a replica that has not seen the write yet.
+   */
   async #ensureTagKey(): Promise<CryptoKey> {
     const secretKey = this.keys.apiKeyTagSecret();
-    const p = this.redis.pipeline();
-    p.set(secretKey, bytesToBase64url(crypto.getRandomValues(new Uint8Array(TAG_SECRET_BYTES))), {
-      nx: true,
-    });
-    p.get(secretKey);
-    const [, secret] = await p.exec<[string | null, string | null]>();
-    const key = typeof secret === "string" ? await this.#remember(secret) : undefined;
-    if (!key) throw new Error(`the API key tag secret (${secretKey}) is empty or could not be stored`);
+    const mine = bytesToBase64url(crypto.getRandomValues(new Uint8Array(TAG_SECRET_BYTES)));
+    const previous = await this.redis.set<string>(secretKey, mine, { nx: true, get: true });
+    const key = await this.#remember(previous ?? mine);
+    if (!key)
+      throw new Error(`the API key tag secret (${secretKey}) is empty: delete it to have a new one made`);
     return key;
   }
 
