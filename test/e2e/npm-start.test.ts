@@ -15,6 +15,7 @@ import { readDevVars } from "../../scripts/dev/dev-vars.js";
 import {
   alive,
   descendants,
+  devVarsText,
   type NpmStart,
   root,
   START_TIMEOUT_MS,
@@ -33,6 +34,13 @@ function npmStartForThisSuite(): () => NpmStart {
   });
   return () => npm!;
 }
+
+// Each run is put back as it found the checkout's .dev.vars: a test's bridge port left there sent
+// `npm run keys` beside a later `npm start` to a dead port.
+const devVarsBefore = devVarsText();
+afterAll(() => {
+  expect(devVarsText()).toBe(devVarsBefore);
+});
 
 const DEMO_BODY = JSON.stringify({ area: { type: "bbox", bbox: [-121.496, 38.58, -121.493, 38.5824] } });
 

@@ -4,12 +4,20 @@
  * does. Like `npm start` itself, it completes `.dev.vars` with the local secrets it lacks.
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { freePort, type RedisSource, resolveRedis } from "../../../scripts/upstash-bridge/redis-source.js";
 
 export const root = fileURLToPath(new URL("../../../", import.meta.url));
 /** wrangler dev (and the page's build on a fresh clone) and the model's warm-up; 10-17 s here. */
 export const START_TIMEOUT_MS = 180_000;
+/** The checkout's local secrets, which `npm start` completes (and `npm run keys` reads). */
+export const DEV_VARS_FILE = `${root}.dev.vars`;
+
+/** The text of .dev.vars, or undefined when there is none. */
+export function devVarsText(): string | undefined {
+  return existsSync(DEV_VARS_FILE) ? readFileSync(DEV_VARS_FILE, "utf8") : undefined;
+}
 
 export interface NpmStart {
   readonly child: ChildProcess;
@@ -67,6 +75,9 @@ export async function waitFor(
 export async function startNpmStart(): Promise<NpmStart> {
   // A redis-server of its own: the key, the quota and the cached result of this run go nowhere else.
   const redis: RedisSource = await resolveRedis({ env: { PATH: process.env.PATH }, tryDefaultPort: false });
+  // Put back as found when done: on a checkout without .dev.vars this run writes one naming its own
+  // bridge port, and `npm run keys` beside a later `npm start` would try that dead port.
+  const devVarsBefore = devVarsText();
   const ports = { bridge: await freePort(), backend: await freePort(), edge: await freePort() };
   const child = spawn(process.execPath, ["--import", "tsx", `${root}scripts/dev/start.ts`], {
     cwd: root,
@@ -100,6 +111,8 @@ export async function startNpmStart(): Promise<NpmStart> {
       if (child.pid) process.kill(-child.pid, "SIGKILL");
     } catch {}
     await redis.stop();
+    if (devVarsBefore === undefined) rmSync(DEV_VARS_FILE, { force: true });
+    else writeFileSync(DEV_VARS_FILE, devVarsBefore);
   };
   try {
     await waitFor(
