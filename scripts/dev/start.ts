@@ -5,7 +5,8 @@
  *   → the inference backend (127.0.0.1:8788; the shipped model, the demo imagery store)
  *   → the coverage index of that store on a free loopback port (the edge's COVERAGE_INDEX_URL)
  *   → the edge Worker in `wrangler dev` (127.0.0.1:8787)
- * Writes `.dev.vars` for wrangler when absent, or adds the local secrets it lacks, prints every URL and how to create
+ * First checks the edge's settings with the Worker's own parser (edge-config.ts), so a bad one is
+ * named at once. Writes `.dev.vars` for wrangler when absent, or adds the local secrets it lacks, prints every URL and how to create
  * an API key, stays up until Ctrl-C, then stops everything it started. Any part that cannot start
  * stops the whole command with a message saying which and why.
  */
@@ -15,6 +16,7 @@ import { resolveRedis } from "../upstash-bridge/redis-source.js";
 import { startBridge } from "../upstash-bridge/server.js";
 import { DEMO_STORE_DIR, serveCoverageIndex } from "./coverage-index.js";
 import { completeDevVars, type DevSecrets, readDevVars } from "./dev-vars.js";
+import { checkEdgeVars } from "./edge-config.js";
 import { modelIdentity } from "./model-identity.js";
 import { type Managed, spawnReady } from "./processes.js";
 
@@ -56,6 +58,21 @@ async function main(): Promise<void> {
     return fail("model", e);
   }
   const { token, signingSecret } = devSecrets();
+  // The values wrangler dev will pass (the served coverage index is a loopback URL, which the
+  // Worker always takes), checked now: a bad one is named at once, before anything starts.
+  const developerIndexUrl = env.COVERAGE_INDEX_URL || readDevVars().COVERAGE_INDEX_URL;
+  const edgeVars = (coverageIndexUrl: string): Record<string, string> => ({
+    BACKEND_URL: `http://127.0.0.1:${BACKEND_PORT}`,
+    MODEL_NAME: model.name,
+    MODEL_VERSION: model.version,
+    UPSTASH_REDIS_REST_URL: `http://127.0.0.1:${BRIDGE_PORT}`,
+    COVERAGE_INDEX_URL: coverageIndexUrl,
+  });
+  try {
+    checkEdgeVars(readDevVars(), edgeVars(developerIndexUrl || "http://127.0.0.1/coverage-index.bin"));
+  } catch (e) {
+    return fail("edge configuration (wrangler.toml [vars], .dev.vars, COVERAGE_INDEX_URL)", e);
+  }
 
   try {
     const redis = await resolveRedis();
@@ -92,7 +109,7 @@ async function main(): Promise<void> {
 
   // The backend's store (LOCAL_INDEX_FILE or LOCAL_STORE_DIR, as it reads them), indexed for the edge:
   // GET /v1/coverage and provider choice. A COVERAGE_INDEX_URL set by the developer is used as it is.
-  let coverageIndexUrl = env.COVERAGE_INDEX_URL || readDevVars().COVERAGE_INDEX_URL;
+  let coverageIndexUrl = developerIndexUrl;
   if (!coverageIndexUrl) {
     try {
       const index = await serveCoverageIndex(
@@ -119,16 +136,7 @@ async function main(): Promise<void> {
         "127.0.0.1",
         "--port",
         String(EDGE_PORT),
-        "--var",
-        `BACKEND_URL:http://127.0.0.1:${BACKEND_PORT}`,
-        "--var",
-        `MODEL_NAME:${model.name}`,
-        "--var",
-        `MODEL_VERSION:${model.version}`,
-        "--var",
-        `UPSTASH_REDIS_REST_URL:http://127.0.0.1:${BRIDGE_PORT}`,
-        "--var",
-        `COVERAGE_INDEX_URL:${coverageIndexUrl}`,
+        ...Object.entries(edgeVars(coverageIndexUrl)).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
       ],
       env: { WRANGLER_SEND_METRICS: "false" },
       readyUrl: `http://127.0.0.1:${EDGE_PORT}/health`,

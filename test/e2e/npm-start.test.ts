@@ -131,3 +131,23 @@ describe("npm start, then Ctrl-C", () => {
     expect(edge).toBe("refused");
   }, 60_000);
 });
+
+describe("npm start with a setting the edge refuses", () => {
+  it("names the variable in one line and exits 1 at once, before starting anything", async () => {
+    const t0 = Date.now();
+    const error = await startNpmStart({ COVERAGE_INDEX_URL: "http://example.com/coverage-index.bin" }).then(
+      async (npm) => {
+        await npm.dispose();
+        return undefined;
+      },
+      (e: unknown) => e as Error,
+    );
+    expect(error?.message).toMatch(/^npm start exited 1:/);
+    expect(error?.message).toContain(
+      "npm start: edge configuration (wrangler.toml [vars], .dev.vars, COVERAGE_INDEX_URL): invalid edge configuration: COVERAGE_INDEX_URL: must be an https URL",
+    );
+    // Nothing was started: the check runs before Redis, the bridge, the backend and wrangler.
+    expect(error?.message).not.toMatch(/upstash bridge|backend {2,}http/);
+    expect(Date.now() - t0).toBeLessThan(START_TIMEOUT_MS / 6);
+  }, 60_000);
+});

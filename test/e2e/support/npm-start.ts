@@ -72,7 +72,7 @@ export async function waitFor(
 }
 
 /** Starts it and resolves once it says it is up (its "Ctrl-C stops everything." line). */
-export async function startNpmStart(): Promise<NpmStart> {
+export async function startNpmStart(extraEnv: Readonly<Record<string, string>> = {}): Promise<NpmStart> {
   // A redis-server of its own: the key, the quota and the cached result of this run go nowhere else.
   const redis: RedisSource = await resolveRedis({ env: { PATH: process.env.PATH }, tryDefaultPort: false });
   // Put back as found when done: on a checkout without .dev.vars this run writes one naming its own
@@ -88,6 +88,7 @@ export async function startNpmStart(): Promise<NpmStart> {
       BACKEND_PORT: String(ports.backend),
       EDGE_PORT: String(ports.edge),
       COVERAGE_INDEX_URL: "",
+      ...extraEnv,
     },
     // Its own process group: Ctrl-C's signal reaches the group, and whatever is left can be stopped
     // at the end whatever happened.
