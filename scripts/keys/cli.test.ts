@@ -98,6 +98,18 @@ describe("npm run keys", () => {
     expect(empty.stderr).toMatch(/no key on stdin/);
   }, 30_000);
 
+  it("refuses to revoke what is neither a key nor a hash, as a bad value (exit 2)", async () => {
+    for (const arg of ["nonsense", "lsn_short", "A".repeat(64)]) {
+      const r = await run(["revoke", arg]);
+      expect(r.code, arg).toBe(2);
+      expect(r.stderr, arg).toContain(
+        "revoke takes a key (lsn_ and 43 more characters) or the 64-hex hash that list shows",
+      );
+    }
+    // From stdin too.
+    expect((await run(["revoke", "-"], {}, "nonsense\n")).code).toBe(2);
+  }, 30_000);
+
   it("revokes by the hash that list shows", async () => {
     const { key, hash } = await store.create("dave");
     expect((await run(["revoke", hash])).code).toBe(0);

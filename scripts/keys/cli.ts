@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { text } from "node:stream/consumers";
 import { parseArgs } from "node:util";
 import { isSecureServiceUrl, SECURE_URL_RULE } from "@lanesegnet/shared";
-import { ApiKeyStore } from "../../edge/src/auth/api-keys.js";
+import { API_KEY_PATTERN, ApiKeyStore } from "../../edge/src/auth/api-keys.js";
 import { createRedisClient, RedisUnavailableError } from "../../edge/src/redis/client.js";
 import { KeySpace } from "../../edge/src/redis/keys.js";
 import { readDevVars } from "../dev/dev-vars.js";
@@ -114,7 +114,13 @@ async function run(
       const key = arg === "-" ? (await text(process.stdin)).trim() : arg;
       if (!key) throw new UsageError("revoke -: no key on stdin");
       // A 64-hex argument is a key's hash, as `list` prints it (for keys whose text is lost).
-      const revoked = /^[0-9a-f]{64}$/.test(key) ? await store.revokeHash(key) : await store.revoke(key);
+      const isHash = /^[0-9a-f]{64}$/.test(key);
+      if (!isHash && !API_KEY_PATTERN.test(key)) {
+        throw new UsageError(
+          "revoke takes a key (lsn_ and 43 more characters) or the 64-hex hash that list shows",
+        );
+      }
+      const revoked = isHash ? await store.revokeHash(key) : await store.revoke(key);
       if (!revoked) {
         console.error("no such key (already revoked, never created, or mistyped)");
         return 1;
