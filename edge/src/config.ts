@@ -9,6 +9,7 @@ import {
   type ImageryProviderName,
   isSecureServiceUrl,
   MIN_SECRET_LENGTH,
+  plainMessage,
   SECURE_URL_RULE,
 } from "@lanesegnet/shared";
 import { z } from "zod";
@@ -193,7 +194,7 @@ export function loadConfig(env: Readonly<Record<string, unknown>>): EdgeConfig {
   for (const k of ENV_KEYS) if (env[k] !== undefined) picked[k] = env[k];
   const parsed = EnvSchema.safeParse(picked);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join(".") || "env"}: ${i.message}`);
+    const problems = parsed.error.issues.map((i) => `${i.path.join(".") || "env"}: ${plainMessage(i)}`);
     throw new ConfigError(`invalid edge configuration: ${problems.join("; ")}`);
   }
   const e = parsed.data;

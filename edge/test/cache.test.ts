@@ -118,7 +118,20 @@ describe("cache", () => {
     const missing = await get(edge, `/v1/analyses/${"0".repeat(64)}`, key);
     expect(missing.status).toBe(404);
     expect(missing.headers.get("content-type")).toBe("application/problem+json");
-    expect((await get(edge, "/v1/analyses/not-an-id", key)).status).toBe(400);
+    const malformed = await get(edge, "/v1/analyses/not-an-id", key);
+    expect(malformed.status).toBe(400);
+    expect(((await malformed.json()) as { errors: unknown[] }).errors).toEqual([
+      {
+        path: "/id",
+        message: "an analysis id is 64 lowercase hex characters, as the end of Content-Location gives it",
+      },
+    ]);
+    // The pictures' routes take the same id, with the same words.
+    const picture = await get(edge, "/v1/analyses/NOT-AN-ID/overlay.png", key);
+    expect(picture.status).toBe(400);
+    expect(((await picture.json()) as { errors: { message: string }[] }).errors[0]?.message).toMatch(
+      /^an analysis id is 64 lowercase hex characters/,
+    );
   });
 
   it("makes ids an HMAC under the id secret (derived from the signing secret when unset), never a hash anyone can compute", async () => {

@@ -58,6 +58,10 @@ describe("loadConfig", () => {
       64,
     ]);
     expect(() => loadConfig({ BACKEND_SIGNING_SECRET: " ".repeat(40) })).toThrow(/BACKEND_SIGNING_SECRET/);
+    // Absent (or blank, which counts as unset): said to be required, not "received undefined".
+    expect(() => loadConfig({ BACKEND_SIGNING_SECRET: " ".repeat(40) })).toThrow(
+      "invalid configuration: BACKEND_SIGNING_SECRET: required: the secret the edge signs requests with, at least 32 characters (npm start's is in .dev.vars)",
+    );
   });
 
   it("trims the signing secret as the edge does (a secret file's trailing newline)", () => {

@@ -6,7 +6,7 @@
 import { statSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
-import { IMAGERY_PROVIDERS, isSecureServiceUrl, SECURE_URL_RULE } from "@lanesegnet/shared";
+import { IMAGERY_PROVIDERS, isSecureServiceUrl, plainMessage, SECURE_URL_RULE } from "@lanesegnet/shared";
 import { z } from "zod";
 import { ESRI_WORLD_IMAGERY_URL } from "./providers/esri.js";
 import { EARTH_ENGINE_API } from "./providers/gee.js";
@@ -45,7 +45,15 @@ const EnvSchema = z.object({
    * Shared with the edge; requests without a valid signature are refused. Trimmed as the edge trims
    * it: a secret file's trailing newline must not make every signature differ.
    */
-  BACKEND_SIGNING_SECRET: z.string().trim().min(32, "BACKEND_SIGNING_SECRET must be at least 32 characters"),
+  BACKEND_SIGNING_SECRET: z
+    .string({
+      error: (i) =>
+        i.input === undefined
+          ? "required: the secret the edge signs requests with, at least 32 characters (npm start's is in .dev.vars)"
+          : undefined,
+    })
+    .trim()
+    .min(32, "BACKEND_SIGNING_SECRET must be at least 32 characters"),
   /**
    * Redis shared by every backend instance for replay protection (redis:// or rediss://). Unset:
    * each process remembers its own nonces, which only stops replays to the same instance.
@@ -111,7 +119,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
   const parsed = EnvSchema.safeParse(set);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new Error(`invalid configuration: ${issue.path.join(".")}: ${issue.message}`);
+    throw new Error(`invalid configuration: ${issue.path.join(".")}: ${plainMessage(issue)}`);
   }
   const e = parsed.data;
   if (e.TILE_OVERLAP >= e.TILE_SIZE) {

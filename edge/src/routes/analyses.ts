@@ -20,9 +20,9 @@ import {
   storageUnavailable,
 } from "../problems.js";
 import { RedisUnavailableError } from "../redis/client.js";
-import { ANALYSIS_ID_PATTERN } from "../redis/keys.js";
 import { waitUntilOf } from "../wait-until.js";
 import {
+  AnalysisIdParamSchema,
   COMMON_ERRORS,
   CONDITIONAL_REQUEST_HEADERS,
   COUNTED_ERROR_HEADERS,
@@ -46,13 +46,6 @@ const RESULT_HEADERS = z.object({
     .string()
     .optional()
     .describe("Where GET returns this result again; absent when the result could not be stored."),
-});
-
-const IdParamSchema = z.object({
-  id: z
-    .string()
-    .regex(ANALYSIS_ID_PATTERN)
-    .openapi({ param: { name: "id", in: "path" }, description: "Analysis id (64 hex characters)." }),
 });
 
 function resultResponse(outcome: Extract<AnalysisOutcome, { kind: "result" }>, id: string) {
@@ -174,7 +167,7 @@ export function registerAnalysisRoutes(
     summary: "A stored result again",
     description: "Does not count against the hourly quota. Supports If-None-Match (304).",
     security: SECURITY,
-    request: { params: IdParamSchema, headers: CONDITIONAL_REQUEST_HEADERS },
+    request: { params: AnalysisIdParamSchema, headers: CONDITIONAL_REQUEST_HEADERS },
     responses: {
       200: {
         description: "The stored result (`analysis.cache` is HIT).",

@@ -1,6 +1,7 @@
 /** OpenAPI pieces shared by the routes: problem responses and documented headers. */
 import { z } from "@hono/zod-openapi";
 import { PROBLEM_CONTENT_TYPE, ProblemSchema } from "@lanesegnet/shared";
+import { ANALYSIS_ID_PATTERN } from "../redis/keys.js";
 
 export const problemContent = { [PROBLEM_CONTENT_TYPE]: { schema: ProblemSchema } } as const;
 
@@ -82,3 +83,13 @@ export const CONDITIONAL_REQUEST_HEADERS = z.object({
 export function asRouteResponse<T>(res: Response): T {
   return res as unknown as T;
 }
+
+/** The `{id}` of the routes under /v1/analyses/{id}. */
+export const AnalysisIdParamSchema = z.object({
+  id: z
+    .string()
+    .regex(ANALYSIS_ID_PATTERN, {
+      error: "an analysis id is 64 lowercase hex characters, as the end of Content-Location gives it",
+    })
+    .openapi({ param: { name: "id", in: "path" }, description: "Analysis id (64 hex characters)." }),
+});

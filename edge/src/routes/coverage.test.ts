@@ -11,6 +11,9 @@ describe("GET /v1/coverage query", () => {
     ]);
     // West and east swapped far from 180°: a plain ordering mistake.
     expect(messages("153.03,-27.47,153.02,-27.46")).toEqual(["bbox must have west < east and south < north"]);
+    expect(CoverageQuerySchema.safeParse({}).error?.issues.map((i) => i.message)).toEqual([
+      "bbox is required: west,south,east,north in WGS84 degrees",
+    ]);
     expect(CoverageQuerySchema.safeParse({ bbox: "179.9,0,180,0.1" }).success).toBe(true);
     // Beyond ±180 on the "wrong" side is out of range, whatever the order.
     for (const bbox of ["200,0,-200,1", "181,0,-181,1", "-181,0,10,1", "0,0,10,-86"]) {

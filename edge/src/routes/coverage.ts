@@ -20,7 +20,10 @@ const number = /^-?\d+(\.\d+)?([eE][-+]?\d+)?$/;
 
 export const CoverageQuerySchema = z.object({
   bbox: z
-    .string()
+    .string({
+      error: (i) =>
+        i.input === undefined ? "bbox is required: west,south,east,north in WGS84 degrees" : undefined,
+    })
     .transform((s, ctx) => {
       const parts = s.split(",");
       if (parts.length !== 4 || !parts.every((p) => number.test(p.trim()))) {

@@ -11,7 +11,6 @@ import type { EdgeDeps } from "../deps.js";
 import type { AppEnv } from "../env.js";
 import { instanceOf, problemResponse, storageUnavailable } from "../problems.js";
 import { RedisUnavailableError } from "../redis/client.js";
-import { ANALYSIS_ID_PATTERN } from "../redis/keys.js";
 import { RenderClient } from "../render/client.js";
 import type { RenderKind } from "../render/from-result.js";
 import { type PictureOutcome, PictureService } from "../render/service.js";
@@ -19,6 +18,7 @@ import { type PictureHead, PictureStore } from "../render/store.js";
 import { waitUntilOf } from "../wait-until.js";
 import { ifNoneMatch } from "./analyses.js";
 import {
+  AnalysisIdParamSchema,
   asRouteResponse,
   COMMON_ERRORS,
   CONDITIONAL_REQUEST_HEADERS,
@@ -35,13 +35,6 @@ const PICTURE_HEADERS = z.object({
   "X-Image-Bounds": z
     .string()
     .describe("Lon/lat extent of the picture: `west,south,east,north` (WGS84 degrees, Web Mercator pixels)."),
-});
-
-const IdParamSchema = z.object({
-  id: z
-    .string()
-    .regex(ANALYSIS_ID_PATTERN)
-    .openapi({ param: { name: "id", in: "path" }, description: "Analysis id (64 hex characters)." }),
 });
 
 /** The picture service of an app (built once per app from its deps). */
@@ -136,7 +129,7 @@ export function registerOverlayRoutes(app: OpenAPIHono<AppEnv>, pictures: Pictur
       summary,
       description,
       security: SECURITY,
-      request: { params: IdParamSchema, headers: CONDITIONAL_REQUEST_HEADERS },
+      request: { params: AnalysisIdParamSchema, headers: CONDITIONAL_REQUEST_HEADERS },
       responses: {
         200: {
           description: "The picture (PNG).",

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { z } from "zod";
 import { toJsonPointer } from "../json-pointer.js";
 import {
   MAX_FIELD_ERRORS,
@@ -34,6 +35,26 @@ describe("problem details", () => {
     expect(p.errors?.map((e) => e.path).sort()).toEqual(["/area/bbox/0", "/x"]);
     expect(p.errors?.find((e) => e.path === "/x")?.message).toBe('unknown field "x"');
     expect(ProblemSchema.safeParse(p).success).toBe(true);
+  });
+
+  it("says a missing member is required, in place of zod's 'expected …, received undefined'", () => {
+    const schema = z.strictObject({
+      west: z.number(),
+      bbox: z.string(),
+      ok: z.boolean(),
+      list: z.array(z.number()),
+      own: z.number({ error: (i) => (i.input === undefined ? "own is needed" : undefined) }),
+    });
+    const r = schema.safeParse({ west: "x" });
+    expect(r.success).toBe(false);
+    if (r.success) return;
+    expect(validationProblem(r.error).errors).toEqual([
+      { path: "/west", message: "Invalid input: expected number, received string" },
+      { path: "/bbox", message: "required: a string" },
+      { path: "/ok", message: "required: a boolean" },
+      { path: "/list", message: "required: an array" },
+      { path: "/own", message: "own is needed" },
+    ]);
   });
 
   it("lists at most MAX_FIELD_ERRORS field errors and counts the rest", () => {

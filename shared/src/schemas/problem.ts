@@ -117,7 +117,7 @@ export function fieldErrorsFromZod(error: z.ZodError): FieldError[] {
   const errors = issues.flatMap((issue) =>
     issue.code === "unrecognized_keys"
       ? issue.keys.map((k) => unknownField(issue.path, k))
-      : [{ path: toJsonPointer(issue.path), message: issue.message }],
+      : [{ path: toJsonPointer(issue.path), message: plainMessage(issue) }],
   );
   // One entry per fault: zod can raise the same issue twice (the ring-count refinement of a
   // Polygon with holes did).
@@ -128,6 +128,21 @@ export function fieldErrorsFromZod(error: z.ZodError): FieldError[] {
     seen.add(key);
     return true;
   });
+}
+
+/**
+ * zod's own words for a member that is absent ("Invalid input: expected string, received
+ * undefined") read as if something had been sent: say it is required. Only zod's default message
+ * is replaced; a schema's own message for the case stays.
+ */
+export function plainMessage(issue: z.core.$ZodIssue): string {
+  if (
+    issue.code === "invalid_type" &&
+    /^Invalid input: expected \w+, received undefined$/.test(issue.message)
+  ) {
+    return `required: ${/^[aeiou]/.test(issue.expected) ? "an" : "a"} ${issue.expected}`;
+  }
+  return issue.message;
 }
 
 /** Longest unknown member name echoed in full; a longer one is named by its start and length. */
