@@ -6,17 +6,13 @@
  * the variable's name, but wrangler dev writes that to its log file), and npm start waited out its
  * 120 s for the edge to be ready.
  */
-import { join } from "node:path";
-import { unstable_readConfig } from "wrangler";
 import { loadConfig } from "../../edge/src/config.js";
-import { REPO_ROOT } from "./repo-root.js";
+import { workerVars } from "./worker-runtime.js";
 
 /** Throws the Worker's ConfigError (one line naming each bad variable) when it would refuse them. */
 export function checkEdgeVars(
   devVars: Readonly<Record<string, string>>,
   overrides: Readonly<Record<string, string>>,
-  wranglerToml: string = join(REPO_ROOT, "wrangler.toml"),
 ): void {
-  const { vars } = unstable_readConfig({ config: wranglerToml });
-  loadConfig({ ...vars, ...devVars, ...overrides });
+  loadConfig({ ...workerVars(), ...devVars, ...overrides });
 }

@@ -44,12 +44,20 @@ async function main(): Promise<void> {
     for (const s of started.reverse()) await s.stop().catch(() => {});
   };
   const fail = async (what: string, e: unknown) => {
-    console.error(`npm start: ${what}: ${e instanceof Error ? e.message : String(e)}`);
+    // A port taken is most often another npm start: say so, and how to run two.
+    const inUse =
+      (e as { code?: unknown } | null)?.code === "EADDRINUSE"
+        ? " (another npm start running? Stop it, or give this one other ports: UPSTASH_BRIDGE_PORT, BACKEND_PORT, EDGE_PORT)"
+        : "";
+    console.error(`npm start: ${what}: ${e instanceof Error ? e.message : String(e)}${inUse}`);
     await stopAll();
     process.exit(1);
   };
-  process.once("SIGINT", () => void stopAll().then(() => process.exit(0)));
-  process.once("SIGTERM", () => void stopAll().then(() => process.exit(0)));
+  // Exit once the line is written: stdout to a pipe is asynchronous, and exit() would drop it.
+  const stopped = () =>
+    process.stdout.write("npm start: stopped everything it started\n", () => process.exit(0));
+  process.once("SIGINT", () => void stopAll().then(stopped));
+  process.once("SIGTERM", () => void stopAll().then(stopped));
 
   let model: { name: string; version: string };
   try {

@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { unstable_readConfig } from "wrangler";
 import { REPO_ROOT } from "./repo-root.js";
-import { parseWorkerRuntime, workerRuntime } from "./worker-runtime.js";
+import { parseWorkerRuntime, parseWorkerVars, workerRuntime, workerVars } from "./worker-runtime.js";
 
 describe("workerRuntime", () => {
   it("reads what wrangler itself reads from wrangler.toml", () => {
@@ -11,6 +11,19 @@ describe("workerRuntime", () => {
       compatibilityDate: config.compatibility_date,
       compatibilityFlags: config.compatibility_flags,
     });
+  });
+
+  it("reads the [vars] wrangler itself reads from wrangler.toml, and only that table's", () => {
+    const config = unstable_readConfig({ config: join(REPO_ROOT, "wrangler.toml") });
+    expect(workerVars()).toEqual(config.vars);
+    expect(Object.keys(workerVars()).length).toBeGreaterThan(5);
+    expect(
+      parseWorkerVars('A = "top"\n[vars]\nB = "1" # why\n# C = "no"\nD="x y"\n[assets]\nE = "no"\n'),
+    ).toEqual({
+      B: "1",
+      D: "x y",
+    });
+    expect(parseWorkerVars('[vars]\nLAST = "end"')).toEqual({ LAST: "end" });
   });
 
   it("reads the flags of a line with several, and none when the key is absent", () => {

@@ -4,8 +4,11 @@
  * end-to-end tests): they must run it under the semantics a deployment gets, and a date bumped in
  * wrangler.toml alone would otherwise leave them behind.
  *
- * Read with two line patterns instead of wrangler's own reader (`unstable_readConfig`), which
- * takes about a second to load in each test file; worker-runtime.test.ts checks that both agree.
+ * Read with line patterns instead of wrangler's own reader (`unstable_readConfig`), which takes
+ * about a second to load in each test file and, once imported, ends the process on SIGINT (it
+ * registers its own handler that calls process.exit), which would cut npm start's Ctrl-C short;
+ * worker-runtime.test.ts checks that both agree. Also the [vars] table, for npm start's check of
+ * the edge's settings (edge-config.ts).
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -33,4 +36,19 @@ let cached: WorkerRuntime | undefined;
 export function workerRuntime(): WorkerRuntime {
   cached ??= parseWorkerRuntime(readFileSync(join(REPO_ROOT, "wrangler.toml"), "utf8"));
   return { compatibilityDate: cached.compatibilityDate, compatibilityFlags: [...cached.compatibilityFlags] };
+}
+
+/** The [vars] table of a wrangler.toml text: `NAME = "value"` lines, as ours writes them. */
+export function parseWorkerVars(toml: string): Record<string, string> {
+  const table = /^\[vars\]\s*$([\s\S]*?)(?=^\[|(?![\s\S]))/m.exec(toml)?.[1] ?? "";
+  const vars: Record<string, string> = {};
+  for (const m of table.matchAll(/^([A-Za-z_][A-Za-z0-9_]*)\s*=\s*"([^"\\]*)"\s*(?:#.*)?$/gm)) {
+    vars[m[1]!] = m[2]!;
+  }
+  return vars;
+}
+
+/** The repository's wrangler.toml [vars]. */
+export function workerVars(): Record<string, string> {
+  return parseWorkerVars(readFileSync(join(REPO_ROOT, "wrangler.toml"), "utf8"));
 }

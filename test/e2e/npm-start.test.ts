@@ -10,6 +10,8 @@
  * completes the checkout's `.dev.vars` as `npm start` does, which two at once could race on.
  */
 import { execFileSync } from "node:child_process";
+import type { AddressInfo } from "node:net";
+import { createServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readDevVars } from "../../scripts/dev/dev-vars.js";
 import {
@@ -123,6 +125,7 @@ describe("npm start, then Ctrl-C", () => {
     const within20s = new Promise((r) => setTimeout(() => r("still running 20 s later"), 20_000).unref());
     expect(await Promise.race([npm.exited, within20s])).toEqual({ code: 0, signal: null });
     expect(npm.output()).not.toMatch(/while running|stopping everything/);
+    expect(npm.output()).toContain("npm start: stopped everything it started");
     await waitFor("every part to be gone", () => parts.every((p) => !alive(p.pid)), 20_000, npm.output());
     const edge = await fetch(`http://127.0.0.1:${npm.ports.edge}/health`).then(
       () => "answered",
@@ -149,5 +152,28 @@ describe("npm start with a setting the edge refuses", () => {
     // Nothing was started: the check runs before Redis, the bridge, the backend and wrangler.
     expect(error?.message).not.toMatch(/upstash bridge|backend {2,}http/);
     expect(Date.now() - t0).toBeLessThan(START_TIMEOUT_MS / 6);
+  }, 60_000);
+});
+
+describe("npm start on a port already taken", () => {
+  it("says another npm start may be running and which variables move it, exit 1", async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
+    try {
+      const port = (taken.address() as AddressInfo).port;
+      const error = await startNpmStart({ UPSTASH_BRIDGE_PORT: String(port) }).then(
+        async (npm) => {
+          await npm.dispose();
+          return undefined;
+        },
+        (e: unknown) => e as Error,
+      );
+      expect(error?.message).toMatch(/^npm start exited 1:/);
+      expect(error?.message).toContain(
+        `address already in use 127.0.0.1:${port} (another npm start running? Stop it, or give this one other ports: UPSTASH_BRIDGE_PORT, BACKEND_PORT, EDGE_PORT)`,
+      );
+    } finally {
+      await new Promise((resolve) => taken.close(resolve));
+    }
   }, 60_000);
 });
