@@ -17,6 +17,8 @@ export interface SpawnOptions {
   readonly readyTimeoutMs: number;
   /** Forward the child's output, prefixed with its name. */
   readonly echo?: boolean;
+  /** Called once the child is spawned, before it is ready: whoever may have to stop it early. */
+  readonly onSpawn?: (part: Managed) => void;
 }
 
 function prefixLines(name: string, write: (s: string) => void) {
@@ -64,6 +66,7 @@ export async function spawnReady(opts: SpawnOptions): Promise<Managed> {
       setTimeout(() => child.kill("SIGKILL"), 10_000).unref();
     });
   };
+  opts.onSpawn?.({ name: opts.name, child, stop });
   const deadline = Date.now() + opts.readyTimeoutMs;
   while (Date.now() < deadline) {
     if (exited !== null) {

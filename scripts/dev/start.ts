@@ -15,7 +15,7 @@ import { fileURLToPath } from "node:url";
 import { resolveRedis } from "../upstash-bridge/redis-source.js";
 import { startBridge } from "../upstash-bridge/server.js";
 import { DEMO_STORE_DIR, serveCoverageIndex } from "./coverage-index.js";
-import { completeDevVars, type DevSecrets, readDevVars } from "./dev-vars.js";
+import { completeDevVars, type DevSecrets, parseDevVars } from "./dev-vars.js";
 import { checkEdgeVars } from "./edge-config.js";
 import { modelIdentity } from "./model-identity.js";
 import { type Managed, spawnReady } from "./processes.js";
@@ -28,36 +28,64 @@ const EDGE_PORT = Number(env.EDGE_PORT ?? 8787);
 const MODEL_PATH = env.MODEL_PATH ?? `${root}models/lanesegnet-lite.onnx`;
 const DEV_VARS = `${root}.dev.vars`;
 
-/** Local secrets: the developer's .dev.vars, completed (never rewritten) with what it lacks. */
-function devSecrets(): DevSecrets {
+/**
+ * Local secrets: the developer's .dev.vars, completed (never rewritten) with what it lacks, as
+ * `vars`; `save()` writes the completion, once the settings have passed the edge's check.
+ */
+function devSecrets(): DevSecrets & { vars: Record<string, string>; save(): void } {
   const existing = existsSync(DEV_VARS) ? readFileSync(DEV_VARS, "utf8") : undefined;
   const { text, changed, ...secrets } = completeDevVars(existing, `http://127.0.0.1:${BRIDGE_PORT}`);
-  if (changed) writeFileSync(DEV_VARS, text);
-  return secrets;
+  return {
+    ...secrets,
+    vars: parseDevVars(text),
+    save: () => {
+      if (changed) writeFileSync(DEV_VARS, text);
+    },
+  };
 }
 
 async function main(): Promise<void> {
+  // Every part from the moment it exists (a child from its spawn, not once ready), so a signal
+  // during the start stops it too.
   const started: { name: string; stop(): Promise<void> }[] = [];
   let stopping = false;
+  let signalled = false;
   const stopAll = async () => {
     stopping = true;
-    for (const s of started.reverse()) await s.stop().catch(() => {});
+    for (const s of [...started].reverse()) await s.stop().catch(() => {});
+  };
+  // A part that comes into being after a signal (its start was under way) is stopped at once.
+  const track = (part: { name: string; stop(): Promise<void> }) => {
+    started.push(part);
+    if (signalled) void part.stop().catch(() => {});
   };
   const fail = async (what: string, e: unknown) => {
-    // A port taken is most often another npm start: say so, and how to run two.
+    // Stopped by a signal: a part ended by it is not a failure to report.
+    if (signalled) return;
+    const message = e instanceof Error ? e.message : String(e);
+    // A port taken is most often another npm start: say so, and how to run two. The bridge's
+    // error has the code; the backend's and the edge's come from their own output.
     const inUse =
-      (e as { code?: unknown } | null)?.code === "EADDRINUSE"
+      (e as { code?: unknown } | null)?.code === "EADDRINUSE" || /\bEADDRINUSE\b/.test(message)
         ? " (another npm start running? Stop it, or give this one other ports: UPSTASH_BRIDGE_PORT, BACKEND_PORT, EDGE_PORT)"
         : "";
-    console.error(`npm start: ${what}: ${e instanceof Error ? e.message : String(e)}${inUse}`);
+    console.error(`npm start: ${what}: ${message}${inUse}`);
     await stopAll();
     process.exit(1);
   };
-  // Exit once the line is written: stdout to a pipe is asynchronous, and exit() would drop it.
-  const stopped = () =>
-    process.stdout.write("npm start: stopped everything it started\n", () => process.exit(0));
-  process.once("SIGINT", () => void stopAll().then(stopped));
-  process.once("SIGTERM", () => void stopAll().then(stopped));
+  const onSignal = () => {
+    // A second Ctrl-C while stopping changes nothing: the first one's stop goes on to the end.
+    if (signalled) return;
+    signalled = true;
+    void stopAll().then(() => {
+      // Exit once the line is written (stdout to a pipe is asynchronous, and exit() would drop
+      // it), or after 2 s if whatever reads it has stopped reading.
+      setTimeout(() => process.exit(0), 2_000);
+      process.stdout.write("npm start: stopped everything it started\n", () => process.exit(0));
+    });
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
 
   let model: { name: string; version: string };
   try {
@@ -65,10 +93,12 @@ async function main(): Promise<void> {
   } catch (e) {
     return fail("model", e);
   }
-  const { token, signingSecret } = devSecrets();
+  const secrets = devSecrets();
+  const { token, signingSecret } = secrets;
   // The values wrangler dev will pass (the served coverage index is a loopback URL, which the
-  // Worker always takes), checked now: a bad one is named at once, before anything starts.
-  const developerIndexUrl = env.COVERAGE_INDEX_URL || readDevVars().COVERAGE_INDEX_URL;
+  // Worker always takes), checked now: a bad one is named at once, before anything starts or
+  // .dev.vars is written.
+  const developerIndexUrl = env.COVERAGE_INDEX_URL || secrets.vars.COVERAGE_INDEX_URL;
   const edgeVars = (coverageIndexUrl: string): Record<string, string> => ({
     BACKEND_URL: `http://127.0.0.1:${BACKEND_PORT}`,
     MODEL_NAME: model.name,
@@ -77,25 +107,25 @@ async function main(): Promise<void> {
     COVERAGE_INDEX_URL: coverageIndexUrl,
   });
   try {
-    checkEdgeVars(readDevVars(), edgeVars(developerIndexUrl || "http://127.0.0.1/coverage-index.bin"));
+    checkEdgeVars(secrets.vars, edgeVars(developerIndexUrl || "http://127.0.0.1/coverage-index.bin"));
   } catch (e) {
     return fail("edge configuration (wrangler.toml [vars], .dev.vars, COVERAGE_INDEX_URL)", e);
   }
+  secrets.save();
 
   try {
     const redis = await resolveRedis();
-    started.push({ name: "redis", stop: () => redis.stop() });
+    track({ name: "redis", stop: () => redis.stop() });
     console.info(`redis            ${redis.url} (${redis.origin})`);
     const bridge = await startBridge({ port: BRIDGE_PORT, token, redisUrl: redis.url });
-    started.push({ name: "bridge", stop: () => bridge.close() });
+    track({ name: "bridge", stop: () => bridge.close() });
     console.info(`upstash bridge   ${bridge.url}`);
   } catch (e) {
     return fail("redis / upstash bridge", e);
   }
 
-  let backend: Managed;
   try {
-    backend = await spawnReady({
+    await spawnReady({
       name: "backend",
       command: process.execPath,
       args: ["--import", "tsx", `${root}gpu-backend/src/main.ts`],
@@ -107,9 +137,9 @@ async function main(): Promise<void> {
       },
       readyUrl: `http://127.0.0.1:${BACKEND_PORT}/readyz`,
       readyTimeoutMs: 120_000,
+      onSpawn: track,
       echo: true,
     });
-    started.push(backend);
     console.info(`backend          http://127.0.0.1:${BACKEND_PORT} (model ${model.name} ${model.version})`);
   } catch (e) {
     return fail("backend", e);
@@ -125,7 +155,7 @@ async function main(): Promise<void> {
           ? { indexFile: env.LOCAL_INDEX_FILE }
           : { storeDir: env.LOCAL_STORE_DIR || DEMO_STORE_DIR },
       );
-      started.push(index);
+      track(index);
       coverageIndexUrl = index.url;
       console.info(`coverage index   ${index.url}`);
     } catch (e) {
@@ -134,7 +164,7 @@ async function main(): Promise<void> {
   }
 
   try {
-    const edge = await spawnReady({
+    await spawnReady({
       name: "edge",
       command: process.execPath,
       args: [
@@ -149,8 +179,8 @@ async function main(): Promise<void> {
       env: { WRANGLER_SEND_METRICS: "false" },
       readyUrl: `http://127.0.0.1:${EDGE_PORT}/health`,
       readyTimeoutMs: 120_000,
+      onSpawn: track,
     });
-    started.push(edge);
   } catch (e) {
     return fail("edge (wrangler dev)", e);
   }

@@ -24,6 +24,17 @@ describe("workerRuntime", () => {
       D: "x y",
     });
     expect(parseWorkerVars('[vars]\nLAST = "end"')).toEqual({ LAST: "end" });
+    expect(
+      parseWorkerVars('[ vars ] # mine\r\nA = "a#b" # c\r\n[[rules]]\nB = "no"\n[env.x.vars]\nC = "no"'),
+    ).toEqual({
+      A: "a#b",
+    });
+    // What it cannot read as wrangler would, it names instead of skipping.
+    for (const line of ["RATE_LIMIT_PER_HOUR = 0", "A = 'lit'", 'A = "a\\"b"', '"A" = "x"', 'A.B = "x"']) {
+      expect(() => parseWorkerVars(`[vars]\nOK = "1"\n${line}\n`), line).toThrow(
+        `wrangler.toml line 3: [vars] are read here only as NAME = "plain string" lines: ${line}`,
+      );
+    }
   });
 
   it("reads the flags of a line with several, and none when the key is absent", () => {

@@ -38,11 +38,27 @@ export function workerRuntime(): WorkerRuntime {
   return { compatibilityDate: cached.compatibilityDate, compatibilityFlags: [...cached.compatibilityFlags] };
 }
 
-/** The [vars] table of a wrangler.toml text: `NAME = "value"` lines, as ours writes them. */
+/**
+ * The [vars] table of a wrangler.toml text: `NAME = "value"` lines, as ours writes them. Any other
+ * line in the table is refused, naming it, rather than skipped: a value read wrong here would let
+ * npm start's check pass settings the Worker refuses.
+ */
 export function parseWorkerVars(toml: string): Record<string, string> {
-  const table = /^\[vars\]\s*$([\s\S]*?)(?=^\[|(?![\s\S]))/m.exec(toml)?.[1] ?? "";
   const vars: Record<string, string> = {};
-  for (const m of table.matchAll(/^([A-Za-z_][A-Za-z0-9_]*)\s*=\s*"([^"\\]*)"\s*(?:#.*)?$/gm)) {
+  let inVars = false;
+  for (const [i, raw] of toml.split(/\r?\n/).entries()) {
+    const line = raw.trim();
+    if (line.startsWith("[")) {
+      inVars = /^\[\s*vars\s*\]\s*(?:#.*)?$/.test(line);
+      continue;
+    }
+    if (!inVars || line === "" || line.startsWith("#")) continue;
+    const m = /^([A-Za-z_][A-Za-z0-9_]*)\s*=\s*"([^"\\]*)"\s*(?:#.*)?$/.exec(line);
+    if (!m) {
+      throw new Error(
+        `wrangler.toml line ${i + 1}: [vars] are read here only as NAME = "plain string" lines: ${line.slice(0, 80)}`,
+      );
+    }
     vars[m[1]!] = m[2]!;
   }
   return vars;

@@ -150,7 +150,7 @@ describe("npm start with a setting the edge refuses", () => {
       "npm start: edge configuration (wrangler.toml [vars], .dev.vars, COVERAGE_INDEX_URL): invalid edge configuration: COVERAGE_INDEX_URL: must be an https URL",
     );
     // Nothing was started: the check runs before Redis, the bridge, the backend and wrangler.
-    expect(error?.message).not.toMatch(/upstash bridge|backend {2,}http/);
+    expect(error?.message).not.toMatch(/^redis\s|upstash bridge|backend {2,}http/m);
     expect(Date.now() - t0).toBeLessThan(START_TIMEOUT_MS / 6);
   }, 60_000);
 });
@@ -174,6 +174,31 @@ describe("npm start on a port already taken", () => {
       );
     } finally {
       await new Promise((resolve) => taken.close(resolve));
+    }
+  }, 60_000);
+});
+
+describe("npm start, stopped while it starts", () => {
+  it("stops the part that was starting too, and says so", async () => {
+    // Up to its bridge; the backend is being spawned or warming up.
+    const npm = await startNpmStart({}, "upstash bridge");
+    try {
+      await waitFor(
+        "the backend to be spawned",
+        () => descendants(npm.child.pid!).some((p) => p.args.includes("gpu-backend/src/main.ts")),
+        30_000,
+        npm.output(),
+      );
+      const backend = descendants(npm.child.pid!).find((p) => p.args.includes("gpu-backend/src/main.ts"))!;
+      // The leader alone, as a service manager sends it: its parts get no signal of their own.
+      process.kill(npm.child.pid!, "SIGTERM");
+      const within20s = new Promise((r) => setTimeout(() => r("still running 20 s later"), 20_000).unref());
+      expect(await Promise.race([npm.exited, within20s])).toEqual({ code: 0, signal: null });
+      expect(npm.output()).toContain("npm start: stopped everything it started");
+      expect(npm.output()).not.toMatch(/npm start: backend:/);
+      await waitFor("the backend to be gone", () => !alive(backend.pid), 15_000, npm.output());
+    } finally {
+      await npm.dispose();
     }
   }, 60_000);
 });

@@ -71,8 +71,12 @@ export async function waitFor(
   }
 }
 
-/** Starts it and resolves once it says it is up (its "Ctrl-C stops everything." line). */
-export async function startNpmStart(extraEnv: Readonly<Record<string, string>> = {}): Promise<NpmStart> {
+/** Starts it and resolves once it prints `readyLine` (by default: once it says it is up). */
+export async function startNpmStart(
+  extraEnv: Readonly<Record<string, string>> = {},
+  /** What it prints when it counts as started; default its last line, once everything is up. */
+  readyLine = "Ctrl-C stops everything.",
+): Promise<NpmStart> {
   // A redis-server of its own: the key, the quota and the cached result of this run go nowhere else.
   const redis: RedisSource = await resolveRedis({ env: { PATH: process.env.PATH }, tryDefaultPort: false });
   // Put back as found when done: on a checkout without .dev.vars this run writes one naming its own
@@ -118,7 +122,7 @@ export async function startNpmStart(extraEnv: Readonly<Record<string, string>> =
   try {
     await waitFor(
       "npm start to be up",
-      () => output.includes("Ctrl-C stops everything.") || child.exitCode !== null,
+      () => output.includes(readyLine) || child.exitCode !== null,
       START_TIMEOUT_MS,
       output,
     );
