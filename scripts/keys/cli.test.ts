@@ -99,7 +99,7 @@ describe("npm run keys", () => {
   }, 30_000);
 
   it("refuses to revoke what is neither a key nor a hash, as a bad value (exit 2)", async () => {
-    for (const arg of ["nonsense", "lsn_short", "A".repeat(64)]) {
+    for (const arg of ["nonsense", "lsn_short", "g".repeat(64)]) {
       const r = await run(["revoke", arg]);
       expect(r.code, arg).toBe(2);
       expect(r.stderr, arg).toContain(
@@ -108,6 +108,20 @@ describe("npm run keys", () => {
     }
     // From stdin too.
     expect((await run(["revoke", "-"], {}, "nonsense\n")).code).toBe(2);
+    // Before any connection is looked for: a usage error does not depend on Redis's settings.
+    const unconfigured = await run(["revoke", "nonsense"], {
+      DEV_VARS_FILE: join(dir, "absent.vars"),
+      UPSTASH_REDIS_REST_URL: "",
+      UPSTASH_REDIS_REST_TOKEN: "",
+    });
+    expect(unconfigured.code).toBe(2);
+    expect(unconfigured.stderr).toContain("revoke takes a key");
+  }, 30_000);
+
+  it("takes a hash in capitals too", async () => {
+    const { key, hash } = await store.create("frank");
+    expect((await run(["revoke", hash.toUpperCase()])).code).toBe(0);
+    expect(await store.lookup(key)).toBeNull();
   }, 30_000);
 
   it("revokes by the hash that list shows", async () => {

@@ -2,7 +2,8 @@
  * API keys for the edge, in the Redis the Worker uses (through its Upstash REST URL).
  *
  *   npm run keys -- create --user NAME    prints the new key once, as the last line of stdout
- *   npm run keys -- revoke KEY|HASH|-     revokes a key, or a key by the hash `list` shows (exit 1: no such key);
+ *   npm run keys -- revoke KEY|HASH|-     revokes a key, or a key by the hash `list` shows (exit 1: no such key;
+ *                                         exit 2: neither a key nor a hash);
  *                                         `-` reads the key from stdin, so it stays out of shell history and `ps`
  *   npm run keys -- list --user NAME      the user's keys: hash (what `revoke HASH` takes) and creation time
  *
@@ -69,6 +70,7 @@ async function main(argv: string[]): Promise<number> {
     throw new UsageError("create needs --user NAME");
   if (command === "revoke" && (rest.length !== 1 || values.user))
     throw new UsageError("revoke needs exactly one KEY");
+  if (command === "revoke" && rest[0] !== "-") revocable(rest[0]!);
   if (command === "list" && (!values.user || rest.length > 0)) throw new UsageError("list needs --user NAME");
   if (!["create", "revoke", "list"].includes(command))
     throw new UsageError(`unknown command ${JSON.stringify(command)}`);
@@ -92,6 +94,16 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+/**
+ * What `revoke` was given: a key, or a key's hash as `list` prints it (for keys whose text is
+ * lost; any case). Anything else is a usage error (exit 2).
+ */
+function revocable(arg: string): { kind: "key" | "hash"; value: string } {
+  if (/^[0-9a-f]{64}$/i.test(arg)) return { kind: "hash", value: arg.toLowerCase() };
+  if (API_KEY_PATTERN.test(arg)) return { kind: "key", value: arg };
+  throw new UsageError("revoke takes a key (lsn_ and 43 more characters) or the 64-hex hash that list shows");
+}
+
 async function run(
   command: string,
   rest: string[],
@@ -113,14 +125,9 @@ async function run(
       if (!arg) throw new UsageError("revoke needs exactly one KEY");
       const key = arg === "-" ? (await text(process.stdin)).trim() : arg;
       if (!key) throw new UsageError("revoke -: no key on stdin");
-      // A 64-hex argument is a key's hash, as `list` prints it (for keys whose text is lost).
-      const isHash = /^[0-9a-f]{64}$/.test(key);
-      if (!isHash && !API_KEY_PATTERN.test(key)) {
-        throw new UsageError(
-          "revoke takes a key (lsn_ and 43 more characters) or the 64-hex hash that list shows",
-        );
-      }
-      const revoked = isHash ? await store.revokeHash(key) : await store.revoke(key);
+      const target = revocable(key);
+      const revoked =
+        target.kind === "hash" ? await store.revokeHash(target.value) : await store.revoke(target.value);
       if (!revoked) {
         console.error("no such key (already revoked, never created, or mistyped)");
         return 1;
