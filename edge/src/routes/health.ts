@@ -1,5 +1,5 @@
 /**
- * GET /health — liveness (always 200 while the Worker runs) plus the state of Redis, the backend
+ * GET /health — liveness (200 while the Worker runs configured; a misconfigured Worker answers 500 before any route, index.ts) plus the state of Redis, the backend
  * and the coverage index. Checks are memoised for a few seconds per isolate, and while one check
  * runs the others answer from the last one (or wait for it), so a busy health checker (or a flood
  * of them: the route is public) cannot turn into load on Redis or the backend.
