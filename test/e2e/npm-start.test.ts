@@ -46,6 +46,33 @@ afterAll(() => {
 
 const DEMO_BODY = JSON.stringify({ area: { type: "bbox", bbox: [-121.496, 38.58, -121.493, 38.5824] } });
 
+/** How it ended, or "still running 20 s later". */
+function exitWithin20s(npm: NpmStart): Promise<unknown> {
+  const later = new Promise((r) => setTimeout(() => r("still running 20 s later"), 20_000).unref());
+  return Promise.race([npm.exited, later]);
+}
+
+/** Nothing it started is left running (wrangler and its workerd, the bridge), and the edge's port is closed. */
+async function expectAllStopped(npm: NpmStart, parts: { pid: number }[]): Promise<void> {
+  await waitFor("every part to be gone", () => parts.every((p) => !alive(p.pid)), 20_000, npm.output());
+  const edge = await fetch(`http://127.0.0.1:${npm.ports.edge}/health`).then(
+    () => "answered",
+    () => "refused",
+  );
+  expect(edge).toBe("refused");
+}
+
+/** The error of a start that must fail (one that comes up after all is stopped: undefined). */
+function failedStart(env: Record<string, string>): Promise<Error | undefined> {
+  return startNpmStart(env).then(
+    async (npm) => {
+      await npm.dispose();
+      return undefined;
+    },
+    (e: unknown) => e as Error,
+  );
+}
+
 describe("npm start", () => {
   const started = npmStartForThisSuite();
 
@@ -100,16 +127,9 @@ describe("npm start", () => {
     expect(backend).toBeDefined();
     expect(parts.some((p) => p.args.includes("workerd"))).toBe(true);
     process.kill(backend!.pid, "SIGKILL");
-    const within20s = new Promise((r) => setTimeout(() => r("still running 20 s later"), 20_000).unref());
-    expect(await Promise.race([npm.exited, within20s])).toEqual({ code: 1, signal: null });
+    expect(await exitWithin20s(npm)).toEqual({ code: 1, signal: null });
     expect(npm.output()).toContain("npm start: backend: exited (SIGKILL) while running; stopping everything");
-    // wrangler and its workerd, the bridge: nothing it started is left running.
-    await waitFor("every part to be gone", () => parts.every((p) => !alive(p.pid)), 20_000, npm.output());
-    const edge = await fetch(`http://127.0.0.1:${npm.ports.edge}/health`).then(
-      () => "answered",
-      () => "refused",
-    );
-    expect(edge).toBe("refused");
+    await expectAllStopped(npm, parts);
   }, 60_000);
 });
 
@@ -122,29 +142,17 @@ describe("npm start, then Ctrl-C", () => {
     expect(parts.some((p) => p.args.includes("gpu-backend/src/main.ts"))).toBe(true);
     expect(parts.some((p) => p.args.includes("workerd"))).toBe(true);
     process.kill(-npm.child.pid!, "SIGINT");
-    const within20s = new Promise((r) => setTimeout(() => r("still running 20 s later"), 20_000).unref());
-    expect(await Promise.race([npm.exited, within20s])).toEqual({ code: 0, signal: null });
+    expect(await exitWithin20s(npm)).toEqual({ code: 0, signal: null });
     expect(npm.output()).not.toMatch(/while running|stopping everything/);
     expect(npm.output()).toContain("npm start: stopped everything it started");
-    await waitFor("every part to be gone", () => parts.every((p) => !alive(p.pid)), 20_000, npm.output());
-    const edge = await fetch(`http://127.0.0.1:${npm.ports.edge}/health`).then(
-      () => "answered",
-      () => "refused",
-    );
-    expect(edge).toBe("refused");
+    await expectAllStopped(npm, parts);
   }, 60_000);
 });
 
 describe("npm start with a setting the edge refuses", () => {
   it("names the variable in one line and exits 1 at once, before starting anything", async () => {
     const t0 = Date.now();
-    const error = await startNpmStart({ COVERAGE_INDEX_URL: "http://example.com/coverage-index.bin" }).then(
-      async (npm) => {
-        await npm.dispose();
-        return undefined;
-      },
-      (e: unknown) => e as Error,
-    );
+    const error = await failedStart({ COVERAGE_INDEX_URL: "http://example.com/coverage-index.bin" });
     expect(error?.message).toMatch(/^npm start exited 1:/);
     expect(error?.message).toContain(
       "npm start: edge configuration (wrangler.toml [vars], .dev.vars, COVERAGE_INDEX_URL): invalid edge configuration: COVERAGE_INDEX_URL: must be an https URL",
@@ -161,13 +169,7 @@ describe("npm start on a port already taken", () => {
     await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
     try {
       const port = (taken.address() as AddressInfo).port;
-      const error = await startNpmStart({ UPSTASH_BRIDGE_PORT: String(port) }).then(
-        async (npm) => {
-          await npm.dispose();
-          return undefined;
-        },
-        (e: unknown) => e as Error,
-      );
+      const error = await failedStart({ UPSTASH_BRIDGE_PORT: String(port) });
       expect(error?.message).toMatch(/^npm start exited 1:/);
       expect(error?.message).toContain(
         `address already in use 127.0.0.1:${port} (another npm start running? Stop it, or give this one other ports: UPSTASH_BRIDGE_PORT, BACKEND_PORT, EDGE_PORT)`,
@@ -192,8 +194,7 @@ describe("npm start, stopped while it starts", () => {
       const backend = descendants(npm.child.pid!).find((p) => p.args.includes("gpu-backend/src/main.ts"))!;
       // The leader alone, as a service manager sends it: its parts get no signal of their own.
       process.kill(npm.child.pid!, "SIGTERM");
-      const within20s = new Promise((r) => setTimeout(() => r("still running 20 s later"), 20_000).unref());
-      expect(await Promise.race([npm.exited, within20s])).toEqual({ code: 0, signal: null });
+      expect(await exitWithin20s(npm)).toEqual({ code: 0, signal: null });
       expect(npm.output()).toContain("npm start: stopped everything it started");
       expect(npm.output()).not.toMatch(/npm start: backend:/);
       await waitFor("the backend to be gone", () => !alive(backend.pid), 15_000, npm.output());
