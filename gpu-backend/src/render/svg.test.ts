@@ -90,19 +90,30 @@ describe("overlaySvg", () => {
     ).not.toContain("data-area");
   });
 
-  it("lists every marking class in the legend with its figures, and the attribution", () => {
+  it("lists the requested classes in the legend with their figures, and the attribution", () => {
     const svg = overlaySvg({
       grid,
       width: 500,
       height: 500,
       lines: [],
-      totals: { single_yellow_solid: { count: 3, length_m: 42.25 } },
+      totals: {
+        single_yellow_solid: { count: 3, length_m: 42.25 },
+        double_white_solid: { count: 0, length_m: 0 },
+      },
       attribution: "Esri & <friends>",
       caption: "Analysis abc",
     });
-    for (const c of LANE_CLASSES.slice(1)) expect(svg).toContain(`data-legend="${c.name}"`);
+    const listed = [...svg.matchAll(/data-legend="([a-z_]+)"/g)].map((m) => m[1]);
+    expect(listed).toEqual(["single_yellow_solid", "double_white_solid"]);
     expect(svg).toContain("single yellow solid  3 · 42.3 m");
+    expect(svg).toContain("double white solid  0 · 0.0 m");
     expect(svg).toContain("Imagery: Esri &amp; &lt;friends&gt; · Analysis abc");
+  });
+
+  it("lists every marking class when it has no totals", () => {
+    const svg = overlaySvg({ grid, width: 500, height: 500, lines: [], attribution: "A" });
+    const listed = [...svg.matchAll(/data-legend="([a-z_]+)"/g)].map((m) => m[1]);
+    expect(listed).toEqual(LANE_CLASSES.slice(1).map((c) => c.name));
   });
 
   it("escapes XML and keeps strokes visible on small pictures", () => {

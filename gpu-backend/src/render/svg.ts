@@ -3,8 +3,8 @@
  * lines in the registry's display colours (dashed classes dashed, every line with a dark halo so
  * white paint stays visible on bright asphalt), for a polygon area its outline with everything
  * outside it dimmed (the picture is the polygon's bbox; nothing outside the polygon was
- * analysed, and must not read as road without markings), a legend of the classes with their counts and
- * lengths, and an attribution strip. Pure string building, so tests can check where lines land.
+ * analysed, and must not read as road without markings), a legend of the requested classes with their
+ * counts and lengths, and an attribution strip. Pure string building, so tests can check where lines land.
  *
  * Text needs a font: librsvg asks fontconfig for the families below (Debian's fonts-dejavu-core
  * provides DejaVu Sans). Without any font the text is simply not drawn; lines and swatches are.
@@ -118,11 +118,14 @@ function legendSvg(o: OverlayOptions, stroke: number): string {
   const pad = Math.round(fs * 0.6);
   const rowH = Math.round(fs * 1.5);
   const swatchW = fs * 2;
-  const rows = MARKING_CLASS_IDS.map((id) => {
+  // With totals, the classes the analysis was asked for (its totals name exactly those, found or
+  // not): a class it never looked for must not read as "none here". Without, the whole registry.
+  const rows = MARKING_CLASS_IDS.flatMap((id) => {
     const cls = LANE_CLASSES[id]!;
+    if (o.totals && !(cls.name in o.totals)) return [];
     const t = o.totals?.[cls.name as MarkingClassName];
     const figures = t ? `  ${t.count} · ${t.length_m.toFixed(1)} m` : "";
-    return { cls, text: `${classLabel(cls.name)}${figures}` };
+    return [{ cls, text: `${classLabel(cls.name)}${figures}` }];
   });
   const title = "Lane markings";
   const longest = Math.max(title.length, ...rows.map((r) => r.text.length));
