@@ -79,7 +79,8 @@ describe("npm run keys", () => {
 
     const listed = await run(["list", "--user", "carol"]);
     expect(listed.code).toBe(0);
-    expect(listed.stdout).toMatch(/^[0-9a-f]{64} {2}created \d{4}-/);
+    // A key a lookup takes: its hash and creation time, nothing more.
+    expect(listed.stdout).toMatch(/^[0-9a-f]{64} {2}created \d{4}-\S+\n$/);
     expect(listed.stdout).not.toContain(key);
 
     const revoked = await run(["revoke", key]);
@@ -123,6 +124,28 @@ describe("npm run keys", () => {
     expect((await run(["revoke", hash.toUpperCase()])).code).toBe(0);
     expect(await store.lookup(key)).toBeNull();
   }, 30_000);
+
+  it("says which listed keys a lookup refuses because their tag secret was replaced", async () => {
+    const own = `${prefix}replaced:`;
+    const env = { REDIS_KEY_PREFIX: own };
+    const first = await run(["create", "--user", "gina"], env);
+    expect(first.code).toBe(0);
+    const direct = await connectRedis(stack.redisUrl);
+    try {
+      await direct.del(new KeySpace(own).apiKeyTagSecret());
+    } finally {
+      await direct.quit();
+    }
+    expect((await run(["create", "--user", "gina"], env)).code).toBe(0);
+    const listed = await run(["list", "--user", "gina"], env);
+    expect(listed.code).toBe(0);
+    const lines = listed.stdout.trimEnd().split("\n");
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(
+      /^[0-9a-f]{64} {2}created \S+ {2}refused: made under a tag secret since replaced \(revoke it, make a new one\)$/,
+    );
+    expect(lines[1]).toMatch(/^[0-9a-f]{64} {2}created \S+$/);
+  }, 60_000);
 
   it("revokes by the hash that list shows", async () => {
     const { key, hash } = await store.create("dave");

@@ -5,7 +5,8 @@
  *   npm run keys -- revoke KEY|HASH|-     revokes a key, or a key by the hash `list` shows (exit 1: no such key;
  *                                         exit 2: neither a key nor a hash);
  *                                         `-` reads the key from stdin, so it stays out of shell history and `ps`
- *   npm run keys -- list --user NAME      the user's keys: hash (what `revoke HASH` takes) and creation time
+ *   npm run keys -- list --user NAME      the user's keys: hash (what `revoke HASH` takes), creation time,
+ *                                         and why a lookup refuses one that is still stored
  *
  * Connection: UPSTASH_REDIS_REST_URL, UPSTASH_REDIS_REST_TOKEN and REDIS_KEY_PREFIX (default
  * "lsn:") from the environment, else from the .dev.vars file beside wrangler.toml (what
@@ -15,7 +16,7 @@ import { join } from "node:path";
 import { text } from "node:stream/consumers";
 import { parseArgs } from "node:util";
 import { isSecureServiceUrl, SECURE_URL_RULE } from "@lanesegnet/shared";
-import { API_KEY_PATTERN, ApiKeyStore } from "../../edge/src/auth/api-keys.js";
+import { API_KEY_PATTERN, type ApiKeyStanding, ApiKeyStore } from "../../edge/src/auth/api-keys.js";
 import { createRedisClient, RedisUnavailableError } from "../../edge/src/redis/client.js";
 import { KeySpace } from "../../edge/src/redis/keys.js";
 import { readDevVars } from "../dev/dev-vars.js";
@@ -104,6 +105,15 @@ function revocable(arg: string): { kind: "key" | "hash"; value: string } {
   throw new UsageError("revoke takes a key (lsn_ and 43 more characters) or the 64-hex hash that list shows");
 }
 
+/** What `list` adds to a key's line: nothing for a key a lookup takes. */
+const STANDING: Record<ApiKeyStanding, string> = {
+  valid: "",
+  "secret-not-recorded":
+    "  unknown: made before keys recorded their tag secret (refused if made before keys carried a tag)",
+  "made-under-replaced-secret":
+    "  refused: made under a tag secret since replaced (revoke it, make a new one)",
+};
+
 async function run(
   command: string,
   rest: string[],
@@ -139,7 +149,8 @@ async function run(
       if (!values.user) throw new UsageError("list needs --user NAME");
       const keys = await store.list(values.user);
       if (keys.length === 0) console.error(`no keys for user ${values.user}`);
-      for (const k of keys) process.stdout.write(`${k.hash}  created ${k.created_at}\n`);
+      for (const k of keys)
+        process.stdout.write(`${k.hash}  created ${k.created_at}${STANDING[k.standing]}\n`);
       return 0;
     }
     default:

@@ -181,4 +181,36 @@ describe("ApiKeyStore", () => {
       0,
     );
   });
+
+  it("lists each stored key with its standing: valid, made under a replaced secret, or not recorded", async () => {
+    const prefix = newPrefix("apikey-list");
+    const space = new KeySpace(prefix);
+    const cli = store(prefix);
+    const old = await cli.create("list-user", new Date("2026-01-01T00:00:00Z"));
+    const direct = await connectRedis(stack.redisUrl);
+    // A record as keys were stored before they named their secret (no secret_id).
+    const bare = "0".repeat(64);
+    try {
+      await direct.set(
+        space.apiKey(bare),
+        JSON.stringify({ user: "list-user", created_at: "2025-06-01T00:00:00Z" }),
+      );
+      await direct.sAdd(space.userKeys("list-user"), bare);
+      expect((await cli.list("list-user")).map((k) => [k.hash, k.standing])).toEqual([
+        [bare, "secret-not-recorded"],
+        [old.hash, "valid"],
+      ]);
+      // The operator replaces the secret: the old key is still stored, but no lookup takes it.
+      await direct.del(space.apiKeyTagSecret());
+    } finally {
+      await direct.quit();
+    }
+    const fresh = await cli.create("list-user", new Date("2026-02-01T00:00:00Z"));
+    expect(await store(prefix).lookup(old.key)).toBeNull();
+    expect((await cli.list("list-user")).map((k) => [k.hash, k.created_at, k.standing])).toEqual([
+      [bare, "2025-06-01T00:00:00Z", "secret-not-recorded"],
+      [old.hash, "2026-01-01T00:00:00.000Z", "made-under-replaced-secret"],
+      [fresh.hash, "2026-02-01T00:00:00.000Z", "valid"],
+    ]);
+  });
 });

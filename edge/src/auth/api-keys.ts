@@ -2,8 +2,9 @@
  * API keys: `lsn_` + base64url of 24 random bytes and an 8-byte tag, the truncated HMAC-SHA256 of
  * those bytes under a secret kept in Redis. Only the SHA-256 of a key is stored (a fast hash is
  * right here: the key has 192 random bits, so it cannot be guessed from its hash), as
- * `{prefix}apikey:{sha256 hex}` -> {"user", "created_at"}, plus a per-user set of hashes for
- * listing. Shared by the Worker (lookup) and `npm run keys` (create, revoke, list).
+ * `{prefix}apikey:{sha256 hex}` -> {"user", "created_at", "secret_id"}, plus a per-user set of
+ * hashes for listing (`secret_id` names the tag secret the key was made under, so `list` can say
+ * which stored keys no lookup will take any more). Shared by the Worker (lookup) and `npm run keys` (create, revoke, list).
  *
  * Why the tag: without it, every made-up key in the right shape cost a Redis GET to refuse, so a
  * flood of random keys was a flood of Upstash commands, billed and competing with real traffic.
@@ -34,6 +35,14 @@ export const TAG_SECRET_RECHECK_MS = 60_000;
 export interface ApiKeyRecord {
   readonly user: string;
   readonly created_at: string;
+}
+
+/** What `list` says of a stored key: whether a lookup takes it, and if not, why. */
+export type ApiKeyStanding = "valid" | "secret-not-recorded" | "made-under-replaced-secret";
+
+/** The id a record keeps of the tag secret its key was made under (the secret itself stays put). */
+export async function tagSecretId(secret: string): Promise<string> {
+  return (await sha256Hex(`lanesegnet api-key tag secret\n${secret}`)).slice(0, 16);
 }
 
 function importTagKey(secret: string): Promise<CryptoKey> {
@@ -87,6 +96,16 @@ function parseRecord(raw: string | null): ApiKeyRecord | null {
       : null;
   } catch {
     return null;
+  }
+}
+
+/** The `secret_id` of a stored record; undefined for a record made before records kept it. */
+function secretIdOf(raw: string | null): string | undefined {
+  try {
+    const id = (JSON.parse(raw ?? "null") as { secret_id?: unknown } | null)?.secret_id;
+    return typeof id === "string" ? id : undefined;
+  } catch {
+    return undefined;
   }
 }
 
@@ -150,14 +169,14 @@ export class ApiKeyStore {
    * value that was there (another creator won) or nil (ours was stored). One command, so no read
    * can land on a replica that has not seen the write yet.
    */
-  async #ensureTagKey(): Promise<CryptoKey> {
+  async #ensureTagKey(): Promise<{ key: CryptoKey; secretId: string }> {
     const secretKey = this.keys.apiKeyTagSecret();
     const mine = bytesToBase64url(crypto.getRandomValues(new Uint8Array(TAG_SECRET_BYTES)));
-    const previous = await this.redis.set<string>(secretKey, mine, { nx: true, get: true });
-    const key = await this.#remember(previous ?? mine);
+    const secret = (await this.redis.set<string>(secretKey, mine, { nx: true, get: true })) ?? mine;
+    const key = await this.#remember(secret);
     if (!key)
       throw new Error(`the API key tag secret (${secretKey}) is empty: delete it to have a new one made`);
-    return key;
+    return { key, secretId: await tagSecretId(secret) };
   }
 
   /** Redis key of the record of the key with this hash (to read it together with other commands). */
@@ -175,9 +194,10 @@ export class ApiKeyStore {
     if (!USER_ID_PATTERN.test(user)) {
       throw new RangeError("user must be 1-128 characters of letters, digits and . _ @ : + -");
     }
-    const key = await generateApiKey(await this.#ensureTagKey());
+    const tag = await this.#ensureTagKey();
+    const key = await generateApiKey(tag.key);
     const hash = await hashApiKey(key);
-    const record: ApiKeyRecord = { user, created_at: now.toISOString() };
+    const record = { user, created_at: now.toISOString(), secret_id: tag.secretId };
     const p = this.redis.pipeline();
     p.set(this.keys.apiKey(hash), JSON.stringify(record), { nx: true });
     p.sadd(this.keys.userKeys(user), hash);
@@ -204,15 +224,33 @@ export class ApiKeyStore {
     return deleted === 1;
   }
 
-  /** Hashes and creation times of a user's keys. */
-  async list(user: string): Promise<{ hash: string; created_at: string }[]> {
+  /**
+   * Hashes, creation times and standing of a user's stored keys, oldest first. A key made under a
+   * tag secret since replaced is still stored (until revoked) but no lookup takes it: its standing
+   * says so. Records made before they named their secret cannot tell a tagged key from one made
+   * before tags (which no lookup takes either): their standing says that.
+   */
+  async list(user: string): Promise<{ hash: string; created_at: string; standing: ApiKeyStanding }[]> {
     const hashes = await this.redis.smembers<string[]>(this.keys.userKeys(user));
     if (hashes.length === 0) return [];
-    const raws = await this.redis.mget<(string | null)[]>(...hashes.map((h) => this.keys.apiKey(h)));
-    const out: { hash: string; created_at: string }[] = [];
+    const [secret, ...raws] = await this.redis.mget<(string | null)[]>(
+      this.keys.apiKeyTagSecret(),
+      ...hashes.map((h) => this.keys.apiKey(h)),
+    );
+    const currentId = secret ? await tagSecretId(secret) : undefined;
+    const out: { hash: string; created_at: string; standing: ApiKeyStanding }[] = [];
     hashes.forEach((hash, i) => {
-      const rec = parseRecord(raws[i] ?? null);
-      if (rec) out.push({ hash, created_at: rec.created_at });
+      const raw = raws[i] ?? null;
+      const rec = parseRecord(raw);
+      if (!rec) return;
+      const made = secretIdOf(raw);
+      const standing: ApiKeyStanding =
+        made === undefined
+          ? "secret-not-recorded"
+          : made === currentId
+            ? "valid"
+            : "made-under-replaced-secret";
+      out.push({ hash, created_at: rec.created_at, standing });
     });
     return out.sort((a, b) => a.created_at.localeCompare(b.created_at));
   }
