@@ -8,7 +8,6 @@ export {
   type RuleName,
 } from "./filters.js";
 export { mergeDuplicates } from "./merge.js";
-export { type MergeFeaturesOptions, mergeDuplicateFeatures } from "./merge-features.js";
 export { DEFAULT_PARAMS, type VectoriseParams } from "./params.js";
 export { argmaxClasses, type ClassScores, type ScoreKind } from "./scores.js";
 export { gridGroundResolution, vectoriseToFeatures } from "./to-features.js";

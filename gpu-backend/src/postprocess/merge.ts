@@ -4,7 +4,8 @@
  * branches, or the same line vectorised in two overlapping tiles). Lines that overlap only at
  * their ends, end to end (a line crossing a tile seam), are joined into one. The geometry core
  * works in any planar frame given the size of one unit in metres; `mergeDuplicates` merges
- * measured lines in pixel space and `mergeDuplicateFeatures` (merge-features.ts) GeoJSON features.
+ * measured lines in pixel space. (The backend stitches its overlapping inference tiles into one
+ * segmentation before vectorising, so no seam duplicates survive into GeoJSON to be merged there.)
  */
 
 import Flatbush from "flatbush";
@@ -486,7 +487,7 @@ function combineMeasured(a: MeasuredLine, b: MeasuredLine, m: GeometryMerge, gsd
  * Dash statistics of a union: a contained duplicate adds nothing; an end-to-end join adds the
  * other line's dashes minus those counted twice in the overlap.
  */
-export function combineDash(
+function combineDash(
   a: DashMeasure | null,
   b: DashMeasure | null,
   m: Pick<GeometryMerge, "addedStart" | "addedEnd">,

@@ -1,17 +1,14 @@
 import {
   gridForBbox,
-  type LaneFeature,
   LaneFeatureSchema,
   type LonLatBbox,
-  lonLatToPixel,
   type MercatorGrid,
   pixelToLonLat,
 } from "@lanesegnet/shared";
 import { describe, expect, it } from "vitest";
 import { clipRegionFromBbox } from "./clip.js";
-import { mergeDuplicateFeatures } from "./merge-features.js";
 import { lanesAt, ROAD_LANES, SCENE_SIZE_M } from "./scenes.js";
-import { cropScene, makeScene } from "./synthetic.js";
+import { makeScene } from "./synthetic.js";
 import { gridGroundResolution, vectoriseToFeatures } from "./to-features.js";
 import { geodesicLength, toFeatureCollection } from "./to-geojson.js";
 import type { MeasuredLine, Pt } from "./types.js";
@@ -121,117 +118,6 @@ describe("geodesicLength", () => {
   });
 });
 
-describe("mergeDuplicateFeatures", () => {
-  it("joins the features of two overlapping tiles into one per marking", () => {
-    const grid = gridForBbox(bbox, 0.15);
-    const gsd = gridGroundResolution(grid);
-    const scene = sceneOn(grid, gsd);
-    const split = 250;
-    const overlap = 60;
-    const gridA: MercatorGrid = { ...grid, width: split };
-    const gridB: MercatorGrid = {
-      ...grid,
-      originX: grid.originX + (split - overlap) * grid.resolution,
-      width: grid.width - (split - overlap),
-    };
-    const opts = { groundResolutionM: gsd };
-    const a = vectoriseToFeatures(cropScene(scene, 0, 0, gridA.width, grid.height), gridA, opts).collection;
-    const b = vectoriseToFeatures(
-      cropScene(scene, split - overlap, 0, gridB.width, grid.height),
-      gridB,
-      opts,
-    ).collection;
-    const merged = mergeDuplicateFeatures([...a.features, ...b.features]);
-    // The dashed line with unlabelled gaps cannot be joined across a seam (see merge.test.ts).
-    for (const t of ROAD_LANES.filter((x) => x.lane.dash?.gaps !== "background")) {
-      const matches = merged.filter(
-        (f) =>
-          f.properties.class_id === t.classId &&
-          f.geometry.coordinates.every(([lon, lat]) => {
-            const p = lonLatToPixel(grid, lon, lat);
-            return near(p, t.points, gsd);
-          }),
-      );
-      expect(matches, t.name).toHaveLength(1);
-      expect(Math.abs(matches[0]!.properties.length_m - t.lengthM) / t.lengthM, t.name).toBeLessThan(0.02);
-      expect(() => LaneFeatureSchema.parse(matches[0])).not.toThrow();
-    }
-  });
-});
-
-describe("mergeDuplicateFeatures: the measures of a union", () => {
-  // Metres to degrees at 52.5° N.
-  const north = (m: number) => m / 111_250;
-  const east = (m: number) => m / (111_320 * Math.cos((lat0 * Math.PI) / 180));
-  const feature = (
-    id: string,
-    coordinates: [number, number][],
-    p: { length_m: number; width_m: number; confidence: number },
-  ): LaneFeature => ({
-    type: "Feature",
-    id,
-    geometry: { type: "LineString", coordinates },
-    properties: { id, class: "single_white_solid", class_id: 1, width_resolved: false, dashed: false, ...p },
-  });
-
-  it("measures the tolerance in ground metres east-west too (a degree of longitude is shorter)", () => {
-    // Two 20 m north-south lines 0.25 m apart east-west: one marking seen twice (tolerance 0.3 m).
-    const a = feature(
-      "a",
-      [
-        [lon0, lat0],
-        [lon0, lat0 + north(20)],
-      ],
-      { length_m: 20, width_m: 0.15, confidence: 0.9 },
-    );
-    const b = feature(
-      "b",
-      [
-        [lon0 + east(0.25), lat0 + north(2)],
-        [lon0 + east(0.25), lat0 + north(18)],
-      ],
-      { length_m: 16, width_m: 0.15, confidence: 0.9 },
-    );
-    expect(mergeDuplicateFeatures([a, b])).toHaveLength(1);
-    const c = {
-      ...b,
-      geometry: {
-        type: "LineString" as const,
-        coordinates: b.geometry.coordinates.map(([x, y]) => [x! + east(0.1), y!] as [number, number]),
-      },
-    };
-    expect(mergeDuplicateFeatures([a, c])).toHaveLength(2);
-  });
-
-  it("gives the union the length-weighted width and confidence of the two", () => {
-    const a = feature(
-      "a",
-      [
-        [lon0, lat0],
-        [lon0 + east(20), lat0],
-      ],
-      { length_m: 20, width_m: 0.15, confidence: 0.9 },
-    );
-    const b = feature(
-      "b",
-      [
-        [lon0 + east(5), lat0 + north(0.1)],
-        [lon0 + east(15), lat0 + north(0.1)],
-      ],
-      { length_m: 10, width_m: 0.3, confidence: 0.6 },
-    );
-    const merged = mergeDuplicateFeatures([a, b]);
-    expect(merged).toHaveLength(1);
-    expect(merged[0]!.properties.width_m).toBeCloseTo(0.2, 3);
-    expect(merged[0]!.properties.confidence).toBeCloseTo(0.8, 3);
-    // Either copy measuring the paint makes the union's width a measurement (as merge.ts does).
-    expect(merged[0]!.properties.width_resolved).toBe(false);
-    const measuredB = { ...b, properties: { ...b.properties, width_resolved: true } };
-    expect(mergeDuplicateFeatures([a, measuredB])[0]!.properties.width_resolved).toBe(true);
-  });
-});
-
-/** Whether a pixel point lies within 0.5 m of a truth polyline given in metres. */
 function near(p: readonly number[], truthM: readonly Pt[], gsd: number): boolean {
   const x = p[0]! * gsd;
   const y = p[1]! * gsd;
