@@ -15,8 +15,11 @@ export interface SpawnOptions {
   /** URL that answers 2xx once the process is ready. */
   readonly readyUrl: string;
   readonly readyTimeoutMs: number;
-  /** Forward the child's output, prefixed with its name. */
-  readonly echo?: boolean;
+  /**
+   * Forward the child's output, prefixed with its name: all of it, or only what it prints once
+   * ready ("after-ready": a start-up banner is noise, and a failed start shows its tail anyway).
+   */
+  readonly echo?: boolean | "after-ready";
   /** Called once the child is spawned, before it is ready: whoever may have to stop it early. */
   readonly onSpawn?: (part: Managed) => void;
 }
@@ -44,14 +47,16 @@ export async function spawnReady(opts: SpawnOptions): Promise<Managed> {
   };
   child.stdout!.on("data", keep);
   child.stderr!.on("data", keep);
+  let ready = false;
   if (opts.echo) {
+    const shown = opts.echo === true ? () => true : () => ready;
     child.stdout!.on(
       "data",
-      prefixLines(opts.name, (s) => process.stdout.write(s)),
+      prefixLines(opts.name, (s) => shown() && process.stdout.write(s)),
     );
     child.stderr!.on(
       "data",
-      prefixLines(opts.name, (s) => process.stderr.write(s)),
+      prefixLines(opts.name, (s) => shown() && process.stderr.write(s)),
     );
   }
   let exited: number | null = null;
@@ -76,7 +81,10 @@ export async function spawnReady(opts: SpawnOptions): Promise<Managed> {
     }
     try {
       const res = await fetch(opts.readyUrl, { signal: AbortSignal.timeout(1_000) });
-      if (res.ok) return { name: opts.name, child, stop };
+      if (res.ok) {
+        ready = true;
+        return { name: opts.name, child, stop };
+      }
     } catch {
       // not listening yet
     }

@@ -180,6 +180,10 @@ async function main(): Promise<void> {
       readyUrl: `http://127.0.0.1:${EDGE_PORT}/health`,
       readyTimeoutMs: 120_000,
       onSpawn: track,
+      // The Worker's audit log (one JSON line per request) and its errors reach the developer
+      // only through wrangler's output; its start-up banner (bindings, an offline Request.cf
+      // warning) is left out.
+      echo: "after-ready",
     });
   } catch (e) {
     return fail("edge (wrangler dev)", e);

@@ -46,6 +46,14 @@ afterAll(() => {
 
 const DEMO_BODY = JSON.stringify({ area: { type: "bbox", bbox: [-121.496, 38.58, -121.493, 38.5824] } });
 
+/** The Worker's audit lines in npm start's output (`[edge] {…"msg":"request"…}`). */
+function auditLines(output: string): Record<string, unknown>[] {
+  return output
+    .split("\n")
+    .filter((l) => l.startsWith("[edge] {") && l.includes('"msg":"request"'))
+    .map((l) => JSON.parse(l.slice("[edge] ".length)) as Record<string, unknown>);
+}
+
 /** How it ended, or "still running 20 s later". */
 function exitWithin20s(npm: NpmStart): Promise<unknown> {
   const later = new Promise((r) => setTimeout(() => r("still running 20 s later"), 20_000).unref());
@@ -114,6 +122,19 @@ describe("npm start", () => {
     const again = await analyse();
     expect([again.status, again.headers.get("x-cache")]).toEqual([200, "HIT"]);
     await again.arrayBuffer();
+    // The Worker's audit line of that hit reaches npm start's output (edge/README.md, Audit log).
+    const requestId = again.headers.get("x-request-id")!;
+    await waitFor(
+      "the hit's audit line",
+      () => auditLines(npm.output()).some((l) => l.request_id === requestId),
+      10_000,
+      npm.output(),
+    );
+    const line = auditLines(npm.output()).find((l) => l.request_id === requestId)!;
+    expect(line).toMatchObject({ route: "/v1/analyses", status: 200, cache: "HIT", user: "npm-start-test" });
+    expect(JSON.stringify(line)).not.toContain(key);
+    // Only what the edge prints once ready: not wrangler's start-up banner.
+    expect(npm.output()).not.toContain("[edge] Your Worker has access to the following bindings");
 
     const page = await fetch(`http://127.0.0.1:${npm.ports.edge}/`);
     expect(page.headers.get("content-type")).toMatch(/^text\/html/);
