@@ -292,7 +292,7 @@ export class BackendClient {
             ...failure(
               502,
               PROBLEM_TYPES.noImagery,
-              "No imagery provider could deliver imagery for this area right now; try again later.",
+              "No imagery provider could deliver imagery for this area right now; providers_tried says why each failed. Try again later.",
               "no_imagery",
               parseRetryAfter(headers.get("retry-after")) ?? DEPENDENCY_RETRY_AFTER_S,
               status,

@@ -61,7 +61,7 @@ export const CoverageQuerySchema = z.object({
     .openapi({
       param: { name: "bbox", in: "query" },
       description: "west,south,east,north in WGS84 degrees",
-      example: "153.02,-27.48,153.03,-27.46",
+      example: "-121.497,38.579,-121.492,38.584",
     }),
   limit: z
     .string()

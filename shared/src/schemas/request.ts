@@ -65,7 +65,7 @@ export const BboxAreaSchema = z
   .meta({
     id: "BboxArea",
     description: "An axis-aligned lon/lat box.",
-    example: { type: "bbox", bbox: [153.0245, -27.4709, 153.0265, -27.4693] },
+    example: { type: "bbox", bbox: [-121.496, 38.58, -121.493, 38.5824] },
   });
 
 const PositionSchema = z
@@ -249,7 +249,7 @@ export function analysisRequestSchema(options: AnalysisLimitOptions = {}) {
 export const AnalysisRequestSchema = analysisRequestSchema().meta({
   id: "AnalysisRequest",
   description: "Find lane markings in aerial imagery of an area.",
-  example: { area: { type: "bbox", bbox: [153.0245, -27.4709, 153.0265, -27.4693] }, resolution_m: 0.25 },
+  example: { area: { type: "bbox", bbox: [-121.496, 38.58, -121.493, 38.5824] }, resolution_m: 0.25 },
 });
 
 export type BboxArea = z.infer<typeof BboxAreaSchema>;
