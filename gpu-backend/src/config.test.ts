@@ -62,6 +62,10 @@ describe("loadConfig", () => {
     expect(() => loadConfig({ BACKEND_SIGNING_SECRET: " ".repeat(40) })).toThrow(
       "invalid configuration: BACKEND_SIGNING_SECRET: required: the secret the edge signs requests with, at least 32 characters (npm start's is in .dev.vars)",
     );
+    // Too short: the variable is named once, then what it needs.
+    expect(() => loadConfig({ BACKEND_SIGNING_SECRET: "short" })).toThrow(
+      "invalid configuration: BACKEND_SIGNING_SECRET: at least 32 characters (use 32 random bytes, hex- or base64-encoded)",
+    );
   });
 
   it("trims the signing secret as the edge does (a secret file's trailing newline)", () => {

@@ -53,7 +53,7 @@ const EnvSchema = z.object({
           : undefined,
     })
     .trim()
-    .min(32, "BACKEND_SIGNING_SECRET must be at least 32 characters"),
+    .min(32, "at least 32 characters (use 32 random bytes, hex- or base64-encoded)"),
   /**
    * Redis shared by every backend instance for replay protection (redis:// or rediss://). Unset:
    * each process remembers its own nonces, which only stops replays to the same instance.

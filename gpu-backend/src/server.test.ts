@@ -26,6 +26,7 @@ import { DEFAULT_MIN_CONFIDENCE } from "./analysis/internal-request.js";
 import { loadConfig } from "./config.js";
 import { createLogger } from "./observability/logger.js";
 import { createEsriProvider } from "./providers/esri.js";
+import { createMapboxProvider } from "./providers/mapbox.js";
 import { type Loopback, startLoopback } from "./providers/test-support.js";
 import { type RunningBackend, startBackend } from "./server.js";
 
@@ -166,6 +167,7 @@ async function waitFor(condition: () => boolean, what: string, timeoutMs = 10_00
 async function ownBackend(
   tileHandler: Parameters<typeof startLoopback>[0],
   env: Record<string, string>,
+  logger = createLogger("silent"),
 ): Promise<{ backend: RunningBackend; tiles: Loopback; close(): Promise<void> }> {
   const tiles = await startLoopback(tileHandler);
   const config = loadConfig({
@@ -181,7 +183,7 @@ async function ownBackend(
   const providers = new Map([
     ["esri" as const, createEsriProvider({ urlTemplate: `${tiles.url}/{z}/{y}/{x}`, timeoutMs: 20_000 })],
   ]);
-  const backend = await startBackend(config, { providers, logger: createLogger("silent") });
+  const backend = await startBackend(config, { providers, logger });
   return {
     backend,
     tiles,
@@ -364,23 +366,46 @@ describe("validation", () => {
     const headers = await signedHeaders(big);
     // Its own connection: the server answers before reading the body and then drops the socket,
     // which a pooled keep-alive connection would carry over into the next test's request.
+    let connection: string | undefined;
+    // A client that keeps connections alive (the edge's fetch does): only the answer can tell it
+    // that this one is not reusable.
+    const keepAlive = new Agent({ keepAlive: true });
     const res = await new Promise<Response>((resolve, reject) => {
-      const req = httpRequest(`${backend.url}${ROUTE}`, { method: "POST", headers, agent: false }, (r) => {
-        const chunks: Buffer[] = [];
-        r.on("data", (c: Buffer) => chunks.push(c));
-        r.on("end", () =>
-          resolve(
-            new Response(Buffer.concat(chunks), {
-              status: r.statusCode ?? 0,
-              headers: { "content-type": String(r.headers["content-type"]) },
-            }),
-          ),
-        );
-      });
+      const req = httpRequest(
+        `${backend.url}${ROUTE}`,
+        { method: "POST", headers, agent: keepAlive },
+        (r) => {
+          connection = r.headers.connection;
+          const chunks: Buffer[] = [];
+          r.on("data", (c: Buffer) => chunks.push(c));
+          r.on("end", () =>
+            resolve(
+              new Response(Buffer.concat(chunks), {
+                status: r.statusCode ?? 0,
+                headers: { "content-type": String(r.headers["content-type"]) },
+              }),
+            ),
+          );
+        },
+      );
       req.on("error", reject);
       req.end(big);
     });
+    keepAlive.destroy();
     await expectProblem(res, 413);
+    // So the caller does not send its next request down a connection about to close.
+    expect(connection).toBe("close");
+  });
+
+  it("answers 415 for a signed body that does not say it is JSON, before running anything", async () => {
+    const body = analysisBody();
+    const before = tiles.requests.length;
+    for (const type of ["text/plain", "application/xml", "application/json; charset=latin1"]) {
+      const res = await post(body, { ...(await signedHeaders(body)), "content-type": type });
+      const p = await expectProblem(res, 415);
+      expect(p.detail, type).toMatch(/JSON/);
+    }
+    expect(tiles.requests.length).toBe(before);
   });
 
   it("answers 404 problem+json for unknown routes", async () => {
@@ -502,6 +527,9 @@ describe("analysis and metrics", () => {
     expect(sample(text, "lanesegnet_backend_queue_depth")).toBe(0);
     expect(sample(text, "lanesegnet_backend_analyses_in_flight")).toBe(0);
     expect(sample(text, 'lanesegnet_backend_execution_provider{provider="cpu"}')).toBe(1);
+    // The process's own: memory for DEPLOY.md's sizing, event-loop lag for a starved main thread.
+    expect(sample(text, "process_resident_memory_bytes")).toBeGreaterThan(10 * 1024 * 1024);
+    expect(text).toContain("# TYPE nodejs_eventloop_lag_seconds gauge");
     expect(
       sample(text, 'lanesegnet_backend_provider_calls_total{provider="esri",outcome="used"}'),
     ).toBeGreaterThanOrEqual(1);
@@ -637,10 +665,10 @@ describe("graceful shutdown", () => {
     );
   });
 
-  it("turns new work away on a kept-alive connection while draining (503, Connection: close)", async () => {
+  it("closes a kept-alive connection with its answer while draining, so the next request goes elsewhere", async () => {
     // Two gates by tile column: a far-east area (x > 85,240 at zoom 19) is held by `eastGate`, the
     // usual BBOX by `nearGate`. The far-east analysis keeps the drain waiting throughout, so the second
-    // request on the kept-alive connection surely arrives while the backend drains.
+    // request for the kept-alive connection surely comes while the backend drains.
     const nearGate = gate();
     const eastGate = gate();
     const own = await ownBackend(
@@ -682,12 +710,13 @@ describe("graceful shutdown", () => {
       const closing = draining.close();
       await waitFor(() => draining.health.draining, "draining");
       nearGate.open();
-      expect((await first).status).toBe(200);
-      // Before, Node served it on the kept-alive socket and the drain admitted it as new work.
-      const refused = await second;
-      expect(refused.status).toBe(503);
-      expect(refused.headers["retry-after"]).toBe("1");
-      expect(refused.headers.connection).toBe("close");
+      // The answer closes its connection (before, the process then waited out the keep-alive
+      // timeout, and a request sent down that connection was admitted as new work) ...
+      const answered = await first;
+      expect([answered.status, answered.headers.connection]).toEqual([200, "close"]);
+      // ... so the next request needs a new connection, which a draining instance no longer accepts:
+      // the client learns at once to go to another instance.
+      await expect(second).rejects.toMatchObject({ code: "ECONNREFUSED" });
       eastGate.open();
       expect((await far).status).toBe(200);
       await closing;
@@ -729,6 +758,166 @@ describe("graceful shutdown", () => {
       expect(await inFlight).toBe("cut off");
     } finally {
       stuck.open();
+      await own.close();
+    }
+  });
+});
+
+/** A logger whose lines the test reads (pino's JSON, one object per line). */
+function capturedLogger(level = "info") {
+  const lines: Record<string, unknown>[] = [];
+  const logger = createLogger(level, {
+    write(chunk: string) {
+      for (const l of chunk.split("\n")) if (l.trim()) lines.push(JSON.parse(l) as Record<string, unknown>);
+    },
+  });
+  return { logger, lines, text: () => JSON.stringify(lines) };
+}
+
+describe("shutdown with analyses waiting", () => {
+  it("refuses the queued ones at once (503, Retry-After), finishes the running one, and closes kept-alive connections", async () => {
+    const held = gate();
+    const log = capturedLogger();
+    const own = await ownBackend(
+      async (_req, res) => {
+        await held.opened;
+        res.writeHead(200, { "content-type": "image/jpeg" });
+        res.end(await tileJpeg());
+      },
+      { MAX_CONCURRENT_ANALYSES: "1", MAX_QUEUED_ANALYSES: "2", SHUTDOWN_GRACE_MS: "20000" },
+      log.logger,
+    );
+    const keptAlive = new Agent({ keepAlive: true });
+    const send = async () => {
+      const body = analysisBody();
+      const headers = await signedHeaders(body);
+      return new Promise<{ status: number; headers: Record<string, unknown> }>((resolve, reject) => {
+        const req = httpRequest(
+          `${own.backend.url}${ROUTE}`,
+          { method: "POST", agent: keptAlive, headers },
+          (res) => {
+            res.resume();
+            res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers }));
+          },
+        );
+        req.on("error", reject);
+        req.end(body);
+      });
+    };
+    try {
+      const running = send();
+      await waitFor(() => own.tiles.requests.length > 0, "the first analysis to ask for imagery");
+      const queued = [send(), send()];
+      // Both wait in the queue (its depth gauge says so) before the shutdown begins.
+      for (let depth = 0, tries = 0; depth < 2; tries++) {
+        if (tries > 200) throw new Error("the two analyses never queued");
+        const text = await (await fetch(`${own.backend.url}/metrics`)).text();
+        depth = sample(text, "lanesegnet_backend_queue_depth") ?? 0;
+        if (depth < 2) await new Promise((r) => setTimeout(r, 25));
+      }
+      const closing = own.backend.close();
+      // The queued two never started: refused before the running one ends (its imagery is held).
+      for (const q of await Promise.all(queued)) {
+        expect(q.status).toBe(503);
+        expect(q.headers["retry-after"]).toBe("1");
+        expect(q.headers.connection).toBe("close");
+      }
+      held.open();
+      const done = await running;
+      expect(done.status).toBe(200);
+      // The answer closes its kept-alive connection: the process need not wait out the keep-alive timeout.
+      expect(done.headers.connection).toBe("close");
+      await closing;
+      const drain = log.lines.find(
+        (l) => l.msg === "draining: finishing running analyses, refusing new ones",
+      );
+      expect(drain).toMatchObject({ running: 1, refused_from_queue: 2 });
+      expect(log.lines.filter((l) => l.msg === "request" && l.reason === "draining")).toHaveLength(2);
+      expect(log.lines.at(-1)?.msg).toBe("backend stopped");
+    } finally {
+      held.open();
+      keptAlive.destroy();
+      await own.close();
+    }
+  });
+});
+
+describe("request log", () => {
+  it("writes one line per internal request: the reason of a refusal, the providers of a fallback, never the secret", async () => {
+    const log = capturedLogger();
+    const tile512 = await sharp(await tileJpeg())
+      .resize(512, 512)
+      .jpeg()
+      .toBuffer();
+    const own = await startLoopback(async (req, res) => {
+      if ((req.url ?? "").startsWith("/esri/")) {
+        res.writeHead(500);
+        res.end();
+        return;
+      }
+      res.writeHead(200, { "content-type": "image/jpeg" });
+      res.end(tile512);
+    });
+    const config = loadConfig({
+      BACKEND_SIGNING_SECRET: SECRET,
+      MODEL_PATH,
+      BACKEND_PORT: "0",
+      EXECUTION_PROVIDERS: "cpu",
+      INFERENCE_WORKERS: "1",
+      INFERENCE_THREADS: "1",
+      ENABLED_PROVIDERS: "esri,mapbox",
+    });
+    const providers = new Map([
+      [
+        "esri" as const,
+        createEsriProvider({
+          urlTemplate: `${own.url}/esri/{z}/{y}/{x}`,
+          timeoutMs: 5_000,
+          retry: { retries: 0, baseDelayMs: 0, maxDelayMs: 0 },
+        }),
+      ],
+      [
+        "mapbox" as const,
+        createMapboxProvider({
+          urlTemplate: `${own.url}/mapbox/{z}/{x}/{y}?access_token={key}`,
+          accessToken: "test-mapbox-token",
+          timeoutMs: 5_000,
+        }),
+      ],
+    ]);
+    const logged = await startBackend(config, { providers, logger: log.logger });
+    const at = (id: string) => log.lines.find((l) => l.msg === "request" && l.request_id === id);
+    const send = async (id: string, body: string, headers: Record<string, string>) =>
+      fetch(`${logged.url}${ROUTE}`, { method: "POST", headers: { ...headers, "x-request-id": id }, body });
+    try {
+      const body = analysisBody({ providers: ["esri", "mapbox"] });
+      expect(
+        (await send("stale", body, await signedHeaders(body, { now: Date.now() - 120_000 }))).status,
+      ).toBe(401);
+      expect((await send("wrong", body, await signedHeaders(body, { secret: "x".repeat(40) }))).status).toBe(
+        401,
+      );
+      const plain = { ...(await signedHeaders(body)), "content-type": "text/plain" };
+      expect((await send("plain", body, plain)).status).toBe(415);
+      const served = await send("served", body, await signedHeaders(body));
+      expect(served.status).toBe(200);
+      await fetch(`${logged.url}/healthz`);
+
+      expect(at("stale")).toMatchObject({ level: 40, status: 401, reason: "timestamp_skew", route: ROUTE });
+      expect(at("wrong")).toMatchObject({ level: 40, status: 401, reason: "bad_signature" });
+      expect(at("plain")).toMatchObject({ level: 40, status: 415, reason: "unsupported_media_type" });
+      const fallback = at("served");
+      expect(fallback).toMatchObject({ level: 40, status: 200, provider: "mapbox", fallback: true });
+      expect(fallback?.providers_tried).toEqual([
+        expect.objectContaining({ provider: "esri", outcome: "failed" }),
+        expect.objectContaining({ provider: "mapbox", outcome: "used" }),
+      ]);
+      expect(typeof fallback?.latency_ms).toBe("number");
+      expect(log.lines.filter((l) => l.msg === "request")).toHaveLength(4);
+      expect(log.text()).not.toContain(SECRET);
+      expect(log.text()).not.toContain("test-mapbox-token");
+    } finally {
+      await logged.close();
       await own.close();
     }
   });

@@ -63,6 +63,7 @@ export async function startBackend(config: BackendConfig, opts: StartOptions = {
   let providersInUse: () => ReadonlySet<string> = () => new Set();
   const metrics = createMetrics({
     executionProviders: () => ({ inUse: providersInUse(), known: config.inference.executionProviders }),
+    processMetrics: true,
   });
   const pool = await InferencePool.start({
     modelPath: config.model.path,
@@ -191,16 +192,30 @@ export async function startBackend(config: BackendConfig, opts: StartOptions = {
       const deadline = Date.now() + config.shutdownGraceMs;
       const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
       // Stop accepting now; server.close() itself resolves only once every connection has ended,
-      // which a slow analysis can delay far beyond the grace period.
+      // which a slow analysis can delay far beyond the grace period. From now on every answer
+      // closes its connection (app.ts), and idle kept-alive ones are closed at once.
       const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
-      while ((admission.inFlight > 0 || admission.queued > 0) && Date.now() < deadline) await sleep(20);
+      if ("closeIdleConnections" in server) server.closeIdleConnections();
+      // Analyses still waiting for a slot never started: answered 503 now, to be retried elsewhere.
+      const refused = admission.drain();
+      logger.info(
+        { running: admission.inFlight, refused_from_queue: refused, grace_ms: config.shutdownGraceMs },
+        "draining: finishing running analyses, refusing new ones",
+      );
+      while (admission.inFlight > 0 && Date.now() < deadline) await sleep(20);
       if ("closeIdleConnections" in server) server.closeIdleConnections();
       await Promise.race([serverClosed, sleep(deadline - Date.now())]);
       // Past the grace period: what still runs is cut off (its client sees the connection close).
+      if (admission.inFlight > 0)
+        logger.error(
+          { cut_off: admission.inFlight, grace_ms: config.shutdownGraceMs },
+          "shutdown grace period over: cutting off the analyses still running",
+        );
       if ("closeAllConnections" in server) server.closeAllConnections();
       await serverClosed;
       await pool.close(Math.max(1_000, deadline - Date.now()));
       await nonces?.close();
+      logger.info("backend stopped");
     })();
     return closing;
   };

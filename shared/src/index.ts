@@ -1,5 +1,6 @@
 export * from "./cache-key.js";
 export * from "./classes.js";
+export * from "./content-type.js";
 export * from "./coverage/index.js";
 export * from "./crypto.js";
 export * from "./geo/bbox.js";

@@ -81,16 +81,22 @@ const corrupt = randomBytes(4096);
 
 const CASES: [string, () => Promise<Record<string, string>>, number, RegExp][] = [
   [
-    "MODEL_PATH names no file (and no card)",
+    "MODEL_PATH names no file (and no card): the model is named, not the card",
     async () => ({ MODEL_PATH: join(dir, "nothing-here.onnx") }),
     1,
-    /model card not found: .*nothing-here\.json/,
+    /model file not found or not readable: .*nothing-here\.onnx \(MODEL_PATH\)/,
   ],
   [
     "the card is there, the model file is not",
     async () => ({ MODEL_PATH: await modelDir("no-onnx", null, "shipped") }),
     1,
-    /model file not found: .*no-onnx\.onnx/,
+    /model file not found or not readable: .*no-onnx\.onnx/,
+  ],
+  [
+    "the model file is there, its card is not",
+    async () => ({ MODEL_PATH: await modelDir("no-card", "shipped", null) }),
+    1,
+    /model card not found: .*no-card\.json/,
   ],
   [
     "the model file is corrupt (its hash differs from the card)",

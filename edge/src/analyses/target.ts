@@ -12,6 +12,7 @@ import {
   analysisCacheKey,
   areaHash,
   firstDuplicateMember,
+  isJsonMediaType,
   type PathSegment,
   problemResponse,
   type ResolvedAnalysisRequest,
@@ -23,7 +24,6 @@ import { HTTPException } from "hono/http-exception";
 import { endTime, startTime } from "hono/timing";
 import { z } from "zod";
 import type { AppEnv } from "../env.js";
-import { isJsonMediaType } from "../middleware/require-json/index.js";
 import { EDGE_PROBLEM_TYPES, instanceOf, problemJson } from "../problems.js";
 import { analysisIdOf } from "../redis/keys.js";
 import type { AnalysisService, ResultReader, StoredResult } from "./service.js";

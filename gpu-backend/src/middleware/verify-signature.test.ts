@@ -10,7 +10,6 @@ import { serve } from "@hono/node-server";
 import { NonceCache, type SignatureHeaders, signRequest, verifyResponse } from "@lanesegnet/shared";
 import { Hono } from "hono";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createLogger } from "../observability/logger.js";
 import { RENDER_PATH, renderRoute } from "../routes/render.js";
 import { verifySignature } from "./verify-signature.js";
 
@@ -25,7 +24,7 @@ let server: ReturnType<typeof serve>;
 let url: string;
 
 beforeAll(async () => {
-  const app = renderRoute({ providers: new Map(), signingSecret: SECRET, logger: createLogger("silent") });
+  const app = renderRoute({ providers: new Map(), signingSecret: SECRET });
   server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, hostname: "127.0.0.1", port: 0 }, () => resolve(s));
     s.once("error", reject);

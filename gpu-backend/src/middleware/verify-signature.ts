@@ -19,6 +19,7 @@ import {
   verifyRequest,
 } from "@lanesegnet/shared";
 import type { Context, MiddlewareHandler } from "hono";
+import { noteForLog } from "../observability/request-log.js";
 import type { NonceStore } from "../replay/redis-nonce-store.js";
 
 export type SignedBodyEnv = { Variables: { rawBody: Uint8Array } };
@@ -26,7 +27,14 @@ export type SignedBodyEnv = { Variables: { rawBody: Uint8Array } };
 /** Statuses whose response may not have a body (Fetch): signed over the empty body. */
 const NULL_BODY_STATUSES: ReadonlySet<number> = new Set([101, 103, 204, 205, 304]);
 
-const unsigned = () => problemResponse(problem(401, { detail: "missing or invalid request signature" }));
+/**
+ * The same answer whatever was wrong (a caller without the secret learns nothing from it); the
+ * reason (missing_header, malformed_header, timestamp_skew, bad_signature) goes to the log line.
+ */
+function unsigned(c: Context, reason: string): Response {
+  noteForLog(c, { reason });
+  return problemResponse(problem(401, { detail: "missing or invalid request signature" }));
+}
 
 function target(c: Context): { method: string; path: string } {
   const url = new URL(c.req.url);
@@ -42,7 +50,8 @@ function target(c: Context): { method: string; path: string } {
  */
 export function checkSignatureHeaders(): MiddlewareHandler {
   return async (c, next) => {
-    if (!readSignatureHeaders(c.req.raw.headers).ok) return unsigned();
+    const read = readSignatureHeaders(c.req.raw.headers);
+    if (!read.ok) return unsigned(c, read.reason);
     await next();
   };
 }
@@ -54,10 +63,14 @@ export function verifySignature(
   return async (c, next) => {
     const body = new Uint8Array(await c.req.arrayBuffer());
     const result = await verifyRequest(secret, c.req.raw.headers, { ...target(c), body });
-    if (!result.ok) return unsigned();
+    if (!result.ok) return unsigned(c, result.reason);
     const seen = await nonces.check(result.nonce);
-    if (seen === "replayed") return problemResponse(problem(401, { detail: "request replayed" }));
+    if (seen === "replayed") {
+      noteForLog(c, { reason: "replayed" });
+      return problemResponse(problem(401, { detail: "request replayed" }));
+    }
     if (seen === "full") {
+      noteForLog(c, { reason: "replay_window_full" });
       return problemResponse(problem(503, { detail: "too many signed requests in the replay window" }), {
         "Retry-After": "1",
       });

@@ -1,5 +1,5 @@
 /** Prometheus metrics of the backend (GET /metrics). One registry per app instance, so tests are isolated. */
-import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 
 export type Stage = "imagery" | "inference" | "vectorise" | "total";
 
@@ -26,10 +26,17 @@ export interface MetricsSources {
     readonly inUse: ReadonlySet<string>;
     readonly known: readonly string[];
   };
+  /**
+   * Also prom-client's process and Node metrics under their usual names (resident memory, heap,
+   * event-loop lag, GC, open handles): what DEPLOY.md's memory sizing and alerts read. Once per
+   * process: the server sets it, tests that build many apps do not.
+   */
+  readonly processMetrics?: boolean;
 }
 
 export function createMetrics(sources: MetricsSources = {}) {
   const registry = new Registry();
+  if (sources.processMetrics) collectDefaultMetrics({ register: registry });
   const stageSeconds = new Histogram({
     name: "lanesegnet_backend_stage_seconds",
     help: "Latency of each analysis stage",

@@ -25,6 +25,7 @@ const BBOX = [-121.496, 38.58, -121.493, 38.5824];
 let app: ReturnType<typeof createApp>;
 let pool: InferencePool;
 let metrics: Metrics;
+let health: Parameters<typeof createApp>[0]["health"];
 
 beforeAll(async () => {
   const config = loadConfig({ BACKEND_SIGNING_SECRET: SECRET, MODEL_PATH, ENABLED_PROVIDERS: "local" });
@@ -38,19 +39,20 @@ beforeAll(async () => {
     runTimeoutMs: 300,
   });
   const { providers } = await providersFromConfig(config.providers);
+  health = {
+    ready: true,
+    draining: false,
+    executionProvider: pool.provider,
+    model: { name: model.manifest.name, version: model.manifest.version },
+    liveWorkers: () => pool.live,
+  };
   app = createApp({
     analysis: { pool, model, providers, tile: { size: 2048, overlap: 64, batch: 1 } },
     admission: new Admission(1, 0),
     signingSecret: SECRET,
     metrics,
     logger: createLogger("silent"),
-    health: {
-      ready: true,
-      draining: false,
-      executionProvider: pool.provider,
-      model: { name: model.manifest.name, version: model.manifest.version },
-      liveWorkers: () => pool.live,
-    },
+    health,
   });
 }, 60_000);
 
@@ -95,4 +97,21 @@ describe("POST /internal/v1/analyze when an inference run hangs", () => {
     while (pool.live === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     expect((await app.request("/readyz")).status).toBe(200);
   }, 60_000);
+});
+
+describe("POST /internal/v1/analyze while the instance drains", () => {
+  it("turns the request away before any work: 503, Retry-After 1, Connection: close", async () => {
+    health.draining = true;
+    try {
+      const before = await errorCount("draining");
+      const res = await analyse();
+      expect(res.status).toBe(503);
+      expect(res.headers.get("retry-after")).toBe("1");
+      expect(res.headers.get("connection")).toBe("close");
+      expect(((await res.json()) as { detail: string }).detail).toMatch(/shutting down/);
+      expect(await errorCount("draining")).toBe(before + 1);
+    } finally {
+      health.draining = false;
+    }
+  });
 });

@@ -1,7 +1,6 @@
 /** POST /internal/v1/analyze: the edge's cache misses, signed, admitted or shed, answered as GeoJSON. */
 import { fieldErrorsFromZod, PROBLEM_TYPES, problem, problemResponse } from "@lanesegnet/shared";
 import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { InternalAnalyzeSchema } from "../analysis/internal-request.js";
 import {
   type AnalysisDeps,
@@ -9,15 +8,12 @@ import {
   NoImageryError,
   runAnalysis,
 } from "../analysis/run-analysis.js";
-import {
-  checkSignatureHeaders,
-  type SignedBodyEnv,
-  verifySignature,
-} from "../middleware/verify-signature.js";
-import type { Logger } from "../observability/logger.js";
+import { signedJsonBody } from "../middleware/signed-json-body.js";
+import type { SignedBodyEnv } from "../middleware/verify-signature.js";
 import type { Metrics } from "../observability/metrics.js";
+import { noteForLog } from "../observability/request-log.js";
 import type { NonceStore } from "../replay/redis-nonce-store.js";
-import { type Admission, OverloadedError } from "../runtime/admission.js";
+import { type Admission, DrainingError, OverloadedError } from "../runtime/admission.js";
 import { InferenceUnavailableError } from "../runtime/pool.js";
 import { noImageryProblem } from "./no-imagery.js";
 
@@ -28,7 +24,6 @@ export interface AnalyzeRouteDeps {
   /** Where accepted nonces are remembered (default: this route's own in-process cache). */
   readonly nonces?: NonceStore;
   readonly metrics: Metrics;
-  readonly logger: Logger;
 }
 
 const MAX_BODY_BYTES = 256 * 1024;
@@ -39,27 +34,29 @@ export function analyzeRoute(deps: AnalyzeRouteDeps) {
   const app = new Hono<SignedBodyEnv>();
   app.post(
     "/internal/v1/analyze",
-    checkSignatureHeaders(),
-    bodyLimit({
-      maxSize: MAX_BODY_BYTES,
-      onError: () => problemResponse(problem(413, { detail: `request body over ${MAX_BODY_BYTES} bytes` })),
+    ...signedJsonBody({
+      maxBytes: MAX_BODY_BYTES,
+      secret: deps.signingSecret,
+      ...(deps.nonces ? { nonces: deps.nonces } : {}),
     }),
-    verifySignature(deps.signingSecret, deps.nonces),
     async (c) => {
       let json: unknown;
       try {
         json = JSON.parse(new TextDecoder().decode(c.get("rawBody")));
       } catch {
+        noteForLog(c, { reason: "invalid_json" });
         return problemResponse(problem(400, { detail: "body is not valid JSON" }));
       }
       const parsed = InternalAnalyzeSchema.safeParse(json);
       if (!parsed.success) {
+        noteForLog(c, { reason: "invalid_request", errors: fieldErrorsFromZod(parsed.error).slice(0, 5) });
         return problemResponse(
           problem(400, { title: "Invalid request", errors: fieldErrorsFromZod(parsed.error) }),
         );
       }
       const started = performance.now();
       const m = deps.metrics;
+      noteForLog(c, { analysis_id: parsed.data.analysis_id });
       try {
         m.queueDepth.set(deps.admission.queued + 1);
         const result = await deps.admission.run(() => {
@@ -68,20 +65,21 @@ export function analyzeRoute(deps: AnalyzeRouteDeps) {
           return runAnalysis(deps.analysis, parsed.data, c.req.raw.signal);
         }, c.req.raw.signal);
         m.stageSeconds.observe({ stage: "total" }, (performance.now() - started) / 1000);
-        deps.logger.info(
-          {
-            request_id: parsed.data.request_id,
-            analysis_id: result.analysis.id,
-            provider: result.analysis.imagery.provider,
-            features: result.features.length,
-            timings_ms: result.analysis.timings_ms,
-          },
-          "analysis done",
-        );
+        const tried = result.analysis.providers_tried;
+        noteForLog(c, {
+          provider: result.analysis.imagery.provider,
+          features: result.features.length,
+          timings_ms: result.analysis.timings_ms,
+          // A provider that failed before another served: the operator's early warning.
+          ...(tried.some((a) => a.outcome === "failed" || a.outcome === "timeout")
+            ? { fallback: true, providers_tried: tried }
+            : {}),
+        });
         return c.json(result);
       } catch (e) {
         if (e instanceof OverloadedError) {
           m.errors.inc({ kind: "overloaded" });
+          noteForLog(c, { reason: "overloaded", retry_after_s: e.retryAfterS });
           return problemResponse(
             problem(503, { detail: "the inference backend is at capacity; retry later" }),
             {
@@ -89,12 +87,16 @@ export function analyzeRoute(deps: AnalyzeRouteDeps) {
             },
           );
         }
+        if (e instanceof DrainingError) {
+          m.errors.inc({ kind: "draining" });
+          noteForLog(c, { reason: "draining", queued: true });
+          return problemResponse(problem(503, { detail: "this backend instance is shutting down; retry" }), {
+            "Retry-After": "1",
+          });
+        }
         if (e instanceof InferenceUnavailableError) {
           m.errors.inc({ kind: "inference_unavailable" });
-          deps.logger.warn(
-            { request_id: parsed.data.request_id, why: e.message },
-            "analysis failed: no inference",
-          );
+          noteForLog(c, { reason: "inference_unavailable", why: e.message });
           return problemResponse(
             problem(503, { detail: "the inference backend cannot run the model right now; retry later" }),
             { "Retry-After": String(INFERENCE_RETRY_AFTER_S) },
@@ -102,6 +104,7 @@ export function analyzeRoute(deps: AnalyzeRouteDeps) {
         }
         if (e instanceof AreaTooLargeError) {
           m.errors.inc({ kind: "area_too_large" });
+          noteForLog(c, { reason: "area_too_large" });
           return problemResponse(
             problem(422, {
               type: PROBLEM_TYPES.areaTooLarge,
@@ -112,14 +115,16 @@ export function analyzeRoute(deps: AnalyzeRouteDeps) {
         }
         if (e instanceof NoImageryError) {
           m.errors.inc({ kind: "no_imagery" });
+          noteForLog(c, { reason: "no_imagery", providers_tried: e.attempts });
           return noImageryProblem(e.attempts);
         }
         if (c.req.raw.signal.aborted) {
           m.errors.inc({ kind: "aborted" });
+          noteForLog(c, { reason: "client_closed" });
           return problemResponse(problem(499, { title: "Client Closed Request" }));
         }
         m.errors.inc({ kind: "internal" });
-        deps.logger.error({ request_id: parsed.data.request_id, err: e }, "analysis failed");
+        noteForLog(c, { reason: "internal", err: e });
         return problemResponse(problem(500, { detail: "the analysis failed; the error was logged" }));
       } finally {
         m.queueDepth.set(deps.admission.queued);

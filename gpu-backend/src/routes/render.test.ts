@@ -14,7 +14,6 @@ import {
 } from "@lanesegnet/shared";
 import sharp from "sharp";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { createLogger } from "../observability/logger.js";
 import { createEsriProvider } from "../providers/esri.js";
 import { type Loopback, startLoopback } from "../providers/test-support.js";
 import type { ImageryProvider } from "../providers/types.js";
@@ -72,7 +71,6 @@ function appWith(
   return renderRoute({
     providers: new Map<ImageryProviderName, ImageryProvider>([["esri", provider]]),
     signingSecret: SECRET,
-    logger: createLogger("silent"),
     ...extra,
   });
 }

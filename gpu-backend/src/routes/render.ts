@@ -17,13 +17,9 @@ import {
   problemResponse,
 } from "@lanesegnet/shared";
 import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
-import {
-  checkSignatureHeaders,
-  type SignedBodyEnv,
-  verifySignature,
-} from "../middleware/verify-signature.js";
-import type { Logger } from "../observability/logger.js";
+import { signedJsonBody } from "../middleware/signed-json-body.js";
+import type { SignedBodyEnv } from "../middleware/verify-signature.js";
+import { noteForLog } from "../observability/request-log.js";
 import { NoCoverageError, ProviderConfigError, TooCoarseError } from "../providers/errors.js";
 import type { ImageryProvider } from "../providers/types.js";
 import { targetGrid } from "../raster/target-grid.js";
@@ -39,7 +35,6 @@ export interface RenderRouteDeps {
   readonly signingSecret: string;
   /** Where accepted nonces are remembered (default: this route's own in-process cache). */
   readonly nonces?: NonceStore;
-  readonly logger: Logger;
   /** Renders at once and waiting (default 2 and 8). */
   readonly concurrent?: number;
   readonly queue?: number;
@@ -59,21 +54,22 @@ export function renderRoute(deps: RenderRouteDeps) {
   const app = new Hono<SignedBodyEnv>();
   app.post(
     RENDER_PATH,
-    checkSignatureHeaders(),
-    bodyLimit({
-      maxSize: MAX_BODY_BYTES,
-      onError: () => problemResponse(problem(413, { detail: `request body over ${MAX_BODY_BYTES} bytes` })),
+    ...signedJsonBody({
+      maxBytes: MAX_BODY_BYTES,
+      secret: deps.signingSecret,
+      ...(deps.nonces ? { nonces: deps.nonces } : {}),
     }),
-    verifySignature(deps.signingSecret, deps.nonces),
     async (c) => {
       let json: unknown;
       try {
         json = JSON.parse(new TextDecoder().decode(c.get("rawBody")));
       } catch {
+        noteForLog(c, { reason: "invalid_json" });
         return json400("body is not valid JSON");
       }
       const parsed = RenderRequestSchema.safeParse(json);
       if (!parsed.success) {
+        noteForLog(c, { reason: "invalid_request", errors: fieldErrorsFromZod(parsed.error).slice(0, 5) });
         return problemResponse(
           problem(400, { title: "Invalid request", errors: fieldErrorsFromZod(parsed.error) }),
         );
@@ -81,6 +77,7 @@ export function renderRoute(deps: RenderRouteDeps) {
       const req = parsed.data;
       const provider = deps.providers.get(req.provider);
       if (!provider) {
+        noteForLog(c, { reason: "provider_not_enabled", provider: req.provider });
         return problemResponse(
           problem(422, {
             type: PROBLEM_TYPES.noImagery,
@@ -123,11 +120,13 @@ export function renderRoute(deps: RenderRouteDeps) {
         });
       } catch (e) {
         if (e instanceof OverloadedError) {
+          noteForLog(c, { reason: "overloaded" });
           return problemResponse(problem(503, { detail: "too many renders in progress; retry later" }), {
             "Retry-After": String(e.retryAfterS),
           });
         }
         if (e instanceof NoCoverageError || e instanceof TooCoarseError || e instanceof ProviderConfigError) {
+          noteForLog(c, { reason: "no_imagery", provider: req.provider });
           return problemResponse(
             problem(422, {
               type: PROBLEM_TYPES.noImagery,
@@ -138,7 +137,12 @@ export function renderRoute(deps: RenderRouteDeps) {
         }
         // Provider errors, timeouts and bugs: logged here, reported to the edge as a bad gateway.
         // A caller that hung up is no failure of ours (and reads no answer).
-        if (!hungUp.aborted) deps.logger.warn({ err: e, provider: req.provider }, "render failed");
+        if (hungUp.aborted) return problemResponse(problem(499, { title: "Client Closed Request" }));
+        noteForLog(c, {
+          reason: "provider_failed",
+          provider: req.provider,
+          err: e,
+        });
         return problemResponse(problem(502, { detail: "the imagery could not be fetched or drawn" }), {
           "Retry-After": "30",
         });

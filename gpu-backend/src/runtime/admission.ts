@@ -10,8 +10,16 @@ export class OverloadedError extends Error {
   }
 }
 
+/** The instance is shutting down: a waiting request was never started and may go elsewhere. */
+export class DrainingError extends Error {
+  constructor() {
+    super("the inference backend is shutting down");
+  }
+}
+
 interface Waiter {
   readonly admit: () => void;
+  readonly refuse: (reason: Error) => void;
 }
 
 export class Admission {
@@ -54,6 +62,16 @@ export class Admission {
     }
   }
 
+  /**
+   * Refuse every waiting request with DrainingError (they never started: another instance can
+   * take them at once, while this one's grace period is spent on what already runs).
+   */
+  drain(): number {
+    const refused = this.waiting.splice(0);
+    for (const w of refused) w.refuse(new DrainingError());
+    return refused.length;
+  }
+
   /** Seconds until a retry is likely to be admitted: the queue drained at the recent pace. */
   retryAfterS(): number {
     const ahead = this.waiting.length + this.running;
@@ -72,6 +90,10 @@ export class Admission {
         admit: () => {
           signal?.removeEventListener("abort", onAbort);
           resolve();
+        },
+        refuse: (reason) => {
+          signal?.removeEventListener("abort", onAbort);
+          reject(reason);
         },
       };
       this.waiting.push(waiter);

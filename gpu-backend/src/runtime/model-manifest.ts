@@ -4,7 +4,8 @@
  * file fails at start with a clear message, not with wrong answers later.
  */
 import { createHash } from "node:crypto";
-import { readFile } from "node:fs/promises";
+import { constants } from "node:fs";
+import { access, readFile } from "node:fs/promises";
 import { LANE_CLASSES } from "@lanesegnet/shared";
 import { z } from "zod";
 import type { InputNormalisation } from "./preprocess.js";
@@ -42,6 +43,12 @@ export interface LoadedModel {
 }
 
 export async function loadModelManifest(modelPath: string, manifestPath: string): Promise<LoadedModel> {
+  // The model first: without it, a missing card beside it is not the news.
+  try {
+    await access(modelPath, constants.R_OK);
+  } catch {
+    throw new Error(`model file not found or not readable: ${modelPath} (MODEL_PATH)`);
+  }
   let raw: string;
   try {
     raw = await readFile(manifestPath, "utf8");

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isJsonMediaType, jsonContentTypeProblem } from "./index.js";
+import { isJsonMediaType, jsonContentTypeProblem } from "./content-type.js";
 
 describe("jsonContentTypeProblem", () => {
   it("takes JSON and +json types with any parameters and a UTF-8 charset or none", () => {
