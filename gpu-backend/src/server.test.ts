@@ -127,6 +127,40 @@ async function signedPost(body: string, init: SignedInit = {}): Promise<Response
   return post(body, await signedHeaders(body, init));
 }
 
+/**
+ * A POST on a connection of its own from a client that keeps connections alive (as the edge's
+ * fetch does), with the answer's `Connection` header: only the answer can tell such a client that
+ * the connection is not reusable.
+ */
+async function postKeepingAlive(body: string, headers: Record<string, string>) {
+  const keepAlive = new Agent({ keepAlive: true });
+  try {
+    return await new Promise<{ res: Response; connection: string | undefined }>((resolve, reject) => {
+      const req = httpRequest(
+        `${backend.url}${ROUTE}`,
+        { method: "POST", headers, agent: keepAlive },
+        (r) => {
+          const chunks: Buffer[] = [];
+          r.on("data", (c: Buffer) => chunks.push(c));
+          r.on("end", () =>
+            resolve({
+              res: new Response(Buffer.concat(chunks), {
+                status: r.statusCode ?? 0,
+                headers: { "content-type": String(r.headers["content-type"]) },
+              }),
+              connection: r.headers.connection,
+            }),
+          );
+        },
+      );
+      req.on("error", reject);
+      req.end(body);
+    });
+  } finally {
+    keepAlive.destroy();
+  }
+}
+
 /** A problem+json answer of this status, without internals; returns the parsed problem. */
 async function expectProblem(res: Response, status: number): Promise<Problem & Record<string, unknown>> {
   expect(res.status).toBe(status);
@@ -220,6 +254,10 @@ describe("request signing", () => {
     const before = tiles.requests.length;
     await expectProblem(await post(analysisBody(), { "content-type": "application/json" }), 401);
     expect(tiles.requests.length).toBe(before);
+    // Refused on its headers, its body unread: the connection is not offered for reuse.
+    const unread = await postKeepingAlive(analysisBody(), { "content-type": "application/json" });
+    await expectProblem(unread.res, 401);
+    expect(unread.connection).toBe("close");
   });
 
   it("refuses a wrong secret, a signature over another body, and malformed signature headers", async () => {
@@ -363,35 +401,8 @@ describe("validation", () => {
 
   it("answers 413 for a body over the limit, before checking anything else", async () => {
     const big = JSON.stringify({ pad: "x".repeat(300 * 1024) });
-    const headers = await signedHeaders(big);
-    // Its own connection: the server answers before reading the body and then drops the socket,
-    // which a pooled keep-alive connection would carry over into the next test's request.
-    let connection: string | undefined;
-    // A client that keeps connections alive (the edge's fetch does): only the answer can tell it
-    // that this one is not reusable.
-    const keepAlive = new Agent({ keepAlive: true });
-    const res = await new Promise<Response>((resolve, reject) => {
-      const req = httpRequest(
-        `${backend.url}${ROUTE}`,
-        { method: "POST", headers, agent: keepAlive },
-        (r) => {
-          connection = r.headers.connection;
-          const chunks: Buffer[] = [];
-          r.on("data", (c: Buffer) => chunks.push(c));
-          r.on("end", () =>
-            resolve(
-              new Response(Buffer.concat(chunks), {
-                status: r.statusCode ?? 0,
-                headers: { "content-type": String(r.headers["content-type"]) },
-              }),
-            ),
-          );
-        },
-      );
-      req.on("error", reject);
-      req.end(big);
-    });
-    keepAlive.destroy();
+    // The server answers before reading the body and then drops the socket.
+    const { res, connection } = await postKeepingAlive(big, await signedHeaders(big));
     await expectProblem(res, 413);
     // So the caller does not send its next request down a connection about to close.
     expect(connection).toBe("close");
@@ -406,6 +417,12 @@ describe("validation", () => {
       expect(p.detail, type).toMatch(/JSON/);
     }
     expect(tiles.requests.length).toBe(before);
+    // Checked after the signature: a caller without the secret learns nothing but 401.
+    const forged = {
+      ...(await signedHeaders(body, { secret: "x".repeat(40) })),
+      "content-type": "text/plain",
+    };
+    await expectProblem(await post(body, forged), 401);
   });
 
   it("answers 404 problem+json for unknown routes", async () => {
@@ -731,6 +748,7 @@ describe("graceful shutdown", () => {
 
   it("ends within the grace period when an analysis runs longer, cutting that one off", async () => {
     const stuck = gate();
+    const cutOffLog = capturedLogger();
     const own = await ownBackend(
       async (_req, res) => {
         await stuck.opened;
@@ -738,6 +756,7 @@ describe("graceful shutdown", () => {
         res.end();
       },
       { TILE_SIZE: "256", SHUTDOWN_GRACE_MS: "300" },
+      cutOffLog.logger,
     );
     const { backend: short, tiles: slowTiles } = own;
     try {
@@ -756,6 +775,17 @@ describe("graceful shutdown", () => {
       // Before, close() waited for the analysis itself (20 s of provider timeout here).
       expect(Date.now() - started).toBeLessThan(3_000);
       expect(await inFlight).toBe("cut off");
+      // The log says the server cut it off (an error), not that its caller hung up.
+      expect(
+        cutOffLog.lines.find(
+          (l) => l.msg === "shutdown grace period over: cutting off the work still running",
+        ),
+      ).toMatchObject({ analyses: 1, level: 50 });
+      await waitFor(() => cutOffLog.lines.some((l) => l.msg === "request"), "the cut-off request's line");
+      expect(cutOffLog.lines.find((l) => l.msg === "request")).toMatchObject({
+        reason: "cut_off_at_shutdown",
+        level: 50,
+      });
     } finally {
       stuck.open();
       await own.close();
@@ -828,11 +858,11 @@ describe("shutdown with analyses waiting", () => {
       // The answer closes its kept-alive connection: the process need not wait out the keep-alive timeout.
       expect(done.headers.connection).toBe("close");
       await closing;
-      const drain = log.lines.find(
-        (l) => l.msg === "draining: finishing running analyses, refusing new ones",
-      );
-      expect(drain).toMatchObject({ running: 1, refused_from_queue: 2 });
-      expect(log.lines.filter((l) => l.msg === "request" && l.reason === "draining")).toHaveLength(2);
+      const drain = log.lines.find((l) => l.msg === "draining: finishing running work, refusing new work");
+      expect(drain).toMatchObject({ analyses: 1, renders: 0, refused_from_queue: 2 });
+      // Draining refusals are the deploy working as designed: warnings, not errors.
+      const refusals = log.lines.filter((l) => l.msg === "request" && l.reason === "draining");
+      expect(refusals.map((l) => l.level)).toEqual([40, 40]);
       expect(log.lines.at(-1)?.msg).toBe("backend stopped");
     } finally {
       held.open();

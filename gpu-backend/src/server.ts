@@ -111,6 +111,8 @@ export async function startBackend(config: BackendConfig, opts: StartOptions = {
     imageryProviders: [...providers.keys()],
   };
   const admission = new Admission(config.admission.concurrent, config.admission.queue);
+  // Renders are bounded apart from analyses (they run no inference): a few at once, a short queue.
+  const renderAdmission = new Admission(2, 8);
   let lastFallbackLog = 0;
   const nonces = config.replay.redisUrl
     ? RedisNonceStore.open({
@@ -147,6 +149,7 @@ export async function startBackend(config: BackendConfig, opts: StartOptions = {
       ...(opts.onSegmentation ? { onSegmentation: opts.onSegmentation } : {}),
     },
     admission,
+    renderAdmission,
     signingSecret: config.signingSecret,
     ...(nonces ? { nonces } : {}),
     metrics,
@@ -194,23 +197,36 @@ export async function startBackend(config: BackendConfig, opts: StartOptions = {
       // Stop accepting now; server.close() itself resolves only once every connection has ended,
       // which a slow analysis can delay far beyond the grace period. From now on every answer
       // closes its connection (app.ts), and idle kept-alive ones are closed at once.
+      // (Node's server.close() also closes the idle kept-alive connections.)
       const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
-      if ("closeIdleConnections" in server) server.closeIdleConnections();
-      // Analyses still waiting for a slot never started: answered 503 now, to be retried elsewhere.
-      const refused = admission.drain();
+      // Work still waiting for a slot never started: answered 503 now, to be retried elsewhere;
+      // later arrivals (a body that came late) too.
+      const refused = admission.drain() + renderAdmission.drain();
+      const running = () => admission.inFlight + renderAdmission.inFlight;
       logger.info(
-        { running: admission.inFlight, refused_from_queue: refused, grace_ms: config.shutdownGraceMs },
-        "draining: finishing running analyses, refusing new ones",
+        {
+          analyses: admission.inFlight,
+          renders: renderAdmission.inFlight,
+          refused_from_queue: refused,
+          grace_ms: config.shutdownGraceMs,
+        },
+        "draining: finishing running work, refusing new work",
       );
-      while (admission.inFlight > 0 && Date.now() < deadline) await sleep(20);
+      while (running() > 0 && Date.now() < deadline) await sleep(20);
       if ("closeIdleConnections" in server) server.closeIdleConnections();
       await Promise.race([serverClosed, sleep(deadline - Date.now())]);
       // Past the grace period: what still runs is cut off (its client sees the connection close).
-      if (admission.inFlight > 0)
+      if (running() > 0) {
+        health.cutOff = true;
         logger.error(
-          { cut_off: admission.inFlight, grace_ms: config.shutdownGraceMs },
-          "shutdown grace period over: cutting off the analyses still running",
+          {
+            analyses: admission.inFlight,
+            renders: renderAdmission.inFlight,
+            grace_ms: config.shutdownGraceMs,
+          },
+          "shutdown grace period over: cutting off the work still running",
         );
+      }
       if ("closeAllConnections" in server) server.closeAllConnections();
       await serverClosed;
       await pool.close(Math.max(1_000, deadline - Date.now()));

@@ -142,7 +142,7 @@ describe("npm run keys", () => {
     const lines = listed.stdout.trimEnd().split("\n");
     expect(lines).toHaveLength(2);
     expect(lines[0]).toMatch(
-      /^[0-9a-f]{64} {2}created \S+ {2}refused: made under a tag secret since replaced \(revoke it, make a new one\)$/,
+      /^[0-9a-f]{64} {2}created \S+ {2}refused: made under a tag secret since replaced \(isolates refuse it once they have read the new one; revoke it, make a new one\)$/,
     );
     expect(lines[1]).toMatch(/^[0-9a-f]{64} {2}created \S+$/);
   }, 60_000);

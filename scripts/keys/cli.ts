@@ -111,7 +111,7 @@ const STANDING: Record<ApiKeyStanding, string> = {
   "secret-not-recorded":
     "  unknown: made before keys recorded their tag secret (refused if made before keys carried a tag)",
   "made-under-replaced-secret":
-    "  refused: made under a tag secret since replaced (revoke it, make a new one)",
+    "  refused: made under a tag secret since replaced (isolates refuse it once they have read the new one; revoke it, make a new one)",
 };
 
 async function run(

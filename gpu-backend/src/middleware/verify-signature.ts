@@ -30,10 +30,14 @@ const NULL_BODY_STATUSES: ReadonlySet<number> = new Set([101, 103, 204, 205, 304
 /**
  * The same answer whatever was wrong (a caller without the secret learns nothing from it); the
  * reason (missing_header, malformed_header, timestamp_skew, bad_signature) goes to the log line.
+ * `bodyUnread`: refused on its headers, so the connection cannot carry another request.
  */
-function unsigned(c: Context, reason: string): Response {
+function unsigned(c: Context, reason: string, bodyUnread = false): Response {
   noteForLog(c, { reason });
-  return problemResponse(problem(401, { detail: "missing or invalid request signature" }));
+  return problemResponse(
+    problem(401, { detail: "missing or invalid request signature" }),
+    bodyUnread ? { Connection: "close" } : {},
+  );
 }
 
 function target(c: Context): { method: string; path: string } {
@@ -51,7 +55,7 @@ function target(c: Context): { method: string; path: string } {
 export function checkSignatureHeaders(): MiddlewareHandler {
   return async (c, next) => {
     const read = readSignatureHeaders(c.req.raw.headers);
-    if (!read.ok) return unsigned(c, read.reason);
+    if (!read.ok) return unsigned(c, read.reason, true);
     await next();
   };
 }

@@ -6,18 +6,25 @@
  * fallback says which provider failed and how. Health probes and metric scrapes are not logged
  * (they are counted in `requests_total`).
  *
- * Level: info for an answer, warn for a refusal (4xx other than a caller's hang-up) or an answer
- * that needed a provider fallback, error for a failure (5xx).
+ * Level: info for an answer and a caller's hang-up (499); warn for a refusal (4xx, and the 503s
+ * of load shedding and draining) and for an answer that needed a provider fallback; error for a
+ * failure (other 5xx) and for work cut off at the end of the shutdown grace period.
  */
 import type { Context, MiddlewareHandler } from "hono";
 import type { Logger } from "./logger.js";
 
 declare module "hono" {
   interface ContextVariableMap {
-    /** What the request's log line carries beyond the basics (see noteForLog). */
-    logFields: Record<string, unknown>;
+    /** What the request's log line carries beyond the basics (see noteForLog); set by requestLog. */
+    logFields: Record<string, unknown> | undefined;
   }
 }
+
+/**
+ * 5xx answers that are the service working as designed (load shedding, a rolling deploy, a burst
+ * over the replay window): warnings, so alerts on error lines do not fire on every deploy.
+ */
+const SHEDDING = new Set(["overloaded", "draining", "replay_window_full"]);
 
 /** Add fields to the request's log line (a no-op outside requestLog). */
 export function noteForLog(c: Context, fields: Record<string, unknown>): void {
@@ -42,13 +49,17 @@ export function requestLog(logger: Logger, logged: (path: string) => boolean): M
     const line = {
       request_id: requestIdOf(c),
       method: c.req.method,
-      route: c.req.path,
+      // The caller's text: bounded, as an unsigned request can send anything.
+      route: c.req.path.slice(0, 256),
       status,
       latency_ms: Math.round(performance.now() - started),
       ...fields,
     };
-    if (status >= 500) logger.error(line, "request");
-    else if ((status >= 400 && status !== 499) || fields.fallback === true) logger.warn(line, "request");
+    const reason = typeof fields.reason === "string" ? fields.reason : "";
+    if (reason === "cut_off_at_shutdown" || (status >= 500 && !SHEDDING.has(reason)))
+      logger.error(line, "request");
+    else if (status >= 400 && status !== 499) logger.warn(line, "request");
+    else if (fields.fallback === true) logger.warn(line, "request");
     else logger.info(line, "request");
   };
 }

@@ -1,5 +1,5 @@
 /** POST /internal/v1/analyze: the edge's cache misses, signed, admitted or shed, answered as GeoJSON. */
-import { fieldErrorsFromZod, PROBLEM_TYPES, problem, problemResponse } from "@lanesegnet/shared";
+import { PROBLEM_TYPES, problem, problemResponse } from "@lanesegnet/shared";
 import { Hono } from "hono";
 import { InternalAnalyzeSchema } from "../analysis/internal-request.js";
 import {
@@ -8,13 +8,14 @@ import {
   NoImageryError,
   runAnalysis,
 } from "../analysis/run-analysis.js";
-import { signedJsonBody } from "../middleware/signed-json-body.js";
+import { parseSignedJson, signedJsonBody } from "../middleware/signed-json-body.js";
 import type { SignedBodyEnv } from "../middleware/verify-signature.js";
 import type { Metrics } from "../observability/metrics.js";
 import { noteForLog } from "../observability/request-log.js";
 import type { NonceStore } from "../replay/redis-nonce-store.js";
 import { type Admission, DrainingError, OverloadedError } from "../runtime/admission.js";
 import { InferenceUnavailableError } from "../runtime/pool.js";
+import { drainingResponse } from "./draining.js";
 import { noImageryProblem } from "./no-imagery.js";
 
 export interface AnalyzeRouteDeps {
@@ -40,20 +41,8 @@ export function analyzeRoute(deps: AnalyzeRouteDeps) {
       ...(deps.nonces ? { nonces: deps.nonces } : {}),
     }),
     async (c) => {
-      let json: unknown;
-      try {
-        json = JSON.parse(new TextDecoder().decode(c.get("rawBody")));
-      } catch {
-        noteForLog(c, { reason: "invalid_json" });
-        return problemResponse(problem(400, { detail: "body is not valid JSON" }));
-      }
-      const parsed = InternalAnalyzeSchema.safeParse(json);
-      if (!parsed.success) {
-        noteForLog(c, { reason: "invalid_request", errors: fieldErrorsFromZod(parsed.error).slice(0, 5) });
-        return problemResponse(
-          problem(400, { title: "Invalid request", errors: fieldErrorsFromZod(parsed.error) }),
-        );
-      }
+      const parsed = parseSignedJson(c, InternalAnalyzeSchema);
+      if (!parsed.ok) return parsed.response;
       const started = performance.now();
       const m = deps.metrics;
       noteForLog(c, { analysis_id: parsed.data.analysis_id });
@@ -90,9 +79,7 @@ export function analyzeRoute(deps: AnalyzeRouteDeps) {
         if (e instanceof DrainingError) {
           m.errors.inc({ kind: "draining" });
           noteForLog(c, { reason: "draining", queued: true });
-          return problemResponse(problem(503, { detail: "this backend instance is shutting down; retry" }), {
-            "Retry-After": "1",
-          });
+          return drainingResponse();
         }
         if (e instanceof InferenceUnavailableError) {
           m.errors.inc({ kind: "inference_unavailable" });

@@ -7,6 +7,8 @@ export interface HealthState {
   ready: boolean;
   /** Shutting down: not ready for new work, still alive. */
   draining: boolean;
+  /** Past the shutdown grace period: what still runs is being cut off (not by its callers). */
+  cutOff?: boolean;
   readonly executionProvider: string;
   readonly model: { name: string; version: string };
   /** Inference workers able to run now (a dead one is replaced; 0 while none is). */

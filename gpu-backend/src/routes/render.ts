@@ -9,15 +9,9 @@
  * was drawn from); 400 invalid request; 401 bad signature; 422 the provider is not enabled here or
  * has no imagery of the area; 502 the provider failed; 503 busy.
  */
-import {
-  fieldErrorsFromZod,
-  type ImageryProviderName,
-  PROBLEM_TYPES,
-  problem,
-  problemResponse,
-} from "@lanesegnet/shared";
+import { type ImageryProviderName, PROBLEM_TYPES, problem, problemResponse } from "@lanesegnet/shared";
 import { Hono } from "hono";
-import { signedJsonBody } from "../middleware/signed-json-body.js";
+import { parseSignedJson, signedJsonBody } from "../middleware/signed-json-body.js";
 import type { SignedBodyEnv } from "../middleware/verify-signature.js";
 import { noteForLog } from "../observability/request-log.js";
 import { NoCoverageError, ProviderConfigError, TooCoarseError } from "../providers/errors.js";
@@ -26,7 +20,8 @@ import { targetGrid } from "../raster/target-grid.js";
 import { renderPng } from "../render/compose.js";
 import { DEFAULT_MAX_SIZE_PX, RenderRequestSchema } from "../render/request.js";
 import type { NonceStore } from "../replay/redis-nonce-store.js";
-import { Admission, OverloadedError } from "../runtime/admission.js";
+import { Admission, DrainingError, OverloadedError } from "../runtime/admission.js";
+import { drainingResponse } from "./draining.js";
 
 export const RENDER_PATH = "/internal/v1/render";
 
@@ -35,7 +30,11 @@ export interface RenderRouteDeps {
   readonly signingSecret: string;
   /** Where accepted nonces are remembered (default: this route's own in-process cache). */
   readonly nonces?: NonceStore;
-  /** Renders at once and waiting (default 2 and 8). */
+  /**
+   * Renders at once and waiting (default 2 and 8), as an Admission the server drains at shutdown;
+   * or only the bounds, for an admission of the route's own.
+   */
+  readonly admission?: Admission;
   readonly concurrent?: number;
   readonly queue?: number;
   /** Time budget of one imagery fetch (default 20 s). */
@@ -45,12 +44,8 @@ export interface RenderRouteDeps {
 /** A stored result with 20 000 lines of a few hundred vertices stays far below this. */
 const MAX_BODY_BYTES = 8 * 1024 * 1024;
 
-function json400(detail: string): Response {
-  return problemResponse(problem(400, { title: "Invalid request", detail }));
-}
-
 export function renderRoute(deps: RenderRouteDeps) {
-  const admission = new Admission(deps.concurrent ?? 2, deps.queue ?? 8);
+  const admission = deps.admission ?? new Admission(deps.concurrent ?? 2, deps.queue ?? 8);
   const app = new Hono<SignedBodyEnv>();
   app.post(
     RENDER_PATH,
@@ -60,20 +55,8 @@ export function renderRoute(deps: RenderRouteDeps) {
       ...(deps.nonces ? { nonces: deps.nonces } : {}),
     }),
     async (c) => {
-      let json: unknown;
-      try {
-        json = JSON.parse(new TextDecoder().decode(c.get("rawBody")));
-      } catch {
-        noteForLog(c, { reason: "invalid_json" });
-        return json400("body is not valid JSON");
-      }
-      const parsed = RenderRequestSchema.safeParse(json);
-      if (!parsed.success) {
-        noteForLog(c, { reason: "invalid_request", errors: fieldErrorsFromZod(parsed.error).slice(0, 5) });
-        return problemResponse(
-          problem(400, { title: "Invalid request", errors: fieldErrorsFromZod(parsed.error) }),
-        );
-      }
+      const parsed = parseSignedJson(c, RenderRequestSchema);
+      if (!parsed.ok) return parsed.response;
       const req = parsed.data;
       const provider = deps.providers.get(req.provider);
       if (!provider) {
@@ -119,6 +102,10 @@ export function renderRoute(deps: RenderRouteDeps) {
           },
         });
       } catch (e) {
+        if (e instanceof DrainingError) {
+          noteForLog(c, { reason: "draining", queued: true });
+          return drainingResponse();
+        }
         if (e instanceof OverloadedError) {
           noteForLog(c, { reason: "overloaded" });
           return problemResponse(problem(503, { detail: "too many renders in progress; retry later" }), {
@@ -137,7 +124,10 @@ export function renderRoute(deps: RenderRouteDeps) {
         }
         // Provider errors, timeouts and bugs: logged here, reported to the edge as a bad gateway.
         // A caller that hung up is no failure of ours (and reads no answer).
-        if (hungUp.aborted) return problemResponse(problem(499, { title: "Client Closed Request" }));
+        if (hungUp.aborted) {
+          noteForLog(c, { reason: "client_closed" });
+          return problemResponse(problem(499, { title: "Client Closed Request" }));
+        }
         noteForLog(c, {
           reason: "provider_failed",
           provider: req.provider,

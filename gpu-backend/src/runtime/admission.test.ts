@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { Admission, OverloadedError } from "./admission.js";
+import { Admission, DrainingError, OverloadedError } from "./admission.js";
 
 /** A task that runs until `finish` is called; `started` says whether it ever ran. */
 function heldTask() {
@@ -93,5 +93,26 @@ describe("Retry-After", () => {
     expect(a.retryAfterS()).toBe(1);
     for (const r of release) r();
     await Promise.all(runs);
+  });
+
+  it("drain() refuses the waiting tasks and every later one, and lets the running one finish", async () => {
+    const admission = new Admission(1, 2);
+    const running = heldTask();
+    const waiting = heldTask();
+    const ran = admission.run(running.run);
+    const queued = admission.run(waiting.run);
+    expect(admission.drain()).toBe(1);
+    await expect(queued).rejects.toBeInstanceOf(DrainingError);
+    // One that arrives after the drain (its body came late) is not admitted, though the queue is empty.
+    const late = heldTask();
+    await expect(admission.run(late.run)).rejects.toBeInstanceOf(DrainingError);
+    running.finish();
+    expect(await ran).toBe("done");
+    expect([waiting.started, late.started, admission.inFlight, admission.queued]).toEqual([
+      false,
+      false,
+      0,
+      0,
+    ]);
   });
 });

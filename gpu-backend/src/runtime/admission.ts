@@ -24,6 +24,7 @@ interface Waiter {
 
 export class Admission {
   private running = 0;
+  private draining = false;
   private readonly waiting: Waiter[] = [];
   private recentMs = 1_000;
 
@@ -46,6 +47,8 @@ export class Admission {
    */
   async run<T>(task: () => Promise<T>, signal?: AbortSignal): Promise<T> {
     signal?.throwIfAborted();
+    // A request that reached here after drain() (its body arrived late) is new work too.
+    if (this.draining) throw new DrainingError();
     if (this.running >= this.concurrent) {
       if (this.waiting.length >= this.queue) throw new OverloadedError(this.retryAfterS());
       await this.wait(signal);
@@ -63,10 +66,12 @@ export class Admission {
   }
 
   /**
-   * Refuse every waiting request with DrainingError (they never started: another instance can
-   * take them at once, while this one's grace period is spent on what already runs).
+   * Refuse every waiting request with DrainingError, and every later one (they never started:
+   * another instance can take them at once, while this one's grace period is spent on what
+   * already runs).
    */
   drain(): number {
+    this.draining = true;
     const refused = this.waiting.splice(0);
     for (const w of refused) w.refuse(new DrainingError());
     return refused.length;
