@@ -182,7 +182,15 @@ export async function startBackend(config: BackendConfig, opts: StartOptions = {
 
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, () => resolve(s));
-    s.once("error", reject);
+    // A taken port or a host name that does not resolve: say which settings, after the pool ends.
+    s.once("error", (e) =>
+      reject(
+        new StartFailure(
+          `cannot listen on ${config.host}:${config.port} (BACKEND_HOST, BACKEND_PORT): ${e.message}`,
+          pool.close(),
+        ),
+      ),
+    );
   });
   const port = (server.address() as AddressInfo).port;
   const url = `http://${config.host}:${port}`;

@@ -9,6 +9,7 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import { copyFile, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, it } from "vitest";
@@ -18,13 +19,23 @@ import { SIGNING_SECRET } from "./support/stack.js";
 
 const CARD = SHIPPED_MODEL.replace(/\.onnx$/, ".json");
 let dir: string;
+const squatters: Server[] = [];
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "lsn-faults-model-"));
 });
 afterAll(async () => {
+  for (const s of squatters) s.close();
   await rm(dir, { recursive: true, force: true });
 });
+
+/** A loopback port something else listens on (closed after the file's tests). */
+async function takenPort(): Promise<number> {
+  const server = createServer();
+  squatters.push(server);
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
+  return (server.address() as { port: number }).port;
+}
 
 /** A model folder with this .onnx content (or none) and card (the shipped one, or edited). */
 async function modelDir(
@@ -146,6 +157,13 @@ const CASES: [string, () => Promise<Record<string, string>>, number, RegExp][] =
     async () => ({ MODEL_PATH: SHIPPED_MODEL, TILE_SIZE: "1000" }),
     1,
     /cannot start: TILE_SIZE 1000 is not a multiple of 16, the size multiple of model /,
+  ],
+  [
+    // Found only once the model is loaded and warm: the line names the settings to change.
+    "the port is taken",
+    async () => ({ MODEL_PATH: SHIPPED_MODEL, BACKEND_PORT: String(await takenPort()) }),
+    1,
+    /cannot start: cannot listen on 127\.0\.0\.1:\d+ \(BACKEND_HOST, BACKEND_PORT\): .*EADDRINUSE/,
   ],
   [
     // A device that hangs shows at the warm-up. Exiting with its run in progress once aborted the
