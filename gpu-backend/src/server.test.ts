@@ -13,6 +13,7 @@ import { connect } from "node:net";
 import { fileURLToPath } from "node:url";
 import {
   AnalysisResponseSchema,
+  type ImageryProviderName,
   MARKING_CLASS_NAMES,
   type ProblemSchema,
   RESPONSE_SIGNATURE_HEADER,
@@ -28,6 +29,7 @@ import { createLogger } from "./observability/logger.js";
 import { createEsriProvider } from "./providers/esri.js";
 import { createMapboxProvider } from "./providers/mapbox.js";
 import { type Loopback, startLoopback } from "./providers/test-support.js";
+import type { ImageryProvider } from "./providers/types.js";
 import { type RunningBackend, startBackend } from "./server.js";
 
 const SECRET = randomBytes(24).toString("hex");
@@ -202,6 +204,9 @@ async function ownBackend(
   tileHandler: Parameters<typeof startLoopback>[0],
   env: Record<string, string>,
   logger = createLogger("silent"),
+  /** The providers over the tile server at `url` (default: Esri there). */
+  providersAt = (url: string): Map<ImageryProviderName, ImageryProvider> =>
+    new Map([["esri", createEsriProvider({ urlTemplate: `${url}/{z}/{y}/{x}`, timeoutMs: 20_000 })]]),
 ): Promise<{ backend: RunningBackend; tiles: Loopback; close(): Promise<void> }> {
   const tiles = await startLoopback(tileHandler);
   const config = loadConfig({
@@ -214,10 +219,7 @@ async function ownBackend(
     ENABLED_PROVIDERS: "esri",
     ...env,
   });
-  const providers = new Map([
-    ["esri" as const, createEsriProvider({ urlTemplate: `${tiles.url}/{z}/{y}/{x}`, timeoutMs: 20_000 })],
-  ]);
-  const backend = await startBackend(config, { providers, logger });
+  const backend = await startBackend(config, { providers: providersAt(tiles.url), logger });
   return {
     backend,
     tiles,
@@ -879,43 +881,39 @@ describe("request log", () => {
       .resize(512, 512)
       .jpeg()
       .toBuffer();
-    const own = await startLoopback(async (req, res) => {
-      if ((req.url ?? "").startsWith("/esri/")) {
-        res.writeHead(500);
-        res.end();
-        return;
-      }
-      res.writeHead(200, { "content-type": "image/jpeg" });
-      res.end(tile512);
-    });
-    const config = loadConfig({
-      BACKEND_SIGNING_SECRET: SECRET,
-      MODEL_PATH,
-      BACKEND_PORT: "0",
-      EXECUTION_PROVIDERS: "cpu",
-      INFERENCE_WORKERS: "1",
-      INFERENCE_THREADS: "1",
-      ENABLED_PROVIDERS: "esri,mapbox",
-    });
-    const providers = new Map([
-      [
-        "esri" as const,
-        createEsriProvider({
-          urlTemplate: `${own.url}/esri/{z}/{y}/{x}`,
-          timeoutMs: 5_000,
-          retry: { retries: 0, baseDelayMs: 0, maxDelayMs: 0 },
-        }),
-      ],
-      [
-        "mapbox" as const,
-        createMapboxProvider({
-          urlTemplate: `${own.url}/mapbox/{z}/{x}/{y}?access_token={key}`,
-          accessToken: "test-mapbox-token",
-          timeoutMs: 5_000,
-        }),
-      ],
-    ]);
-    const logged = await startBackend(config, { providers, logger: log.logger });
+    const own = await ownBackend(
+      async (req, res) => {
+        if ((req.url ?? "").startsWith("/esri/")) {
+          res.writeHead(500);
+          res.end();
+          return;
+        }
+        res.writeHead(200, { "content-type": "image/jpeg" });
+        res.end(tile512);
+      },
+      { ENABLED_PROVIDERS: "esri,mapbox" },
+      log.logger,
+      (url) =>
+        new Map<ImageryProviderName, ImageryProvider>([
+          [
+            "esri",
+            createEsriProvider({
+              urlTemplate: `${url}/esri/{z}/{y}/{x}`,
+              timeoutMs: 5_000,
+              retry: { retries: 0, baseDelayMs: 0, maxDelayMs: 0 },
+            }),
+          ],
+          [
+            "mapbox",
+            createMapboxProvider({
+              urlTemplate: `${url}/mapbox/{z}/{x}/{y}?access_token={key}`,
+              accessToken: "test-mapbox-token",
+              timeoutMs: 5_000,
+            }),
+          ],
+        ]),
+    );
+    const logged = own.backend;
     const at = (id: string) => log.lines.find((l) => l.msg === "request" && l.request_id === id);
     const send = async (id: string, body: string, headers: Record<string, string>) =>
       fetch(`${logged.url}${ROUTE}`, { method: "POST", headers: { ...headers, "x-request-id": id }, body });
@@ -947,7 +945,6 @@ describe("request log", () => {
       expect(log.text()).not.toContain(SECRET);
       expect(log.text()).not.toContain("test-mapbox-token");
     } finally {
-      await logged.close();
       await own.close();
     }
   });
