@@ -138,6 +138,12 @@ describe.skipIf(!hasChromium)("the web page in Chromium", () => {
     }
 
     expect(await page.getAttribute("#cache", "data-cache")).toBe("MISS");
+    expect(await page.textContent("#request-info")).toBe(
+      "analysed at 0.25 m/px · all classes · minimum confidence 0.5",
+    );
+    // Every column of the lines table fits in the panel: nothing cut off at its edge.
+    const overflow = await page.$eval("#panel", (p) => p.scrollWidth - p.clientWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
     expect(await page.getAttribute("#quota", "data-remaining")).toBe("1");
     expect(await page.textContent("#map-attribution")).toContain("Imagery: Local imagery store");
     expect(await page.isHidden("#error")).toBe(true);
@@ -523,6 +529,39 @@ describe.skipIf(!hasChromium)("the web page in Chromium", () => {
       await other.close();
     }
     expect(analysisPosts).toBe(posts);
+  }, 120_000);
+
+  it("opens a result made with filters the form lacks and says so: its classes only, its minimum confidence", async () => {
+    // Made through the API by another user (the page's key has spent its quota).
+    const other = await stack.createKey("engineer-2");
+    const made = await fetch(
+      `${edge.url}/v1/analyses`,
+      authed(other, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          area: { type: "bbox", bbox: [-121.496, 38.58, -121.493, 38.5824] },
+          classes: ["single_white_solid", "single_white_dashed"],
+          min_confidence: 0.8,
+        }),
+      }),
+    );
+    expect(made.status).toBe(200);
+    const { analysis } = (await made.json()) as { analysis: { id: string } };
+    await page.evaluate((id) => {
+      location.hash = `#analysis=${id}`;
+    }, analysis.id);
+    await expect
+      .poll(() => page.getAttribute("#results", "data-analysis-id"), { timeout: 60_000 })
+      .toBe(analysis.id);
+    expect(await page.textContent("#request-info")).toBe(
+      "analysed at 0.25 m/px · single white solid, single white dashed · minimum confidence 0.8",
+    );
+    // The classes it never looked for have no row: a zero there would read "none here".
+    const rows = await page.$$eval("#totals tbody tr", (trs) =>
+      trs.map((tr) => (tr as HTMLElement).dataset.class),
+    );
+    expect(rows).toEqual(["single_white_solid", "single_white_dashed"]);
   }, 120_000);
 
   it("keeps the map usable on a narrow screen: panel and map stacked", async () => {

@@ -68,5 +68,11 @@ describe("classes and totals", () => {
     expect(s.classes[0]).toEqual({ classId: 1, name: "single_white_solid", count: 2, lengthM: 10.31 });
     expect(s.classes[5]!.lengthM).toBe(3.33);
     expect(s.classes[2]!.count).toBe(0);
+    // Only the classes the analysis looked for get a row (a zero row would read "none here").
+    const asked = summarise([line("a", 1, 10.11)], new Set(["single_white_solid", "double_yellow_solid"]));
+    expect(asked.classes.map((c) => [c.name, c.count])).toEqual([
+      ["single_white_solid", 1],
+      ["double_yellow_solid", 0],
+    ]);
   });
 });

@@ -41,6 +41,23 @@ function classCell(classId: number, name: string): HTMLTableCellElement {
 
 const metres = (v: number) => v.toFixed(2);
 
+/**
+ * What the result was asked for, beyond the area: the resolution it was analysed at (and whether
+ * the imagery was resampled up to it), the classes, the minimum confidence. A result opened from
+ * its address may have been made with filters this form has no control for.
+ */
+function requestWords(
+  req: NonNullable<AnalysisResult["analysis"]["request"]>,
+  imageryResolutionM: number,
+): string {
+  const all = req.classes.length >= MARKING_CLASSES.length;
+  const classes = all ? "all classes" : req.classes.map((c) => classLabel(c).toLowerCase()).join(", ");
+  // The imagery's figure is rounded up to 0.1 mm: coarser by more than that is the imagery's own.
+  const resampled =
+    imageryResolutionM > req.resolution_m + 1e-4 ? ` (imagery ${imageryResolutionM} m/px, resampled up)` : "";
+  return `analysed at ${req.resolution_m} m/px${resampled} · ${classes} · minimum confidence ${req.min_confidence}`;
+}
+
 export function renderQuota(state: RateLimitState | null, policy: RateLimitPolicy | null): void {
   const q = byId("quota");
   if (!state) {
@@ -111,6 +128,7 @@ export function renderResult(reply: AnalysisReply, onSelect: (id: string, words:
   }
   byId("imagery").textContent =
     `${a.imagery.provider} (${a.imagery.attribution}), ${a.imagery.resolution_m} m/px${a.imagery.captured ? `, captured ${a.imagery.captured}` : ""}`;
+  byId("request-info").textContent = a.request ? requestWords(a.request, a.imagery.resolution_m) : "";
   byId("model").textContent = `${a.model.name} ${a.model.version}`;
   byId("analysis-id").textContent = a.id;
   // Which area these lines belong to, whatever the form shows now.
@@ -118,7 +136,7 @@ export function renderResult(reply: AnalysisReply, onSelect: (id: string, words:
   byId("results").dataset.analysisId = a.id;
 
   const lines = r.features.map((f) => f.properties);
-  const summary = summarise(lines);
+  const summary = summarise(lines, new Set(Object.keys(a.totals)));
   const totals = byId<HTMLTableElement>("totals").tBodies[0]!;
   totals.replaceChildren(
     ...summary.classes.map((c) => {

@@ -13,7 +13,7 @@ export interface ClassSummary {
 }
 
 export interface Summary {
-  /** Every marking class, in registry order, with zero rows included. */
+  /** The classes asked for (default every marking class), in registry order, zero rows included. */
   readonly classes: readonly ClassSummary[];
   readonly count: number;
   readonly lengthM: number;
@@ -22,8 +22,12 @@ export interface Summary {
 /** Sums of metres, rounded to the centimetre (the API rounds every length to 0.01 m). */
 const cm = (v: number) => Math.round(v * 100) / 100;
 
-export function summarise(lines: readonly LineProperties[]): Summary {
-  const classes = MARKING_CLASSES.map((c) => {
+/**
+ * `asked`: the classes the analysis looked for (its `analysis.totals` names exactly those); a
+ * class it never looked for gets no row, which would read as "none here".
+ */
+export function summarise(lines: readonly LineProperties[], asked?: ReadonlySet<string>): Summary {
+  const classes = MARKING_CLASSES.filter((c) => !asked || asked.has(c.name)).map((c) => {
     const mine = lines.filter((l) => l.class_id === c.id);
     return {
       classId: c.id,
