@@ -3,6 +3,7 @@ export * from "./classes.js";
 export * from "./content-type.js";
 export * from "./coverage/index.js";
 export * from "./crypto.js";
+export * from "./geo/analysed-area.js";
 export * from "./geo/bbox.js";
 export * from "./geo/geodesic.js";
 export * from "./geo/grid.js";

@@ -53,3 +53,11 @@ export function analysedResolutionM(resolutionM: number, range: AnalysisLimitOpt
     range.finestAnalysedM ?? 0,
   );
 }
+
+/**
+ * The resolution and the confidence threshold are honoured to 1 mm and 0.001: what the cache key
+ * hashes (cache-key.ts) and what the backend runs must be the same values, or a cached result made
+ * for 0.5 would be served to a request for 0.5004 with lines below its threshold.
+ */
+export const canonicalResolutionM = (r: number): number => Math.round(r * 1000) / 1000;
+export const canonicalConfidence = (c: number): number => Math.round(c * 1000) / 1000;

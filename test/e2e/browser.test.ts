@@ -378,11 +378,13 @@ describe.skipIf(!hasChromium)("the web page in Chromium", () => {
         await page.fill(sel, v);
         await page.dispatchEvent(sel, "change");
       }
-      expect(await page.textContent("#area-size")).toMatch(/at most 10\.000 km² is allowed/);
+      expect(await page.textContent("#area-size")).toMatch(
+        /at 0\.25 m\/px at most 8,388,608 pixels are allowed/,
+      );
       await page.click("#analyse");
       expect(await page.textContent("#error-title")).toBe("The area is not valid");
       expect(await page.textContent("#error-message")).toMatch(
-        /^The area is 24\.\d+ km²; at most 10\.000 km² is allowed/,
+        /^The area is 24\.\d+ km²; at 0\.25 m\/px at most 8,388,608 pixels are allowed/,
       );
       expect(await page.getAttribute("#north", "aria-invalid")).toBe("true");
       expect(await focused()).toBe("west");

@@ -1,13 +1,14 @@
 /**
  * The area's size as the API will judge it, worked out in the page with the API's own code
- * (shared's validateArea, geodesic area and pixel grid), so an area the API would refuse is never
+ * (shared's areaIssuesAsAnalysed, geodesic area and pixel grid), so an area the API would refuse is never
  * sent: a refused analysis still counts against the hourly quota (the rate limit runs before
  * validation). The API judges an area at the resolution it will analyse: the chosen one kept
  * inside the model's range (`range`, which the page reads from GET /health), as here.
  */
+
+import { areaIssuesAsAnalysed } from "../../../shared/src/geo/analysed-area.js";
 import { bboxArea, bboxSidesM } from "../../../shared/src/geo/geodesic.js";
 import { gridForBbox } from "../../../shared/src/geo/grid.js";
-import { validateArea } from "../../../shared/src/geo/validate.js";
 import { type AnalysisLimitOptions, analysedResolutionM } from "../../../shared/src/limits.js";
 import type { Bbox } from "./bbox.js";
 import { inPageTerms } from "./problems.js";
@@ -32,9 +33,10 @@ export function areaSize(bbox: Bbox, chosenM: number, range: AnalysisLimitOption
   const at =
     resolutionM === chosenM ? `${chosenM} m/px` : `${+resolutionM.toFixed(4)} m/px, the model's limit`;
   const summary = `${areaWords(bboxArea(bbox))} (${grouped.format(widthM)} × ${grouped.format(heightM)} m), ${grouped.format(grid.width * grid.height)} px at ${at}`;
-  const checked = validateArea({ type: "bbox", bbox: [...bbox] }, { resolutionM });
-  if (checked.ok) return { summary, problem: null };
-  const message = checked.issues.map((i) => i.message).join("; ");
+  // The API's own words for this model: no "coarser resolution" advice at the coarsest it analyses.
+  const issues = areaIssuesAsAnalysed({ type: "bbox", bbox: [...bbox] }, chosenM, range);
+  if (issues.length === 0) return { summary, problem: null };
+  const message = issues.map((i) => i.message).join("; ");
   return {
     summary,
     problem: `${inPageTerms(message)[0]?.toUpperCase() ?? ""}${inPageTerms(message).slice(1)}.`,

@@ -262,18 +262,17 @@ function checkSize(
   const { widthM, heightM } = bboxSidesM(bbox);
   const maxAreaM2 = limits.maxAreaKm2 * 1e6;
   if (areaM2 > maxAreaM2) {
-    // Where the pixel limit is the tighter one at this resolution, say so now: otherwise the
+    // Where the pixel limit is the tighter one at this resolution, lead with it: otherwise the
     // client shrinks the area to 10 km² only to be refused again for its pixels. The pixels are
     // those of the bbox's raster, so the figure is a bbox's area, whatever the area's shape.
     const pixelBoundM2 = limits.maxPixels * resolutionM ** 2;
-    const tighter =
-      pixelBoundM2 < maxAreaM2
-        ? ` (and at most ${fmt(limits.maxPixels)} pixels: a bounding box of about ${fmt(Math.floor(pixelBoundM2 / 1e4) / 100, 2)} km² at ${resolutionM} m/px)`
-        : "";
+    const area = `the area is ${fmt(areaM2 / 1e6, 3)} km²`;
     issues.add(
       "too_large",
       path,
-      `the area is ${fmt(areaM2 / 1e6, 3)} km²; at most ${fmt(limits.maxAreaKm2, 3)} km² is allowed${tighter}`,
+      pixelBoundM2 < maxAreaM2
+        ? `${area}; at ${resolutionM} m/px at most ${fmt(limits.maxPixels)} pixels are allowed, a bounding box of about ${fmt(Math.floor(pixelBoundM2 / 1e4) / 100, 2)} km² (and never more than ${fmt(limits.maxAreaKm2)} km²)`
+        : `${area}; at most ${fmt(limits.maxAreaKm2)} km² is allowed`,
     );
   }
   if (Math.min(widthM, heightM) < limits.minSideM) {

@@ -108,11 +108,15 @@ describe("AnalysisRequestSchema", () => {
     };
     expect(message(0.1)).toEqual([
       expect.stringMatching(
-        /^the area is 96\.\d+ km²; at most 10\.000 km² is allowed \(and at most 8,388,608 pixels: a bounding box of about 0\.08 km² at 0\.1 m\/px\); a coarser resolution_m allows more: a bounding box of about 1\.02 km² at 0\.35 m\/px$/,
+        /^the area is 96\.\d+ km²; at 0\.1 m\/px at most 8,388,608 pixels are allowed, a bounding box of about 0\.08 km² \(and never more than 10 km²\); a coarser resolution_m allows more: a bounding box of about 1\.02 km² at 0\.35 m\/px$/,
       ),
     ]);
     // At (or beyond) the coarsest analysed resolution there is nothing coarser to offer.
-    expect(message(2)).toEqual([expect.stringMatching(/about 1\.02 km² at 0\.35 m\/px\)$/)]);
+    expect(message(2)).toEqual([
+      expect.stringMatching(
+        /at 0\.35 m\/px at most 8,388,608 pixels are allowed, a bounding box of about 1\.02 km² \(and never more than 10 km²\)$/,
+      ),
+    ]);
   });
 
   it("applies the area limits at the model's coarsest analysed resolution when given one", () => {

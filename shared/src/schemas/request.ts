@@ -5,9 +5,15 @@
  */
 import { z } from "zod";
 import { LANE_CLASS_NAMES, type MarkingClassName } from "../classes.js";
+import { areaIssuesAsAnalysed } from "../geo/analysed-area.js";
 import { MAX_LATITUDE } from "../geo/mercator.js";
-import { validateArea } from "../geo/validate.js";
-import { type AnalysisLimitOptions, analysedResolutionM, LIMITS } from "../limits.js";
+import {
+  type AnalysisLimitOptions,
+  analysedResolutionM,
+  canonicalConfidence,
+  canonicalResolutionM,
+  LIMITS,
+} from "../limits.js";
 import { IMAGERY_PROVIDERS, type ImageryProviderName } from "../providers.js";
 
 /** Class names a request may filter on (every class but background). */
@@ -202,44 +208,11 @@ const AnalysisRequestObject = z.strictObject({
 /** The request schema, with the area limits applied at the resolution that will be analysed. */
 export function analysisRequestSchema(options: AnalysisLimitOptions = {}) {
   return AnalysisRequestObject.superRefine((req, ctx) => {
-    // An out-of-range resolution is reported on its own field; size the area at the coarsest
-    // allowed one meanwhile, so only limits that no resolution could satisfy are reported.
-    const r = req.resolution_m;
-    const requested =
-      r === undefined
-        ? LIMITS.defaultResolutionM
-        : r >= LIMITS.minResolutionM && r <= LIMITS.maxResolutionM
-          ? canonicalResolutionM(r)
-          : LIMITS.maxResolutionM;
-    const coarsest = options.coarsestAnalysedM ?? Number.POSITIVE_INFINITY;
-    const resolutionM = analysedResolutionM(requested, options);
-    const result = validateArea(req.area, { resolutionM, basePath: ["area"] });
-    if (result.ok) return;
-    // The validator advises a coarser resolution_m for too many pixels or too long a side; that
-    // helps only if the area passes at the coarsest resolution that would be analysed.
-    const ceiling = Math.min(coarsest, LIMITS.maxResolutionM);
-    const coarserHelps = resolutionM < ceiling && validateArea(req.area, { resolutionM: ceiling }).ok;
-    // An area over the km² limit is told the pixel bound at its resolution (validateArea); where a
-    // coarser resolution_m would allow more, say how much, so the client picks both at once.
-    const coarserBoundKm2 = Math.min(LIMITS.maxAreaKm2, (LIMITS.maxPixels * ceiling ** 2) / 1e6);
-    const coarserNote =
-      resolutionM < ceiling
-        ? `; a coarser resolution_m allows more: a bounding box of about ${(Math.floor(coarserBoundKm2 * 100) / 100).toFixed(2)} km² at ${ceiling} m/px`
-        : "";
-    for (const issue of result.issues) {
-      const sized = issue.code === "too_many_pixels" || issue.code === "too_long";
-      const stripped = issue.message.replace(/: (use|split) .*$/, "");
+    for (const issue of areaIssuesAsAnalysed(req.area, req.resolution_m, options)) {
       ctx.addIssue({
         code: "custom",
         path: [...issue.segments],
-        message:
-          issue.code === "too_large" && issue.message.includes(" pixels: a bounding box of about ")
-            ? `${issue.message}${coarserNote}`
-            : !sized || coarserHelps
-              ? issue.message
-              : Number.isFinite(coarsest)
-                ? `${stripped}: no coarser resolution_m helps (${coarsest} m/px is the coarsest this model analyses, and coarser requests are analysed there), so request a smaller area`
-                : `${stripped}: no allowed resolution_m helps, so request a smaller area`,
+        message: issue.message,
         params: { area: issue.code },
       });
     }
@@ -282,14 +255,6 @@ export interface RequestDefaults {
   /** The model's finest analysed resolution: a finer request resolves to it (one analysis, one key). */
   readonly finestAnalysedM?: number;
 }
-
-/**
- * The resolution and the confidence threshold are honoured to 1 mm and 0.001: what the cache key
- * hashes (cache-key.ts) and what the backend runs must be the same values, or a cached result made
- * for 0.5 would be served to a request for 0.5004 with lines below its threshold.
- */
-export const canonicalResolutionM = (r: number): number => Math.round(r * 1000) / 1000;
-export const canonicalConfidence = (c: number): number => Math.round(c * 1000) / 1000;
 
 export function resolveAnalysisRequest(
   req: AnalysisRequest,
