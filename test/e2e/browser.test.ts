@@ -533,7 +533,7 @@ describe.skipIf(!hasChromium)("the web page in Chromium", () => {
     expect(analysisPosts).toBe(posts);
   }, 120_000);
 
-  it("opens a result made with filters the form lacks and says so: its classes only, its minimum confidence", async () => {
+  it("opens a result made with what the form lacks and says so: a polygon outlined, its classes only, its minimum confidence", async () => {
     // Made through the API by another user (the page's key has spent its quota).
     const other = await stack.createKey("engineer-2");
     const made = await fetch(
@@ -542,7 +542,18 @@ describe.skipIf(!hasChromium)("the web page in Chromium", () => {
         method: "POST",
         headers: { "content-type": "application/json" },
         body: JSON.stringify({
-          area: { type: "bbox", bbox: [-121.496, 38.58, -121.493, 38.5824] },
+          // A triangle inside the demo area: the page itself only sends boxes.
+          area: {
+            type: "Polygon",
+            coordinates: [
+              [
+                [-121.496, 38.58],
+                [-121.493, 38.58],
+                [-121.4945, 38.5824],
+                [-121.496, 38.58],
+              ],
+            ],
+          },
           classes: ["single_white_solid", "single_white_dashed"],
           min_confidence: 0.8,
         }),
@@ -557,8 +568,10 @@ describe.skipIf(!hasChromium)("the web page in Chromium", () => {
       .poll(() => page.getAttribute("#results", "data-analysis-id"), { timeout: 60_000 })
       .toBe(analysis.id);
     expect(await page.textContent("#request-info")).toBe(
-      "analysed at 0.25 m/px · single white solid, single white dashed · minimum confidence 0.8",
+      "a polygon of 3 vertices (the form holds its bounding box) · analysed at 0.25 m/px · single white solid, single white dashed · minimum confidence 0.8",
     );
+    // The map outlines the triangle, not its bounding box.
+    await expect.poll(() => page.getAttribute("#map", "data-area-vertices")).toBe("3");
     // The classes it never looked for have no row: a zero there would read "none here".
     const rows = await page.$$eval("#totals tbody tr", (trs) =>
       trs.map((tr) => (tr as HTMLElement).dataset.class),

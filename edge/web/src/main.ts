@@ -267,6 +267,12 @@ function showResolution(m: number): void {
   if (best) resolution.value = best.value;
 }
 
+/** The ring of a result's area when it was a polygon (undefined for a box). */
+function ringOf(reply: AnalysisReply): readonly (readonly number[])[] | undefined {
+  const area = reply.result.analysis.request?.area;
+  return area?.type === "Polygon" ? area.coordinates[0] : undefined;
+}
+
 /** Run one call that answers a result, then show it: markings, tables, then its imagery. */
 async function request(
   busyText: string,
@@ -284,12 +290,13 @@ async function request(
     openLinked.hidden = true;
     const shownArea = reply.result.bbox;
     if (!area && shownArea) {
-      // Opened by id: the form says what this result answers, so Analyse would ask the same.
+      // Opened by id: the form says what this result answers, so Analyse would ask the same (for
+      // a polygon made through the API, its bounding box: the result's row says so).
       const analysedAt = reply.result.analysis.request?.resolution_m;
       if (analysedAt !== undefined) showResolution(analysedAt);
       setBbox(shownArea);
       checkArea();
-      void view.showArea(shownArea);
+      void view.showArea(shownArea, true, ringOf(reply));
     }
     renderResult(reply, lineChosen);
     view.clearImagery();
@@ -304,7 +311,7 @@ async function request(
     if (current && e.rateLimit !== undefined) renderQuota(e.rateLimit ?? null, e.policy ?? null);
     // The map goes on showing the last result: its outline, not the area that failed.
     const shown = current?.result.bbox;
-    if (shown) void view.showArea(shown, false);
+    if (shown) void view.showArea(shown, false, current ? ringOf(current) : undefined);
     // …and the address names that result again, not one that could not be opened.
     history.replaceState(null, "", current ? `#analysis=${current.result.analysis.id}` : location.pathname);
     if (e instanceof ApiError && e.aborted === "cancelled") {

@@ -31,11 +31,15 @@ setWorkerUrl(workerUrl);
 type Geo = Exclude<Parameters<GeoJSONSource["setData"]>[0], string>;
 const EMPTY: Geo = { type: "FeatureCollection", features: [] };
 
-function polygon(b: Bbox): Geo {
+function polygon(ring: readonly (readonly number[])[]): Geo {
   return {
     type: "FeatureCollection",
     features: [
-      { type: "Feature", properties: {}, geometry: { type: "Polygon", coordinates: [bboxRing(b)] } },
+      {
+        type: "Feature",
+        properties: {},
+        geometry: { type: "Polygon", coordinates: [ring.map((p) => [p[0]!, p[1]!])] },
+      },
     ],
   };
 }
@@ -196,9 +200,15 @@ export class MapView {
     (this.map.getSource("draft") as GeoJSONSource | undefined)?.setData(EMPTY);
   }
 
-  async showArea(b: Bbox, fit = true): Promise<void> {
+  /**
+   * Outline an area: its box, or `ring` when it was a polygon (a result made through the API; the
+   * form holds only boxes). `data-area-vertices` says which was drawn.
+   */
+  async showArea(b: Bbox, fit = true, ring?: readonly (readonly number[])[]): Promise<void> {
     await this.#loaded;
-    (this.map.getSource("area") as GeoJSONSource).setData(polygon(b));
+    const outline = ring ?? bboxRing(b);
+    this.container.dataset.areaVertices = String(outline.length - 1);
+    (this.map.getSource("area") as GeoJSONSource).setData(polygon(outline));
     (this.map.getSource("draft") as GeoJSONSource).setData(EMPTY);
     if (fit) this.map.fitBounds(boundsOf(b), { padding: 40, duration: 0 });
   }
@@ -332,7 +342,7 @@ export class MapView {
   #move(e: MapMouseEvent | MapTouchEvent): void {
     if (!this.#dragStart) return;
     const b = bboxFromCorners(this.#dragStart, [e.lngLat.lng, e.lngLat.lat]);
-    (this.map.getSource("draft") as GeoJSONSource).setData(polygon(b));
+    (this.map.getSource("draft") as GeoJSONSource).setData(polygon(bboxRing(b)));
   }
 
   #up(e: MapMouseEvent | MapTouchEvent): void {

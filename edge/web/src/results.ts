@@ -51,11 +51,15 @@ function requestWords(
   imageryResolutionM: number,
 ): string {
   const all = req.classes.length >= MARKING_CLASSES.length;
+  const polygon =
+    req.area.type === "Polygon"
+      ? `a polygon of ${req.area.coordinates[0]!.length - 1} vertices (the form holds its bounding box) · `
+      : "";
   const classes = all ? "all classes" : req.classes.map((c) => classLabel(c).toLowerCase()).join(", ");
   // The imagery's figure is rounded up to 0.1 mm: coarser by more than that is the imagery's own.
   const resampled =
     imageryResolutionM > req.resolution_m + 1e-4 ? ` (imagery ${imageryResolutionM} m/px, resampled up)` : "";
-  return `analysed at ${req.resolution_m} m/px${resampled} · ${classes} · minimum confidence ${req.min_confidence}`;
+  return `${polygon}analysed at ${req.resolution_m} m/px${resampled} · ${classes} · minimum confidence ${req.min_confidence}`;
 }
 
 export function renderQuota(state: RateLimitState | null, policy: RateLimitPolicy | null): void {
