@@ -202,10 +202,9 @@ export async function startBackend(config: BackendConfig, opts: StartOptions = {
       health.draining = true;
       const deadline = Date.now() + config.shutdownGraceMs;
       const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
-      // Stop accepting now; server.close() itself resolves only once every connection has ended,
-      // which a slow analysis can delay far beyond the grace period. From now on every answer
-      // closes its connection (app.ts), and idle kept-alive ones are closed at once.
-      // (Node's server.close() also closes the idle kept-alive connections.)
+      // Stop accepting now, and close the idle kept-alive connections (Node's server.close() does
+      // both); it resolves only once every connection has ended, which a slow analysis can delay
+      // far beyond the grace period. From now on every answer closes its connection (app.ts).
       const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
       // Work still waiting for a slot never started: answered 503 now, to be retried elsewhere;
       // later arrivals (a body that came late) too.
