@@ -41,6 +41,16 @@ function newPrefix(name: string): string {
   return prefix;
 }
 
+/** What an operator does to replace the tag secret: delete it (the next create makes a new one). */
+async function deleteTagSecret(prefix: string): Promise<void> {
+  const direct = await connectRedis(stack.redisUrl);
+  try {
+    await direct.del(new KeySpace(prefix).apiKeyTagSecret());
+  } finally {
+    await direct.quit();
+  }
+}
+
 /** Redis commands the bridge received while `fn` ran. */
 async function commandsDuring(fn: () => Promise<unknown>): Promise<number> {
   const before = stack.bridge.stats.commands;
@@ -115,12 +125,7 @@ describe("ApiKeyStore", () => {
     const worker = store(prefix, () => t);
     expect((await worker.lookup(old))?.user).toBe("old-user");
 
-    const direct = await connectRedis(stack.redisUrl);
-    try {
-      await direct.del(new KeySpace(prefix).apiKeyTagSecret());
-    } finally {
-      await direct.quit();
-    }
+    await deleteTagSecret(prefix);
     const { key: fresh } = await store(prefix).create("new-user");
     // Within the minute: the new key fails the secret the isolate holds, and costs nothing.
     t += TAG_SECRET_RECHECK_MS - 1;
@@ -154,12 +159,7 @@ describe("ApiKeyStore", () => {
       `the API key tag secret (${prefix}apikey-tag-secret) is empty: delete it to have a new one made`,
     );
     // Once the operator deletes it, the next create makes a new one and the same store takes its keys.
-    const again = await connectRedis(stack.redisUrl);
-    try {
-      await again.del(new KeySpace(prefix).apiKeyTagSecret());
-    } finally {
-      await again.quit();
-    }
+    await deleteTagSecret(prefix);
     const { key: next } = await store(prefix).create("after-user");
     expect((await worker.lookup(next))?.user).toBe("after-user");
   });
