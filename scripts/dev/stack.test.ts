@@ -4,9 +4,11 @@
  * passed in are reused and left running, that the edge has the demo store's coverage index, and
  * that stop() leaves nothing of its own behind.
  */
+import { createServer, type IncomingHttpHeaders } from "node:http";
+import type { AddressInfo } from "node:net";
 import { createClient } from "redis";
 import { afterAll, describe, expect, it } from "vitest";
-import { type LocalStack, startLocalStack } from "./stack.js";
+import { bundleSource, type LocalStack, REPO_ROOT, serveWorker, startLocalStack } from "./stack.js";
 
 const stacks: LocalStack[] = [];
 afterAll(async () => {
@@ -76,5 +78,39 @@ describe("startLocalStack", () => {
     await expect(fetch(`${first.bridge.url}/health`)).rejects.toThrow();
     await expect(fetch(indexUrl)).rejects.toThrow();
     expect(await keysUnder(first.redisUrl, first.keyPrefix)).toBe(0);
+  });
+});
+
+describe("serveWorker", () => {
+  it("sends the Worker's subrequests straight out, not through Miniflare's header-stripping Worker", async () => {
+    const seen: IncomingHttpHeaders[] = [];
+    const upstream = createServer((req, res) => {
+      seen.push(req.headers);
+      res.end("upstream");
+    });
+    await new Promise<void>((resolve) => upstream.listen(0, "127.0.0.1", resolve));
+    const target = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}/`;
+    const worker = await serveWorker({
+      name: "subrequest",
+      bundle: bundleSource(
+        "export default { async fetch(_req: Request, env: { TARGET: string }) { return new Response(await (await fetch(env.TARGET)).text()); } };",
+        REPO_ROOT,
+      ),
+      bindings: { TARGET: target },
+      port: 0,
+      directSocket: true,
+    });
+    try {
+      const res = await fetch(worker.url);
+      expect(await res.text()).toBe("upstream");
+      expect(seen).toHaveLength(1);
+      // Miniflare's default routes every subrequest through a second Worker on the same thread that
+      // strips CF-Connecting-IP and adds this header: a second Request, Headers copy and Response
+      // per Redis call, and that isolate's collections stalled the edge's requests (PERFORMANCE.md).
+      expect(seen[0]).not.toHaveProperty("cf-worker");
+    } finally {
+      await worker.stop();
+      await new Promise<void>((resolve) => upstream.close(() => resolve()));
+    }
   });
 });

@@ -397,6 +397,12 @@ export async function serveWorker(opts: {
         : { port: opts.port }),
       // Miniflare's own per-request log line would go through a loopback call to Node.
       logRequests: false,
+      // By default Miniflare sends every subrequest through a second Worker, on the same workerd
+      // thread, that strips CF-Connecting-IP (Cloudflare does that in its network, not in the
+      // Worker's thread). The edge builds its own subrequests and never forwards a client's headers,
+      // so that hop is only cost: a second Request, Headers copy and Response per Redis call, and its
+      // isolate's collections stalled every request in flight (docs/PERFORMANCE.md, 21st session).
+      stripCfConnectingIp: false,
       ...(opts.inspectorPort === undefined ? {} : { inspectorPort: opts.inspectorPort }),
       // No network here: use the placeholder Request.cf instead of fetching it (a warning otherwise).
       cf: false,
