@@ -2,7 +2,8 @@
  * The programmatic local stack, without the backend (fast): a real Redis, the bridge in a child
  * process, the Worker in workerd on a loopback port. Checks that what it starts works, that parts
  * passed in are reused and left running, that the edge has the demo store's coverage index, and
- * that stop() leaves nothing of its own behind.
+ * that stop() leaves nothing of its own behind. Also that a served Worker's subrequests go straight
+ * to the network.
  */
 import { createServer, type IncomingHttpHeaders } from "node:http";
 import type { AddressInfo } from "node:net";
