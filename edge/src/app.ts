@@ -7,7 +7,7 @@
  */
 
 import { OpenAPIHono } from "@hono/zod-openapi";
-import { LIMITS, validationProblem } from "@lanesegnet/shared";
+import { allowedMethods, LIMITS, validationProblem } from "@lanesegnet/shared";
 import { HTTPException } from "hono/http-exception";
 import { secureHeaders } from "hono/secure-headers";
 import { timing } from "hono/timing";
@@ -20,7 +20,6 @@ import { corsForBrowsers } from "./middleware/cors/index.js";
 import { rateLimit } from "./middleware/rate-limit/index.js";
 import { REQUEST_ID_MAX_LENGTH, requestIds } from "./middleware/request-id/index.js";
 import { EDGE_PROBLEM_TYPES, instanceOf, problemJson, problemResponse } from "./problems.js";
-import { allowedMethods } from "./routes/allowed-methods.js";
 import { registerAnalysisRoutes } from "./routes/analyses.js";
 import { registerCompatRoute } from "./routes/compat.js";
 import { registerCoverageRoute } from "./routes/coverage.js";

@@ -1,5 +1,5 @@
 /** The backend's HTTP app, assembled from its parts (so tests can build one with their own). */
-import { problem, problemResponse } from "@lanesegnet/shared";
+import { allowedMethods, problem, problemResponse } from "@lanesegnet/shared";
 import { Hono } from "hono";
 import type { Logger } from "./observability/logger.js";
 import type { Metrics } from "./observability/metrics.js";
@@ -56,7 +56,15 @@ export function createApp(deps: AppDeps) {
       ...(deps.renderAdmission ? { admission: deps.renderAdmission } : {}),
     }),
   );
-  app.notFound(() => problemResponse(problem(404, { detail: "no such route" })));
+  app.notFound((c) => {
+    const allow = allowedMethods(app.routes, c.req.path);
+    if (allow.length === 0) return problemResponse(problem(404, { detail: "no such route" }));
+    noteForLog(c, { reason: "method_not_allowed" });
+    return problemResponse(
+      problem(405, { detail: `${c.req.method} is not served here; this route answers ${allow.join(", ")}.` }),
+      { Allow: allow.join(", ") },
+    );
+  });
   app.onError((err, c) => {
     noteForLog(c, { reason: "unhandled", err });
     if (!isInternal(c.req.path)) deps.logger.error({ err }, "unhandled error");

@@ -427,8 +427,15 @@ describe("validation", () => {
     await expectProblem(await post(body, forged), 401);
   });
 
-  it("answers 404 problem+json for unknown routes", async () => {
+  it("answers 404 problem+json for unknown routes, 405 with Allow for a route's wrong method", async () => {
     await expectProblem(await fetch(`${backend.url}/internal/v1/nothing`), 404);
+    const get = await fetch(`${backend.url}/internal/v1/analyze`);
+    const p = await expectProblem(get, 405);
+    expect(get.headers.get("allow")).toBe("POST");
+    expect(p.detail).toBe("GET is not served here; this route answers POST.");
+    const post = await fetch(`${backend.url}/metrics`, { method: "POST" });
+    await expectProblem(post, 405);
+    expect(post.headers.get("allow")).toBe("GET, HEAD");
   });
 });
 

@@ -1,3 +1,4 @@
+export * from "./allowed-methods.js";
 export * from "./cache-key.js";
 export * from "./classes.js";
 export * from "./content-type.js";

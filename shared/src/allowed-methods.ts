@@ -1,7 +1,8 @@
 /**
- * Which methods the app serves at a path, for a 405 with Allow (RFC 9110 §15.5.6) instead of a
- * 404 when a client uses the wrong method on a route that exists (GET /v1/analyses, DELETE
- * /v1/analyses/{id}). Read from the app's own route table, so it cannot drift from the routes.
+ * Which methods a Hono app serves at a path, for a 405 with Allow (RFC 9110 §15.5.6) instead of a
+ * 404 when a client uses the wrong method on a route that exists (the edge's GET /v1/analyses, the
+ * backend's GET /internal/v1/analyze). Read from the app's own route table, so it cannot drift from
+ * the routes.
  */
 interface RouteEntry {
   readonly method: string;
