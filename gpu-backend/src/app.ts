@@ -57,12 +57,12 @@ export function createApp(deps: AppDeps) {
     }),
   );
   app.notFound((c) => {
-    const allow = allowedMethods(app.routes, c.req.path);
-    if (allow.length === 0) return problemResponse(problem(404, { detail: "no such route" }));
+    const allow = allowedMethods(app.routes, c.req.path).join(", ");
+    if (allow === "") return problemResponse(problem(404, { detail: "no such route" }));
     noteForLog(c, { reason: "method_not_allowed" });
     return problemResponse(
-      problem(405, { detail: `${c.req.method} is not served here; this route answers ${allow.join(", ")}.` }),
-      { Allow: allow.join(", ") },
+      problem(405, { detail: `${c.req.method} is not served here; this route answers ${allow}.` }),
+      { Allow: allow },
     );
   });
   app.onError((err, c) => {
